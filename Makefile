@@ -1,0 +1,48 @@
+# SPDX-License-Identifier: MIT
+# The two commands a new user types: `make run` and `make test`.
+# Meson does the building; this file only wires set-up, build and tests together.
+
+BUILD     := build
+BUILD_SAN := build-san
+BUILD_TSAN := build-tsan
+SAN_OPTS  := -Db_sanitize=address,undefined -Db_lundef=false \
+             -Dc_args=-fno-sanitize-recover=all
+
+.PHONY: all deps build build-san test format check-format clean
+
+all: build
+
+deps:
+	@scripts/install-deps
+
+$(BUILD)/build.ninja: | deps
+	meson setup $(BUILD) --buildtype=debug
+
+$(BUILD_SAN)/build.ninja: | deps
+	meson setup $(BUILD_SAN) --buildtype=debug $(SAN_OPTS)
+
+build: deps $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+build-san: deps $(BUILD_SAN)/build.ninja
+	ninja -C $(BUILD_SAN)
+
+
+# Every unit test, then the same tests built with ASan+UBSan. The last line
+# is the total over all builds, as "N passed, N failed".
+test: build build-san
+	@rc=0; \
+	meson test -C $(BUILD) --print-errorlogs || rc=1; \
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		meson test -C $(BUILD_SAN) --print-errorlogs || rc=1; \
+	python3 scripts/test-summary $(BUILD) $(BUILD_SAN) || rc=1; \
+	exit $$rc
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+check-format:
+	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD) $(BUILD_SAN) $(BUILD_TSAN)

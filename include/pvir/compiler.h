@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Attribute macros and bit-field helpers shared by every world. Register
+ * layouts in the hardware models are written as (high bit, low bit) pairs
+ * taken straight from the specification tables, so the helpers below take
+ * the same pairs instead of pre-shifted masks.
+ */
+#ifndef PVIR_COMPILER_H
+#define PVIR_COMPILER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define WARN_UNUSED   __attribute__((warn_unused_result))
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Mask of bits hi..lo (inclusive) of a 64-bit word. */
+static inline uint64_t bits_mask(unsigned hi, unsigned lo)
+{
+	return (~UINT64_C(0) >> (63 - hi)) & (~UINT64_C(0) << lo);
+}
+
+/* Field hi..lo of @v, shifted down to bit 0. */
+static inline uint64_t bits_get(uint64_t v, unsigned hi, unsigned lo)
+{
+	return (v & bits_mask(hi, lo)) >> lo;
+}
+
+/* @v with field hi..lo replaced by @field (which must fit). */
+static inline uint64_t bits_set(uint64_t v, unsigned hi, unsigned lo, uint64_t field)
+{
+	return (v & ~bits_mask(hi, lo)) | ((field << lo) & bits_mask(hi, lo));
+}
+
+static inline bool bit_get(uint64_t v, unsigned bit)
+{
+	return (v >> bit) & 1;
+}
+
+static inline uint64_t bit_set(uint64_t v, unsigned bit, bool on)
+{
+	return on ? v | (UINT64_C(1) << bit) : v & ~(UINT64_C(1) << bit);
+}
+
+/* True when @field fits in a field of @width bits. */
+static inline bool bits_fit(uint64_t field, unsigned width)
+{
+	return width >= 64 || field >> width == 0;
+}
+
+#endif

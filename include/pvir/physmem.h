@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A physical address space backed by memory: the host's RAM (where the IR
+ * table and posted-interrupt descriptors live) or one guest's RAM (where the
+ * vIRTE table and memory-resident IMS contexts live). Byte addresses are
+ * little-endian, as on x86. Every access is atomic at its natural size so that
+ * hardware models (the IOMMU posting into a descriptor) and software (a vCPU
+ * harvesting it) may run on different threads; nothing here takes a lock.
+ *
+ * Not modelled: caching attributes, MMIO holes, DMA remapping. An access
+ * outside the space is an error (-EFAULT), which the callers turn into the
+ * architectural outcome (e.g. VT-d fault 0x23 for an IR table read).
+ */
+#ifndef PVIR_PHYSMEM_H
+#define PVIR_PHYSMEM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pvir/compiler.h"
+
+struct physmem;
+
+/**
+ * physmem_new() - create a zero-filled physical address space
+ * @size:	bytes; a non-zero multiple of 16
+ *
+ * Return: the space, or NULL when @size is invalid or memory is short.
+ */
+struct physmem *physmem_new(uint64_t size);
+
+/** physmem_free() - destroy a space created by physmem_new(); NULL is fine */
+void physmem_free(struct physmem *pm);
+
+uint64_t physmem_size(const struct physmem *pm);
+
+/** physmem_range_ok() - whether [@pa, @pa + @len) lies inside the space */
+bool physmem_range_ok(const struct physmem *pm, uint64_t pa, uint64_t len);
+
+/**
+ * physmem_read() - copy bytes out; each byte is read atomically
+ * Return: 0, or -EFAULT when the range is outside the space.
+ */
+int physmem_read(const struct physmem *pm, uint64_t pa, void *buf, size_t len) WARN_UNUSED;
+
+/**
+ * physmem_write() - copy bytes in; each byte is written atomically
+ * Return: 0, or -EFAULT when the range is outside the space.
+ */
+int physmem_write(struct physmem *pm, uint64_t pa, const void *buf, size_t len) WARN_UNUSED;
+
+/*
+ * Naturally aligned 64-bit accesses. Return 0, -EFAULT (outside the space)
+ * or -EINVAL (not 8-byte aligned); outputs are untouched on error.
+ */
+int physmem_load64(const struct physmem *pm, uint64_t pa, uint64_t *ret) WARN_UNUSED;
+int physmem_store64(struct physmem *pm, uint64_t pa, uint64_t val) WARN_UNUSED;
+int physmem_fetch_or64(struct physmem *pm, uint64_t pa, uint64_t bits,
+		       uint64_t *ret_old) WARN_UNUSED;
+int physmem_xchg64(struct physmem *pm, uint64_t pa, uint64_t val, uint64_t *ret_old) WARN_UNUSED;
+
+/**
+ * physmem_cmpxchg64() - compare-and-exchange one aligned qword
+ * @expected:	in: the value assumed; out (on -EAGAIN): the value found
+ *
+ * Return: 0 when swapped, -EAGAIN when the qword held another value,
+ * -EFAULT or -EINVAL as above.
+ */
+int physmem_cmpxchg64(struct physmem *pm, uint64_t pa, uint64_t *expected,
+		      uint64_t desired) WARN_UNUSED;
+
+/*
+ * Naturally aligned 128-bit accesses, value[0] being the low qword. These are
+ * single-copy atomic: a reader never sees half of a cmpxchg128.
+ */
+int physmem_load128(const struct physmem *pm, uint64_t pa, uint64_t ret[2]) WARN_UNUSED;
+int physmem_cmpxchg128(struct physmem *pm, uint64_t pa, uint64_t expected[2],
+		       const uint64_t desired[2]) WARN_UNUSED;
+
+#endif

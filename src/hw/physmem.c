@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Physical memory as an array of qwords accessed only through atomics. The
+ * 64-bit operations are plain C11-model atomics (the __atomic builtins, which
+ * <stdatomic.h> itself is built on); the 128-bit ones exist because the VT-d
+ * IRTE write protocol needs them and C11 has no 128-bit atomic type.
+ */
+#include "pvir/physmem.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "physmem maps guest byte order onto host qwords and assumes a little-endian host"
+#endif
+
+__extension__ typedef unsigned __int128 u128;
+
+struct physmem {
+	uint64_t size;
+	uint64_t *words;
+};
+
+struct physmem *physmem_new(uint64_t size)
+{
+	struct physmem *pm;
+
+	if (size == 0 || size % 16 != 0 || size > SIZE_MAX)
+		return NULL;
+	pm = calloc(1, sizeof(*pm));
+	if (!pm)
+		return NULL;
+	pm->words = aligned_alloc(16, (size_t)size);
+	if (!pm->words) {
+		free(pm);
+		return NULL;
+	}
+	memset(pm->words, 0, (size_t)size);
+	pm->size = size;
+	return pm;
+}
+
+void physmem_free(struct physmem *pm)
+{
+	if (!pm)
+		return;
+	free(pm->words);
+	free(pm);
+}
+
+uint64_t physmem_size(const struct physmem *pm)
+{
+	return pm->size;
+}
+
+bool physmem_range_ok(const struct physmem *pm, uint64_t pa, uint64_t len)
+{
+	return pa <= pm->size && len <= pm->size - pa;
+}
+
+static int check_aligned(const struct physmem *pm, uint64_t pa, uint64_t len)
+{
+	if (!physmem_range_ok(pm, pa, len))
+		return -EFAULT;
+	if (pa % len != 0)
+		return -EINVAL;
+	return 0;
+}
+
+static uint64_t *word_at(const struct physmem *pm, uint64_t pa)
+{
+	return &pm->words[pa / 8];
+}
+
+int physmem_read(const struct physmem *pm, uint64_t pa, void *buf, size_t len)
+{
+	uint8_t *out = buf;
+
+	if (!physmem_range_ok(pm, pa, len))
+		return -EFAULT;
+	for (size_t i = 0; i < len; i++) {
+		uint64_t a = pa + i;
+		uint64_t w = __atomic_load_n(word_at(pm, a), __ATOMIC_ACQUIRE);
+
+		out[i] = (uint8_t)(w >> (8 * (a % 8)));
+	}
+	return 0;
+}
+
+/* Replaces one byte of a qword without disturbing concurrent writers of the others. */
+static void store_byte(const struct physmem *pm, uint64_t pa, uint8_t byte)
+{
+	uint64_t *w = word_at(pm, pa);
+	unsigned shift = 8 * (pa % 8);
+	uint64_t old = __atomic_load_n(w, __ATOMIC_RELAXED);
+	uint64_t new;
+
+	do {
+		new = (old & ~(UINT64_C(0xff) << shift)) | ((uint64_t)byte << shift);
+	} while (
+	    !__atomic_compare_exchange_n(w, &old, new, true, __ATOMIC_RELEASE, __ATOMIC_RELAXED));
+}
+
+int physmem_write(struct physmem *pm, uint64_t pa, const void *buf, size_t len)
+{
+	const uint8_t *in = buf;
+
+	if (!physmem_range_ok(pm, pa, len))
+		return -EFAULT;
+	for (size_t i = 0; i < len; i++)
+		store_byte(pm, pa + i, in[i]);
+	return 0;
+}
+
+int physmem_load64(const struct physmem *pm, uint64_t pa, uint64_t *ret)
+{
+	int err = check_aligned(pm, pa, 8);
+
+	if (err)
+		return err;
+	*ret = __atomic_load_n(word_at(pm, pa), __ATOMIC_SEQ_CST);
+	return 0;
+}
+
+int physmem_store64(struct physmem *pm, uint64_t pa, uint64_t val)
+{
+	int err = check_aligned(pm, pa, 8);
+
+	if (err)
+		return err;
+	__atomic_store_n(word_at(pm, pa), val, __ATOMIC_SEQ_CST);
+	return 0;
+}
+
+int physmem_fetch_or64(struct physmem *pm, uint64_t pa, uint64_t bits, uint64_t *ret_old)
+{
+	int err = check_aligned(pm, pa, 8);
+
+	if (err)
+		return err;
+	*ret_old = __atomic_fetch_or(word_at(pm, pa), bits, __ATOMIC_SEQ_CST);
+	return 0;
+}
+
+int physmem_xchg64(struct physmem *pm, uint64_t pa, uint64_t val, uint64_t *ret_old)
+{
+	int err = check_aligned(pm, pa, 8);
+
+	if (err)
+		return err;
+	*ret_old = __atomic_exchange_n(word_at(pm, pa), val, __ATOMIC_SEQ_CST);
+	return 0;
+}
+
+int physmem_cmpxchg64(struct physmem *pm, uint64_t pa, uint64_t *expected, uint64_t desired)
+{
+	int err = check_aligned(pm, pa, 8);
+
+	if (err)
+		return err;
+	if (__atomic_compare_exchange_n(word_at(pm, pa), expected, desired, false, __ATOMIC_SEQ_CST,
+					__ATOMIC_SEQ_CST))
+		return 0;
+	return -EAGAIN;
+}
+
+static u128 *dqword_at(const struct physmem *pm, uint64_t pa)
+{
+	return (u128 *)(void *)word_at(pm, pa);
+}
+
+int physmem_load128(const struct physmem *pm, uint64_t pa, uint64_t ret[2])
+{
+	int err = check_aligned(pm, pa, 16);
+	u128 v;
+
+	if (err)
+		return err;
+	v = __atomic_load_n(dqword_at(pm, pa), __ATOMIC_SEQ_CST);
+	ret[0] = (uint64_t)v;
+	ret[1] = (uint64_t)(v >> 64);
+	return 0;
+}
+
+int physmem_cmpxchg128(struct physmem *pm, uint64_t pa, uint64_t expected[2],
+		       const uint64_t desired[2])
+{
+	int err = check_aligned(pm, pa, 16);
+	u128 exp, des;
+
+	if (err)
+		return err;
+	exp = ((u128)expected[1] << 64) | expected[0];
+	des = ((u128)desired[1] << 64) | desired[0];
+	if (__atomic_compare_exchange_n(dqword_at(pm, pa), &exp, des, false, __ATOMIC_SEQ_CST,
+					__ATOMIC_SEQ_CST))
+		return 0;
+	expected[0] = (uint64_t)exp;
+	expected[1] = (uint64_t)(exp >> 64);
+	return -EAGAIN;
+}

@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: MIT
+/* Physical memory: bounds, alignment, byte order and the atomic operations. */
+#include "test.h"
+
+#include <errno.h>
+
+#include "pvir/physmem.h"
+
+#define SIZE 4096
+
+static int setup(void **state)
+{
+	*state = physmem_new(SIZE);
+	return *state ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	physmem_free(*state);
+	return 0;
+}
+
+static void create_rejects_bad_sizes(void **state)
+{
+	(void)state;
+	assert_null(physmem_new(0));
+	assert_null(physmem_new(24));
+	physmem_free(NULL);
+}
+
+static void little_endian_bytes(void **state)
+{
+	struct physmem *pm = *state;
+	const uint8_t bytes[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+	uint8_t back[3];
+	uint64_t v;
+
+	assert_int_equal(physmem_write(pm, 16, bytes, sizeof(bytes)), 0);
+	assert_int_equal(physmem_load64(pm, 16, &v), 0);
+	assert_int_equal(v, 0x0807060504030201);
+	/* an unaligned byte range straddling two qwords */
+	assert_int_equal(physmem_store64(pm, 24, 0x1122334455667788), 0);
+	assert_int_equal(physmem_read(pm, 23, back, sizeof(back)), 0);
+	assert_int_equal(back[0], 8);
+	assert_int_equal(back[1], 0x88);
+	assert_int_equal(back[2], 0x77);
+}
+
+static void bounds_and_alignment(void **state)
+{
+	struct physmem *pm = *state;
+	uint64_t v = 0x55, pair[2] = {0, 0};
+	uint8_t b = 0;
+
+	assert_true(physmem_range_ok(pm, SIZE - 8, 8));
+	assert_false(physmem_range_ok(pm, SIZE - 7, 8));
+	assert_false(physmem_range_ok(pm, UINT64_MAX, 2)); /* no wrap-around */
+	assert_int_equal(physmem_load64(pm, SIZE, &v), -EFAULT);
+	assert_int_equal(v, 0x55); /* untouched on error */
+	assert_int_equal(physmem_load64(pm, 4, &v), -EINVAL);
+	assert_int_equal(physmem_store64(pm, SIZE - 4, 1), -EFAULT);
+	assert_int_equal(physmem_load128(pm, 8, pair), -EINVAL);
+	assert_int_equal(physmem_load128(pm, SIZE, pair), -EFAULT);
+	assert_int_equal(physmem_read(pm, SIZE, &b, 1), -EFAULT);
+	assert_int_equal(physmem_write(pm, SIZE - 1, "ab", 2), -EFAULT);
+}
+
+static void rmw_operations(void **state)
+{
+	struct physmem *pm = *state;
+	uint64_t old, expected, v;
+
+	assert_int_equal(physmem_store64(pm, 0, 0xf0), 0);
+	assert_int_equal(physmem_fetch_or64(pm, 0, 0x0f, &old), 0);
+	assert_int_equal(old, 0xf0);
+	assert_int_equal(physmem_xchg64(pm, 0, 7, &old), 0);
+	assert_int_equal(old, 0xff);
+	expected = 6;
+	assert_int_equal(physmem_cmpxchg64(pm, 0, &expected, 9), -EAGAIN);
+	assert_int_equal(expected, 7); /* the value found */
+	assert_int_equal(physmem_cmpxchg64(pm, 0, &expected, 9), 0);
+	assert_int_equal(physmem_load64(pm, 0, &v), 0);
+	assert_int_equal(v, 9);
+}
+
+static void cmpxchg128(void **state)
+{
+	struct physmem *pm = *state;
+	uint64_t expected[2] = {1, 2};
+	const uint64_t desired[2] = {0xaaaa, 0xbbbb};
+	uint64_t got[2];
+
+	assert_int_equal(physmem_cmpxchg128(pm, 32, expected, desired), -EAGAIN);
+	assert_int_equal(expected[0], 0);
+	assert_int_equal(expected[1], 0);
+	assert_int_equal(physmem_cmpxchg128(pm, 32, expected, desired), 0);
+	assert_int_equal(physmem_load128(pm, 32, got), 0);
+	assert_int_equal(got[0], 0xaaaa);
+	assert_int_equal(got[1], 0xbbbb);
+	/* the low qword is at the lower address */
+	assert_int_equal(physmem_load64(pm, 40, &got[0]), 0);
+	assert_int_equal(got[0], 0xbbbb);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    TEST(create_rejects_bad_sizes),
+	    cmocka_unit_test_setup_teardown(little_endian_bytes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(bounds_and_alignment, setup, teardown),
+	    cmocka_unit_test_setup_teardown(rmw_operations, setup, teardown),
+	    cmocka_unit_test_setup_teardown(cmpxchg128, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("physmem", tests, NULL, NULL);
+}
