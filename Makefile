@@ -8,7 +8,7 @@ BUILD_TSAN := build-tsan
 SAN_OPTS  := -Db_sanitize=address,undefined -Db_lundef=false \
              -Dc_args=-fno-sanitize-recover=all
 
-.PHONY: all deps build build-san test format check-format clean
+.PHONY: all deps build build-san build-tsan test format check-format clean
 
 all: build
 
@@ -27,15 +27,22 @@ build: deps $(BUILD)/build.ninja
 build-san: deps $(BUILD_SAN)/build.ninja
 	ninja -C $(BUILD_SAN)
 
+$(BUILD_TSAN)/build.ninja: | deps
+	meson setup $(BUILD_TSAN) --buildtype=debug -Db_sanitize=thread -Db_lundef=false
 
-# Every unit test, then the same tests built with ASan+UBSan. The last line
+build-tsan: deps $(BUILD_TSAN)/build.ninja
+	ninja -C $(BUILD_TSAN)
+
+# Every unit test, then the same tests built with ASan+UBSan, then with TSan
+# (the posted-interrupt descriptor is shared between threads). The last line
 # is the total over all builds, as "N passed, N failed".
-test: build build-san
+test: build build-san build-tsan
 	@rc=0; \
 	meson test -C $(BUILD) --print-errorlogs || rc=1; \
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		meson test -C $(BUILD_SAN) --print-errorlogs || rc=1; \
-	python3 scripts/test-summary $(BUILD) $(BUILD_SAN) || rc=1; \
+	TSAN_OPTIONS=halt_on_error=1 meson test -C $(BUILD_TSAN) --print-errorlogs || rc=1; \
+	python3 scripts/test-summary $(BUILD) $(BUILD_SAN) $(BUILD_TSAN) || rc=1; \
 	exit $$rc
 
 format:
