@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Private to the PCI function model (pci.c, msix.c, ims.c): the function's
+ * state, split kvmtool-style into the guest-visible register image (config
+ * space, MSI-X table and PBA, IMS slots) and the device's private state.
+ */
+#ifndef PVIR_PCI_INTERNAL_H
+#define PVIR_PCI_INTERNAL_H
+
+#include "pvir/msi.h"
+#include "pvir/pci.h"
+
+/* One 16-byte interrupt slot: the MSI-X table entry layout, shared by IMS. */
+struct irq_slot {
+	uint32_t addr_lo;
+	uint32_t addr_hi;
+	uint32_t data;
+	uint32_t ctrl;
+};
+
+struct pci_func {
+	struct pci_func_config cfg;
+	/* guest-visible image */
+	uint8_t config[PCI_CFG_SIZE];
+	uint8_t wmask[PCI_CFG_SIZE];
+	struct irq_slot *msix_table;
+	uint64_t *msix_pba;
+	struct irq_slot *ims_slots; /* device kind */
+	uint64_t ims_ctx_base;	    /* memory kind */
+	uint32_t ims_ctrl;	    /* memory kind */
+	/* private */
+	uint8_t msi_cap;
+	uint8_t msix_cap;
+	uint64_t *ims_pending; /* both kinds; bit n = slot n latched while masked */
+	struct msi_sink sink;
+	struct pci_dma dma;
+	struct pci_func_stats stats;
+};
+
+static inline bool bitmap_test(const uint64_t *map, unsigned n)
+{
+	return (map[n / 64] >> (n % 64)) & 1;
+}
+
+static inline void bitmap_assign(uint64_t *map, unsigned n, bool on)
+{
+	uint64_t b = UINT64_C(1) << (n % 64);
+
+	map[n / 64] = on ? map[n / 64] | b : map[n / 64] & ~b;
+}
+
+static inline unsigned bitmap_words(unsigned bits)
+{
+	return (bits + 63) / 64;
+}
+
+/* Config-space accessors that bypass the write mask (device-side updates). */
+uint32_t pci_cfg_get(const struct pci_func *f, unsigned offset, unsigned size);
+void pci_cfg_set(struct pci_func *f, unsigned offset, unsigned size, uint32_t val);
+
+/* The common tail of every raise: enabled? masked? then send or latch. */
+enum pci_irq_result pci_deliver_or_latch(struct pci_func *f, bool enabled, bool masked,
+					 uint64_t *pending, unsigned n, const struct msi_msg *msg);
+/* Sends a message latched earlier; counts it. */
+void pci_send_pending(struct pci_func *f, const struct msi_msg *msg);
+bool pci_bus_master(const struct pci_func *f);
+
+/* A BAR-relative range [offset, offset + len) in BAR @bar. */
+bool pci_in_range(unsigned bar, uint64_t offset, unsigned want_bar, uint64_t start, uint64_t len);
+
+/*
+ * Slot arrays (MSI-X table, device IMS): aligned DWORD/QWORD accesses only.
+ * Control words keep only @ctrl_wmask writable. Return 0 or -EINVAL.
+ */
+int irq_slots_read(const struct irq_slot *slots, uint64_t offset, unsigned size, uint64_t *ret);
+int irq_slots_write(struct irq_slot *slots, uint64_t offset, unsigned size, uint64_t val,
+		    uint32_t ctrl_wmask);
+struct msi_msg irq_slot_msg(const struct irq_slot *s);
+
+/* MSI-X (msix.c) and IMS (ims.c) hooks; mmio ones return -ENOENT when the
+ * access is not theirs. */
+int msix_init(struct pci_func *f);
+int msix_mmio_read(struct pci_func *f, unsigned bar, uint64_t off, unsigned size, uint64_t *ret);
+int msix_mmio_write(struct pci_func *f, unsigned bar, uint64_t off, unsigned size, uint64_t val);
+void msix_flush_pending(struct pci_func *f);
+
+int ims_init(struct pci_func *f);
+int ims_mmio_read(struct pci_func *f, unsigned bar, uint64_t off, unsigned size, uint64_t *ret);
+int ims_mmio_write(struct pci_func *f, unsigned bar, uint64_t off, unsigned size, uint64_t val);
+
+#endif
