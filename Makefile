@@ -5,10 +5,11 @@
 BUILD     := build
 BUILD_SAN := build-san
 BUILD_TSAN := build-tsan
+PVIR      := $(BUILD)/pvir
 SAN_OPTS  := -Db_sanitize=address,undefined -Db_lundef=false \
              -Dc_args=-fno-sanitize-recover=all
 
-.PHONY: all deps build build-san build-tsan test format check-format clean
+.PHONY: all deps build build-san build-tsan run test format check-format clean
 
 all: build
 
@@ -32,6 +33,12 @@ $(BUILD_TSAN)/build.ninja: | deps
 
 build-tsan: deps $(BUILD_TSAN)/build.ninja
 	ninja -C $(BUILD_TSAN)
+
+# Until scenarios land (`pvir run`), the runnable part of pvir is `decode`:
+# the remappable MSI a device writes for IRTE 0x2a, and that IRTE, posted.
+run: build
+	$(PVIR) decode msi 0xfee00558 0x0
+	$(PVIR) decode irte 0x0000000000040300:0x1234564000418001
 
 # Every unit test, then the same tests built with ASan+UBSan, then with TSan
 # (the posted-interrupt descriptor is shared between threads). The last line
