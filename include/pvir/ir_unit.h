@@ -200,8 +200,8 @@ void ir_unit_free(struct ir_unit *ir);
 
 /*
  * Register access. @size is 4 or 8 and @offset naturally aligned; anything
- * else reads as all-ones and is ignored on write, as for an unimplemented
- * register. 32-bit halves of 64-bit registers are accessible.
+ * else reads as all-ones and is ignored on write, as for a register the unit
+ * does not have. 32-bit halves of 64-bit registers are accessible.
  */
 uint64_t ir_unit_read(struct ir_unit *ir, uint32_t offset, unsigned size);
 void ir_unit_write(struct ir_unit *ir, uint32_t offset, unsigned size, uint64_t val);

@@ -711,7 +711,7 @@ static void write_reg64(struct ir_unit *ir, uint32_t offset, uint64_t val, uint6
 		ir->irta = (ir->irta & ~lanes) | (val & lanes);
 		break;
 	default:
-		break; /* read-only or unimplemented */
+		break; /* read-only, or a register this unit does not have */
 	}
 }
 
