@@ -411,27 +411,44 @@ static void compat_blocking(void **state)
 	teardown((void **)&x2);
 }
 
+/* Source validation through translate: each SVT, and each SQ mask under SVT=1. */
+struct sid_case {
+	uint16_t sid;
+	uint8_t sq;
+	uint8_t svt;
+	uint16_t pass_rid; /* a requester the entry accepts */
+	uint16_t fail_rid; /* one it refuses (0 = none: SVT=0 accepts all) */
+};
+
+static const struct sid_case sid_cases[] = {
+    {0x0300, IRTE_SQ_ALL, IRTE_SVT_NONE, 0xbeef, 0},
+    {0x0300, IRTE_SQ_ALL, IRTE_SVT_RID, 0x0300, 0x0301},
+    {0x0300, IRTE_SQ_IGN_2, IRTE_SVT_RID, 0x0304, 0x0302},
+    {0x0300, IRTE_SQ_IGN_2_1, IRTE_SVT_RID, 0x0306, 0x0301},
+    {0x0300, IRTE_SQ_IGN_2_0, IRTE_SVT_RID, 0x0307, 0x0308},
+    {0x0305, IRTE_SQ_ALL, IRTE_SVT_BUS, 0x0410, 0x0600},
+    {0x0300, IRTE_SQ_ALL, IRTE_SVT_RSVD, 0, 0x0300},
+};
+
 static void source_validation(void **state)
 {
 	struct fx *f = *state;
-	struct irte_remapped bus = {
-	    .p = true, .vector = 0x40, .dst = 1, .sid = 0x0305, .svt = IRTE_SVT_BUS};
-	struct irte_remapped fn = {.p = true,
-				   .vector = 0x41,
-				   .dst = 1,
-				   .sid = 0x0300,
-				   .sq = IRTE_SQ_IGN_2_0,
-				   .svt = IRTE_SVT_RID};
-	struct irte e;
 
-	irte_remapped_encode(&bus, &e);
-	set_irte(f, 20, e);
-	irte_remapped_encode(&fn, &e);
-	set_irte(f, 21, e);
-	assert_int_equal(send(f, handle_msg(20), 0x0410).outcome, IR_REMAPPED);
-	assert_int_equal(send(f, handle_msg(20), 0x0600).fault, IR_FAULT_SID);
-	assert_int_equal(send(f, handle_msg(21), 0x0307).outcome, IR_REMAPPED);
-	assert_int_equal(send(f, handle_msg(21), 0x0308).fault, IR_FAULT_SID);
+	for (uint16_t i = 0; i < ARRAY_SIZE(sid_cases); i++) {
+		const struct sid_case *c = &sid_cases[i];
+		struct irte_remapped r = {
+		    .p = true, .vector = 0x40, .dst = 1, .sid = c->sid, .sq = c->sq, .svt = c->svt};
+		struct irte e;
+
+		irte_remapped_encode(&r, &e);
+		set_irte(f, 20 + i, e);
+		if (c->svt != IRTE_SVT_RSVD)
+			assert_int_equal(send(f, handle_msg(20 + i), c->pass_rid).outcome,
+					 IR_REMAPPED);
+		if (c->fail_rid)
+			assert_int_equal(send(f, handle_msg(20 + i), c->fail_rid).fault,
+					 IR_FAULT_SID);
+	}
 }
 
 /* ---- fault recording ---------------------------------------------------- */
