@@ -72,7 +72,8 @@ struct ir_unit {
 	bool iqe;
 	uint32_t fectl;
 	uint32_t ics;
-	unsigned fri;
+	unsigned fri;	    /* FSTS.FRI: the record that set PPF */
+	unsigned next_frcd; /* where the next fault is recorded */
 	struct frcd *frcd;
 	uint64_t iqa;
 	uint32_t iq_head;
@@ -254,15 +255,18 @@ static bool any_fault_pending(const struct ir_unit *ir)
 }
 
 /*
- * Primary fault logging (VT-d §7.3.1): the record goes to the register FRI
- * points at, and FRI advances. If that register still holds an unserviced
- * fault (F set), or overflow is already flagged, the new fault is not
- * recorded and PFO is set; nothing is recorded again until software clears
- * PFO. Returns whether the fault was recorded.
+ * Primary fault logging (VT-d §7.3.1, QEMU vtd_report_frcd_fault): records
+ * go to the fault recording registers in turn, wrapping. If the next one still
+ * holds an unserviced fault (F set), or overflow is already flagged, the new
+ * fault is not recorded and PFO is set; nothing is recorded again until
+ * software clears PFO. FSTS.FRI names the record that set PPF, i.e. the first
+ * pending one, which is where software starts reading. Returns whether the
+ * fault was recorded.
  */
 static bool record_fault(struct ir_unit *ir, uint8_t reason, uint16_t rid, uint32_t index, bool fpd)
 {
-	struct frcd *r = &ir->frcd[ir->fri];
+	struct frcd *r = &ir->frcd[ir->next_frcd];
+	bool ppf = any_fault_pending(ir);
 	uint64_t hi = 0;
 
 	if (fpd) {
@@ -279,7 +283,9 @@ static bool record_fault(struct ir_unit *ir, uint8_t reason, uint16_t rid, uint3
 	hi = bits_set(hi, DMA_FRCD_SID_HI, DMA_FRCD_SID_LO, rid);
 	r->lo = bits_set(0, DMA_FRCD_IDX_HI, DMA_FRCD_IDX_LO, index & 0xffff);
 	r->hi = hi;
-	ir->fri = (ir->fri + 1) % ir->cfg.nfr;
+	if (!ppf)
+		ir->fri = ir->next_frcd;
+	ir->next_frcd = (ir->next_frcd + 1) % ir->cfg.nfr;
 	ir->fectl = (uint32_t)bit_set(ir->fectl, DMA_FECTL_IP, true);
 	ir->stats.faults_recorded++;
 	return true;

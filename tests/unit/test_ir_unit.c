@@ -366,7 +366,7 @@ static void fault(void **state)
 	assert_int_equal(bits_get(hi, DMA_FRCD_SID_HI, DMA_FRCD_SID_LO), row->rid);
 	assert_int_equal(frcd_lo(f, 0) >> 48, row->index & 0xffff);
 	assert_true(bit_get(fsts(f), DMA_FSTS_PPF));
-	assert_int_equal(bits_get(fsts(f), DMA_FSTS_FRI_HI, DMA_FSTS_FRI_LO), 1);
+	assert_int_equal(bits_get(fsts(f), DMA_FSTS_FRI_HI, DMA_FSTS_FRI_LO), 0);
 	assert_int_equal(ir_unit_stats(f->ir)->faults[row->reason - IR_FAULT_FIRST], 1);
 	teardown((void **)&f);
 }
@@ -491,7 +491,9 @@ static void primary_fault_overflow(void **state)
 	f = fx_new_cfg(&cfg, true, IRT_BASE, IRT_S);
 	assert_true(send(f, handle_msg(1), RID).fault_recorded);
 	assert_true(send(f, handle_msg(2), RID).fault_recorded);
-	/* FRI wrapped to record 0, which is still F=1: overflow */
+	/* FRI names the first pending record */
+	assert_int_equal(bits_get(fsts(f), DMA_FSTS_FRI_HI, DMA_FSTS_FRI_LO), 0);
+	/* recording wrapped to record 0, which is still F=1: overflow */
 	r = send(f, handle_msg(3), RID);
 	assert_int_equal(r.fault, IR_FAULT_NOT_PRESENT);
 	assert_false(r.fault_recorded);
@@ -504,6 +506,8 @@ static void primary_fault_overflow(void **state)
 	assert_false(bit_get(fsts(f), DMA_FSTS_PFO));
 	assert_true(send(f, handle_msg(5), RID).fault_recorded);
 	assert_int_equal(frcd_lo(f, 0) >> 48, 5);
+	/* record 1 was pending all along, so PPF never dropped: FRI still 0 */
+	assert_int_equal(bits_get(fsts(f), DMA_FSTS_FRI_HI, DMA_FSTS_FRI_LO), 0);
 	assert_int_equal(frcd_lo(f, 1) >> 48, 2); /* untouched, still pending */
 	assert_int_equal(ir_unit_stats(f->ir)->faults_overflow_lost, 2);
 	assert_int_equal(ir_unit_stats(f->ir)->faults_recorded, 3);
