@@ -1,0 +1,448 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Host VT-d IR driver. Allocation is a bitmap over the table with a summary
+ * bitmap of full words, so a single-entry allocation (every MSI-X vector and
+ * IMS entry) finds a free bit in two ctz steps instead of scanning the table;
+ * multi-entry blocks scan only words that are not full. Freed blocks are
+ * zeroed and invalidated with one IEC descriptor whose index mask covers the
+ * block, as Linux's clear_entries does.
+ */
+#include "pvir/ir_driver.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+#include "pvir/physmem.h"
+
+#define QI_ENTRIES    256
+#define QI_DESC_SIZE  16
+#define BITS_PER_WORD 64
+#define WORD_FULL     (~UINT64_C(0))
+#define PAGE_SIZE     4096
+
+struct ir_driver {
+	struct physmem *mem;
+	struct ir_unit *ir;
+	struct ir_driver_config cfg;
+	uint32_t gcmd; /* shadow of GCMD, written whole */
+	uint32_t qi_tail;
+	uint32_t qi_seq; /* the status value of the last wait descriptor */
+	unsigned mhmv;
+	uint64_t *used; /* one bit per entry */
+	uint64_t *full; /* one bit per word of @used that is all ones */
+	uint8_t *order; /* log2(block size) + 1 at each block start, else 0 */
+	uint32_t words;
+	uint32_t in_use;
+	struct ir_driver_stats stats;
+};
+
+/* ---- queued invalidation ------------------------------------------------ */
+
+static int put_desc(struct ir_driver *d, struct qi_desc desc)
+{
+	uint64_t at = d->cfg.qi_base + (uint64_t)d->qi_tail * QI_DESC_SIZE;
+	int err = physmem_store64(d->mem, at, desc.lo);
+
+	if (!err)
+		err = physmem_store64(d->mem, at + 8, desc.hi);
+	d->qi_tail = (d->qi_tail + 1) % QI_ENTRIES;
+	return err;
+}
+
+/*
+ * After an invalid descriptor the unit stops with IQH on it and sets IQE.
+ * Like Linux's qi_check_fault, overwrite it with a harmless wait descriptor
+ * and clear IQE so that the queue drains, then report the failure.
+ */
+static int recover_queue(struct ir_driver *d)
+{
+	uint64_t head = ir_unit_read(d->ir, DMAR_IQH_REG, 8) >> 4;
+	struct qi_desc nop = qi_wait(d->cfg.status_addr, d->qi_seq);
+	uint64_t at = d->cfg.qi_base + head * QI_DESC_SIZE;
+
+	/* The queue lies in memory checked at creation: these stores cannot fail. */
+	if (physmem_store64(d->mem, at, nop.lo) || physmem_store64(d->mem, at + 8, nop.hi))
+		return -EFAULT;
+	ir_unit_write(d->ir, DMAR_FSTS_REG, 4, UINT32_C(1) << DMA_FSTS_IQE);
+	return -EIO;
+}
+
+/* Submits @desc and a wait descriptor, and checks the wait's status write. */
+static int qi_submit_sync(struct ir_driver *d, struct qi_desc desc)
+{
+	uint32_t status = 0;
+	uint32_t seq = ++d->qi_seq;
+	int err = put_desc(d, desc);
+
+	if (!err)
+		err = put_desc(d, qi_wait(d->cfg.status_addr, seq));
+	if (err)
+		return err;
+	ir_unit_write(d->ir, DMAR_IQT_REG, 8, (uint64_t)d->qi_tail << 4);
+	if (bit_get(ir_unit_read(d->ir, DMAR_FSTS_REG, 4), DMA_FSTS_IQE))
+		return recover_queue(d);
+	if (physmem_read(d->mem, d->cfg.status_addr, &status, sizeof(status)) || status != seq)
+		return -EIO;
+	return 0;
+}
+
+static int flush_iec(struct ir_driver *d, uint32_t index, unsigned im)
+{
+	d->stats.iec_invalidations++;
+	return qi_submit_sync(d, qi_iec_index((uint16_t)index, im));
+}
+
+/* ---- enabling ------------------------------------------------------------ */
+
+static bool gsts(struct ir_driver *d, unsigned bit)
+{
+	return bit_get(ir_unit_read(d->ir, DMAR_GSTS_REG, 4), bit);
+}
+
+/* Sets or clears one GCMD bit and checks that GSTS followed (Linux polls). */
+static int gcmd_update(struct ir_driver *d, unsigned cmd, bool on, unsigned status)
+{
+	d->gcmd = (uint32_t)bit_set(d->gcmd, cmd, on);
+	ir_unit_write(d->ir, DMAR_GCMD_REG, 4, d->gcmd);
+	return gsts(d, status) == on ? 0 : -EIO;
+}
+
+static unsigned log2_u32(uint32_t v)
+{
+	return 31u - (unsigned)__builtin_clz(v);
+}
+
+static int enable(struct ir_driver *d)
+{
+	uint64_t irta = d->cfg.irt_base | (log2_u32(d->cfg.entries) - 1);
+	int err;
+
+	ir_unit_write(d->ir, DMAR_IQA_REG, 8, d->cfg.qi_base);
+	err = gcmd_update(d, DMA_GCMD_QIE, true, DMA_GSTS_QIES);
+	if (err)
+		return err;
+	if (d->cfg.x2apic)
+		irta |= UINT64_C(1) << DMA_IRTA_EIME;
+	ir_unit_write(d->ir, DMAR_IRTA_REG, 8, irta);
+	/* SIRTP is one-shot: write it, check IRTPS, keep it out of the shadow. */
+	err = gcmd_update(d, DMA_GCMD_SIRTP, true, DMA_GSTS_IRTPS);
+	d->gcmd = (uint32_t)bit_set(d->gcmd, DMA_GCMD_SIRTP, false);
+	if (err)
+		return err;
+	if (!bit_get(ir_unit_read(d->ir, DMAR_CAP_REG, 8), DMA_CAP_ESIRTPS)) {
+		d->stats.iec_invalidations++;
+		err = qi_submit_sync(d, qi_iec_global());
+		if (err)
+			return err;
+	}
+	err = gcmd_update(d, DMA_GCMD_IRE, true, DMA_GSTS_IRES);
+	if (err)
+		return err;
+	/* Block compatibility-format interrupts: without it a device can raise
+	 * any vector on any CPU (Linux warns "vulnerable to IRQ injection"). */
+	return gcmd_update(d, DMA_GCMD_CFI, false, DMA_GSTS_CFIS);
+}
+
+static bool config_valid(const struct physmem *mem, const struct ir_driver_config *c)
+{
+	uint64_t table = (uint64_t)c->entries * IRTE_SIZE;
+
+	return c->entries >= 2 && c->entries <= IR_MAX_ENTRIES &&
+	       (c->entries & (c->entries - 1)) == 0 && c->irt_base % PAGE_SIZE == 0 &&
+	       c->qi_base % PAGE_SIZE == 0 && c->status_addr % 4 == 0 &&
+	       physmem_range_ok(mem, c->irt_base, table) &&
+	       physmem_range_ok(mem, c->qi_base, PAGE_SIZE) &&
+	       physmem_range_ok(mem, c->status_addr, 4);
+}
+
+int ir_driver_new(struct physmem *hostmem, struct ir_unit *ir, const struct ir_driver_config *cfg,
+		  struct ir_driver **ret)
+{
+	struct ir_driver *d;
+	int err;
+
+	if (!hostmem || !ir || !config_valid(hostmem, cfg))
+		return -EINVAL;
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	d->mem = hostmem;
+	d->ir = ir;
+	d->cfg = *cfg;
+	d->words = (cfg->entries + BITS_PER_WORD - 1) / BITS_PER_WORD;
+	d->used = calloc(d->words, sizeof(*d->used));
+	d->full = calloc((d->words + BITS_PER_WORD - 1) / BITS_PER_WORD, sizeof(*d->full));
+	d->order = calloc(cfg->entries, sizeof(*d->order));
+	d->mhmv = (unsigned)bits_get(ir_unit_read(ir, DMAR_ECAP_REG, 8), DMA_ECAP_MHMV_HI,
+				     DMA_ECAP_MHMV_LO);
+	if (!d->used || !d->full || !d->order) {
+		ir_driver_free(d);
+		return -ENOMEM;
+	}
+	if (cfg->entries < BITS_PER_WORD)
+		d->used[0] = ~bits_mask(cfg->entries - 1, 0); /* beyond the table */
+	err = enable(d);
+	if (err) {
+		ir_driver_free(d);
+		return err;
+	}
+	*ret = d;
+	return 0;
+}
+
+void ir_driver_free(struct ir_driver *d)
+{
+	if (!d)
+		return;
+	free(d->used);
+	free(d->full);
+	free(d->order);
+	free(d);
+}
+
+/* ---- allocation ---------------------------------------------------------- */
+
+static void update_full(struct ir_driver *d, uint32_t w)
+{
+	uint64_t bit = UINT64_C(1) << (w % BITS_PER_WORD);
+
+	if (d->used[w] == WORD_FULL)
+		d->full[w / BITS_PER_WORD] |= bit;
+	else
+		d->full[w / BITS_PER_WORD] &= ~bit;
+}
+
+/* Marks [index, index + count) used or free. */
+static void mark(struct ir_driver *d, uint32_t index, uint32_t count, bool used)
+{
+	for (uint32_t i = index; i < index + count;) {
+		uint32_t w = i / BITS_PER_WORD, b = i % BITS_PER_WORD;
+		uint32_t n = count - (i - index) < BITS_PER_WORD - b ? count - (i - index)
+								     : BITS_PER_WORD - b;
+		uint64_t m = bits_mask(b + n - 1, b);
+
+		d->used[w] = used ? d->used[w] | m : d->used[w] & ~m;
+		update_full(d, w);
+		i += n;
+	}
+}
+
+/* First word at or after @from that is not full, or d->words. */
+static uint32_t next_nonfull_word(const struct ir_driver *d, uint32_t from)
+{
+	for (uint32_t s = from / BITS_PER_WORD; s * BITS_PER_WORD < d->words; s++) {
+		uint64_t candidates = ~d->full[s];
+
+		if (s == from / BITS_PER_WORD)
+			candidates &= WORD_FULL << (from % BITS_PER_WORD);
+		if (candidates) {
+			uint32_t w = s * BITS_PER_WORD + (uint32_t)__builtin_ctzll(candidates);
+
+			return w < d->words ? w : d->words;
+		}
+	}
+	return d->words;
+}
+
+/* An aligned run of @count (<= 64) free bits in word @w, or -1. */
+static int find_in_word(uint64_t used, uint32_t count)
+{
+	uint64_t block = count == BITS_PER_WORD ? WORD_FULL : bits_mask(count - 1, 0);
+
+	if (count == 1)
+		return used == WORD_FULL ? -1 : __builtin_ctzll(~used);
+	for (uint32_t at = 0; at < BITS_PER_WORD; at += count)
+		if (!(used & (block << at)))
+			return (int)at;
+	return -1;
+}
+
+static int alloc_small(struct ir_driver *d, uint32_t count, uint32_t *ret_index)
+{
+	for (uint32_t w = next_nonfull_word(d, 0); w < d->words; w = next_nonfull_word(d, w + 1)) {
+		int at = find_in_word(d->used[w], count);
+
+		if (at >= 0) {
+			*ret_index = w * BITS_PER_WORD + (uint32_t)at;
+			return 0;
+		}
+	}
+	return -ENOSPC;
+}
+
+static int alloc_large(struct ir_driver *d, uint32_t count, uint32_t *ret_index)
+{
+	uint32_t span = count / BITS_PER_WORD;
+
+	for (uint32_t w = 0; w + span <= d->words; w += span) {
+		uint32_t i = 0;
+
+		while (i < span && d->used[w + i] == 0)
+			i++;
+		if (i == span) {
+			*ret_index = w * BITS_PER_WORD;
+			return 0;
+		}
+	}
+	return -ENOSPC;
+}
+
+int ir_irte_alloc(struct ir_driver *d, uint32_t count, uint32_t *ret_index)
+{
+	uint32_t index;
+	int err;
+
+	if (!count || (count & (count - 1)) || count > d->cfg.entries || log2_u32(count) > d->mhmv)
+		return -EINVAL;
+	err =
+	    count <= BITS_PER_WORD ? alloc_small(d, count, &index) : alloc_large(d, count, &index);
+	if (err)
+		return err;
+	mark(d, index, count, true);
+	d->order[index] = (uint8_t)(log2_u32(count) + 1);
+	d->in_use += count;
+	*ret_index = index;
+	return 0;
+}
+
+bool ir_irte_allocated(const struct ir_driver *d, uint32_t index)
+{
+	return index < d->cfg.entries &&
+	       bit_get(d->used[index / BITS_PER_WORD], index % BITS_PER_WORD);
+}
+
+/* ---- entries -------------------------------------------------------------- */
+
+static uint64_t entry_pa(const struct ir_driver *d, uint32_t index)
+{
+	return d->cfg.irt_base + (uint64_t)index * IRTE_SIZE;
+}
+
+int ir_irte_read(const struct ir_driver *d, uint32_t index, struct irte *ret)
+{
+	uint64_t v[2];
+	int err;
+
+	if (index >= d->cfg.entries)
+		return -EINVAL;
+	err = physmem_load128(d->mem, entry_pa(d, index), v);
+	if (!err)
+		*ret = (struct irte){.lo = v[0], .hi = v[1]};
+	return err;
+}
+
+/*
+ * The write protocol of Linux's modify_irte (FACTS §1.3): the PDA straddles
+ * both qwords, so if either the old or the new entry is posted the whole
+ * entry changes in one 128-bit compare-and-exchange; otherwise the low qword
+ * (with P) is stored before the high one.
+ */
+static int store_entry(struct ir_driver *d, uint32_t index, const struct irte *e)
+{
+	uint64_t pa = entry_pa(d, index), old[2], new[2] = {e->lo, e->hi};
+	int err = physmem_load128(d->mem, pa, old);
+
+	if (err)
+		return err;
+	if (irte_is_posted(&(struct irte){.lo = old[0], .hi = old[1]}) || irte_is_posted(e)) {
+		while ((err = physmem_cmpxchg128(d->mem, pa, old, new)) == -EAGAIN)
+			; /* hardware never writes IRTEs: only another writer can race */
+		return err;
+	}
+	err = physmem_store64(d->mem, pa, e->lo);
+	return err ? err : physmem_store64(d->mem, pa + 8, e->hi);
+}
+
+int ir_irte_write(struct ir_driver *d, uint32_t index, const struct irte *e)
+{
+	int err;
+
+	if (!ir_irte_allocated(d, index))
+		return -EINVAL;
+	err = store_entry(d, index, e);
+	if (err)
+		return err;
+	d->stats.irte_writes++;
+	return flush_iec(d, index, 0);
+}
+
+int ir_irte_free(struct ir_driver *d, uint32_t index, uint32_t count)
+{
+	const struct irte zero = {0};
+
+	if (index >= d->cfg.entries || !count || d->order[index] != log2_u32(count) + 1 ||
+	    (count & (count - 1)))
+		return -EINVAL;
+	for (uint32_t i = index; i < index + count; i++) {
+		int err = store_entry(d, i, &zero);
+
+		if (err)
+			return err;
+		d->stats.irte_writes++;
+	}
+	d->order[index] = 0;
+	mark(d, index, count, false);
+	d->in_use -= count;
+	return flush_iec(d, index, log2_u32(count));
+}
+
+uint32_t ir_driver_in_use(const struct ir_driver *d)
+{
+	return d->in_use;
+}
+
+uint32_t ir_driver_entries(const struct ir_driver *d)
+{
+	return d->cfg.entries;
+}
+
+/* ---- faults and state ------------------------------------------------------ */
+
+unsigned ir_driver_drain_faults(struct ir_driver *d)
+{
+	uint32_t fsts = (uint32_t)ir_unit_read(d->ir, DMAR_FSTS_REG, 4);
+	unsigned nfr = (unsigned)bits_get(ir_unit_read(d->ir, DMAR_CAP_REG, 8), DMA_CAP_NFR_HI,
+					  DMA_CAP_NFR_LO) +
+		       1;
+	unsigned i = (unsigned)bits_get(fsts, DMA_FSTS_FRI_HI, DMA_FSTS_FRI_LO), drained = 0;
+
+	if (bit_get(fsts, DMA_FSTS_PFO))
+		d->stats.overflows_seen++;
+	/* From the first pending record, in order, until one is not pending. */
+	for (; bit_get(fsts, DMA_FSTS_PPF) && drained < nfr; i = (i + 1) % nfr) {
+		uint32_t off = DMAR_FRCD_REG + 16 * i;
+		uint64_t hi = ir_unit_read(d->ir, off + 8, 8);
+		unsigned reason = (unsigned)bits_get(hi, DMA_FRCD_FR_HI, DMA_FRCD_FR_LO);
+
+		if (!bit_get(hi, DMA_FRCD_F))
+			break;
+		if (reason >= IR_FAULT_FIRST && reason < IR_FAULT_FIRST + IR_FAULT_COUNT)
+			d->stats.faults_drained[reason - IR_FAULT_FIRST]++;
+		ir_unit_write(d->ir, off + 12, 4, UINT32_C(1) << 31);
+		drained++;
+	}
+	ir_unit_write(d->ir, DMAR_FSTS_REG, 4, UINT32_C(1) << DMA_FSTS_PFO);
+	return drained;
+}
+
+bool ir_driver_remapping_secure(const struct ir_driver *d)
+{
+	uint32_t s = (uint32_t)ir_unit_read(d->ir, DMAR_GSTS_REG, 4);
+
+	return bit_get(s, DMA_GSTS_IRES) && !bit_get(s, DMA_GSTS_CFIS);
+}
+
+bool ir_driver_posting(const struct ir_driver *d)
+{
+	return ir_unit_posting(d->ir);
+}
+
+bool ir_driver_x2apic(const struct ir_driver *d)
+{
+	return d->cfg.x2apic;
+}
+
+const struct ir_driver_stats *ir_driver_stats(const struct ir_driver *d)
+{
+	return &d->stats;
+}
