@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The host machine: pCPUs with their local APICs, host memory, the VT-d IR
+ * unit and its driver, the physical PCI functions, and the KVM-like parts that
+ * deliver device interrupts to vCPUs (FACTS §2.3):
+ *
+ *  - every vCPU has a posted-interrupt descriptor in host memory;
+ *  - running:   NV = notification vector (0xf2), NDST = its pCPU; a post is
+ *               taken into the vAPIC by the CPU itself, with no VM exit;
+ *  - preempted: SN = 1; posts accumulate in the PIR, taken when it runs again;
+ *  - blocked:   NV = wakeup vector (0xf1), on its pCPU's wakeup list; the
+ *               wakeup handler wakes it (an exit on whatever runs there);
+ *  - migrated:  NDST follows the new pCPU.
+ *
+ * Where posting cannot serve (the unit lacks CAP.PI), an interrupt is
+ * remapped to a host vector on the pCPU the vCPU runs on, and the host's
+ * handler injects it (an exit when the vCPU is in guest mode); such IRTEs
+ * follow the vCPU when it migrates, so one pCPU never collects them all.
+ *
+ * A host_irq is one host IRTE bound by source-id to one device, targeting one
+ * vCPU and guest vector. The VMM's hypercall service and MSI-X emulation
+ * both make interrupts through it, so every design shares this code.
+ */
+#ifndef PVIR_HOST_H
+#define PVIR_HOST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "pvir/compiler.h"
+#include "pvir/lapic.h"
+#include "pvir/msi.h"
+
+struct physmem;
+struct ir_unit;
+struct ir_driver;
+struct pci_func;
+struct pci_func_config;
+struct vm;
+struct vcpu;
+
+#define HOST_POSTED_INTR_VECTOR	       0xf2
+#define HOST_POSTED_INTR_WAKEUP_VECTOR 0xf1
+#define HOST_FIRST_DEVICE_VECTOR       0x30 /* fallback vectors: 0x30..0xdf */
+#define HOST_LAST_DEVICE_VECTOR	       0xdf
+#define HOST_MAX_PCPUS		       256
+
+struct host_config {
+	unsigned pcpus;
+	uint32_t irte_entries; /* power of two, up to 65536 */
+	bool posting;	       /* the unit has CAP.PI */
+	bool x2apic;	       /* IRTA.EIME */
+	unsigned iec_slots;
+	unsigned nfr;
+};
+
+struct host_config host_default_config(void);
+
+/* What the platform saw of device interrupts, by outcome. */
+struct host_stats {
+	uint64_t messages;	/* interrupt writes from devices */
+	uint64_t remapped;	/* delivered through a remapped IRTE */
+	uint64_t posted;	/* posted into a descriptor */
+	uint64_t notifications; /* notification events sent */
+	uint64_t blocked;	/* blocked by the IR unit (by reason in the unit's stats) */
+	uint64_t passthrough;	/* compatibility format let through */
+	uint64_t pi_in_guest;	/* notifications taken by a running vCPU, no exit */
+	uint64_t injected;	/* fallback interrupts the host injected */
+	uint64_t wakeups;	/* vCPUs woken by the wakeup handler */
+	uint64_t unhandled;	/* host vectors with no handler (spurious) */
+};
+
+struct host;
+
+/**
+ * host_create() - build and boot a host: IR enabled, CFI clear
+ * Return: 0 and *@ret, -EINVAL (bad config), -ENOMEM, -EIO (IR would not enable).
+ */
+int host_create(const struct host_config *cfg, struct host **ret) WARN_UNUSED;
+void host_free(struct host *h);
+
+unsigned host_pcpus(const struct host *h);
+struct lapic *host_pcpu_apic(struct host *h, unsigned pcpu);
+/** host_pcpu_running() - the vCPU in guest mode on @pcpu, or NULL */
+struct vcpu *host_pcpu_running(const struct host *h, unsigned pcpu);
+struct physmem *host_memory(struct host *h);
+struct ir_unit *host_ir_unit(struct host *h);
+struct ir_driver *host_ir_driver(struct host *h);
+const struct host_stats *host_stats(const struct host *h);
+
+/**
+ * host_add_device() - plug in a physical PCI function, its interrupts wired
+ * to the IOMMU. The host owns it.
+ * Return: 0 and *@ret, or the pci_func_create() error.
+ */
+int host_add_device(struct host *h, const struct pci_func_config *cfg,
+		    struct pci_func **ret) WARN_UNUSED;
+
+/* ---- host memory ---------------------------------------------------------- */
+
+/** host_alloc_pid() - a zeroed, 64-byte aligned descriptor in host memory; 0 if full */
+uint64_t host_alloc_pid(struct host *h);
+
+/* ---- vCPU scheduling, as KVM's vcpu_load/vcpu_put see it ------------------- */
+
+/*
+ * The scheduler's calls. Each keeps the descriptor consistent with the state
+ * (FACTS §2.3) and counts the exits and wakeups it causes in the VM.
+ */
+void host_vcpu_init(struct host *h, struct vcpu *v);
+void host_vcpu_run(struct host *h, struct vcpu *v);
+void host_vcpu_preempt(struct host *h, struct vcpu *v);
+/** host_vcpu_block() - the guest halted; Return: false if it had work and stays running */
+bool host_vcpu_block(struct host *h, struct vcpu *v);
+/** host_vcpu_migrate() - move to @pcpu; a running vCPU keeps running there */
+int host_vcpu_migrate(struct host *h, struct vcpu *v, unsigned pcpu) WARN_UNUSED;
+void host_vcpu_offline(struct host *h, struct vcpu *v);
+
+/* ---- host interrupts bound to a device and a vCPU -------------------------- */
+
+struct host_irq;
+
+/**
+ * host_irq_alloc() - a host IRTE for the device with requester-id @rid,
+ * not yet present
+ * Return: 0 and *@ret, -ENOSPC (IR table full), -ENOMEM.
+ */
+int host_irq_alloc(struct host *h, uint16_t rid, struct host_irq **ret) WARN_UNUSED;
+
+/**
+ * host_irq_target() - (re)program the IRTE to deliver @vector to @v
+ *
+ * Posted when the unit can post, else remapped to a host vector on @v's pCPU.
+ * The message (handle) never changes. On failure nothing changed.
+ * Return: 0, -ENOSPC (no host vector free on the pCPU), -EIO.
+ */
+int host_irq_target(struct host *h, struct host_irq *hi, struct vcpu *v, uint8_t vector,
+		    bool urgent) WARN_UNUSED;
+
+/** host_irq_free() - tear the IRTE down (P=0, invalidated) and release it */
+void host_irq_free(struct host *h, struct host_irq *hi);
+
+/** host_irq_msg() - the remappable message that names this IRTE */
+struct msi_msg host_irq_msg(const struct host_irq *hi);
+uint32_t host_irq_index(const struct host_irq *hi);
+bool host_irq_posted(const struct host_irq *hi);
+struct vcpu *host_irq_vcpu(const struct host_irq *hi);
+uint8_t host_irq_vector(const struct host_irq *hi);
+
+#endif

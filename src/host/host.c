@@ -1,0 +1,673 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The host machine: boot (memory, IR unit, IR driver), the path of a device
+ * interrupt (IR unit -> APIC bus -> pCPU), the CPU's posted-interrupt
+ * processing, KVM-style descriptor maintenance across vCPU scheduling, and
+ * host_irq, the one way any design makes a device interrupt reach a vCPU.
+ *
+ * Host memory layout (bytes):
+ *   0x0000_0000  wait-descriptor status word
+ *   0x0000_1000  invalidation queue (one page)
+ *   0x0010_0000  IR table (up to 1 MiB)
+ *   0x0020_0000  posted-interrupt descriptors, 64 bytes each, to the end
+ */
+#include "pvir/host.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+#include "pvir/ir_driver.h"
+#include "pvir/ir_unit.h"
+#include "pvir/irte.h"
+#include "pvir/pci.h"
+#include "pvir/physmem.h"
+#include "pvir/pi_desc.h"
+#include "pvir/vm.h"
+
+#define HOST_MEM_SIZE (UINT64_C(8) << 20)
+#define STATUS_ADDR   0x0
+#define QI_BASE	      0x1000
+#define IRT_BASE      0x100000
+#define PID_BASE      0x200000
+#define MAX_DEVICES   64
+
+struct pcpu {
+	struct lapic apic;
+	struct vcpu *running;
+	struct vcpu **wakeup; /* blocked vCPUs whose notifications come here */
+	unsigned nwakeup;
+	unsigned wakeup_cap;
+	struct host_irq *vectors[LAPIC_VECTORS]; /* fallback handlers */
+};
+
+struct host {
+	struct host_config cfg;
+	struct physmem *mem;
+	struct ir_unit *ir;
+	struct ir_driver *ird;
+	struct pcpu *pcpus;
+	struct pci_func *devices[MAX_DEVICES];
+	unsigned ndevices;
+	uint64_t pid_next;
+	struct host_stats stats;
+};
+
+struct host_irq {
+	uint32_t irte;
+	uint16_t rid;
+	bool present;
+	bool posted;
+	struct vcpu *vcpu;
+	uint8_t vector;
+	bool urgent;
+	/* remapped fallback only: the host vector and the pCPU it is on */
+	unsigned hpcpu;
+	uint8_t hvector;
+	struct host_irq *next_fallback; /* in vcpu->fallback */
+};
+
+struct host_config host_default_config(void)
+{
+	return (struct host_config){.pcpus = 8,
+				    .irte_entries = IR_MAX_ENTRIES,
+				    .posting = true,
+				    .x2apic = true,
+				    .iec_slots = 256,
+				    .nfr = 8};
+}
+
+static void msi_from_device(void *ctx, const struct msi_msg *msg, uint16_t rid);
+
+/* ---- boot ----------------------------------------------------------------- */
+
+static bool config_valid(const struct host_config *c)
+{
+	unsigned max_pcpus = c->x2apic ? HOST_MAX_PCPUS : 255; /* xAPIC: 0xff is broadcast */
+
+	return c->pcpus >= 1 && c->pcpus <= max_pcpus && c->irte_entries >= 2 &&
+	       c->irte_entries <= IR_MAX_ENTRIES;
+}
+
+static int boot_iommu(struct host *h)
+{
+	struct ir_unit_config ucfg = ir_unit_default_config();
+	struct ir_driver_config dcfg = {.irt_base = IRT_BASE,
+					.entries = h->cfg.irte_entries,
+					.qi_base = QI_BASE,
+					.status_addr = STATUS_ADDR,
+					.x2apic = h->cfg.x2apic};
+
+	ucfg.posting = h->cfg.posting;
+	ucfg.eim = h->cfg.x2apic;
+	if (h->cfg.iec_slots)
+		ucfg.iec_slots = h->cfg.iec_slots;
+	if (h->cfg.nfr)
+		ucfg.nfr = h->cfg.nfr;
+	h->ir = ir_unit_new(h->mem, &ucfg);
+	if (!h->ir)
+		return -EINVAL;
+	return ir_driver_new(h->mem, h->ir, &dcfg, &h->ird);
+}
+
+int host_create(const struct host_config *cfg, struct host **ret)
+{
+	struct host *h;
+	int err;
+
+	if (!config_valid(cfg))
+		return -EINVAL;
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return -ENOMEM;
+	h->cfg = *cfg;
+	h->mem = physmem_new(HOST_MEM_SIZE);
+	h->pcpus = calloc(cfg->pcpus, sizeof(*h->pcpus));
+	if (!h->mem || !h->pcpus) {
+		host_free(h);
+		return -ENOMEM;
+	}
+	for (unsigned i = 0; i < cfg->pcpus; i++)
+		lapic_init(&h->pcpus[i].apic, i);
+	h->pid_next = PID_BASE;
+	err = boot_iommu(h);
+	if (err) {
+		host_free(h);
+		return err;
+	}
+	*ret = h;
+	return 0;
+}
+
+void host_free(struct host *h)
+{
+	if (!h)
+		return;
+	for (unsigned i = 0; i < h->ndevices; i++)
+		pci_func_free(h->devices[i]);
+	/* host_irqs belong to the VMs that made them, freed with those */
+	for (unsigned i = 0; h->pcpus && i < h->cfg.pcpus; i++)
+		free(h->pcpus[i].wakeup);
+	ir_driver_free(h->ird);
+	ir_unit_free(h->ir);
+	physmem_free(h->mem);
+	free(h->pcpus);
+	free(h);
+}
+
+unsigned host_pcpus(const struct host *h)
+{
+	return h->cfg.pcpus;
+}
+
+struct lapic *host_pcpu_apic(struct host *h, unsigned pcpu)
+{
+	return pcpu < h->cfg.pcpus ? &h->pcpus[pcpu].apic : NULL;
+}
+
+struct vcpu *host_pcpu_running(const struct host *h, unsigned pcpu)
+{
+	return pcpu < h->cfg.pcpus ? h->pcpus[pcpu].running : NULL;
+}
+
+struct physmem *host_memory(struct host *h)
+{
+	return h->mem;
+}
+
+struct ir_unit *host_ir_unit(struct host *h)
+{
+	return h->ir;
+}
+
+struct ir_driver *host_ir_driver(struct host *h)
+{
+	return h->ird;
+}
+
+const struct host_stats *host_stats(const struct host *h)
+{
+	return &h->stats;
+}
+
+int host_add_device(struct host *h, const struct pci_func_config *cfg, struct pci_func **ret)
+{
+	struct msi_sink sink = {.deliver = msi_from_device, .ctx = h};
+	struct pci_func *f;
+	int err;
+
+	if (h->ndevices == MAX_DEVICES)
+		return -ENOSPC;
+	err = pci_func_create(cfg, &f);
+	if (err)
+		return err;
+	pci_func_attach(f, &sink, NULL);
+	h->devices[h->ndevices++] = f;
+	*ret = f;
+	return 0;
+}
+
+uint64_t host_alloc_pid(struct host *h)
+{
+	uint64_t pa = h->pid_next;
+
+	if (!physmem_range_ok(h->mem, pa, PID_SIZE))
+		return 0;
+	h->pid_next += PID_SIZE;
+	return pa;
+}
+
+/* The destination field format of the unit: x2APIC ID, or xAPIC ID in 15:8. */
+static uint32_t dest_field(const struct host *h, unsigned pcpu)
+{
+	return h->cfg.x2apic ? pcpu : pcpu << 8;
+}
+
+/* ---- posted-interrupt processing ------------------------------------------ */
+
+/*
+ * What the CPU does on VM entry with a pending notification, and on a
+ * notification while in guest mode: clear ON, take the PIR, and set the bits
+ * in the virtual APIC's IRR (SDM "Posted-Interrupt Processing").
+ */
+static void sync_pir(struct host *h, struct vcpu *v)
+{
+	uint64_t pir[PID_PIR_WORDS];
+	bool was_on;
+
+	if (pid_clear_on(h->mem, v->pid_pa, &was_on) || pid_take_pir(h->mem, v->pid_pa, pir))
+		return; /* descriptors are allocated inside host memory */
+	for (unsigned vec = 0; vec < LAPIC_VECTORS; vec++)
+		if (bit_get(pir[vec / 64], vec % 64))
+			lapic_accept_irq(&v->vapic, (uint8_t)vec, false);
+}
+
+static void wakeup_list_add(struct pcpu *p, struct vcpu *v, unsigned pcpu)
+{
+	if (p->nwakeup == p->wakeup_cap) {
+		unsigned cap = p->wakeup_cap ? 2 * p->wakeup_cap : 8;
+		struct vcpu **n = realloc(p->wakeup, cap * sizeof(*n));
+
+		if (!n)
+			abort(); /* a few pointers: running out here is not survivable */
+		p->wakeup = n;
+		p->wakeup_cap = cap;
+	}
+	p->wakeup[p->nwakeup++] = v;
+	v->on_wakeup_list = true;
+	v->wakeup_pcpu = pcpu;
+}
+
+static void wakeup_list_del(struct host *h, struct vcpu *v)
+{
+	struct pcpu *p = &h->pcpus[v->wakeup_pcpu];
+
+	if (!v->on_wakeup_list)
+		return;
+	for (unsigned i = 0; i < p->nwakeup; i++)
+		if (p->wakeup[i] == v) {
+			p->wakeup[i] = p->wakeup[--p->nwakeup];
+			break;
+		}
+	v->on_wakeup_list = false;
+}
+
+/* ---- vCPU scheduling ------------------------------------------------------ */
+
+void host_vcpu_init(struct host *h, struct vcpu *v)
+{
+	struct pid_image pid = {
+	    .sn = true, .nv = HOST_POSTED_INTR_VECTOR, .ndst = dest_field(h, v->pcpu)};
+
+	lapic_init(&v->vapic, v->apic_id);
+	v->state = VCPU_PREEMPTED;
+	v->pid_pa = host_alloc_pid(h);
+	if (!v->pid_pa || pid_write(h->mem, v->pid_pa, &pid))
+		abort(); /* host memory is sized for VM_MAX_VCPUS per VM and more */
+}
+
+/*
+ * vcpu_load (vmx_vcpu_pi_load): leave the wakeup list, point NV/NDST at this
+ * pCPU, clear SN, and — after the full barrier the atomics give — take in
+ * anything posted while SN was set or the vCPU was blocked.
+ */
+void host_vcpu_run(struct host *h, struct vcpu *v)
+{
+	struct pcpu *p = &h->pcpus[v->pcpu];
+
+	if (v->state == VCPU_RUNNING || v->state == VCPU_OFFLINE)
+		return;
+	if (p->running)
+		host_vcpu_preempt(h, p->running);
+	wakeup_list_del(h, v);
+	if (pid_set_notification(h->mem, v->pid_pa, HOST_POSTED_INTR_VECTOR,
+				 dest_field(h, v->pcpu)) ||
+	    pid_set_sn(h->mem, v->pid_pa, false, NULL))
+		abort();
+	v->state = VCPU_RUNNING;
+	p->running = v;
+	sync_pir(h, v);
+}
+
+/* vcpu_put while preempted: suppress notifications, let posts accumulate. */
+void host_vcpu_preempt(struct host *h, struct vcpu *v)
+{
+	if (v->state != VCPU_RUNNING)
+		return;
+	if (pid_set_sn(h->mem, v->pid_pa, true, NULL))
+		abort();
+	h->pcpus[v->pcpu].running = NULL;
+	v->state = VCPU_PREEMPTED;
+}
+
+static void deliver_to_pcpu(struct host *h, unsigned pcpu, uint8_t vector);
+
+/*
+ * vcpu_put while blocking (pi_enable_wakeup_handler): on this pCPU's wakeup
+ * list, NV = wakeup vector. A post that raced in before NV changed left ON
+ * set: send ourselves the wakeup vector so it is not slept through.
+ */
+bool host_vcpu_block(struct host *h, struct vcpu *v)
+{
+	struct pid_image pid;
+
+	if (v->state != VCPU_RUNNING)
+		return false;
+	if (lapic_pending_vector(&v->vapic) >= 0)
+		return false; /* kvm_vcpu_has_events: it would not halt */
+	vm_count_exit(v->vm, VM_EXIT_HLT);
+	h->pcpus[v->pcpu].running = NULL;
+	v->state = VCPU_BLOCKED;
+	wakeup_list_add(&h->pcpus[v->pcpu], v, v->pcpu);
+	if (pid_set_notification(h->mem, v->pid_pa, HOST_POSTED_INTR_WAKEUP_VECTOR,
+				 dest_field(h, v->pcpu)) ||
+	    pid_read(h->mem, v->pid_pa, &pid))
+		abort();
+	if (pid.on)
+		deliver_to_pcpu(h, v->pcpu, HOST_POSTED_INTR_WAKEUP_VECTOR);
+	return true;
+}
+
+static void fallback_push(struct vcpu *v, struct host_irq *hi)
+{
+	hi->next_fallback = v->fallback;
+	v->fallback = hi;
+}
+
+/*
+ * Remapped interrupts follow their vCPU to its new pCPU, so that moving vCPUs
+ * apart also moves their interrupts apart (PEERS.md ask 12). The list is
+ * taken off the vCPU first and rebuilt, as retargeting relinks entries.
+ */
+static void retarget_fallback(struct host *h, struct vcpu *v)
+{
+	struct host_irq *hi = v->fallback, *next;
+
+	v->fallback = NULL;
+	for (; hi; hi = next) {
+		next = hi->next_fallback;
+		hi->next_fallback = NULL;
+		/* On failure the IRTE keeps its old pCPU: still delivered, never lost. */
+		if (hi->hpcpu == v->pcpu || host_irq_target(h, hi, v, hi->vector, hi->urgent))
+			fallback_push(v, hi);
+	}
+}
+
+int host_vcpu_migrate(struct host *h, struct vcpu *v, unsigned pcpu)
+{
+	bool was_running = v->state == VCPU_RUNNING;
+
+	if (pcpu >= h->cfg.pcpus)
+		return -EINVAL;
+	if (was_running)
+		host_vcpu_preempt(h, v);
+	v->pcpu = pcpu;
+	retarget_fallback(h, v);
+	if (was_running)
+		host_vcpu_run(h, v);
+	return 0;
+}
+
+void host_vcpu_offline(struct host *h, struct vcpu *v)
+{
+	host_vcpu_preempt(h, v);
+	wakeup_list_del(h, v);
+	if (pid_set_sn(h->mem, v->pid_pa, true, NULL))
+		abort();
+	v->state = VCPU_OFFLINE;
+}
+
+/* ---- the interrupt path ----------------------------------------------------- */
+
+/* The host's wakeup handler: wake every vCPU parked here with ON set. */
+static void wakeup_handler(struct host *h, struct pcpu *p)
+{
+	for (unsigned i = 0; i < p->nwakeup;) {
+		struct vcpu *v = p->wakeup[i];
+		struct pid_image pid;
+
+		if (pid_read(h->mem, v->pid_pa, &pid) || !pid.on) {
+			i++;
+			continue;
+		}
+		h->stats.wakeups++;
+		vm_count_exit(v->vm, VM_EXIT_WAKEUP);
+		host_vcpu_run(h, v); /* removes it from this list */
+	}
+}
+
+/* A remapped fallback interrupt: inject into the vCPU, waking it if halted. */
+static void inject(struct host *h, struct host_irq *hi)
+{
+	struct vcpu *v = hi->vcpu;
+
+	h->stats.injected++;
+	lapic_accept_irq(&v->vapic, hi->vector, false);
+	if (v->state == VCPU_BLOCKED) {
+		wakeup_list_del(h, v);
+		vm_count_exit(v->vm, VM_EXIT_WAKEUP);
+		host_vcpu_run(h, v);
+	}
+}
+
+static void host_handler(struct host *h, struct pcpu *p, uint8_t vector)
+{
+	if (vector == HOST_POSTED_INTR_VECTOR)
+		return; /* the vCPU is not in guest mode: its PIR is taken at entry */
+	if (vector == HOST_POSTED_INTR_WAKEUP_VECTOR)
+		wakeup_handler(h, p);
+	else if (p->vectors[vector])
+		inject(h, p->vectors[vector]);
+	else
+		h->stats.unhandled++;
+}
+
+static void deliver_to_pcpu(struct host *h, unsigned pcpu, uint8_t vector)
+{
+	struct pcpu *p = &h->pcpus[pcpu];
+	struct vcpu *v = p->running;
+
+	if (v && vector == HOST_POSTED_INTR_VECTOR) {
+		/* In guest mode the CPU processes the notification itself: no exit. */
+		h->stats.pi_in_guest++;
+		sync_pir(h, v);
+		return;
+	}
+	if (v)
+		vm_count_exit(v->vm, VM_EXIT_EXT_INTR);
+	/* Handled at once, so the physical IRR never holds it for long. */
+	lapic_accept_irq(&p->apic, vector, false);
+	host_handler(h, p, lapic_ack(&p->apic));
+	lapic_eoi(&p->apic);
+	if (v && p->running == v)
+		sync_pir(h, v); /* VM entry again */
+}
+
+static void apic_bus(struct host *h, const struct apic_irq *irq)
+{
+	if (irq->dm) { /* logical destinations are not modelled */
+		h->stats.unhandled++;
+		return;
+	}
+	for (unsigned i = 0; i < h->cfg.pcpus; i++)
+		if (lapic_matches_physical(&h->pcpus[i].apic, irq->dest, h->cfg.x2apic))
+			deliver_to_pcpu(h, i, irq->vector);
+}
+
+static void msi_from_device(void *ctx, const struct msi_msg *msg, uint16_t rid)
+{
+	struct host *h = ctx;
+	struct ir_result r;
+
+	h->stats.messages++;
+	ir_unit_translate(h->ir, msg, rid, &r);
+	switch (r.outcome) {
+	case IR_REMAPPED:
+		h->stats.remapped++;
+		break;
+	case IR_POSTED:
+		h->stats.posted++;
+		h->stats.notifications += r.post.notify;
+		break;
+	case IR_PASSTHROUGH:
+		h->stats.passthrough++;
+		break;
+	case IR_BLOCKED:
+		h->stats.blocked++;
+		break;
+	}
+	if (r.send_irq)
+		apic_bus(h, &r.irq);
+}
+
+/* ---- host_irq --------------------------------------------------------------- */
+
+int host_irq_alloc(struct host *h, uint16_t rid, struct host_irq **ret)
+{
+	struct host_irq *hi = calloc(1, sizeof(*hi));
+	int err;
+
+	if (!hi)
+		return -ENOMEM;
+	err = ir_irte_alloc(h->ird, 1, &hi->irte);
+	if (err) {
+		free(hi);
+		return err;
+	}
+	hi->rid = rid;
+	*ret = hi;
+	return 0;
+}
+
+static int alloc_host_vector(struct pcpu *p, struct host_irq *hi, uint8_t *ret)
+{
+	for (unsigned v = HOST_FIRST_DEVICE_VECTOR; v <= HOST_LAST_DEVICE_VECTOR; v++)
+		if (!p->vectors[v]) {
+			p->vectors[v] = hi;
+			*ret = (uint8_t)v;
+			return 0;
+		}
+	return -ENOSPC;
+}
+
+static void unlink_fallback(struct host *h, struct host_irq *hi)
+{
+	struct host_irq **pp;
+
+	if (!hi->present || hi->posted)
+		return;
+	h->pcpus[hi->hpcpu].vectors[hi->hvector] = NULL;
+	for (pp = &hi->vcpu->fallback; *pp; pp = &(*pp)->next_fallback)
+		if (*pp == hi) {
+			*pp = hi->next_fallback;
+			break;
+		}
+	hi->next_fallback = NULL;
+}
+
+/* Source validation for every entry: this device's requester-id, all 16 bits. */
+static struct irte posted_entry(const struct host_irq *hi, struct vcpu *v, uint8_t vector,
+				bool urgent)
+{
+	struct irte_posted p = {.p = true,
+				.urg = urgent,
+				.vector = vector,
+				.pda = v->pid_pa,
+				.sid = hi->rid,
+				.sq = IRTE_SQ_ALL,
+				.svt = IRTE_SVT_RID};
+	struct irte e;
+
+	irte_posted_encode(&p, &e);
+	return e;
+}
+
+static struct irte remapped_entry(const struct host *h, const struct host_irq *hi, unsigned pcpu,
+				  uint8_t hvector)
+{
+	struct irte_remapped r = {.p = true,
+				  .dlm = MSI_DM_FIXED,
+				  .vector = hvector,
+				  .dst = dest_field(h, pcpu),
+				  .sid = hi->rid,
+				  .sq = IRTE_SQ_ALL,
+				  .svt = IRTE_SVT_RID};
+	struct irte e;
+
+	irte_remapped_encode(&r, &e);
+	return e;
+}
+
+static int target_posted(struct host *h, struct host_irq *hi, struct vcpu *v, uint8_t vector,
+			 bool urgent)
+{
+	struct irte e = posted_entry(hi, v, vector, urgent);
+	int err = ir_irte_write(h->ird, hi->irte, &e);
+
+	if (err)
+		return err;
+	unlink_fallback(h, hi);
+	hi->posted = true;
+	return 0;
+}
+
+static int target_fallback(struct host *h, struct host_irq *hi, struct vcpu *v)
+{
+	struct pcpu *p = &h->pcpus[v->pcpu];
+	bool same = hi->present && !hi->posted && hi->hpcpu == v->pcpu && hi->vcpu == v;
+	uint8_t hvector = hi->hvector;
+	struct irte e;
+	int err;
+
+	if (!same && alloc_host_vector(p, hi, &hvector))
+		return -ENOSPC;
+	e = remapped_entry(h, hi, v->pcpu, hvector);
+	err = ir_irte_write(h->ird, hi->irte, &e);
+	if (err) {
+		if (!same)
+			p->vectors[hvector] = NULL;
+		return err;
+	}
+	if (same)
+		return 0;
+	unlink_fallback(h, hi);
+	hi->posted = false;
+	hi->hpcpu = v->pcpu;
+	hi->hvector = hvector;
+	fallback_push(v, hi);
+	return 0;
+}
+
+int host_irq_target(struct host *h, struct host_irq *hi, struct vcpu *v, uint8_t vector,
+		    bool urgent)
+{
+	int err = ir_driver_posting(h->ird) ? target_posted(h, hi, v, vector, urgent)
+					    : target_fallback(h, hi, v);
+
+	if (err)
+		return err;
+	hi->present = true;
+	hi->vcpu = v;
+	hi->vector = vector;
+	hi->urgent = urgent;
+	return 0;
+}
+
+void host_irq_free(struct host *h, struct host_irq *hi)
+{
+	if (!hi)
+		return;
+	unlink_fallback(h, hi);
+	/* zeroes and invalidates the entry; the index was ours, so it cannot fail */
+	if (ir_irte_free(h->ird, hi->irte, 1))
+		abort();
+	free(hi);
+}
+
+struct msi_msg host_irq_msg(const struct host_irq *hi)
+{
+	struct msi_remap r = {.handle = (uint16_t)hi->irte, .shv = true, .subhandle = 0};
+	struct msi_msg m;
+
+	msi_remap_encode(&r, &m);
+	return m;
+}
+
+uint32_t host_irq_index(const struct host_irq *hi)
+{
+	return hi->irte;
+}
+
+bool host_irq_posted(const struct host_irq *hi)
+{
+	return hi->present && hi->posted;
+}
+
+struct vcpu *host_irq_vcpu(const struct host_irq *hi)
+{
+	return hi->vcpu;
+}
+
+uint8_t host_irq_vector(const struct host_irq *hi)
+{
+	return hi->vector;
+}

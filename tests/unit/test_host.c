@@ -1,0 +1,445 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The host's interrupt path end to end: a physical MSI-X function writes the
+ * message of a host IRTE; the IR unit posts it (or remaps it to a host
+ * vector); the vCPU receives it in each scheduling state, with the exits
+ * KVM would take and no others.
+ */
+#include "test.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+#include "pvir/host.h"
+#include "pvir/ir_driver.h"
+#include "pvir/ir_unit.h"
+#include "pvir/pci.h"
+#include "pvir/physmem.h"
+#include "pvir/pi_desc.h"
+#include "pvir/vm.h"
+
+#define RID	  0x0300
+#define OTHER_RID 0x0400
+#define TABLE_BAR 0
+
+struct fx {
+	struct host *h;
+	struct pci_func *nic;
+	struct pci_func *other;
+	struct vm *vm;
+	struct host_irq *hi[4];
+};
+
+static const unsigned pin[] = {1, 2};
+
+static struct pci_func *add_msix_device(struct host *h, uint16_t rid)
+{
+	struct pci_func_config c = {.rid = rid,
+				    .bars = {[0] = {.size = 0x4000}},
+				    .msix_vectors = 8,
+				    .msix_table_bar = TABLE_BAR,
+				    .msix_table_offset = 0,
+				    .msix_pba_bar = TABLE_BAR,
+				    .msix_pba_offset = 0x2000};
+	struct pci_func *f;
+
+	assert_int_equal(host_add_device(h, &c, &f), 0);
+	pci_cfg_write(f, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+	pci_cfg_write(f, pci_find_capability(f, PCI_CAP_ID_MSIX) + PCI_MSIX_FLAGS, 2,
+		      PCI_MSIX_FLAGS_ENABLE);
+	return f;
+}
+
+/* What VFIO does for a vector: the host message into the physical entry, unmasked. */
+static void program_entry(struct pci_func *f, unsigned n, const struct msi_msg *m)
+{
+	uint64_t at = (uint64_t)n * PCI_MSIX_ENTRY_SIZE;
+
+	assert_int_equal(pci_mmio_write(f, TABLE_BAR, at, 4, m->address_lo), 0);
+	assert_int_equal(pci_mmio_write(f, TABLE_BAR, at + 4, 4, m->address_hi), 0);
+	assert_int_equal(pci_mmio_write(f, TABLE_BAR, at + 8, 4, m->data), 0);
+	assert_int_equal(pci_mmio_write(f, TABLE_BAR, at + 12, 4, 0), 0);
+}
+
+static struct fx *fx_new(bool posting)
+{
+	struct host_config hc = host_default_config();
+	struct vm_config vc = {
+	    .name = "web", .vcpus = 2, .pin = pin, .mem_size = 1 << 20, .irte_quota = 64};
+	struct fx *f = calloc(1, sizeof(*f));
+
+	hc.pcpus = 4;
+	hc.posting = posting;
+	assert_int_equal(host_create(&hc, &f->h), 0);
+	f->nic = add_msix_device(f->h, RID);
+	f->other = add_msix_device(f->h, OTHER_RID);
+	assert_int_equal(vm_create(f->h, &vc, &f->vm), 0);
+	return f;
+}
+
+static int setup_posted(void **state)
+{
+	*state = fx_new(true);
+	return 0;
+}
+
+static int setup_fallback(void **state)
+{
+	*state = fx_new(false);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	for (unsigned i = 0; i < 4; i++)
+		if (f->hi[i])
+			host_irq_free(f->h, f->hi[i]);
+	vm_free(f->vm);
+	host_free(f->h);
+	free(f);
+	return 0;
+}
+
+/* Binds NIC vector @n to guest (@vcpu, @vector) and programs the entry. */
+static void bind(struct fx *f, unsigned n, unsigned vcpu, uint8_t vector)
+{
+	struct msi_msg m;
+
+	assert_int_equal(host_irq_alloc(f->h, RID, &f->hi[n]), 0);
+	assert_int_equal(host_irq_target(f->h, f->hi[n], vm_vcpu(f->vm, vcpu), vector, false), 0);
+	m = host_irq_msg(f->hi[n]);
+	program_entry(f->nic, n, &m);
+}
+
+static void raise(struct pci_func *dev, unsigned n)
+{
+	enum pci_irq_result r;
+
+	assert_int_equal(pci_func_raise_msix(dev, n, &r), 0);
+	assert_int_equal(r, PCI_IRQ_SENT);
+}
+
+static bool pir_has(struct fx *f, unsigned vcpu, uint8_t vector)
+{
+	bool pending;
+
+	assert_int_equal(
+	    pid_pir_pending(host_memory(f->h), vm_vcpu(f->vm, vcpu)->pid_pa, vector, &pending), 0);
+	return pending;
+}
+
+static void posted_to_running_vcpu(void **state)
+{
+	struct fx *f = *state;
+	struct vcpu *v = vm_vcpu(f->vm, 0);
+
+	bind(f, 0, 0, 0x41);
+	assert_true(host_irq_posted(f->hi[0]));
+	raise(f->nic, 0);
+	assert_int_equal(host_stats(f->h)->posted, 1);
+	assert_int_equal(host_stats(f->h)->notifications, 1);
+	assert_int_equal(host_stats(f->h)->pi_in_guest, 1);
+	assert_true(vm_vcpu_irr_test(v, 0x41));
+	assert_int_equal(vm_exits(f->vm)->total, 0); /* no exit at all */
+	assert_int_equal(vm_vcpu_ack(v), 0x41);
+	vm_vcpu_eoi(v);
+	assert_int_equal(vm_vcpu_ack(v), -1);
+}
+
+static void preempted_vcpu_takes_it_on_resume(void **state)
+{
+	struct fx *f = *state;
+	struct vcpu *v = vm_vcpu(f->vm, 0);
+
+	bind(f, 0, 0, 0x41);
+	host_vcpu_preempt(f->h, v);
+	raise(f->nic, 0);
+	raise(f->nic, 0);				      /* coalesces in the PIR */
+	assert_int_equal(host_stats(f->h)->notifications, 0); /* SN */
+	assert_false(vm_vcpu_irr_test(v, 0x41));
+	assert_true(pir_has(f, 0, 0x41));
+	host_vcpu_run(f->h, v);
+	assert_true(vm_vcpu_irr_test(v, 0x41));
+	assert_false(pir_has(f, 0, 0x41));
+	assert_int_equal(vm_exits(f->vm)->total, 0);
+}
+
+static void urgent_notifies_preempted_pcpu(void **state)
+{
+	struct fx *f = *state;
+	struct vcpu *v = vm_vcpu(f->vm, 0);
+	struct msi_msg m;
+
+	assert_int_equal(host_irq_alloc(f->h, RID, &f->hi[0]), 0);
+	assert_int_equal(host_irq_target(f->h, f->hi[0], v, 0x41, true), 0);
+	m = host_irq_msg(f->hi[0]);
+	program_entry(f->nic, 0, &m);
+	host_vcpu_preempt(f->h, v);
+	raise(f->nic, 0);
+	assert_int_equal(host_stats(f->h)->notifications, 1); /* URG overrides SN */
+}
+
+static void blocked_vcpu_is_woken(void **state)
+{
+	struct fx *f = *state;
+	struct vcpu *v = vm_vcpu(f->vm, 0);
+
+	bind(f, 0, 0, 0x41);
+	assert_true(host_vcpu_block(f->h, v));
+	assert_int_equal(v->state, VCPU_BLOCKED);
+	assert_int_equal(vm_exits(f->vm)->hlt, 1);
+	raise(f->nic, 0);
+	assert_int_equal(v->state, VCPU_RUNNING);
+	assert_int_equal(host_stats(f->h)->wakeups, 1);
+	assert_int_equal(vm_exits(f->vm)->wakeup, 1);
+	assert_true(vm_vcpu_irr_test(v, 0x41));
+	assert_int_equal(vm_vcpu_ack(v), 0x41);
+}
+
+/*
+ * A post that lands while the vCPU is on its way to halt: the IOMMU has set
+ * PIR and ON, its notification (to the running vector) is not yet taken.
+ * Blocking must notice ON and wake at once rather than sleep through it.
+ *
+ *   IOMMU                          vCPU / KVM
+ *   PIR |= 0x41, ON = 1
+ *                                  HLT exit, NV = wakeup, on wakeup list
+ *                                  ON already set -> self-IPI wakeup
+ */
+static void post_racing_block_is_not_slept_through(void **state)
+{
+	struct fx *f = *state;
+	struct vcpu *v = vm_vcpu(f->vm, 0);
+	struct pid_post_result r;
+
+	assert_int_equal(pid_post(host_memory(f->h), v->pid_pa, 0x41, false, &r), 0);
+	assert_true(r.notify);
+	assert_true(host_vcpu_block(f->h, v));
+	assert_int_equal(v->state, VCPU_RUNNING);
+	assert_true(vm_vcpu_irr_test(v, 0x41));
+	assert_int_equal(vm_exits(f->vm)->wakeup, 1);
+}
+
+static void block_refused_with_pending_work(void **state)
+{
+	struct fx *f = *state;
+	struct vcpu *v = vm_vcpu(f->vm, 0);
+
+	bind(f, 0, 0, 0x41);
+	raise(f->nic, 0);
+	assert_false(host_vcpu_block(f->h, v)); /* it has an interrupt to take */
+	assert_int_equal(v->state, VCPU_RUNNING);
+}
+
+static void wakeup_exits_whoever_runs_there(void **state)
+{
+	struct fx *f = *state;
+	struct vm_config vc = {
+	    .name = "batch", .vcpus = 1, .pin = (unsigned[]){1}, .mem_size = 1 << 20};
+	struct vcpu *v = vm_vcpu(f->vm, 0);
+	struct vm *other;
+
+	bind(f, 0, 0, 0x41);
+	assert_int_equal(vm_create(f->h, &vc, &other), 0); /* pCPU 1 is v's: v is preempted */
+	host_vcpu_run(f->h, v);				   /* and back, preempting batch/0 */
+	assert_true(host_vcpu_block(f->h, v));
+	host_vcpu_run(f->h, vm_vcpu(other, 0)); /* batch/0 runs on pCPU 1 */
+	raise(f->nic, 0);
+	/* the wakeup vector interrupted batch/0: an exit there, v runs again */
+	assert_int_equal(vm_exits(other)->ext_intr, 1);
+	assert_int_equal(v->state, VCPU_RUNNING);
+	assert_true(vm_vcpu_irr_test(v, 0x41));
+	vm_free(other);
+}
+
+static void migration_moves_notifications(void **state)
+{
+	struct fx *f = *state;
+	struct vcpu *v = vm_vcpu(f->vm, 0);
+	struct pid_image pid;
+
+	bind(f, 0, 0, 0x41);
+	assert_int_equal(host_vcpu_migrate(f->h, v, 3), 0);
+	assert_int_equal(pid_read(host_memory(f->h), v->pid_pa, &pid), 0);
+	assert_int_equal(pid.ndst, 3);
+	assert_ptr_equal(host_pcpu_running(f->h, 3), v);
+	assert_null(host_pcpu_running(f->h, 1));
+	raise(f->nic, 0);
+	assert_int_equal(host_stats(f->h)->pi_in_guest, 1);
+	assert_true(vm_vcpu_irr_test(v, 0x41));
+	assert_int_equal(host_vcpu_migrate(f->h, v, 4), -EINVAL);
+}
+
+static void retarget_keeps_message(void **state)
+{
+	struct fx *f = *state;
+	struct msi_msg before, after;
+
+	bind(f, 0, 0, 0x41);
+	before = host_irq_msg(f->hi[0]);
+	assert_int_equal(host_irq_target(f->h, f->hi[0], vm_vcpu(f->vm, 1), 0x52, false), 0);
+	after = host_irq_msg(f->hi[0]);
+	assert_int_equal(before.address_lo, after.address_lo);
+	assert_int_equal(before.data, after.data);
+	raise(f->nic, 0); /* the device still holds the old message: no rewrite needed */
+	assert_true(vm_vcpu_irr_test(vm_vcpu(f->vm, 1), 0x52));
+	assert_false(vm_vcpu_irr_test(vm_vcpu(f->vm, 0), 0x41));
+}
+
+static void other_device_cannot_use_the_handle(void **state)
+{
+	struct fx *f = *state;
+	struct msi_msg m;
+
+	bind(f, 0, 0, 0x41);
+	m = host_irq_msg(f->hi[0]);
+	program_entry(f->other, 0, &m);
+	raise(f->other, 0);
+	assert_int_equal(host_stats(f->h)->blocked, 1);
+	assert_int_equal(ir_unit_stats(host_ir_unit(f->h))->faults[IR_FAULT_SID - IR_FAULT_FIRST],
+			 1);
+	assert_false(vm_vcpu_irr_test(vm_vcpu(f->vm, 0), 0x41));
+}
+
+static void freed_irq_faults(void **state)
+{
+	struct fx *f = *state;
+
+	bind(f, 0, 0, 0x41);
+	host_irq_free(f->h, f->hi[0]);
+	f->hi[0] = NULL;
+	raise(f->nic, 0);
+	assert_int_equal(
+	    ir_unit_stats(host_ir_unit(f->h))->faults[IR_FAULT_NOT_PRESENT - IR_FAULT_FIRST], 1);
+	assert_int_equal(ir_driver_in_use(host_ir_driver(f->h)), 0);
+}
+
+static void offline_vcpu_keeps_posts_pending(void **state)
+{
+	struct fx *f = *state;
+
+	bind(f, 0, 0, 0x41);
+	host_vcpu_offline(f->h, vm_vcpu(f->vm, 0));
+	raise(f->nic, 0);
+	assert_int_equal(host_stats(f->h)->notifications, 0);
+	assert_true(pir_has(f, 0, 0x41)); /* not lost: the guest must move it first */
+}
+
+/* ---- remapped fallback, when the unit cannot post ------------------------- */
+
+static uint32_t irte_dest(struct fx *f, unsigned n)
+{
+	struct irte e;
+	struct irte_remapped r;
+
+	assert_int_equal(ir_irte_read(host_ir_driver(f->h), host_irq_index(f->hi[n]), &e), 0);
+	assert_false(irte_is_posted(&e));
+	irte_remapped_decode(&e, &r);
+	return r.dst;
+}
+
+static void fallback_injects_with_an_exit(void **state)
+{
+	struct fx *f = *state;
+	struct vcpu *v = vm_vcpu(f->vm, 0);
+
+	bind(f, 0, 0, 0x41);
+	assert_false(host_irq_posted(f->hi[0]));
+	assert_int_equal(irte_dest(f, 0), 1); /* v's pCPU */
+	raise(f->nic, 0);
+	assert_int_equal(host_stats(f->h)->remapped, 1);
+	assert_int_equal(host_stats(f->h)->injected, 1);
+	assert_int_equal(vm_exits(f->vm)->ext_intr, 1);
+	assert_true(vm_vcpu_irr_test(v, 0x41));
+}
+
+static void fallback_follows_the_vcpu(void **state)
+{
+	struct fx *f = *state;
+
+	bind(f, 0, 0, 0x41);
+	bind(f, 1, 1, 0x42);
+	assert_int_equal(irte_dest(f, 0), 1);
+	assert_int_equal(irte_dest(f, 1), 2);
+	/* vCPU 0 moves to pCPU 3: its interrupt moves with it, vCPU 1's stays */
+	assert_int_equal(host_vcpu_migrate(f->h, vm_vcpu(f->vm, 0), 3), 0);
+	assert_int_equal(irte_dest(f, 0), 3);
+	assert_int_equal(irte_dest(f, 1), 2);
+	raise(f->nic, 0);
+	assert_true(vm_vcpu_irr_test(vm_vcpu(f->vm, 0), 0x41));
+	assert_int_equal(host_pcpu_apic(f->h, 3)->stats.acked, 1);
+	assert_int_equal(host_pcpu_apic(f->h, 1)->stats.acked, 0);
+}
+
+static void fallback_wakes_blocked_vcpu(void **state)
+{
+	struct fx *f = *state;
+	struct vcpu *v = vm_vcpu(f->vm, 0);
+
+	bind(f, 0, 0, 0x41);
+	assert_true(host_vcpu_block(f->h, v));
+	raise(f->nic, 0);
+	assert_int_equal(v->state, VCPU_RUNNING);
+	assert_true(vm_vcpu_irr_test(v, 0x41));
+}
+
+static void bad_host_config(void **state)
+{
+	struct host_config c = host_default_config();
+	struct host *h = NULL;
+
+	(void)state;
+	c.pcpus = 0;
+	assert_int_equal(host_create(&c, &h), -EINVAL);
+	c = host_default_config();
+	c.x2apic = false;
+	c.pcpus = 256; /* xAPIC IDs stop at 0xfe: 0xff is broadcast */
+	assert_int_equal(host_create(&c, &h), -EINVAL);
+	assert_null(h);
+}
+
+static void bad_vm_config(void **state)
+{
+	struct fx *f = *state;
+	struct vm_config c = {.vcpus = 2, .pin = (unsigned[]){0, 4}, .mem_size = 1 << 20};
+	struct vm *vm = NULL;
+
+	assert_int_equal(vm_create(f->h, &c, &vm), -EINVAL); /* pin beyond pCPUs */
+	c.pin = NULL;
+	c.vcpus = 5;
+	assert_int_equal(vm_create(f->h, &c, &vm), -EINVAL);
+	c.vcpus = 1;
+	c.mem_size = 1000;
+	assert_int_equal(vm_create(f->h, &c, &vm), -EINVAL);
+	assert_null(vm);
+}
+
+#define POSTED(fn)   cmocka_unit_test_setup_teardown(fn, setup_posted, teardown)
+#define FALLBACK(fn) cmocka_unit_test_setup_teardown(fn, setup_fallback, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    POSTED(posted_to_running_vcpu),
+	    POSTED(preempted_vcpu_takes_it_on_resume),
+	    POSTED(urgent_notifies_preempted_pcpu),
+	    POSTED(blocked_vcpu_is_woken),
+	    POSTED(post_racing_block_is_not_slept_through),
+	    POSTED(block_refused_with_pending_work),
+	    POSTED(wakeup_exits_whoever_runs_there),
+	    POSTED(migration_moves_notifications),
+	    POSTED(retarget_keeps_message),
+	    POSTED(other_device_cannot_use_the_handle),
+	    POSTED(freed_irq_faults),
+	    POSTED(offline_vcpu_keeps_posts_pending),
+	    FALLBACK(fallback_injects_with_an_exit),
+	    FALLBACK(fallback_follows_the_vcpu),
+	    FALLBACK(fallback_wakes_blocked_vcpu),
+	    TEST(bad_host_config),
+	    POSTED(bad_vm_config),
+	};
+
+	return cmocka_run_group_tests_name("host", tests, NULL, NULL);
+}
