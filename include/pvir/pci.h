@@ -204,6 +204,21 @@ int pci_func_raise_msi(struct pci_func *f, unsigned n, enum pci_irq_result *ret)
 int pci_func_raise_msix(struct pci_func *f, unsigned n, enum pci_irq_result *ret) WARN_UNUSED;
 int pci_func_raise_ims(struct pci_func *f, unsigned n, enum pci_irq_result *ret) WARN_UNUSED;
 
+/** pci_func_set_dma() - change how the function reads memory (NULL: it cannot) */
+void pci_func_set_dma(struct pci_func *f, const struct pci_dma *dma);
+
+/** pci_func_bar_size() - the size of BAR @bar, 0 if it has none (VFIO's region size) */
+uint64_t pci_func_bar_size(const struct pci_func *f, unsigned bar);
+
+/**
+ * pci_func_ims() - where the function's IMS storage sits in its BARs: the
+ * slots (device kind) or the registers (memory kind). This is device-specific
+ * knowledge, as a VFIO variant driver for the device would have it.
+ * Return: false if the function has no IMS.
+ */
+bool pci_func_ims(const struct pci_func *f, unsigned *ret_bar, uint64_t *ret_off,
+		  uint64_t *ret_len);
+
 /** pci_find_capability() - config offset of capability @id, or 0 */
 uint8_t pci_find_capability(struct pci_func *f, uint8_t id);
 

@@ -13,20 +13,9 @@
 
 #include "pvir/host.h"
 #include "pvir/physmem.h"
+#include "vm_internal.h"
 
 #define PAGE_SIZE 4096
-
-struct vm {
-	struct host *host;
-	char name[VM_NAME_MAX];
-	unsigned nvcpus;
-	struct vcpu *vcpus;
-	struct physmem *mem;
-	struct vm_exits exits;
-	uint32_t quota;
-	uint32_t used;
-	bool pvir_service;
-};
 
 static bool config_valid(const struct host *h, const struct vm_config *c)
 {
@@ -76,6 +65,9 @@ void vm_free(struct vm *vm)
 {
 	if (!vm)
 		return;
+	/* host IRTEs first: the vIRTEs', then the emulated MSI-X entries' */
+	hcall_free(vm);
+	vmm_free_devices(vm);
 	for (unsigned i = 0; vm->vcpus && i < vm->nvcpus; i++)
 		host_vcpu_offline(vm->host, &vm->vcpus[i]);
 	physmem_free(vm->mem);

@@ -266,6 +266,29 @@ void pci_func_attach(struct pci_func *f, const struct msi_sink *sink, const stru
 	f->dma = dma ? *dma : (struct pci_dma){0};
 }
 
+void pci_func_set_dma(struct pci_func *f, const struct pci_dma *dma)
+{
+	f->dma = dma ? *dma : (struct pci_dma){0};
+}
+
+uint64_t pci_func_bar_size(const struct pci_func *f, unsigned bar)
+{
+	return bar_size(&f->cfg, bar);
+}
+
+bool pci_func_ims(const struct pci_func *f, unsigned *ret_bar, uint64_t *ret_off, uint64_t *ret_len)
+{
+	const struct pci_func_config *c = &f->cfg;
+
+	if (c->ims_storage == IMS_NONE)
+		return false;
+	*ret_bar = c->ims_bar;
+	*ret_off = c->ims_offset;
+	*ret_len =
+	    c->ims_storage == IMS_DEVICE ? (uint64_t)c->ims_entries * IMS_SLOT_SIZE : IMS_REGS_SIZE;
+	return true;
+}
+
 uint16_t pci_func_rid(const struct pci_func *f)
 {
 	return f->cfg.rid;

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The VMM's side of device assignment: a physical function given to a VM at
+ * a guest BDF, its BARs placed in guest-physical space, and the exit handlers
+ * behind the guest interface of pvir/vm.h.
+ *
+ * An assigned device's MSI-X table (and its IMS storage) starts trapped: the
+ * VMM emulates it as today's VFIO users do (MSI-X: translate the guest's
+ * compatibility-format messages into host IRTEs). Only when the guest has
+ * opted in to the pvir hypercalls (PVIR_HC_SET_TABLE) and VFIO offers the
+ * table as mappable — which it does only while host interrupt remapping is on
+ * with compatibility format blocked — does the VMM map it into the guest
+ * directly. A guest that never opts in keeps working the old way.
+ */
+#ifndef PVIR_VMM_H
+#define PVIR_VMM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "pvir/compiler.h"
+#include "pvir/vm.h"
+
+struct pci_func;
+struct assigned_dev;
+
+/* Guest-physical window for assigned devices' BARs. */
+#define VMM_MMIO_BASE	    UINT64_C(0xe0000000)
+#define VMM_MMIO_PER_DEVICE UINT64_C(0x1000000)
+
+/* How an assigned device's MSI-X table and IMS storage reach the device. */
+enum vmm_storage_mode {
+	VMM_STORAGE_TRAPPED, /* every guest access exits; the VMM emulates */
+	VMM_STORAGE_DIRECT,  /* mapped into the guest: no exit */
+};
+
+struct vmm_stats {
+	uint64_t device_writes; /* guest MMIO writes that reached a device */
+	uint64_t device_reads;
+	uint64_t emul_errors;	  /* guest writes the MSI-X emulation could not honour */
+	uint64_t emul_programmed; /* host IRTEs (re)programmed by the emulation */
+};
+
+/**
+ * vm_assign_device() - give @func to @vm at @guest_bdf
+ *
+ * Places the BARs in the guest-physical window, maps them (MSI-X table and
+ * IMS storage trapped), and points the function's DMA (memory-resident IMS)
+ * at guest memory.
+ * Return: 0 and *@ret (may be NULL), -EBUSY (BDF taken, or function already
+ * assigned), -ENOSPC (too many devices), -ENOMEM.
+ */
+int vm_assign_device(struct vm *vm, struct pci_func *func, uint16_t guest_bdf,
+		     struct assigned_dev **ret) WARN_UNUSED;
+
+struct assigned_dev *vm_device_by_bdf(struct vm *vm, uint16_t guest_bdf);
+struct pci_func *assigned_dev_func(const struct assigned_dev *d);
+uint16_t assigned_dev_guest_bdf(const struct assigned_dev *d);
+uint64_t assigned_dev_bar_gpa(const struct assigned_dev *d, unsigned bar);
+enum vmm_storage_mode assigned_dev_msix_mode(const struct assigned_dev *d);
+const struct vmm_stats *vm_vmm_stats(const struct vm *vm);
+
+/* ---- the exit handlers: the guest's only ways in ------------------------- */
+
+/** vm_cfg_read() - a config-space read (an exit); absent functions read all-ones */
+uint32_t vm_cfg_read(struct vm *vm, struct vcpu *v, uint16_t bdf, uint16_t off, unsigned size);
+void vm_cfg_write(struct vm *vm, struct vcpu *v, uint16_t bdf, uint16_t off, unsigned size,
+		  uint32_t val);
+
+/**
+ * vm_mmio_read() / vm_mmio_write() - a guest load/store to guest-physical @gpa
+ * outside RAM: direct regions reach the device with no exit, trapped ones exit
+ * to the VMM. Return: 0, or -EFAULT for an address nothing is mapped at (the
+ * access is dropped; reads return all-ones), or the device's error.
+ */
+int vm_mmio_read(struct vm *vm, struct vcpu *v, uint64_t gpa, unsigned size, uint64_t *ret);
+int vm_mmio_write(struct vm *vm, struct vcpu *v, uint64_t gpa, unsigned size, uint64_t val);
+
+/** vm_hypercall() - the hypercall instruction: an exit, then the service */
+void vm_hypercall(struct vm *vm, struct vcpu *v, struct vcpu_regs *regs);
+
+/**
+ * vm_hcall_copy_hook() - test hook: called after the host has copied a vIRTE
+ * out of guest memory and before it acts on the copy, so a test can change
+ * the guest's entry underneath and show the copy is what counts.
+ */
+void vm_hcall_copy_hook(struct vm *vm, void (*hook)(void *ctx, uint32_t index), void *ctx);
+
+#endif
