@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: MIT */
+/* A set of up to 256 CPUs (the guest's vCPUs), by value. */
+#ifndef PVIR_CPUMASK_H
+#define PVIR_CPUMASK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define CPUMASK_BITS 256
+
+struct cpumask {
+	uint64_t bits[CPUMASK_BITS / 64];
+};
+
+static inline struct cpumask cpumask_of(unsigned cpu)
+{
+	struct cpumask m = {{0}};
+
+	m.bits[cpu / 64] = UINT64_C(1) << (cpu % 64);
+	return m;
+}
+
+static inline struct cpumask cpumask_first_n(unsigned n)
+{
+	struct cpumask m = {{0}};
+
+	for (unsigned i = 0; i < n && i < CPUMASK_BITS; i++)
+		m.bits[i / 64] |= UINT64_C(1) << (i % 64);
+	return m;
+}
+
+static inline bool cpumask_test(const struct cpumask *m, unsigned cpu)
+{
+	return cpu < CPUMASK_BITS && (m->bits[cpu / 64] >> (cpu % 64)) & 1;
+}
+
+static inline void cpumask_set(struct cpumask *m, unsigned cpu)
+{
+	m->bits[cpu / 64] |= UINT64_C(1) << (cpu % 64);
+}
+
+static inline void cpumask_clear(struct cpumask *m, unsigned cpu)
+{
+	m->bits[cpu / 64] &= ~(UINT64_C(1) << (cpu % 64));
+}
+
+static inline struct cpumask cpumask_and(const struct cpumask *a, const struct cpumask *b)
+{
+	struct cpumask m;
+
+	for (unsigned i = 0; i < CPUMASK_BITS / 64; i++)
+		m.bits[i] = a->bits[i] & b->bits[i];
+	return m;
+}
+
+static inline bool cpumask_empty(const struct cpumask *m)
+{
+	for (unsigned i = 0; i < CPUMASK_BITS / 64; i++)
+		if (m->bits[i])
+			return false;
+	return true;
+}
+
+/* The first CPU in @m at or after @from, or CPUMASK_BITS. */
+static inline unsigned cpumask_next(const struct cpumask *m, unsigned from)
+{
+	for (unsigned c = from; c < CPUMASK_BITS; c++)
+		if (cpumask_test(m, c))
+			return c;
+	return CPUMASK_BITS;
+}
+
+#define for_each_cpu(cpu, mask)                                          \
+	for (unsigned cpu = cpumask_next((mask), 0); cpu < CPUMASK_BITS; \
+	     cpu = cpumask_next((mask), cpu + 1))
+
+#endif
