@@ -198,6 +198,18 @@ void msix_emul_write(struct assigned_dev *d, uint64_t off, unsigned size, uint64
 		update_entry(d, n);
 }
 
+/* MSI-X off: VFIO frees every host vector (SET_IRQS, DATA_NONE, count 0). */
+static void release_all(struct assigned_dev *d)
+{
+	for (unsigned n = 0; n < table_size(d); n++) {
+		if (!d->emul.irqs[n])
+			continue;
+		host_irq_free(d->vm->host, d->emul.irqs[n]);
+		vm_irte_uncharge(d->vm);
+		d->emul.irqs[n] = NULL;
+	}
+}
+
 void msix_emul_control(struct assigned_dev *d, uint16_t flags)
 {
 	uint8_t cap = pci_find_capability(d->func, PCI_CAP_ID_MSIX);
@@ -207,6 +219,8 @@ void msix_emul_control(struct assigned_dev *d, uint16_t flags)
 	/* The physical function: enabled with the guest, every entry masked first. */
 	for (unsigned n = 0; n < table_size(d); n++)
 		update_entry(d, n);
+	if (!d->emul.enabled)
+		release_all(d);
 	pci_cfg_write(d->func, cap + PCI_MSIX_FLAGS, 2,
 		      flags & (PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL));
 }

@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The guest kernel, modelled on Linux's interrupt code (FACTS §4): a vector
+ * matrix per VM, irq domains stacked vector -> paravirtual IR -> {PCI/MSI-X,
+ * IMS}, irq descriptors with handlers, and the calls drivers make.
+ *
+ * It reaches the host only through the guest interface of pvir/vm.h and
+ * pvir/vmm.h (config space, MMIO, hypercalls, its vAPIC) and its own RAM.
+ *
+ * With the pvir service (found by QUERY at boot, then SET_TABLE) the IR
+ * domain owns a vIRTE table and makes one SYNC per vIRTE update, at
+ * activation and at affinity change; the message goes into the device
+ * directly and an affinity change writes nothing to the device. Without it
+ * (an old VMM, or a guest built without the driver) MSI-X messages are
+ * composed in compatibility format and written into the VMM's emulated
+ * table, and IMS is refused with -EOPNOTSUPP.
+ *
+ * Activation and affinity changes can fail; the error reaches the caller and
+ * everything allocated on the way is released.
+ */
+#ifndef PVIR_GUEST_H
+#define PVIR_GUEST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "pvir/compiler.h"
+#include "pvir/cpumask.h"
+#include "pvir/pci.h"
+
+struct vm;
+struct guest;
+struct guest_pci_dev;
+
+typedef void (*irq_handler_t)(struct guest *g, unsigned irq, void *dev_id);
+
+struct guest_config {
+	bool pvir_driver;	/* the guest has the paravirtual IR driver */
+	uint32_t table_entries; /* vIRTEs to register; 0: 4096 */
+};
+
+struct guest_stats {
+	uint64_t handled;	   /* interrupts that reached a handler */
+	uint64_t spurious;	   /* a vector with no descriptor */
+	uint64_t hypercalls;	   /* SYNCs made */
+	uint64_t moved;		   /* affinity changes completed */
+	uint64_t cleaned;	   /* old vectors freed after a move */
+	uint64_t cleanup_deferred; /* cleanup found the old vector still pending */
+};
+
+/**
+ * guest_boot() - bring the guest kernel up on @vm: vector matrix with every
+ * vCPU online, the pvir probe (QUERY, SET_TABLE) when @cfg asks for it, and
+ * PCI enumeration of bus 0.
+ * Return: 0 and *@ret, -ENOMEM, -EINVAL.
+ */
+int guest_boot(struct vm *vm, const struct guest_config *cfg, struct guest **ret) WARN_UNUSED;
+void guest_free(struct guest *g);
+
+/** guest_pvir() - whether the paravirtual IR domain is in use */
+bool guest_pvir(const struct guest *g);
+/** guest_pvir_probe_result() - what QUERY or SET_TABLE said at boot (0 when in use) */
+int guest_pvir_probe_result(const struct guest *g);
+const struct guest_stats *guest_stats(const struct guest *g);
+unsigned guest_cpus(const struct guest *g);
+
+/* ---- PCI ------------------------------------------------------------------- */
+
+struct guest_pci_dev *guest_pci_find(struct guest *g, uint16_t bdf);
+unsigned guest_pci_msix_count(const struct guest_pci_dev *d);
+
+/* ---- allocation (pci_alloc_irq_vectors and IMS) ----------------------------- */
+
+/* How the guest knows a device's IMS storage (device-specific driver knowledge). */
+struct guest_ims_layout {
+	enum ims_storage storage;
+	unsigned bar;
+	uint32_t offset; /* slots (device kind) or registers (memory kind) in the BAR */
+	unsigned entries;
+};
+
+/**
+ * pci_alloc_irq_vectors() - allocate and activate between @min and @max MSI-X
+ * vectors on @d, each with the affinity of one CPU, spread round-robin over
+ * @affinity (NULL: all online CPUs). If the host grants fewer than @max
+ * (-EDQUOT with a quota left of at least @min), it asks again for what is
+ * left, as Linux's allocator retries.
+ * Return: the number of vectors, or -ENOSPC, -EDQUOT, -EINVAL, ... with
+ * nothing allocated.
+ */
+int pci_alloc_irq_vectors(struct guest *g, struct guest_pci_dev *d, unsigned min, unsigned max,
+			  const struct cpumask *affinity) WARN_UNUSED;
+/** pci_irq_vector() - the irq number of vector @n of @d, or -EINVAL */
+int pci_irq_vector(struct guest_pci_dev *d, unsigned n);
+/** pci_free_irq_vectors() - deactivate and free every MSI-X vector of @d */
+void pci_free_irq_vectors(struct guest *g, struct guest_pci_dev *d);
+/** pci_free_irq_vectors_last() - free the last @count vectors of @d */
+void pci_free_irq_vectors_last(struct guest *g, struct guest_pci_dev *d, unsigned count);
+
+/**
+ * guest_ims_alloc() - allocate and activate @count IMS entries of @d, with one
+ * SYNC for the whole batch.
+ * Return: the irq of the first (the rest follow in order), -EOPNOTSUPP
+ * without the pvir service, or another -errno with nothing allocated.
+ */
+int guest_ims_alloc(struct guest *g, struct guest_pci_dev *d, const struct guest_ims_layout *l,
+		    unsigned count, const struct cpumask *affinity) WARN_UNUSED;
+/** guest_ims_irq() - the irq of IMS entry @n of @d, or -EINVAL */
+int guest_ims_irq(struct guest_pci_dev *d, unsigned n);
+void guest_ims_free_last(struct guest *g, struct guest_pci_dev *d, unsigned count);
+unsigned guest_ims_count(const struct guest_pci_dev *d);
+
+/* ---- the irq API ----------------------------------------------------------- */
+
+/** request_irq() - install @handler and unmask; Return: 0, -EINVAL, -EBUSY */
+int request_irq(struct guest *g, unsigned irq, irq_handler_t handler, void *dev_id) WARN_UNUSED;
+void free_irq(struct guest *g, unsigned irq);
+
+/**
+ * irq_set_affinity() - move @irq to a CPU of @mask
+ * Return: 0; -EINVAL (no online CPU in @mask, not activated); -EBUSY (an
+ * earlier move still pending); -ENOSPC (no vector); or the hypercall's error.
+ * On failure the interrupt stays where it was.
+ */
+int irq_set_affinity(struct guest *g, unsigned irq, const struct cpumask *mask) WARN_UNUSED;
+
+/** irq_effective_cpu() - where @irq is delivered now, or -1 */
+int irq_effective_cpu(const struct guest *g, unsigned irq);
+int irq_effective_vector(const struct guest *g, unsigned irq);
+/** irq_count() - interrupts @irq's handler ran for on @cpu */
+uint64_t irq_count(const struct guest *g, unsigned irq, unsigned cpu);
+/** irq_move_pending() - an old vector is still allocated for @irq */
+bool irq_move_pending(const struct guest *g, unsigned irq);
+
+/* ---- running -------------------------------------------------------------- */
+
+/** guest_handle_interrupts() - vCPU @cpu takes every deliverable interrupt; Return: how many */
+unsigned guest_handle_interrupts(struct guest *g, unsigned cpu);
+/** guest_timer_tick() - vCPU @cpu's timer: frees old vectors no interrupt can still use */
+void guest_timer_tick(struct guest *g, unsigned cpu);
+/**
+ * guest_cpu_offline() - take @cpu offline: its interrupts move to the other
+ * online CPUs first. Return: 0, -EINVAL (last CPU, already offline),
+ * -ENOSPC or a hypercall error when an interrupt could not move (the CPU
+ * then stays online, nothing moved back is lost).
+ */
+int guest_cpu_offline(struct guest *g, unsigned cpu) WARN_UNUSED;
+
+/** guest_check() - accounting invariants (matrix, vectors, vIRTEs); Return: true if sound */
+bool guest_check(const struct guest *g);
+/** guest_cpu_vectors_free() - vectors still available on @cpu (the matrix's count) */
+unsigned guest_cpu_vectors_free(const struct guest *g, unsigned cpu);
+/** guest_pvir_table() - guest-physical address of the vIRTE table, 0 without one */
+uint64_t guest_pvir_table(const struct guest *g);
+/** guest_vectors_in_use() - vectors the matrix holds allocated, all CPUs */
+unsigned guest_vectors_in_use(const struct guest *g);
+/** guest_virtes_in_use() - vIRTEs the IR domain holds */
+unsigned guest_virtes_in_use(const struct guest *g);
+
+#endif

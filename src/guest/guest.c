@@ -1,0 +1,318 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Guest kernel core: boot, a page allocator over guest RAM, PCI enumeration
+ * of bus 0 through config space, the interrupt entry (ack, find the
+ * descriptor by (CPU, vector), run the handler, EOI), the per-CPU timer that
+ * frees moved vectors, and CPU offline.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "guest_internal.h"
+#include "pvir/physmem.h"
+#include "pvir/vm.h"
+#include "pvir/vmm.h"
+
+#define PCI_SLOTS 32
+
+struct vcpu *guest_vcpu(struct guest *g, unsigned cpu)
+{
+	return vm_vcpu(g->vm, cpu);
+}
+
+/* Page-granular bump allocation: the guest never gives RAM back here. */
+uint64_t guest_alloc_ram(struct guest *g, uint64_t bytes)
+{
+	uint64_t at = g->ram_next;
+	uint64_t size = (bytes + GUEST_PAGE - 1) & ~(uint64_t)(GUEST_PAGE - 1);
+
+	if (!bytes || !physmem_range_ok(g->ram, at, size))
+		return 0;
+	g->ram_next += size;
+	return at;
+}
+
+void guest_mmio_write(struct guest *g, uint64_t gpa, unsigned size, uint64_t val)
+{
+	/* A store to nowhere is dropped, as on hardware; a device error likewise. */
+	(void)!vm_mmio_write(g->vm, guest_vcpu(g, 0), gpa, size, val);
+}
+
+uint64_t guest_mmio_read(struct guest *g, uint64_t gpa, unsigned size)
+{
+	uint64_t v = 0;
+
+	(void)!vm_mmio_read(g->vm, guest_vcpu(g, 0), gpa, size, &v);
+	return v;
+}
+
+/* ---- PCI enumeration ----------------------------------------------------------- */
+
+static uint32_t cfg(struct guest *g, uint16_t bdf, uint16_t off, unsigned size)
+{
+	return vm_cfg_read(g->vm, guest_vcpu(g, 0), bdf, off, size);
+}
+
+static void read_bars(struct guest *g, struct guest_pci_dev *d)
+{
+	for (unsigned b = 0; b < PCI_NUM_BARS; b++) {
+		uint32_t lo = cfg(g, d->bdf, (uint16_t)(PCI_BASE_ADDRESS_0 + 4 * b), 4);
+
+		d->bar_gpa[b] = lo & ~UINT32_C(0xf);
+		if ((lo & PCI_BAR_MEM_TYPE_64) && b + 1 < PCI_NUM_BARS) {
+			d->bar_gpa[b] |=
+			    (uint64_t)cfg(g, d->bdf, (uint16_t)(PCI_BASE_ADDRESS_0 + 4 * (b + 1)),
+					  4)
+			    << 32;
+			b++;
+		}
+	}
+}
+
+static void find_msix(struct guest *g, struct guest_pci_dev *d)
+{
+	uint8_t at = (uint8_t)cfg(g, d->bdf, PCI_CAPABILITY_LIST, 1);
+
+	if (!(cfg(g, d->bdf, PCI_STATUS, 2) & PCI_STATUS_CAP_LIST))
+		return;
+	for (unsigned hops = 0; at && hops < 48; hops++) {
+		if (cfg(g, d->bdf, at, 1) == PCI_CAP_ID_MSIX) {
+			uint32_t table = cfg(g, d->bdf, at + PCI_MSIX_TABLE, 4);
+
+			d->msix_cap = at;
+			d->msix_count =
+			    (cfg(g, d->bdf, at + PCI_MSIX_FLAGS, 2) & PCI_MSIX_FLAGS_QSIZE) + 1;
+			d->msix_bar = table & PCI_MSIX_BIR;
+			d->msix_offset = table & ~PCI_MSIX_BIR;
+			return;
+		}
+		at = (uint8_t)cfg(g, d->bdf, at + 1u, 1);
+	}
+}
+
+static void enumerate(struct guest *g)
+{
+	for (uint16_t slot = 0; slot < PCI_SLOTS && g->ndevs < GUEST_MAX_DEVS; slot++) {
+		uint16_t bdf = (uint16_t)(slot << 3);
+		uint32_t id = cfg(g, bdf, PCI_VENDOR_ID, 4);
+		struct guest_pci_dev *d;
+
+		if ((id & 0xffff) == 0xffff)
+			continue;
+		d = &g->devs[g->ndevs++];
+		d->bdf = bdf;
+		d->vendor = (uint16_t)id;
+		d->device = (uint16_t)(id >> 16);
+		read_bars(g, d);
+		find_msix(g, d);
+		/* a driver binding: decode memory, master the bus */
+		vm_cfg_write(g->vm, guest_vcpu(g, 0), bdf, PCI_COMMAND, 2,
+			     PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+	}
+}
+
+struct guest_pci_dev *guest_pci_find(struct guest *g, uint16_t bdf)
+{
+	for (unsigned i = 0; i < g->ndevs; i++)
+		if (g->devs[i].bdf == bdf)
+			return &g->devs[i];
+	return NULL;
+}
+
+unsigned guest_pci_msix_count(const struct guest_pci_dev *d)
+{
+	return d->msix_count;
+}
+
+/* ---- boot -------------------------------------------------------------------------- */
+
+int guest_boot(struct vm *vm, const struct guest_config *cfg, struct guest **ret)
+{
+	struct guest *g = calloc(1, sizeof(*g));
+
+	if (!g)
+		return -ENOMEM;
+	g->vm = vm;
+	g->ram = vm_memory(vm);
+	g->ncpus = vm_vcpus(vm);
+	g->cfg = *cfg;
+	g->ram_next = GUEST_RAM_START;
+	g->matrix = irq_matrix_new(g->ncpus, GUEST_FIRST_VECTOR, GUEST_SYSTEM_START);
+	g->vector_irq = calloc((size_t)g->ncpus * GUEST_VECTORS, sizeof(*g->vector_irq));
+	if (!g->matrix || !g->vector_irq) {
+		guest_free(g);
+		return -ENOMEM;
+	}
+	irq_matrix_assign_system(g->matrix, GUEST_SYSCALL);
+	for (unsigned c = 0; c < g->ncpus; c++)
+		irq_matrix_online(g->matrix, c);
+	pvir_probe(g);
+	enumerate(g);
+	*ret = g;
+	return 0;
+}
+
+void guest_free(struct guest *g)
+{
+	if (!g)
+		return;
+	for (unsigned i = 0; i < g->nirqs; i++)
+		free(g->irqs[i].counts);
+	for (unsigned i = 0; i < g->ndevs; i++) {
+		free(g->devs[i].msix_irqs);
+		free(g->devs[i].ims_irqs);
+	}
+	free(g->irqs);
+	free(g->vector_irq);
+	irq_matrix_free(g->matrix);
+	pvir_free(g);
+	free(g);
+}
+
+bool guest_pvir(const struct guest *g)
+{
+	return g->pv;
+}
+
+int guest_pvir_probe_result(const struct guest *g)
+{
+	return g->pv_probe;
+}
+
+const struct guest_stats *guest_stats(const struct guest *g)
+{
+	return &g->stats;
+}
+
+unsigned guest_cpus(const struct guest *g)
+{
+	return g->ncpus;
+}
+
+/* ---- running ----------------------------------------------------------------------- */
+
+unsigned guest_handle_interrupts(struct guest *g, unsigned cpu)
+{
+	struct vcpu *v = guest_vcpu(g, cpu);
+	unsigned n = 0;
+	int vec;
+
+	while ((vec = vm_vcpu_ack(v)) >= 0) {
+		struct irq_desc *d = *vector_slot(g, cpu, (unsigned)vec);
+
+		/* The old vector of a move is still mapped: in-flight ones land here too. */
+		if (d && d->handler) {
+			d->counts[cpu]++;
+			g->stats.handled++;
+			d->handler(g, d->irq, d->dev_id);
+		} else {
+			g->stats.spurious++;
+		}
+		vm_vcpu_eoi(v);
+		n++;
+	}
+	return n;
+}
+
+void guest_timer_tick(struct guest *g, unsigned cpu)
+{
+	if (cpu < g->ncpus)
+		vector_cleanup(g, cpu, false);
+}
+
+static unsigned online_count(const struct guest *g)
+{
+	unsigned n = 0;
+
+	for (unsigned c = 0; c < g->ncpus; c++)
+		n += irq_matrix_cpu_online(g->matrix, c);
+	return n;
+}
+
+int guest_cpu_offline(struct guest *g, unsigned cpu)
+{
+	struct cpumask others = {{0}};
+
+	if (cpu >= g->ncpus || !irq_matrix_cpu_online(g->matrix, cpu) || online_count(g) < 2)
+		return -EINVAL;
+	for (unsigned c = 0; c < g->ncpus; c++)
+		if (c != cpu && irq_matrix_cpu_online(g->matrix, c))
+			cpumask_set(&others, c);
+	/* Finish moves whose old vector sits elsewhere, so these can move again. */
+	for (unsigned c = 0; c < g->ncpus; c++)
+		vector_cleanup(g, c, false);
+	for (unsigned i = 0; i < g->nirqs; i++) {
+		struct irq_desc *d = &g->irqs[i];
+		struct cpumask want;
+		int err;
+
+		if (!d->used || !d->vd.activated || d->vd.cpu != cpu)
+			continue;
+		want = cpumask_and(&d->vd.affinity, &others);
+		if (cpumask_empty(&want))
+			want = others; /* affinity broken, as Linux warns */
+		err = irq_set_affinity(g, d->irq, &want);
+		if (err)
+			return err;
+	}
+	/* What already arrived on this CPU is handled here, then old vectors go. */
+	guest_handle_interrupts(g, cpu);
+	vector_cleanup(g, cpu, false);
+	irq_matrix_offline(g->matrix, cpu);
+	return 0;
+}
+
+/* ---- invariants ---------------------------------------------------------------------- */
+
+unsigned guest_vectors_in_use(const struct guest *g)
+{
+	unsigned n = 0;
+
+	for (unsigned c = 0; c < g->ncpus; c++)
+		n += irq_matrix_cpu_allocated(g->matrix, c);
+	return n;
+}
+
+unsigned guest_cpu_vectors_free(const struct guest *g, unsigned cpu)
+{
+	return cpu < g->ncpus ? irq_matrix_cpu_available(g->matrix, cpu) : 0;
+}
+
+uint64_t guest_pvir_table(const struct guest *g)
+{
+	return g->pv ? g->table_gpa : 0;
+}
+
+unsigned guest_virtes_in_use(const struct guest *g)
+{
+	return g->virtes_in_use;
+}
+
+bool guest_check(const struct guest *g)
+{
+	unsigned vectors = 0, virtes = 0;
+
+	if (!irq_matrix_check(g->matrix))
+		return false;
+	for (unsigned i = 0; i < g->nirqs; i++) {
+		const struct irq_desc *d = &g->irqs[i];
+		const struct vector_data *vd = &d->vd;
+
+		if (!d->used)
+			continue;
+		virtes += d->virte >= 0;
+		if (vd->activated) {
+			vectors++;
+			if (g->vector_irq[(size_t)vd->cpu * GUEST_VECTORS + vd->vector] != d ||
+			    !irq_matrix_is_allocated(g->matrix, vd->cpu, vd->vector))
+				return false;
+		}
+		if (vd->move_in_progress || vd->cleanup_pending) {
+			vectors++;
+			if (g->vector_irq[(size_t)vd->prev_cpu * GUEST_VECTORS + vd->prev_vector] !=
+			    d)
+				return false;
+		}
+	}
+	return vectors == guest_vectors_in_use(g) && virtes == g->virtes_in_use;
+}

@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The guest kernel's state, shared by its files: guest.c (boot, PCI
+ * enumeration, interrupt entry, timers, CPU offline), vector.c (the vector
+ * domain), pvir_ir.c (the paravirtual IR domain), msi.c (the MSI-X and IMS
+ * bus domains) and irq.c (descriptors and the driver API).
+ */
+#ifndef PVIR_GUEST_INTERNAL_H
+#define PVIR_GUEST_INTERNAL_H
+
+#include "pvir/guest.h"
+#include "pvir/irq_matrix.h"
+#include "pvir/msi.h"
+
+struct physmem;
+
+#define GUEST_MAX_DEVS	   32
+#define GUEST_VECTORS	   256
+#define GUEST_FIRST_VECTOR 0x20
+#define GUEST_SYSTEM_START 0xec	    /* Linux's FIRST_SYSTEM_VECTOR */
+#define GUEST_SYSCALL	   0x80	    /* IA32_SYSCALL_VECTOR, a system vector too */
+#define GUEST_RAM_START	   0x100000 /* below: the kernel's own */
+#define GUEST_PAGE	   4096
+
+enum irq_bus {
+	IRQ_BUS_MSIX,
+	IRQ_BUS_IMS,
+};
+
+/* The vector domain's per-irq state (Linux's apic_chip_data). */
+struct vector_data {
+	unsigned cpu;
+	uint8_t vector;
+	unsigned prev_cpu;
+	uint8_t prev_vector;
+	bool activated;
+	bool has_reserved;
+	bool is_managed;
+	bool move_in_progress; /* a new vector is installed, the old not yet queued */
+	bool cleanup_pending;  /* the old vector waits for prev_cpu's timer */
+	struct cpumask affinity;
+};
+
+struct irq_desc {
+	bool used;
+	unsigned irq;
+	struct guest_pci_dev *dev;
+	enum irq_bus bus;
+	unsigned index; /* MSI-X entry or IMS slot */
+	struct vector_data vd;
+	int virte; /* vIRTE index, or -1 */
+	struct msi_msg msg;
+	bool masked;
+	irq_handler_t handler;
+	void *dev_id;
+	uint64_t *counts; /* per CPU */
+};
+
+struct guest_pci_dev {
+	uint16_t bdf;
+	uint16_t vendor;
+	uint16_t device;
+	uint64_t bar_gpa[PCI_NUM_BARS];
+	uint8_t msix_cap;
+	unsigned msix_count;
+	unsigned msix_bar;
+	uint32_t msix_offset;
+	bool msix_enabled;
+	unsigned *msix_irqs;
+	unsigned nmsix;
+	struct guest_ims_layout ims;
+	unsigned *ims_irqs;
+	unsigned nims;
+	uint64_t ims_ctx_gpa;
+};
+
+struct guest {
+	struct vm *vm;
+	struct physmem *ram;
+	unsigned ncpus;
+	struct guest_config cfg;
+	struct irq_matrix *matrix;
+	struct irq_desc **vector_irq; /* [cpu * GUEST_VECTORS + vector] */
+	struct irq_desc *irqs;
+	unsigned nirqs;
+	uint64_t ram_next;
+	struct guest_pci_dev devs[GUEST_MAX_DEVS];
+	unsigned ndevs;
+	/* the pvir IR domain */
+	bool pv;
+	int pv_probe;
+	uint64_t table_gpa;
+	uint32_t table_entries;
+	uint64_t *virte_used;
+	unsigned virtes_in_use;
+	struct guest_stats stats;
+};
+
+/* guest.c */
+struct vcpu *guest_vcpu(struct guest *g, unsigned cpu);
+uint64_t guest_alloc_ram(struct guest *g, uint64_t bytes);
+void guest_mmio_write(struct guest *g, uint64_t gpa, unsigned size, uint64_t val);
+uint64_t guest_mmio_read(struct guest *g, uint64_t gpa, unsigned size);
+struct irq_desc **vector_slot(struct guest *g, unsigned cpu, unsigned vector);
+
+/* vector.c */
+int vector_alloc(struct guest *g, struct irq_desc *d, const struct cpumask *aff,
+		 bool managed) WARN_UNUSED;
+void vector_free(struct guest *g, struct irq_desc *d);
+int vector_activate(struct guest *g, struct irq_desc *d) WARN_UNUSED;
+void vector_deactivate(struct guest *g, struct irq_desc *d);
+/* Return: 0 moved (old vector kept as prev), 1 nothing to do, or -errno */
+int vector_set_affinity(struct guest *g, struct irq_desc *d,
+			const struct cpumask *mask) WARN_UNUSED;
+void vector_move_rollback(struct guest *g, struct irq_desc *d, const struct cpumask *old_aff);
+void vector_schedule_cleanup(struct guest *g, struct irq_desc *d);
+void vector_cleanup(struct guest *g, unsigned cpu, bool force);
+
+/* pvir_ir.c */
+void pvir_probe(struct guest *g);
+void pvir_free(struct guest *g);
+int virte_alloc(struct guest *g, unsigned count, uint32_t *ret_base) WARN_UNUSED;
+void virte_free(struct guest *g, uint32_t base, unsigned count);
+void virte_write(struct guest *g, const struct irq_desc *d, bool present);
+struct msi_msg virte_msg(struct guest *g, uint32_t idx);
+/* Return: 0, or the errno with *@ret_failed the failing index and *@ret_left the quota left */
+int pvir_sync(struct guest *g, uint32_t first, uint32_t count, uint64_t *ret_failed,
+	      uint64_t *ret_left) WARN_UNUSED;
+
+/* msi.c */
+void msix_enable(struct guest *g, struct guest_pci_dev *dev, bool on);
+void irq_write_msg(struct guest *g, struct irq_desc *d);
+void irq_mask(struct guest *g, struct irq_desc *d, bool mask);
+void ims_setup(struct guest *g, struct guest_pci_dev *dev);
+struct msi_msg compose_compat(const struct irq_desc *d);
+
+#endif

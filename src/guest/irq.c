@@ -1,0 +1,408 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Interrupt descriptors and the calls drivers make. Allocation activates at
+ * once (MSI-X domains are ACTIVATE_EARLY in Linux), in one batch: vectors,
+ * then every vIRTE of the batch in one SYNC, then the messages into the
+ * device, entries masked until request_irq(). Any failure undoes the whole
+ * batch — host IRTEs the SYNC did program are torn down again — so the
+ * caller gets an error and nothing else.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "guest_internal.h"
+
+#define IRQ_GROW 256
+
+static struct irq_desc *desc_alloc(struct guest *g, struct guest_pci_dev *dev, enum irq_bus bus,
+				   unsigned index)
+{
+	struct irq_desc *d = NULL;
+
+	for (unsigned i = 0; i < g->nirqs && !d; i++)
+		if (!g->irqs[i].used)
+			d = &g->irqs[i];
+	if (!d) {
+		unsigned n = g->nirqs + IRQ_GROW;
+		struct irq_desc *grown = realloc(g->irqs, n * sizeof(*grown));
+
+		if (!grown)
+			return NULL;
+		/* vector_irq points into the old array: rebase it */
+		for (size_t s = 0; s < (size_t)g->ncpus * GUEST_VECTORS; s++)
+			if (g->vector_irq[s])
+				g->vector_irq[s] = grown + (g->vector_irq[s] - g->irqs);
+		for (unsigned i = g->nirqs; i < n; i++)
+			grown[i] = (struct irq_desc){.irq = i};
+		g->irqs = grown;
+		d = &g->irqs[g->nirqs];
+		g->nirqs = n;
+	}
+	d->counts = calloc(g->ncpus, sizeof(*d->counts));
+	if (!d->counts)
+		return NULL;
+	d->used = true;
+	d->dev = dev;
+	d->bus = bus;
+	d->index = index;
+	d->virte = -1;
+	d->masked = true; /* entries and slots reset masked */
+	return d;
+}
+
+static void desc_free(struct irq_desc *d)
+{
+	unsigned irq = d->irq;
+
+	free(d->counts);
+	*d = (struct irq_desc){.irq = irq};
+}
+
+static struct irq_desc *desc_of(const struct guest *g, unsigned irq)
+{
+	return irq < g->nirqs && g->irqs[irq].used ? &g->irqs[irq] : NULL;
+}
+
+/* The n-th CPU of @aff that is online, wrapping: Linux's spreading, simplified. */
+static unsigned spread_cpu(const struct guest *g, const struct cpumask *aff, unsigned n)
+{
+	unsigned count = 0, pick;
+
+	for_each_cpu(c, aff) if (c < g->ncpus && irq_matrix_cpu_online(g->matrix, c)) count++;
+	if (!count)
+		return 0;
+	pick = n % count;
+	for_each_cpu(c, aff)
+	{
+		if (c >= g->ncpus || !irq_matrix_cpu_online(g->matrix, c))
+			continue;
+		if (!pick--)
+			return c;
+	}
+	return 0;
+}
+
+/* Tears down host IRTEs of entries [first, first + count) and clears their guest halves. */
+static void virtes_teardown(struct guest *g, struct irq_desc **ds, unsigned programmed, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		virte_write(g, ds[i], false);
+	/* Entries the host programmed: a SYNC of not-present tears them down. */
+	if (programmed)
+		(void)!pvir_sync(g, (uint32_t)ds[0]->virte, programmed, NULL, NULL);
+}
+
+static int activate_batch(struct guest *g, struct irq_desc **ds, unsigned n, uint64_t *ret_left)
+{
+	uint64_t failed = 0;
+	unsigned i;
+	int err = 0;
+
+	for (i = 0; i < n && !err; i++)
+		err = vector_activate(g, ds[i]);
+	if (err) {
+		while (i-- > 0)
+			vector_deactivate(g, ds[i]);
+		return err;
+	}
+	if (!g->pv) {
+		for (i = 0; i < n; i++)
+			ds[i]->msg = compose_compat(ds[i]);
+		return 0;
+	}
+	for (i = 0; i < n; i++)
+		virte_write(g, ds[i], true);
+	err = pvir_sync(g, (uint32_t)ds[0]->virte, n, &failed, ret_left);
+	/*
+	 * The quota left at the failure does not count this batch's own entries
+	 * before it, which the teardown below gives back: those are grantable too.
+	 */
+	if (err == -EDQUOT && ret_left)
+		*ret_left += failed - (uint64_t)ds[0]->virte;
+	if (err) {
+		virtes_teardown(g, ds, (unsigned)(failed - (uint64_t)ds[0]->virte), n);
+		for (i = 0; i < n; i++)
+			vector_deactivate(g, ds[i]);
+		return err;
+	}
+	for (i = 0; i < n; i++)
+		ds[i]->msg = virte_msg(g, (uint32_t)ds[i]->virte);
+	return 0;
+}
+
+static void release_batch(struct guest *g, struct irq_desc **ds, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		if (!ds[i])
+			continue;
+		vector_free(g, ds[i]);
+		if (ds[i]->virte >= 0)
+			virte_free(g, (uint32_t)ds[i]->virte, 1);
+		desc_free(ds[i]);
+	}
+}
+
+/*
+ * Allocates @n descriptors for @dev's entries from @first_index, each with
+ * one CPU of @aff, activates them in one batch and writes their messages.
+ * Return: 0 with the irq numbers in @ret_irqs, or -errno with nothing kept.
+ */
+static int alloc_irqs(struct guest *g, struct guest_pci_dev *dev, enum irq_bus bus,
+		      unsigned first_index, unsigned n, const struct cpumask *aff,
+		      unsigned *ret_irqs, uint64_t *ret_left)
+{
+	struct irq_desc **ds = calloc(n, sizeof(*ds));
+	unsigned made = 0;
+	uint32_t base = 0;
+	int err = ds ? 0 : -ENOMEM;
+
+	/* desc_alloc() may move the array: keep numbers until all exist */
+	for (unsigned i = 0; !err && i < n; i++) {
+		struct irq_desc *d = desc_alloc(g, dev, bus, first_index + i);
+		struct cpumask one = cpumask_of(spread_cpu(g, aff, first_index + i));
+
+		if (!d) {
+			err = -ENOMEM;
+			break;
+		}
+		ret_irqs[made++] = d->irq;
+		err = vector_alloc(g, d, &one, false);
+	}
+	for (unsigned i = 0; ds && i < made; i++)
+		ds[i] = &g->irqs[ret_irqs[i]];
+	if (!err && g->pv) {
+		err = virte_alloc(g, n, &base);
+		for (unsigned i = 0; !err && i < n; i++)
+			ds[i]->virte = (int)(base + i);
+	}
+	if (!err)
+		err = activate_batch(g, ds, n, ret_left);
+	if (err) {
+		if (ds)
+			release_batch(g, ds, made);
+		free(ds);
+		return err;
+	}
+	for (unsigned i = 0; i < n; i++)
+		irq_write_msg(g, ds[i]);
+	free(ds);
+	return 0;
+}
+
+/* Deactivates and frees @irqs[0..n): mask, tear down (one SYNC per run), release. */
+static void free_irqs(struct guest *g, const unsigned *irqs, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		struct irq_desc *d = desc_of(g, irqs[i]);
+
+		if (!d)
+			continue;
+		if (!d->masked)
+			irq_mask(g, d, true);
+		d->handler = NULL;
+		if (d->virte >= 0) {
+			virte_write(g, d, false);
+			(void)!pvir_sync(g, (uint32_t)d->virte, 1, NULL, NULL);
+		}
+		vector_free(g, d);
+		if (d->virte >= 0)
+			virte_free(g, (uint32_t)d->virte, 1);
+		desc_free(d);
+	}
+}
+
+/* ---- MSI-X ------------------------------------------------------------------- */
+
+int pci_alloc_irq_vectors(struct guest *g, struct guest_pci_dev *d, unsigned min, unsigned max,
+			  const struct cpumask *affinity)
+{
+	struct cpumask all = cpumask_first_n(g->ncpus);
+	unsigned want;
+	unsigned *irqs;
+	uint64_t left = 0;
+	int err;
+
+	if (!d->msix_cap || !min || min > max || d->nmsix)
+		return -EINVAL;
+	want = max < d->msix_count ? max : d->msix_count;
+	if (want < min)
+		return -ENOSPC;
+	irqs = calloc(want, sizeof(*irqs));
+	if (!irqs)
+		return -ENOMEM;
+	/* Linux: enable with every vector masked, set them up, then unmask the function. */
+	msix_enable(g, d, true);
+	for (;;) {
+		err = alloc_irqs(g, d, IRQ_BUS_MSIX, 0, want, affinity ? affinity : &all, irqs,
+				 &left);
+		/* the host grants fewer: ask again for what is left, if enough */
+		if (err == -EDQUOT && left >= min && left < want) {
+			want = (unsigned)left;
+			continue;
+		}
+		break;
+	}
+	if (err) {
+		msix_enable(g, d, false);
+		free(irqs);
+		return err;
+	}
+	d->msix_irqs = irqs;
+	d->nmsix = want;
+	return (int)want;
+}
+
+int pci_irq_vector(struct guest_pci_dev *d, unsigned n)
+{
+	return n < d->nmsix ? (int)d->msix_irqs[n] : -EINVAL;
+}
+
+void pci_free_irq_vectors_last(struct guest *g, struct guest_pci_dev *d, unsigned count)
+{
+	if (count > d->nmsix)
+		count = d->nmsix;
+	free_irqs(g, d->msix_irqs + d->nmsix - count, count);
+	d->nmsix -= count;
+	if (!d->nmsix) {
+		msix_enable(g, d, false);
+		free(d->msix_irqs);
+		d->msix_irqs = NULL;
+	}
+}
+
+void pci_free_irq_vectors(struct guest *g, struct guest_pci_dev *d)
+{
+	pci_free_irq_vectors_last(g, d, d->nmsix);
+}
+
+/* ---- IMS ---------------------------------------------------------------------- */
+
+int guest_ims_alloc(struct guest *g, struct guest_pci_dev *d, const struct guest_ims_layout *l,
+		    unsigned count, const struct cpumask *affinity)
+{
+	struct cpumask all = cpumask_first_n(g->ncpus);
+	unsigned *irqs;
+	int err;
+
+	if (!g->pv)
+		return -EOPNOTSUPP; /* no safe way to hand out guest-stored messages */
+	if (!count || l->storage == IMS_NONE || (d->nims && l->storage != d->ims.storage) ||
+	    d->nims + count > l->entries)
+		return -EINVAL;
+	irqs = realloc(d->ims_irqs, (d->nims + count) * sizeof(*irqs));
+	if (!irqs)
+		return -ENOMEM;
+	d->ims_irqs = irqs;
+	d->ims = *l;
+	ims_setup(g, d);
+	err = alloc_irqs(g, d, IRQ_BUS_IMS, d->nims, count, affinity ? affinity : &all,
+			 d->ims_irqs + d->nims, NULL);
+	if (err)
+		return err;
+	d->nims += count;
+	return (int)d->ims_irqs[d->nims - count];
+}
+
+int guest_ims_irq(struct guest_pci_dev *d, unsigned n)
+{
+	return n < d->nims ? (int)d->ims_irqs[n] : -EINVAL;
+}
+
+unsigned guest_ims_count(const struct guest_pci_dev *d)
+{
+	return d->nims;
+}
+
+void guest_ims_free_last(struct guest *g, struct guest_pci_dev *d, unsigned count)
+{
+	if (count > d->nims)
+		count = d->nims;
+	free_irqs(g, d->ims_irqs + d->nims - count, count);
+	d->nims -= count;
+}
+
+/* ---- the irq API ------------------------------------------------------------------ */
+
+int request_irq(struct guest *g, unsigned irq, irq_handler_t handler, void *dev_id)
+{
+	struct irq_desc *d = desc_of(g, irq);
+
+	if (!d || !handler)
+		return -EINVAL;
+	if (d->handler)
+		return -EBUSY;
+	d->handler = handler;
+	d->dev_id = dev_id;
+	irq_mask(g, d, false); /* startup */
+	return 0;
+}
+
+void free_irq(struct guest *g, unsigned irq)
+{
+	struct irq_desc *d = desc_of(g, irq);
+
+	if (!d || !d->handler)
+		return;
+	irq_mask(g, d, true);
+	d->handler = NULL;
+	d->dev_id = NULL;
+}
+
+int irq_set_affinity(struct guest *g, unsigned irq, const struct cpumask *mask)
+{
+	struct irq_desc *d = desc_of(g, irq);
+	struct cpumask old;
+	int ret;
+
+	if (!d)
+		return -EINVAL;
+	old = d->vd.affinity;
+	ret = vector_set_affinity(g, d, mask);
+	if (ret != 0)
+		return ret < 0 ? ret : 0;
+	if (g->pv) {
+		/* One SYNC retargets the host IRTE; the device keeps its message. */
+		virte_write(g, d, true);
+		ret = pvir_sync(g, (uint32_t)d->virte, 1, NULL, NULL);
+		if (ret) {
+			vector_move_rollback(g, d, &old);
+			virte_write(g, d, true);
+			return ret;
+		}
+	} else {
+		/* Emulated MSI-X: a new compatibility message, trapped write by write. */
+		d->msg = compose_compat(d);
+		irq_write_msg(g, d);
+	}
+	vector_schedule_cleanup(g, d);
+	g->stats.moved++;
+	return 0;
+}
+
+int irq_effective_cpu(const struct guest *g, unsigned irq)
+{
+	const struct irq_desc *d = desc_of(g, irq);
+
+	return d && d->vd.activated ? (int)d->vd.cpu : -1;
+}
+
+int irq_effective_vector(const struct guest *g, unsigned irq)
+{
+	const struct irq_desc *d = desc_of(g, irq);
+
+	return d && d->vd.activated ? d->vd.vector : -1;
+}
+
+uint64_t irq_count(const struct guest *g, unsigned irq, unsigned cpu)
+{
+	const struct irq_desc *d = desc_of(g, irq);
+
+	return d && cpu < g->ncpus ? d->counts[cpu] : 0;
+}
+
+bool irq_move_pending(const struct guest *g, unsigned irq)
+{
+	const struct irq_desc *d = desc_of(g, irq);
+
+	return d && (d->vd.move_in_progress || d->vd.cleanup_pending);
+}

@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The paravirtual interrupt-remapping domain: the guest's side of the ABI in
+ * docs/abi.md. It sits where Linux's IR domain sits, between the vector
+ * domain and the MSI-X/IMS bus domains. It owns the vIRTE table in guest RAM,
+ * hands out vIRTE indices, and turns each vIRTE update into a SYNC.
+ *
+ * Discovery is positive: the domain is used only after QUERY answered with
+ * our ABI version and SET_TABLE succeeded. Any other answer — -ENOSYS, KVM's
+ * -1000, a newer version — leaves the guest on the emulated path.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "guest_internal.h"
+#include "pvir/hcall_abi.h"
+#include "pvir/physmem.h"
+#include "pvir/vm.h"
+#include "pvir/vmm.h"
+
+#define DEFAULT_TABLE_ENTRIES 4096
+
+static struct vcpu_regs hypercall(struct guest *g, uint64_t nr, uint64_t rbx, uint64_t rcx)
+{
+	struct vcpu_regs r = {.rax = nr, .rbx = rbx, .rcx = rcx};
+
+	vm_hypercall(g->vm, guest_vcpu(g, 0), &r);
+	return r;
+}
+
+void pvir_probe(struct guest *g)
+{
+	uint32_t entries = g->cfg.table_entries ? g->cfg.table_entries : DEFAULT_TABLE_ENTRIES;
+	struct vcpu_regs r;
+	uint64_t table;
+
+	g->pv = false;
+	g->pv_probe = -ENOSYS;
+	if (!g->cfg.pvir_driver)
+		return;
+	r = hypercall(g, PVIR_HC_QUERY, 0, 0);
+	if ((int64_t)r.rax != 0) {
+		g->pv_probe = (int)(int64_t)r.rax; /* -ENOSYS or KVM's -1000: no service */
+		return;
+	}
+	if (r.rbx != PVIR_ABI_VERSION) {
+		g->pv_probe = -EPROTONOSUPPORT;
+		return;
+	}
+	table = guest_alloc_ram(g, (uint64_t)entries * PVIR_VIRTE_SIZE);
+	g->virte_used = calloc((entries + 63) / 64, sizeof(*g->virte_used));
+	if (!table || !g->virte_used) {
+		g->pv_probe = -ENOMEM;
+		return;
+	}
+	r = hypercall(g, PVIR_HC_SET_TABLE, table, entries);
+	if ((int64_t)r.rax != 0) {
+		g->pv_probe = (int)(int64_t)r.rax;
+		return;
+	}
+	g->table_gpa = table;
+	g->table_entries = entries;
+	g->pv = true;
+	g->pv_probe = 0;
+}
+
+void pvir_free(struct guest *g)
+{
+	free(g->virte_used);
+	g->virte_used = NULL;
+}
+
+static bool used(const struct guest *g, uint32_t i)
+{
+	return (g->virte_used[i / 64] >> (i % 64)) & 1;
+}
+
+static void mark(struct guest *g, uint32_t i, bool on)
+{
+	uint64_t b = UINT64_C(1) << (i % 64);
+
+	g->virte_used[i / 64] = on ? g->virte_used[i / 64] | b : g->virte_used[i / 64] & ~b;
+}
+
+/* A contiguous run, so that a batch is one SYNC. First fit. */
+int virte_alloc(struct guest *g, unsigned count, uint32_t *ret_base)
+{
+	uint32_t run = 0;
+
+	for (uint32_t i = 0; count && i < g->table_entries; i++) {
+		run = used(g, i) ? 0 : run + 1;
+		if (run < count)
+			continue;
+		*ret_base = i + 1 - count;
+		for (uint32_t j = *ret_base; j <= i; j++)
+			mark(g, j, true);
+		g->virtes_in_use += count;
+		return 0;
+	}
+	return -ENOSPC;
+}
+
+void virte_free(struct guest *g, uint32_t base, unsigned count)
+{
+	for (uint32_t j = base; j < base + count; j++)
+		if (used(g, j)) {
+			mark(g, j, false);
+			g->virtes_in_use--;
+		}
+}
+
+static uint64_t entry_gpa(const struct guest *g, uint32_t idx)
+{
+	return g->table_gpa + (uint64_t)idx * PVIR_VIRTE_SIZE;
+}
+
+/* Fills in the guest half of @d's vIRTE from its vector data. */
+void virte_write(struct guest *g, const struct irq_desc *d, bool present)
+{
+	uint8_t e[PVIR_VIRTE_GUEST_SIZE] = {0};
+	uint16_t sid = d->dev->bdf;
+	uint16_t flags = present ? PVIR_VIRTE_PRESENT : 0;
+	uint32_t dest = d->vd.cpu; /* the guest's APIC IDs are its CPU numbers */
+
+	e[PVIR_VIRTE_SID] = (uint8_t)sid;
+	e[PVIR_VIRTE_SID + 1] = (uint8_t)(sid >> 8);
+	e[PVIR_VIRTE_FLAGS] = (uint8_t)flags;
+	e[PVIR_VIRTE_FLAGS + 1] = (uint8_t)(flags >> 8);
+	for (int i = 0; i < 4; i++)
+		e[PVIR_VIRTE_DEST + i] = (uint8_t)(dest >> (8 * i));
+	e[PVIR_VIRTE_VECTOR] = present ? d->vd.vector : 0;
+	/* our own RAM, allocated for the table: cannot fail */
+	(void)!physmem_write(g->ram, entry_gpa(g, (uint32_t)d->virte), e, sizeof(e));
+}
+
+struct msi_msg virte_msg(struct guest *g, uint32_t idx)
+{
+	uint8_t b[12];
+
+	(void)!physmem_read(g->ram, entry_gpa(g, idx) + PVIR_VIRTE_ADDR_LO, b, sizeof(b));
+	return (struct msi_msg){
+	    .address_lo =
+		(uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24,
+	    .address_hi =
+		(uint32_t)b[4] | (uint32_t)b[5] << 8 | (uint32_t)b[6] << 16 | (uint32_t)b[7] << 24,
+	    .data = (uint32_t)b[8] | (uint32_t)b[9] << 8 | (uint32_t)b[10] << 16 |
+		    (uint32_t)b[11] << 24,
+	};
+}
+
+int pvir_sync(struct guest *g, uint32_t first, uint32_t count, uint64_t *ret_failed,
+	      uint64_t *ret_left)
+{
+	struct vcpu_regs r = hypercall(g, PVIR_HC_SYNC, first, count);
+
+	g->stats.hypercalls++;
+	if (ret_failed)
+		*ret_failed = r.rbx;
+	if (ret_left)
+		*ret_left = r.rcx;
+	return (int)(int64_t)r.rax;
+}

@@ -1,0 +1,207 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The x86 vector domain, after Linux's arch/x86/kernel/apic/vector.c
+ * (FACTS §4.2-4.4): reservation at allocation, a real vector at activation,
+ * and affinity changes that keep the old vector until no interrupt can still
+ * arrive on it.
+ *
+ *   set_affinity:  new vector on a CPU of the mask; old one kept as prev,
+ *                  still mapped to the descriptor, so an interrupt already
+ *                  on its way is handled, not lost (-EBUSY while a previous
+ *                  move has not finished);
+ *   schedule_cleanup: the IR layer calls it once the IRTE points at the new
+ *                  vector: nothing new can arrive on the old one;
+ *   cleanup:       the old CPU's timer frees the old vector, unless the
+ *                  vCPU's IRR still holds it: then it waits another tick.
+ */
+#include <errno.h>
+
+#include "guest_internal.h"
+#include "pvir/vm.h"
+
+struct irq_desc **vector_slot(struct guest *g, unsigned cpu, unsigned vector)
+{
+	return &g->vector_irq[(size_t)cpu * GUEST_VECTORS + vector];
+}
+
+static struct cpumask online_mask(const struct guest *g)
+{
+	struct cpumask m = {{0}};
+
+	for (unsigned c = 0; c < g->ncpus; c++)
+		if (irq_matrix_cpu_online(g->matrix, c))
+			cpumask_set(&m, c);
+	return m;
+}
+
+int vector_alloc(struct guest *g, struct irq_desc *d, const struct cpumask *aff, bool managed)
+{
+	struct vector_data *vd = &d->vd;
+
+	*vd = (struct vector_data){.affinity = *aff, .is_managed = managed};
+	if (managed) {
+		int err = irq_matrix_reserve_managed(g->matrix, aff);
+
+		return err;
+	}
+	/* Reservation mode: a promise of a vector somewhere, kept at activation. */
+	irq_matrix_reserve(g->matrix);
+	vd->has_reserved = true;
+	return 0;
+}
+
+static void install(struct guest *g, struct irq_desc *d, unsigned cpu, unsigned vector)
+{
+	d->vd.cpu = cpu;
+	d->vd.vector = (uint8_t)vector;
+	*vector_slot(g, cpu, vector) = d;
+}
+
+static void release(struct guest *g, struct irq_desc *d, unsigned cpu, unsigned vector)
+{
+	irq_matrix_release(g->matrix, cpu, vector, d->vd.is_managed);
+	if (*vector_slot(g, cpu, vector) == d)
+		*vector_slot(g, cpu, vector) = NULL;
+}
+
+int vector_activate(struct guest *g, struct irq_desc *d)
+{
+	struct vector_data *vd = &d->vd;
+	struct cpumask online = online_mask(g);
+	struct cpumask want = cpumask_and(&vd->affinity, &online);
+	unsigned cpu;
+	int bit;
+
+	if (vd->activated)
+		return 0;
+	if (vd->is_managed) {
+		bit = irq_matrix_alloc_managed(g->matrix, &want, &cpu);
+	} else {
+		bit = irq_matrix_alloc(g->matrix, &want, vd->has_reserved, &cpu);
+		/* Like assign_irq_vector_any: break affinity rather than fail. */
+		if (bit < 0)
+			bit = irq_matrix_alloc(g->matrix, &online, vd->has_reserved, &cpu);
+	}
+	if (bit < 0)
+		return bit == -EINVAL ? -ENOSPC : bit;
+	vd->has_reserved = false;
+	vd->activated = true;
+	install(g, d, cpu, (unsigned)bit);
+	return 0;
+}
+
+static void drop_prev(struct guest *g, struct irq_desc *d)
+{
+	struct vector_data *vd = &d->vd;
+
+	if (!vd->move_in_progress && !vd->cleanup_pending)
+		return;
+	release(g, d, vd->prev_cpu, vd->prev_vector);
+	vd->move_in_progress = false;
+	vd->cleanup_pending = false;
+}
+
+void vector_deactivate(struct guest *g, struct irq_desc *d)
+{
+	struct vector_data *vd = &d->vd;
+
+	if (!vd->activated)
+		return;
+	drop_prev(g, d);
+	release(g, d, vd->cpu, vd->vector);
+	vd->activated = false;
+	if (!vd->is_managed) {
+		irq_matrix_reserve(g->matrix);
+		vd->has_reserved = true;
+	}
+}
+
+void vector_free(struct guest *g, struct irq_desc *d)
+{
+	struct vector_data *vd = &d->vd;
+
+	vector_deactivate(g, d);
+	if (vd->has_reserved)
+		irq_matrix_remove_reserved(g->matrix);
+	if (vd->is_managed)
+		irq_matrix_remove_managed(g->matrix, &vd->affinity);
+	*vd = (struct vector_data){0};
+}
+
+int vector_set_affinity(struct guest *g, struct irq_desc *d, const struct cpumask *mask)
+{
+	struct vector_data *vd = &d->vd;
+	struct cpumask online = online_mask(g);
+	struct cpumask want = cpumask_and(mask, &online);
+	unsigned cpu;
+	int bit;
+
+	if (cpumask_empty(&want))
+		return -EINVAL;
+	if (!vd->activated || vd->is_managed)
+		return -EINVAL; /* managed interrupts keep the affinity they were given */
+	if (vd->move_in_progress || vd->cleanup_pending)
+		return -EBUSY;
+	if (cpumask_test(&want, vd->cpu)) {
+		vd->affinity = *mask;
+		return 1;
+	}
+	bit = irq_matrix_alloc(g->matrix, &want, false, &cpu);
+	if (bit < 0)
+		return bit;
+	vd->prev_cpu = vd->cpu;
+	vd->prev_vector = vd->vector;
+	vd->move_in_progress = true;
+	vd->affinity = *mask;
+	install(g, d, cpu, (unsigned)bit);
+	return 0;
+}
+
+void vector_move_rollback(struct guest *g, struct irq_desc *d, const struct cpumask *old_aff)
+{
+	struct vector_data *vd = &d->vd;
+
+	release(g, d, vd->cpu, vd->vector);
+	install(g, d, vd->prev_cpu, vd->prev_vector);
+	vd->move_in_progress = false;
+	vd->affinity = *old_aff;
+}
+
+void vector_schedule_cleanup(struct guest *g, struct irq_desc *d)
+{
+	struct vector_data *vd = &d->vd;
+
+	vd->move_in_progress = false;
+	vd->cleanup_pending = true;
+	if (!irq_matrix_cpu_online(g->matrix, vd->prev_cpu)) {
+		/* an offline CPU takes no interrupts: free at once */
+		release(g, d, vd->prev_cpu, vd->prev_vector);
+		vd->cleanup_pending = false;
+		g->stats.cleaned++;
+	}
+}
+
+/*
+ * The old CPU's cleanup timer (__vector_cleanup). With @force (the CPU is
+ * going offline) the IRR check is skipped, as lapic_offline does after the
+ * pending interrupts were taken.
+ */
+void vector_cleanup(struct guest *g, unsigned cpu, bool force)
+{
+	struct vcpu *v = guest_vcpu(g, cpu);
+
+	for (unsigned i = 0; i < g->nirqs; i++) {
+		struct irq_desc *d = &g->irqs[i];
+		struct vector_data *vd = &d->vd;
+
+		if (!d->used || !vd->cleanup_pending || vd->prev_cpu != cpu)
+			continue;
+		if (!force && vm_vcpu_irr_test(v, vd->prev_vector)) {
+			g->stats.cleanup_deferred++;
+			continue; /* still pending: handled first, freed next tick */
+		}
+		release(g, d, vd->prev_cpu, vd->prev_vector);
+		vd->cleanup_pending = false;
+		g->stats.cleaned++;
+	}
+}

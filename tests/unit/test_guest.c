@@ -1,0 +1,665 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The whole stack under the hcall design: a host with an IOMMU, a VM with an
+ * assigned MSI-X NIC and IMS accelerators, and the guest kernel with its
+ * drivers. The test plays the scheduler: it raises device interrupts, moves
+ * vCPUs between states and lets vCPUs take their interrupts.
+ */
+#include "test.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+#include "pvir/guest.h"
+#include "pvir/guest_drivers.h"
+#include "pvir/hcall_abi.h"
+#include "pvir/host.h"
+#include "pvir/ir_driver.h"
+#include "pvir/ir_unit.h"
+#include "pvir/physmem.h"
+#include "pvir/vm.h"
+#include "pvir/vmm.h"
+
+#define NIC_BDF	   0x0020 /* 00:04.0 */
+#define DSA_BDF	   0x0028 /* 00:05.0 */
+#define MEMDSA_BDF 0x0030 /* 00:06.0 */
+#define DSA_IMS	   0x8000
+
+struct world {
+	struct host *h;
+	struct pci_func *nic, *dsa, *memdsa;
+	struct vm *vm;
+	struct guest *g;
+	struct nic_driver nic_drv;
+	struct accel_driver dsa_drv;
+};
+
+struct world_opts {
+	bool old_vmm;
+	bool old_guest;
+	unsigned vcpus;
+	uint32_t quota;
+	uint32_t irte_entries;
+	bool no_posting;
+	unsigned pcpus;
+};
+
+static const struct guest_ims_layout dsa_layout = {IMS_DEVICE, 0, DSA_IMS, 2048};
+static const struct guest_ims_layout memdsa_layout = {IMS_MEMORY, 0, 0, 4096};
+
+static struct world *world_new(struct world_opts o)
+{
+	struct host_config hc = host_default_config();
+	unsigned vcpus = o.vcpus ? o.vcpus : 4;
+	struct vm_config vc = {.name = "web",
+			       .vcpus = vcpus,
+			       .mem_size = 64u << 20,
+			       .irte_quota = o.quota ? o.quota : 8192,
+			       .pvir_service = !o.old_vmm};
+	struct pci_func_config nic = {.rid = 0x0300,
+				      .bars = {[0] = {.size = 0x4000}},
+				      .msix_vectors = 64,
+				      .msix_pba_offset = 0x2000};
+	struct pci_func_config dsa = {.rid = 0x6a08,
+				      .bars = {[0] = {.size = 0x10000}},
+				      .ims_storage = IMS_DEVICE,
+				      .ims_entries = 2048,
+				      .ims_offset = DSA_IMS};
+	struct pci_func_config memdsa = {.rid = 0x6a10,
+					 .bars = {[0] = {.size = 0x1000}},
+					 .ims_storage = IMS_MEMORY,
+					 .ims_entries = 4096};
+	struct guest_config gc = {.pvir_driver = !o.old_guest};
+	struct world *w = calloc(1, sizeof(*w));
+
+	hc.pcpus = o.pcpus ? o.pcpus : 8;
+	hc.posting = !o.no_posting;
+	if (o.irte_entries)
+		hc.irte_entries = o.irte_entries;
+	assert_int_equal(host_create(&hc, &w->h), 0);
+	assert_int_equal(host_add_device(w->h, &nic, &w->nic), 0);
+	assert_int_equal(host_add_device(w->h, &dsa, &w->dsa), 0);
+	assert_int_equal(host_add_device(w->h, &memdsa, &w->memdsa), 0);
+	assert_int_equal(vm_create(w->h, &vc, &w->vm), 0);
+	assert_int_equal(vm_assign_device(w->vm, w->nic, NIC_BDF, NULL), 0);
+	assert_int_equal(vm_assign_device(w->vm, w->dsa, DSA_BDF, NULL), 0);
+	assert_int_equal(vm_assign_device(w->vm, w->memdsa, MEMDSA_BDF, NULL), 0);
+	assert_int_equal(guest_boot(w->vm, &gc, &w->g), 0);
+	return w;
+}
+
+static void world_free(struct world *w)
+{
+	if (w->nic_drv.handled)
+		nic_remove(&w->nic_drv);
+	if (w->dsa_drv.handled)
+		accel_remove(&w->dsa_drv);
+	guest_free(w->g);
+	vm_free(w->vm);
+	host_free(w->h);
+	free(w);
+}
+
+static int setup(void **state)
+{
+	*state = world_new((struct world_opts){0});
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	world_free(*state);
+	return 0;
+}
+
+static void raise_msix(struct world *w, unsigned n)
+{
+	enum pci_irq_result r;
+
+	assert_int_equal(pci_func_raise_msix(w->nic, n, &r), 0);
+	assert_int_equal(r, PCI_IRQ_SENT);
+}
+
+static void raise_ims(struct pci_func *dev, unsigned n)
+{
+	enum pci_irq_result r;
+
+	assert_int_equal(pci_func_raise_ims(dev, n, &r), 0);
+	assert_int_equal(r, PCI_IRQ_SENT);
+}
+
+static unsigned run_all(struct world *w)
+{
+	unsigned n = 0;
+
+	for (unsigned c = 0; c < guest_cpus(w->g); c++)
+		n += guest_handle_interrupts(w->g, c);
+	return n;
+}
+
+static void tick_all(struct world *w)
+{
+	for (unsigned c = 0; c < guest_cpus(w->g); c++)
+		guest_timer_tick(w->g, c);
+}
+
+static unsigned qirq(struct world *w, unsigned q)
+{
+	return (unsigned)nic_queue_irq(&w->nic_drv, q);
+}
+
+/* Everything the setup holds: to compare before and after a failure. */
+struct holdings {
+	unsigned vectors;
+	unsigned virtes;
+	uint32_t irtes;
+	uint32_t quota_used;
+};
+
+static struct holdings holdings(struct world *w)
+{
+	return (struct holdings){guest_vectors_in_use(w->g), guest_virtes_in_use(w->g),
+				 ir_driver_in_use(host_ir_driver(w->h)), vm_irte_used(w->vm)};
+}
+
+static void assert_holdings(struct world *w, struct holdings h)
+{
+	struct holdings now = holdings(w);
+
+	assert_int_equal(now.vectors, h.vectors);
+	assert_int_equal(now.virtes, h.virtes);
+	assert_int_equal(now.irtes, h.irtes);
+	assert_int_equal(now.quota_used, h.quota_used);
+	assert_true(guest_check(w->g));
+}
+
+/* ---- activation at scale, delivery ------------------------------------------ */
+
+/*
+ * 64 + 2048 interrupts need as many vectors: 203 per vCPU (0x20..0xeb less
+ * 0x80), so 11 vCPUs at least. The test uses 16.
+ */
+static int setup_16(void **state)
+{
+	*state = world_new((struct world_opts){.vcpus = 16, .pcpus = 16});
+	return 0;
+}
+
+static void activate_64_msix_and_2048_ims(void **state)
+{
+	struct world *w = *state;
+	uint64_t exits, hcalls;
+
+	assert_true(guest_pvir(w->g));
+	hcalls = vm_exits(w->vm)->hypercall;
+	assert_int_equal(hcalls, 2); /* QUERY, SET_TABLE */
+	assert_int_equal(nic_probe(w->g, NIC_BDF, 64, 64, &w->nic_drv), 0);
+	assert_int_equal(accel_probe(w->g, DSA_BDF, &dsa_layout, 2048, &w->dsa_drv), 0);
+	/* one SYNC for the 64 vectors, one for the 2048 entries; no trapped MMIO */
+	assert_int_equal(vm_exits(w->vm)->hypercall - hcalls, 2);
+	assert_int_equal(vm_exits(w->vm)->mmio_trap, 0);
+	assert_int_equal(ir_driver_in_use(host_ir_driver(w->h)), 64 + 2048);
+	assert_int_equal(vm_irte_used(w->vm), 64 + 2048);
+	assert_int_equal(guest_virtes_in_use(w->g), 64 + 2048);
+	for (unsigned q = 0; q < 64; q++)
+		assert_int_equal(irq_effective_cpu(w->g, qirq(w, q)), q % 16); /* spread */
+	exits = vm_exits(w->vm)->total;
+	for (unsigned q = 0; q < 64; q++)
+		raise_msix(w, q);
+	for (unsigned e = 0; e < 2048; e++)
+		raise_ims(w->dsa, e);
+	assert_int_equal(vm_exits(w->vm)->total, exits); /* posted to running vCPUs */
+	assert_int_equal(run_all(w), 64 + 2048);
+	for (unsigned q = 0; q < 64; q++) {
+		assert_int_equal(w->nic_drv.handled[q], 1);
+		assert_int_equal(irq_count(w->g, qirq(w, q), q % 16), 1); /* right vCPU */
+	}
+	for (unsigned e = 0; e < 2048; e++)
+		assert_int_equal(w->dsa_drv.handled[e], 1);
+	assert_int_equal(host_stats(w->h)->posted, 64 + 2048);
+	assert_int_equal(guest_stats(w->g)->spurious, 0);
+	assert_true(guest_check(w->g));
+}
+
+static void memory_resident_ims(void **state)
+{
+	struct world *w = *state;
+	struct accel_driver a;
+	uint64_t traps = vm_exits(w->vm)->mmio_trap;
+
+	assert_int_equal(accel_probe(w->g, MEMDSA_BDF, &memdsa_layout, 800, &a), 0);
+	assert_int_equal(vm_exits(w->vm)->mmio_trap, traps);
+	for (unsigned e = 0; e < 800; e += 97)
+		raise_ims(w->memdsa, e);
+	run_all(w);
+	for (unsigned e = 0; e < 800; e++)
+		assert_int_equal(a.handled[e], e % 97 == 0);
+	accel_remove(&a);
+	assert_int_equal(ir_driver_in_use(host_ir_driver(w->h)), 0);
+}
+
+static void remove_returns_everything(void **state)
+{
+	struct world *w = *state;
+	struct holdings empty = holdings(w);
+
+	assert_int_equal(nic_probe(w->g, NIC_BDF, 16, 16, &w->nic_drv), 0);
+	assert_int_equal(accel_probe(w->g, DSA_BDF, &dsa_layout, 100, &w->dsa_drv), 0);
+	nic_remove(&w->nic_drv);
+	accel_remove(&w->dsa_drv);
+	assert_holdings(w, empty);
+	/* MSI-X is off on the device: it sends nothing */
+	assert_int_equal(pci_func_raise_msix(w->nic, 0, &(enum pci_irq_result){0}), 0);
+	assert_int_equal(run_all(w), 0);
+	assert_int_equal(host_stats(w->h)->messages, 0);
+}
+
+/* ---- affinity ------------------------------------------------------------------ */
+
+static void affinity_change_one_hypercall_no_device_write(void **state)
+{
+	struct world *w = *state;
+	struct cpumask to1 = cpumask_of(1);
+	uint64_t hcalls, writes, exits;
+
+	assert_int_equal(nic_probe(w->g, NIC_BDF, 8, 8, &w->nic_drv), 0);
+	assert_int_equal(irq_effective_cpu(w->g, qirq(w, 3)), 3);
+	hcalls = vm_exits(w->vm)->hypercall;
+	writes = vm_vmm_stats(w->vm)->device_writes;
+	exits = vm_exits(w->vm)->total;
+	assert_int_equal(irq_set_affinity(w->g, qirq(w, 3), &to1), 0);
+	assert_int_equal(vm_exits(w->vm)->hypercall - hcalls, 1);
+	assert_int_equal(vm_exits(w->vm)->total - exits, 1);
+	assert_int_equal(vm_vmm_stats(w->vm)->device_writes, writes); /* same handle */
+	assert_int_equal(irq_effective_cpu(w->g, qirq(w, 3)), 1);
+	raise_msix(w, 3);
+	run_all(w);
+	assert_int_equal(irq_count(w->g, qirq(w, 3), 1), 1);
+	assert_true(irq_move_pending(w->g, qirq(w, 3)));
+	tick_all(w);
+	assert_false(irq_move_pending(w->g, qirq(w, 3)));
+	assert_int_equal(guest_stats(w->g)->cleaned, 1);
+	assert_true(guest_check(w->g));
+}
+
+/*
+ * An interrupt already in the old vCPU's IRR when the IRTE moves is handled on
+ * the old vector, which is freed only after: none is lost, none is spurious.
+ */
+static void in_flight_interrupt_survives_move(void **state)
+{
+	struct world *w = *state;
+	struct cpumask to2 = cpumask_of(2);
+	unsigned irq;
+	int old_vector;
+
+	assert_int_equal(nic_probe(w->g, NIC_BDF, 4, 4, &w->nic_drv), 0);
+	irq = qirq(w, 0);
+	old_vector = irq_effective_vector(w->g, irq);
+	raise_msix(w, 0); /* in vCPU 0's IRR, not yet taken */
+	assert_true(vm_vcpu_irr_test(vm_vcpu(w->vm, 0), (uint8_t)old_vector));
+	assert_int_equal(irq_set_affinity(w->g, irq, &to2), 0);
+	tick_all(w); /* the old vector is still pending: kept */
+	assert_true(irq_move_pending(w->g, irq));
+	assert_int_equal(guest_stats(w->g)->cleanup_deferred, 1);
+	raise_msix(w, 0); /* this one goes to the new place */
+	assert_int_equal(run_all(w), 2);
+	assert_int_equal(irq_count(w->g, irq, 0), 1);
+	assert_int_equal(irq_count(w->g, irq, 2), 1);
+	assert_int_equal(w->nic_drv.handled[0], 2);
+	assert_int_equal(guest_stats(w->g)->spurious, 0);
+	tick_all(w);
+	assert_false(irq_move_pending(w->g, irq));
+	assert_true(guest_check(w->g));
+}
+
+static void move_while_vcpu_preempted(void **state)
+{
+	struct world *w = *state;
+	struct cpumask to2 = cpumask_of(2), to3 = cpumask_of(3);
+	unsigned irq;
+
+	assert_int_equal(nic_probe(w->g, NIC_BDF, 4, 4, &w->nic_drv), 0);
+	irq = qirq(w, 0);
+	host_vcpu_preempt(w->h, vm_vcpu(w->vm, 0));
+	raise_msix(w, 0); /* waits in vCPU 0's PIR */
+	assert_int_equal(irq_set_affinity(w->g, irq, &to2), 0);
+	/* a second move before the first is done: refused, as Linux does */
+	assert_int_equal(irq_set_affinity(w->g, irq, &to3), -EBUSY);
+	raise_msix(w, 0);
+	host_vcpu_run(w->h, vm_vcpu(w->vm, 0)); /* takes the PIR on entry */
+	assert_int_equal(run_all(w), 2);
+	assert_int_equal(w->nic_drv.handled[0], 2);
+	tick_all(w);
+	assert_false(irq_move_pending(w->g, irq));
+	assert_int_equal(irq_set_affinity(w->g, irq, &to3), 0);
+	assert_true(guest_check(w->g));
+}
+
+static void delivery_to_blocked_and_migrated_vcpus(void **state)
+{
+	struct world *w = *state;
+	struct vcpu *v2 = vm_vcpu(w->vm, 2), *v1 = vm_vcpu(w->vm, 1);
+
+	assert_int_equal(nic_probe(w->g, NIC_BDF, 4, 4, &w->nic_drv), 0);
+	assert_true(host_vcpu_block(w->h, v2));
+	raise_msix(w, 2); /* the wakeup vector wakes it */
+	assert_int_equal(v2->state, VCPU_RUNNING);
+	assert_int_equal(host_vcpu_migrate(w->h, v1, 6), 0);
+	raise_msix(w, 1); /* posted to pCPU 6 now */
+	assert_int_equal(run_all(w), 2);
+	assert_int_equal(irq_count(w->g, qirq(w, 2), 2), 1);
+	assert_int_equal(irq_count(w->g, qirq(w, 1), 1), 1);
+	assert_int_equal(vm_exits(w->vm)->wakeup, 1);
+}
+
+/* Moved off a vCPU that had halted (its interrupt woke it), onto one that migrated. */
+static void move_between_blocked_and_migrated(void **state)
+{
+	struct world *w = *state;
+	struct cpumask to2 = cpumask_of(2);
+	unsigned irq;
+
+	assert_int_equal(nic_probe(w->g, NIC_BDF, 4, 4, &w->nic_drv), 0);
+	irq = qirq(w, 0);
+	assert_true(host_vcpu_block(w->h, vm_vcpu(w->vm, 0)));
+	assert_int_equal(host_vcpu_migrate(w->h, vm_vcpu(w->vm, 2), 7), 0);
+	raise_msix(w, 0); /* wakes vCPU 0, pending in its IRR */
+	assert_int_equal(irq_set_affinity(w->g, irq, &to2), 0);
+	raise_msix(w, 0); /* posted to vCPU 2 on pCPU 7 */
+	tick_all(w);
+	assert_true(irq_move_pending(w->g, irq)); /* vCPU 0 has not taken it yet */
+	assert_int_equal(run_all(w), 2);
+	assert_int_equal(irq_count(w->g, irq, 0), 1);
+	assert_int_equal(irq_count(w->g, irq, 2), 1);
+	tick_all(w);
+	assert_false(irq_move_pending(w->g, irq));
+	assert_int_equal(guest_stats(w->g)->spurious, 0);
+	assert_true(guest_check(w->g));
+}
+
+/* ---- failures propagate and roll back -------------------------------------------- */
+
+static void vector_space_full(void **state)
+{
+	struct world *w = world_new((struct world_opts){.vcpus = 1});
+	struct holdings before = holdings(w);
+	uint64_t hcalls = vm_exits(w->vm)->hypercall;
+
+	(void)state;
+	/* 203 vectors on one CPU: 2048 entries cannot all have one */
+	assert_int_equal(accel_probe(w->g, DSA_BDF, &dsa_layout, 2048, &w->dsa_drv), -ENOSPC);
+	assert_holdings(w, before);
+	assert_int_equal(vm_exits(w->vm)->hypercall, hcalls); /* failed before asking */
+	assert_int_equal(accel_probe(w->g, DSA_BDF, &dsa_layout, 203, &w->dsa_drv), 0);
+	world_free(w);
+}
+
+static void quota_grants_fewer(void **state)
+{
+	struct world *w = world_new((struct world_opts){.quota = 10});
+	struct holdings before = holdings(w);
+
+	(void)state;
+	/* all 64 or nothing: refused, everything given back */
+	assert_int_equal(nic_probe(w->g, NIC_BDF, 64, 64, &w->nic_drv), -EDQUOT);
+	assert_holdings(w, before);
+	/* 4 to 64: the host grants what the quota allows */
+	assert_int_equal(nic_probe(w->g, NIC_BDF, 4, 64, &w->nic_drv), 0);
+	assert_int_equal(w->nic_drv.queues, 10);
+	assert_int_equal(vm_irte_used(w->vm), 10);
+	raise_msix(w, 9);
+	run_all(w);
+	assert_int_equal(w->nic_drv.handled[9], 1);
+	world_free(w);
+}
+
+static void host_table_full(void **state)
+{
+	struct world *w = world_new((struct world_opts){.irte_entries = 32});
+	struct holdings before = holdings(w);
+
+	(void)state;
+	assert_int_equal(nic_probe(w->g, NIC_BDF, 64, 64, &w->nic_drv), -ENOSPC);
+	assert_holdings(w, before);
+	assert_int_equal(nic_probe(w->g, NIC_BDF, 32, 32, &w->nic_drv), 0);
+	world_free(w);
+}
+
+static void affinity_to_full_cpu_fails_cleanly(void **state)
+{
+	struct world *w = *state;
+	struct cpumask only1 = cpumask_of(1);
+	struct guest_pci_dev *dsa = guest_pci_find(w->g, DSA_BDF);
+	struct holdings before;
+	unsigned irq;
+
+	assert_int_equal(nic_probe(w->g, NIC_BDF, 4, 4, &w->nic_drv), 0);
+	irq = qirq(w, 0);
+	/* fill CPU 1's vector space */
+	assert_true(
+	    guest_ims_alloc(w->g, dsa, &dsa_layout, guest_cpu_vectors_free(w->g, 1), &only1) >= 0);
+	before = holdings(w);
+	assert_int_equal(irq_set_affinity(w->g, irq, &only1), -ENOSPC);
+	assert_holdings(w, before);
+	assert_int_equal(irq_effective_cpu(w->g, irq), 0);
+	raise_msix(w, 0);
+	run_all(w);
+	assert_int_equal(irq_count(w->g, irq, 0), 1);
+}
+
+static void affinity_to_no_such_cpu(void **state)
+{
+	struct world *w = *state;
+	struct cpumask seven = cpumask_of(7);
+
+	assert_int_equal(nic_probe(w->g, NIC_BDF, 4, 4, &w->nic_drv), 0);
+	assert_int_equal(irq_set_affinity(w->g, qirq(w, 0), &seven), -EINVAL);
+	assert_int_equal(irq_effective_cpu(w->g, qirq(w, 0)), 0);
+}
+
+/* The host refuses the retarget (no host vector left on the pCPU): rolled back. */
+static void affinity_hypercall_failure_rolls_back(void **state)
+{
+	struct world *w = world_new((struct world_opts){.no_posting = true, .pcpus = 4});
+	struct cpumask only1 = cpumask_of(1);
+	struct guest_pci_dev *dsa = guest_pci_find(w->g, DSA_BDF);
+	struct holdings before;
+	uint64_t hcalls;
+	unsigned irq;
+	int vector;
+
+	(void)state;
+	assert_int_equal(nic_probe(w->g, NIC_BDF, 4, 4, &w->nic_drv), 0);
+	irq = qirq(w, 0);
+	vector = irq_effective_vector(w->g, irq);
+	/* every fallback vector of pCPU 1 (HOST_FIRST..LAST_DEVICE_VECTOR), less the NIC's */
+	assert_true(guest_ims_alloc(w->g, dsa, &dsa_layout,
+				    HOST_LAST_DEVICE_VECTOR - HOST_FIRST_DEVICE_VECTOR + 1 - 1,
+				    &only1) >= 0);
+	before = holdings(w);
+	hcalls = vm_exits(w->vm)->hypercall;
+	assert_int_equal(irq_set_affinity(w->g, irq, &only1), -ENOSPC);
+	assert_int_equal(vm_exits(w->vm)->hypercall - hcalls, 1);
+	assert_holdings(w, before);
+	assert_int_equal(irq_effective_cpu(w->g, irq), 0);
+	assert_int_equal(irq_effective_vector(w->g, irq), vector);
+	raise_msix(w, 0);
+	run_all(w);
+	assert_int_equal(irq_count(w->g, irq, 0), 1);
+	world_free(w);
+}
+
+/* ---- what reaches the guest ------------------------------------------------------- */
+
+/*
+ * Rogue guest code, not a driver: a raw SYNC of vIRTE @idx (unused by any
+ * irq) for device @bdf, vCPU @dest, @vector; returns the granted message.
+ */
+static struct msi_msg raw_grant(struct world *w, uint32_t idx, uint16_t bdf, uint32_t dest,
+				uint8_t vector)
+{
+	uint64_t at = guest_pvir_table(w->g) + (uint64_t)idx * PVIR_VIRTE_SIZE;
+	uint8_t e[PVIR_VIRTE_SIZE] = {
+	    (uint8_t)bdf, (uint8_t)(bdf >> 8), PVIR_VIRTE_PRESENT, 0, (uint8_t)dest, 0, 0, 0,
+	    vector};
+	struct vcpu_regs r = {.rax = PVIR_HC_SYNC, .rbx = idx, .rcx = 1};
+	uint32_t m[3];
+
+	assert_int_equal(physmem_write(vm_memory(w->vm), at, e, PVIR_VIRTE_GUEST_SIZE), 0);
+	vm_hypercall(w->vm, vm_vcpu(w->vm, 0), &r);
+	assert_int_equal(r.rax, 0);
+	assert_int_equal(physmem_read(vm_memory(w->vm), at + PVIR_VIRTE_ADDR_LO, m, sizeof(m)), 0);
+	return (struct msi_msg){m[0], m[1], m[2]};
+}
+
+/* The memory-kind IMS context base, as the device has it. */
+static uint64_t ims_context(struct world *w, uint16_t bdf)
+{
+	uint64_t v = 0;
+
+	assert_int_equal(
+	    vm_mmio_read(w->vm, vm_vcpu(w->vm, 0),
+			 assigned_dev_bar_gpa(vm_device_by_bdf(w->vm, bdf), 0) + IMS_REG_CTX_BASE,
+			 8, &v),
+	    0);
+	return v;
+}
+
+static void interrupt_on_unknown_vector_is_spurious(void **state)
+{
+	struct world *w = *state;
+	struct msi_msg m;
+	uint64_t e63 =
+	    assigned_dev_bar_gpa(vm_device_by_bdf(w->vm, NIC_BDF), 0) + 63 * PCI_MSIX_ENTRY_SIZE;
+
+	assert_int_equal(nic_probe(w->g, NIC_BDF, 4, 4, &w->nic_drv), 0);
+	/* bypassing the drivers: a granted message for a vector nobody owns */
+	m = raw_grant(w, 4095, NIC_BDF, 0, 0x99);
+	assert_int_equal(vm_mmio_write(w->vm, vm_vcpu(w->vm, 0), e63, 4, m.address_lo), 0);
+	assert_int_equal(vm_mmio_write(w->vm, vm_vcpu(w->vm, 0), e63 + 8, 4, m.data), 0);
+	assert_int_equal(vm_mmio_write(w->vm, vm_vcpu(w->vm, 0), e63 + 12, 4, 0), 0);
+	raise_msix(w, 63);
+	assert_int_equal(run_all(w), 1);
+	assert_int_equal(guest_stats(w->g)->spurious, 1);
+	assert_int_equal(guest_stats(w->g)->handled, 0);
+}
+
+static void rogue_compat_message_in_memory_ims(void **state)
+{
+	struct world *w = *state;
+	struct accel_driver a;
+	uint8_t slot[16] = {0x00, 0x10, 0xe0, 0xfe, 0, 0, 0, 0, 0x41, 0, 0, 0, 0, 0, 0, 0};
+	uint64_t ctx;
+
+	assert_int_equal(accel_probe(w->g, MEMDSA_BDF, &memdsa_layout, 8, &a), 0);
+	ctx = ims_context(w, MEMDSA_BDF);
+	/* the guest writes (APIC ID 1, vector 0x41) straight into slot 100's memory */
+	assert_int_equal(
+	    physmem_write(vm_memory(w->vm), ctx + 100 * IMS_SLOT_SIZE, slot, sizeof(slot)), 0);
+	raise_ims(w->memdsa, 100);
+	assert_int_equal(
+	    ir_unit_stats(host_ir_unit(w->h))->faults[IR_FAULT_COMPAT - IR_FAULT_FIRST], 1);
+	assert_int_equal(run_all(w), 0);
+	accel_remove(&a);
+}
+
+/* ---- old and new, guest and VMM ----------------------------------------------------- */
+
+struct pair_row {
+	bool old_guest;
+	bool old_vmm;
+	int probe; /* what the guest learnt at boot */
+	bool pv;
+	int ims;    /* accel_probe's answer */
+	bool traps; /* MSI-X programmed through trapped table accesses */
+};
+
+static const struct pair_row pair_rows[] = {
+    {false, false, 0, true, 0, false},
+    {false, true, -PVIR_KVM_ENOSYS, false, -EOPNOTSUPP, true},
+    {true, false, -ENOSYS, false, -EOPNOTSUPP, true},
+    {true, true, -ENOSYS, false, -EOPNOTSUPP, true},
+};
+
+static void guest_vmm_pair(void **state)
+{
+	const struct pair_row *row = *state;
+	struct world *w =
+	    world_new((struct world_opts){.old_guest = row->old_guest, .old_vmm = row->old_vmm});
+	struct accel_driver a;
+
+	assert_int_equal(guest_pvir_probe_result(w->g), row->probe);
+	assert_int_equal(guest_pvir(w->g), row->pv);
+	assert_int_equal(nic_probe(w->g, NIC_BDF, 8, 8, &w->nic_drv), 0);
+	assert_int_equal(vm_exits(w->vm)->mmio_trap > 0, row->traps);
+	assert_int_equal(accel_probe(w->g, DSA_BDF, &dsa_layout, 16, &a), row->ims);
+	for (unsigned q = 0; q < 8; q++)
+		raise_msix(w, q);
+	assert_int_equal(run_all(w), 8);
+	for (unsigned q = 0; q < 8; q++)
+		assert_int_equal(w->nic_drv.handled[q], 1);
+	/* an affinity change works either way */
+	assert_int_equal(irq_set_affinity(w->g, qirq(w, 0), &(struct cpumask[]){cpumask_of(3)}[0]),
+			 0);
+	raise_msix(w, 0);
+	run_all(w);
+	assert_int_equal(irq_count(w->g, qirq(w, 0), 3), 1);
+	if (!row->ims)
+		accel_remove(&a);
+	nic_remove(&w->nic_drv);
+	assert_int_equal(ir_driver_in_use(host_ir_driver(w->h)), 0);
+	assert_true(guest_check(w->g));
+	world_free(w);
+}
+
+/* ---- CPU offline --------------------------------------------------------------------- */
+
+static void cpu_offline_moves_interrupts(void **state)
+{
+	struct world *w = *state;
+
+	assert_int_equal(nic_probe(w->g, NIC_BDF, 8, 8, &w->nic_drv), 0);
+	assert_int_equal(guest_cpu_offline(w->g, 3), 0);
+	for (unsigned q = 0; q < 8; q++) {
+		assert_int_not_equal(irq_effective_cpu(w->g, qirq(w, q)), 3);
+		raise_msix(w, q);
+	}
+	assert_int_equal(run_all(w), 8);
+	for (unsigned q = 0; q < 8; q++)
+		assert_int_equal(w->nic_drv.handled[q], 1);
+	assert_int_equal(guest_cpu_offline(w->g, 3), -EINVAL); /* already */
+	assert_true(guest_check(w->g));
+}
+
+#define FX(fn)	   cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define PAIR(n, i) TEST_ROW("guest/pair/" n, guest_vmm_pair, &pair_rows[i])
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(activate_64_msix_and_2048_ims, setup_16, teardown),
+	    FX(memory_resident_ims),
+	    FX(remove_returns_everything),
+	    FX(affinity_change_one_hypercall_no_device_write),
+	    FX(in_flight_interrupt_survives_move),
+	    FX(move_while_vcpu_preempted),
+	    FX(delivery_to_blocked_and_migrated_vcpus),
+	    FX(move_between_blocked_and_migrated),
+	    TEST(vector_space_full),
+	    TEST(quota_grants_fewer),
+	    TEST(host_table_full),
+	    FX(affinity_to_full_cpu_fails_cleanly),
+	    FX(affinity_to_no_such_cpu),
+	    TEST(affinity_hypercall_failure_rolls_back),
+	    FX(interrupt_on_unknown_vector_is_spurious),
+	    FX(rogue_compat_message_in_memory_ims),
+	    PAIR("new-guest-new-vmm", 0),
+	    PAIR("new-guest-old-vmm", 1),
+	    PAIR("old-guest-new-vmm", 2),
+	    PAIR("old-guest-old-vmm", 3),
+	    FX(cpu_offline_moves_interrupts),
+	};
+
+	return cmocka_run_group_tests_name("guest", tests, NULL, NULL);
+}
