@@ -7,6 +7,8 @@
  * qword then high qword), an index-selective IEC invalidation followed by a
  * wait after every change, and draining of the fault log.
  *
+ * Entry 0 is reserved, never allocated: a message with a zero handle faults.
+ *
  * The driver owns three areas of host memory: the IR table, the invalidation
  * queue and the wait-status word. It keeps no copy of the table: what is in
  * memory is the truth, so a test can inspect it directly.

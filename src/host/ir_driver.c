@@ -181,6 +181,12 @@ int ir_driver_new(struct physmem *hostmem, struct ir_unit *ir, const struct ir_d
 	}
 	if (cfg->entries < BITS_PER_WORD)
 		d->used[0] = ~bits_mask(cfg->entries - 1, 0); /* beyond the table */
+	/*
+	 * Entry 0 is never handed out: a zero handle (address 0xfee00010, the
+	 * value of an uninitialised or stale message) then always faults (0x22)
+	 * instead of reaching whichever interrupt happened to get entry 0.
+	 */
+	d->used[0] |= 1;
 	err = enable(d);
 	if (err) {
 		ir_driver_free(d);

@@ -570,8 +570,8 @@ static void host_table_full(void **state)
 		virte_put(f->vm, TABLE, i, NIC_BDF, PVIR_VIRTE_PRESENT, 0, (uint8_t)(0x40 + i));
 	r = sync(f, 0, 5);
 	assert_int_equal(hret(&r), -ENOSPC);
-	assert_int_equal(r.rbx, 4);
-	assert_int_equal(vm_irte_used(f->vm), 4); /* the failed one was not charged */
+	assert_int_equal(r.rbx, 3);		  /* 4 entries, entry 0 reserved: 3 fit */
+	assert_int_equal(vm_irte_used(f->vm), 3); /* the failed one was not charged */
 	teardown((void **)&f);
 }
 
@@ -636,6 +636,7 @@ static const struct rogue_row rogue_rows[] = {
     {{0xfee00018, 1, 0}, IR_FAULT_REQ_RSVD},			/* address_hi */
     {{0xfee00018, 0, 0x10000}, IR_FAULT_REQ_RSVD},		/* data 31:16 with SHV */
     {{0xfee00018 | (0x7fff << 5), 0, 0}, IR_FAULT_NOT_PRESENT}, /* an unused handle */
+    {{0xfee00010, 0, 0}, IR_FAULT_NOT_PRESENT},			/* handle 0: never handed out */
 };
 
 static void rogue_write(void **state)
@@ -785,6 +786,7 @@ int main(void)
 	    ROGUE("address-hi", 1),
 	    ROGUE("data-upper-with-shv", 2),
 	    ROGUE("unused-handle", 3),
+	    ROGUE("zero-handle", 4),
 	    FX(rogue_handle_of_another_vm),
 	    TEST(rogue_handle_beyond_table),
 	    FX(ims_direct_after_opt_in),
