@@ -134,6 +134,15 @@ bool irq_move_pending(const struct guest *g, unsigned irq);
 
 /* ---- running -------------------------------------------------------------- */
 
+/* Called for every interrupt a vCPU takes; @irq is -1 when no handler owns it. */
+typedef void (*guest_observer_fn)(void *ctx, unsigned cpu, uint8_t vector, int irq);
+void guest_set_observer(struct guest *g, guest_observer_fn fn, void *ctx);
+
+/** guest_irq_at() - the irq that (@cpu, @vector) belongs to now (current or old vector), or -1 */
+int guest_irq_at(const struct guest *g, unsigned cpu, uint8_t vector);
+/** guest_irq_bdf() - the guest BDF of @irq's device, or -1 */
+int guest_irq_bdf(const struct guest *g, unsigned irq);
+
 /** guest_handle_interrupts() - vCPU @cpu takes every deliverable interrupt; Return: how many */
 unsigned guest_handle_interrupts(struct guest *g, unsigned cpu);
 /** guest_timer_tick() - vCPU @cpu's timer: frees old vectors no interrupt can still use */

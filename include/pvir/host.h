@@ -28,6 +28,7 @@
 #include <stdint.h>
 
 #include "pvir/compiler.h"
+#include "pvir/ir_unit.h"
 #include "pvir/lapic.h"
 #include "pvir/msi.h"
 
@@ -72,6 +73,18 @@ struct host_stats {
 
 struct host;
 
+/* Where one device message ended up, for an observer (the engine, a trace). */
+struct host_landing {
+	uint16_t rid;
+	enum ir_outcome outcome;
+	uint8_t fault;	   /* IR_BLOCKED: the reason */
+	struct vcpu *vcpu; /* posted to, or injected into; NULL otherwise */
+	uint8_t vector;	   /* the guest vector at @vcpu */
+	bool merged;	   /* posted onto a PIR bit already set */
+};
+
+typedef void (*host_observer_fn)(void *ctx, const struct host_landing *l);
+
 /**
  * host_create() - build and boot a host: IR enabled, CFI clear
  * Return: 0 and *@ret, -EINVAL (bad config), -ENOMEM, -EIO (IR would not enable).
@@ -87,6 +100,9 @@ struct physmem *host_memory(struct host *h);
 struct ir_unit *host_ir_unit(struct host *h);
 struct ir_driver *host_ir_driver(struct host *h);
 const struct host_stats *host_stats(const struct host *h);
+
+/** host_set_observer() - @fn is called once for every device message; NULL: none */
+void host_set_observer(struct host *h, host_observer_fn fn, void *ctx);
 
 /**
  * host_add_device() - plug in a physical PCI function, its interrupts wired
@@ -115,6 +131,10 @@ bool host_vcpu_block(struct host *h, struct vcpu *v);
 /** host_vcpu_migrate() - move to @pcpu; a running vCPU keeps running there */
 int host_vcpu_migrate(struct host *h, struct vcpu *v, unsigned pcpu) WARN_UNUSED;
 void host_vcpu_offline(struct host *h, struct vcpu *v);
+/** host_vcpu_exit() - the vCPU is destroyed: forget its descriptor */
+void host_vcpu_exit(struct host *h, struct vcpu *v);
+/** host_vcpu_pir_count() - vectors waiting in @v's PIR */
+unsigned host_vcpu_pir_count(struct host *h, struct vcpu *v);
 
 /* ---- host interrupts bound to a device and a vCPU -------------------------- */
 

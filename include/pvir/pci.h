@@ -204,6 +204,9 @@ int pci_func_raise_msi(struct pci_func *f, unsigned n, enum pci_irq_result *ret)
 int pci_func_raise_msix(struct pci_func *f, unsigned n, enum pci_irq_result *ret) WARN_UNUSED;
 int pci_func_raise_ims(struct pci_func *f, unsigned n, enum pci_irq_result *ret) WARN_UNUSED;
 
+/** pci_func_pending_count() - interrupts the function holds latched (MSI, MSI-X, IMS) */
+unsigned pci_func_pending_count(const struct pci_func *f);
+
 /** pci_func_set_dma() - change how the function reads memory (NULL: it cannot) */
 void pci_func_set_dma(struct pci_func *f, const struct pci_dma *dma);
 

@@ -201,7 +201,11 @@ unsigned guest_handle_interrupts(struct guest *g, unsigned cpu)
 		struct irq_desc *d = *vector_slot(g, cpu, (unsigned)vec);
 
 		/* The old vector of a move is still mapped: in-flight ones land here too. */
-		if (d && d->handler) {
+		bool owned = d && d->handler;
+
+		if (g->observer)
+			g->observer(g->observer_ctx, cpu, (uint8_t)vec, owned ? (int)d->irq : -1);
+		if (owned) {
 			d->counts[cpu]++;
 			g->stats.handled++;
 			d->handler(g, d->irq, d->dev_id);
@@ -271,6 +275,27 @@ unsigned guest_vectors_in_use(const struct guest *g)
 	for (unsigned c = 0; c < g->ncpus; c++)
 		n += irq_matrix_cpu_allocated(g->matrix, c);
 	return n;
+}
+
+void guest_set_observer(struct guest *g, guest_observer_fn fn, void *ctx)
+{
+	g->observer = fn;
+	g->observer_ctx = ctx;
+}
+
+int guest_irq_at(const struct guest *g, unsigned cpu, uint8_t vector)
+{
+	const struct irq_desc *d;
+
+	if (cpu >= g->ncpus)
+		return -1;
+	d = g->vector_irq[(size_t)cpu * GUEST_VECTORS + vector];
+	return d && d->used ? (int)d->irq : -1;
+}
+
+int guest_irq_bdf(const struct guest *g, unsigned irq)
+{
+	return irq < g->nirqs && g->irqs[irq].used ? g->irqs[irq].dev->bdf : -1;
 }
 
 unsigned guest_cpu_vectors_free(const struct guest *g, unsigned cpu)

@@ -94,6 +94,8 @@ struct guest {
 	uint64_t *virte_used;
 	unsigned virtes_in_use;
 	struct guest_stats stats;
+	guest_observer_fn observer;
+	void *observer_ctx;
 };
 
 /* guest.c */

@@ -49,7 +49,12 @@ struct host {
 	struct pci_func *devices[MAX_DEVICES];
 	unsigned ndevices;
 	uint64_t pid_next;
+	struct vcpu **pid_owner; /* by (descriptor address - PID_BASE) / PID_SIZE */
+	unsigned npids;
 	struct host_stats stats;
+	host_observer_fn observer;
+	void *observer_ctx;
+	struct host_landing *landing; /* the message being delivered, if observed */
 };
 
 struct host_irq {
@@ -151,6 +156,7 @@ void host_free(struct host *h)
 	ir_unit_free(h->ir);
 	physmem_free(h->mem);
 	free(h->pcpus);
+	free(h->pid_owner);
 	free(h);
 }
 
@@ -187,6 +193,19 @@ struct ir_driver *host_ir_driver(struct host *h)
 const struct host_stats *host_stats(const struct host *h)
 {
 	return &h->stats;
+}
+
+void host_set_observer(struct host *h, host_observer_fn fn, void *ctx)
+{
+	h->observer = fn;
+	h->observer_ctx = ctx;
+}
+
+static struct vcpu **pid_owner_slot(struct host *h, uint64_t pda)
+{
+	uint64_t i = (pda - PID_BASE) / PID_SIZE;
+
+	return pda >= PID_BASE && i < h->npids ? &h->pid_owner[i] : NULL;
 }
 
 int host_add_device(struct host *h, const struct pci_func_config *cfg, struct pci_func **ret)
@@ -278,11 +297,39 @@ void host_vcpu_init(struct host *h, struct vcpu *v)
 	struct pid_image pid = {
 	    .sn = true, .nv = HOST_POSTED_INTR_VECTOR, .ndst = dest_field(h, v->pcpu)};
 
+	struct vcpu **owners;
+
 	lapic_init(&v->vapic, v->apic_id);
 	v->state = VCPU_PREEMPTED;
 	v->pid_pa = host_alloc_pid(h);
 	if (!v->pid_pa || pid_write(h->mem, v->pid_pa, &pid))
 		abort(); /* host memory is sized for VM_MAX_VCPUS per VM and more */
+	owners = realloc(h->pid_owner, (h->npids + 1) * sizeof(*owners));
+	if (!owners)
+		abort();
+	h->pid_owner = owners;
+	h->pid_owner[h->npids++] = v;
+}
+
+void host_vcpu_exit(struct host *h, struct vcpu *v)
+{
+	struct vcpu **slot = pid_owner_slot(h, v->pid_pa);
+
+	host_vcpu_offline(h, v);
+	if (slot)
+		*slot = NULL;
+}
+
+unsigned host_vcpu_pir_count(struct host *h, struct vcpu *v)
+{
+	struct pid_image pid;
+	unsigned n = 0;
+
+	if (pid_read(h->mem, v->pid_pa, &pid))
+		return 0;
+	for (unsigned w = 0; w < PID_PIR_WORDS; w++)
+		n += (unsigned)__builtin_popcountll(pid.pir[w]);
+	return n;
 }
 
 /*
@@ -421,6 +468,10 @@ static void inject(struct host *h, struct host_irq *hi)
 	struct vcpu *v = hi->vcpu;
 
 	h->stats.injected++;
+	if (h->landing) {
+		h->landing->vcpu = v;
+		h->landing->vector = hi->vector;
+	}
 	lapic_accept_irq(&v->vapic, hi->vector, false);
 	if (v->state == VCPU_BLOCKED) {
 		wakeup_list_del(h, v);
@@ -476,9 +527,11 @@ static void apic_bus(struct host *h, const struct apic_irq *irq)
 static void msi_from_device(void *ctx, const struct msi_msg *msg, uint16_t rid)
 {
 	struct host *h = ctx;
+	struct host_landing l = {.rid = rid};
 	struct ir_result r;
 
 	h->stats.messages++;
+	h->landing = h->observer ? &l : NULL;
 	ir_unit_translate(h->ir, msg, rid, &r);
 	switch (r.outcome) {
 	case IR_REMAPPED:
@@ -495,8 +548,20 @@ static void msi_from_device(void *ctx, const struct msi_msg *msg, uint16_t rid)
 		h->stats.blocked++;
 		break;
 	}
+	if (r.outcome == IR_POSTED) {
+		struct vcpu **owner = pid_owner_slot(h, r.pda);
+
+		l.vcpu = owner ? *owner : NULL;
+		l.vector = r.posted_vector;
+		l.merged = r.post.coalesced;
+	}
+	l.outcome = r.outcome;
+	l.fault = r.fault;
 	if (r.send_irq)
 		apic_bus(h, &r.irq);
+	h->landing = NULL;
+	if (h->observer)
+		h->observer(h->observer_ctx, &l);
 }
 
 /* ---- host_irq --------------------------------------------------------------- */

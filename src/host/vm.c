@@ -69,7 +69,7 @@ void vm_free(struct vm *vm)
 	hcall_free(vm);
 	vmm_free_devices(vm);
 	for (unsigned i = 0; vm->vcpus && i < vm->nvcpus; i++)
-		host_vcpu_offline(vm->host, &vm->vcpus[i]);
+		host_vcpu_exit(vm->host, &vm->vcpus[i]);
 	physmem_free(vm->mem);
 	free(vm->vcpus);
 	free(vm);
@@ -162,6 +162,20 @@ int vm_vcpu_ack(struct vcpu *v)
 void vm_vcpu_eoi(struct vcpu *v)
 {
 	(void)lapic_eoi(&v->vapic);
+}
+
+bool vm_vcpu_has_pending(struct vcpu *v)
+{
+	return lapic_pending_vector(&v->vapic) >= 0;
+}
+
+unsigned vm_vcpu_irr_count(struct vcpu *v)
+{
+	unsigned n = 0;
+
+	for (unsigned w = 0; w < 4; w++)
+		n += (unsigned)__builtin_popcountll(v->vapic.irr[w]);
+	return n;
 }
 
 bool vm_vcpu_irr_test(struct vcpu *v, uint8_t vector)

@@ -266,6 +266,29 @@ void pci_func_attach(struct pci_func *f, const struct msi_sink *sink, const stru
 	f->dma = dma ? *dma : (struct pci_dma){0};
 }
 
+static unsigned popcount_words(const uint64_t *w, unsigned bits)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; w && i < bitmap_words(bits); i++)
+		n += (unsigned)__builtin_popcountll(w[i]);
+	return n;
+}
+
+unsigned pci_func_pending_count(const struct pci_func *f)
+{
+	const struct pci_func_config *c = &f->cfg;
+	unsigned n = popcount_words(f->msix_pba, c->msix_vectors);
+
+	if (c->msi_per_vector_mask)
+		n += (unsigned)__builtin_popcount(pci_cfg_get(f, msi_pending_off(f), 4));
+	if (c->ims_storage == IMS_MEMORY)
+		n += popcount_words(f->ims_pending, c->ims_entries);
+	for (unsigned i = 0; c->ims_storage == IMS_DEVICE && i < c->ims_entries; i++)
+		n += (f->ims_slots[i].ctrl & IMS_CTRL_PENDING) != 0;
+	return n;
+}
+
 void pci_func_set_dma(struct pci_func *f, const struct pci_dma *dma)
 {
 	f->dma = dma ? *dma : (struct pci_dma){0};

@@ -528,6 +528,42 @@ static uint64_t ims_context(struct world *w, uint16_t bdf)
 	return v;
 }
 
+struct taken {
+	unsigned n;
+	unsigned cpu;
+	uint8_t vector;
+	int irq;
+};
+
+static void took(void *ctx, unsigned cpu, uint8_t vector, int irq)
+{
+	struct taken *t = ctx;
+
+	*t = (struct taken){t->n + 1, cpu, vector, irq};
+}
+
+static void observer_and_ownership(void **state)
+{
+	struct world *w = *state;
+	struct taken t = {0};
+	unsigned irq;
+	int vector;
+
+	assert_int_equal(nic_probe(w->g, NIC_BDF, 4, 4, &w->nic_drv), 0);
+	irq = qirq(w, 2);
+	vector = irq_effective_vector(w->g, irq);
+	assert_int_equal(guest_irq_at(w->g, 2, (uint8_t)vector), (int)irq);
+	assert_int_equal(guest_irq_at(w->g, 1, 0xe0), -1); /* nobody has 0xe0 */
+	assert_int_equal(guest_irq_bdf(w->g, irq), NIC_BDF);
+	guest_set_observer(w->g, took, &t);
+	raise_msix(w, 2);
+	run_all(w);
+	assert_int_equal(t.n, 1);
+	assert_int_equal(t.cpu, 2);
+	assert_int_equal(t.vector, vector);
+	assert_int_equal(t.irq, (int)irq);
+}
+
 static void interrupt_on_unknown_vector_is_spurious(void **state)
 {
 	struct world *w = *state;
@@ -654,6 +690,7 @@ int main(void)
 	    FX(affinity_to_full_cpu_fails_cleanly),
 	    FX(affinity_to_no_such_cpu),
 	    TEST(affinity_hypercall_failure_rolls_back),
+	    FX(observer_and_ownership),
 	    FX(interrupt_on_unknown_vector_is_spurious),
 	    FX(rogue_compat_message_in_memory_ims),
 	    PAIR("new-guest-new-vmm", 0),

@@ -327,6 +327,64 @@ static void offline_vcpu_keeps_posts_pending(void **state)
 	assert_true(pir_has(f, 0, 0x41)); /* not lost: the guest must move it first */
 }
 
+struct seen {
+	unsigned n;
+	struct host_landing last;
+};
+
+static void observe(void *ctx, const struct host_landing *l)
+{
+	struct seen *s = ctx;
+
+	s->n++;
+	s->last = *l;
+}
+
+static void observer_sees_each_landing(void **state)
+{
+	struct fx *f = *state;
+	struct seen seen = {0};
+	struct msi_msg m;
+
+	host_set_observer(f->h, observe, &seen);
+	bind(f, 0, 1, 0x41);
+	host_vcpu_preempt(f->h, vm_vcpu(f->vm, 1));
+	raise(f->nic, 0);
+	assert_int_equal(seen.n, 1);
+	assert_int_equal(seen.last.outcome, IR_POSTED);
+	assert_ptr_equal(seen.last.vcpu, vm_vcpu(f->vm, 1));
+	assert_int_equal(seen.last.vector, 0x41);
+	assert_int_equal(seen.last.rid, RID);
+	assert_false(seen.last.merged);
+	raise(f->nic, 0);
+	assert_true(seen.last.merged); /* onto the PIR bit already set */
+	assert_int_equal(host_vcpu_pir_count(f->h, vm_vcpu(f->vm, 1)), 1);
+	m = host_irq_msg(f->hi[0]);
+	program_entry(f->other, 0, &m);
+	raise(f->other, 0);
+	assert_int_equal(seen.last.outcome, IR_BLOCKED);
+	assert_int_equal(seen.last.fault, IR_FAULT_SID);
+	assert_null(seen.last.vcpu);
+	host_set_observer(f->h, NULL, NULL);
+	raise(f->nic, 0);
+	assert_int_equal(seen.n, 3);
+}
+
+static void observer_sees_injection(void **state)
+{
+	struct fx *f = *state;
+	struct seen seen = {0};
+
+	host_set_observer(f->h, observe, &seen);
+	bind(f, 0, 0, 0x41);
+	raise(f->nic, 0);
+	assert_int_equal(seen.last.outcome, IR_REMAPPED);
+	assert_ptr_equal(seen.last.vcpu, vm_vcpu(f->vm, 0));
+	assert_int_equal(seen.last.vector, 0x41);
+	assert_int_equal(vm_vcpu_irr_count(vm_vcpu(f->vm, 0)), 1);
+	assert_true(vm_vcpu_has_pending(vm_vcpu(f->vm, 0)));
+}
+
 /* ---- remapped fallback, when the unit cannot post ------------------------- */
 
 static uint32_t irte_dest(struct fx *f, unsigned n)
@@ -434,6 +492,8 @@ int main(void)
 	    POSTED(other_device_cannot_use_the_handle),
 	    POSTED(freed_irq_faults),
 	    POSTED(offline_vcpu_keeps_posts_pending),
+	    POSTED(observer_sees_each_landing),
+	    FALLBACK(observer_sees_injection),
 	    FALLBACK(fallback_injects_with_an_exit),
 	    FALLBACK(fallback_follows_the_vcpu),
 	    FALLBACK(fallback_wakes_blocked_vcpu),

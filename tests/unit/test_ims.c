@@ -74,6 +74,7 @@ static void device_pending_bit(void **state)
 	(void)state;
 	program_slot(f, IMS_BAR, IMS_OFF + SLOT(7), &msg_a, true);
 	assert_int_equal(raise(f, 7), PCI_IRQ_PENDING);
+	assert_int_equal(pci_func_pending_count(f), 1);
 	assert_int_equal(mmio_read(f, IMS_BAR, IMS_OFF + SLOT(7) + 12, 4),
 			 IMS_CTRL_MASK | IMS_CTRL_PENDING);
 	/* software cannot set or clear the pending bit */
@@ -191,6 +192,7 @@ static void memory_mask_and_doorbell(void **state)
 
 	mem_slot(fx, 9, &msg_a, true);
 	assert_int_equal(raise(fx->f, 9), PCI_IRQ_PENDING);
+	assert_int_equal(pci_func_pending_count(fx->f), 1);
 	/* a doorbell while still masked sends nothing */
 	mmio_write32(fx->f, IMS_BAR, IMS_OFF + IMS_REG_DOORBELL, 9);
 	assert_int_equal(fx->log.n, 0);
