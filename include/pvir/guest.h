@@ -36,7 +36,7 @@ typedef void (*irq_handler_t)(struct guest *g, unsigned irq, void *dev_id);
 
 struct guest_config {
 	bool pvir_driver;	/* the guest has the paravirtual IR driver */
-	uint32_t table_entries; /* vIRTEs to register; 0: 4096 */
+	uint32_t table_entries; /* vIRTEs to register; 0: the quota QUERY gives, 4096 at least */
 };
 
 struct guest_stats {

@@ -190,6 +190,22 @@ static int alloc_irqs(struct guest *g, struct guest_pci_dev *dev, enum irq_bus b
 }
 
 /* Deactivates and frees @irqs[0..n): mask, tear down (one SYNC per run), release. */
+/* The length of the run of consecutive vIRTEs starting at irqs[0] (a batch is one run). */
+static unsigned virte_run(struct guest *g, const unsigned *irqs, unsigned n)
+{
+	const struct irq_desc *first = desc_of(g, irqs[0]), *d;
+	unsigned run = 1;
+
+	while (run < n && (d = desc_of(g, irqs[run])) && d->virte == first->virte + (int)run)
+		run++;
+	return run;
+}
+
+/*
+ * Mask every entry and clear its vIRTE, then tell the host with one SYNC per
+ * run of consecutive vIRTEs — one for a whole batch — and only then release
+ * the vectors: no host IRTE can still aim at a vector given away.
+ */
 static void free_irqs(struct guest *g, const unsigned *irqs, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++) {
@@ -200,10 +216,21 @@ static void free_irqs(struct guest *g, const unsigned *irqs, unsigned n)
 		if (!d->masked)
 			irq_mask(g, d, true);
 		d->handler = NULL;
-		if (d->virte >= 0) {
+		if (d->virte >= 0)
 			virte_write(g, d, false);
-			(void)!pvir_sync(g, (uint32_t)d->virte, 1, NULL, NULL);
-		}
+	}
+	for (unsigned i = 0, run; i < n; i += run) {
+		const struct irq_desc *d = desc_of(g, irqs[i]);
+
+		run = d && d->virte >= 0 ? virte_run(g, irqs + i, n - i) : 1;
+		if (d && d->virte >= 0)
+			(void)!pvir_sync(g, (uint32_t)d->virte, run, NULL, NULL);
+	}
+	for (unsigned i = 0; i < n; i++) {
+		struct irq_desc *d = desc_of(g, irqs[i]);
+
+		if (!d)
+			continue;
 		vector_free(g, d);
 		if (d->virte >= 0)
 			virte_free(g, (uint32_t)d->virte, 1);

@@ -29,9 +29,19 @@ static struct vcpu_regs hypercall(struct guest *g, uint64_t nr, uint64_t rbx, ui
 	return r;
 }
 
+/* Unless told, room for every vIRTE the host will grant (QUERY's quota), at least 4096. */
+static uint32_t table_size(const struct guest *g, uint64_t quota)
+{
+	if (g->cfg.table_entries)
+		return g->cfg.table_entries;
+	if (quota > PVIR_TABLE_MAX_ENTRIES)
+		return PVIR_TABLE_MAX_ENTRIES;
+	return quota > DEFAULT_TABLE_ENTRIES ? (uint32_t)quota : DEFAULT_TABLE_ENTRIES;
+}
+
 void pvir_probe(struct guest *g)
 {
-	uint32_t entries = g->cfg.table_entries ? g->cfg.table_entries : DEFAULT_TABLE_ENTRIES;
+	uint32_t entries;
 	struct vcpu_regs r;
 	uint64_t table;
 
@@ -48,6 +58,7 @@ void pvir_probe(struct guest *g)
 		g->pv_probe = -EPROTONOSUPPORT;
 		return;
 	}
+	entries = table_size(g, r.rdx);
 	table = guest_alloc_ram(g, (uint64_t)entries * PVIR_VIRTE_SIZE);
 	g->virte_used = calloc((entries + 63) / 64, sizeof(*g->virte_used));
 	if (!table || !g->virte_used) {
