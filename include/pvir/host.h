@@ -101,6 +101,15 @@ struct ir_unit *host_ir_unit(struct host *h);
 struct ir_driver *host_ir_driver(struct host *h);
 const struct host_stats *host_stats(const struct host *h);
 
+/* Test-only faults: deliberate bugs, to show that checks catch them. */
+enum host_fault {
+	HOST_FAULT_NONE,
+	HOST_FAULT_DROP_NEXT_PIR, /* the next vector taken from a PIR never reaches the vIRR */
+	HOST_FAULT_MISROUTE_NEXT, /* the next host_irq_target() aims at the vector above */
+};
+
+void host_inject_fault(struct host *h, enum host_fault f);
+
 /** host_set_observer() - @fn is called once for every device message; NULL: none */
 void host_set_observer(struct host *h, host_observer_fn fn, void *ctx);
 

@@ -126,6 +126,8 @@ int vm_vcpu_ack(struct vcpu *v);
 void vm_vcpu_eoi(struct vcpu *v);
 /** vm_vcpu_has_pending() - an interrupt is deliverable to @v now */
 bool vm_vcpu_has_pending(struct vcpu *v);
+/** vm_vcpu_irr_merged() - interrupts that found their vector already pending in @v's IRR */
+uint64_t vm_vcpu_irr_merged(const struct vcpu *v);
 /** vm_vcpu_irr_count() - vectors pending in @v's IRR */
 unsigned vm_vcpu_irr_count(struct vcpu *v);
 /** vm_vcpu_irr_test() - the guest reads its APIC's IRR bit for @vector */

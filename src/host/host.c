@@ -54,6 +54,7 @@ struct host {
 	struct host_stats stats;
 	host_observer_fn observer;
 	void *observer_ctx;
+	enum host_fault fault;
 	struct host_landing *landing; /* the message being delivered, if observed */
 };
 
@@ -195,6 +196,11 @@ const struct host_stats *host_stats(const struct host *h)
 	return &h->stats;
 }
 
+void host_inject_fault(struct host *h, enum host_fault f)
+{
+	h->fault = f;
+}
+
 void host_set_observer(struct host *h, host_observer_fn fn, void *ctx)
 {
 	h->observer = fn;
@@ -255,9 +261,15 @@ static void sync_pir(struct host *h, struct vcpu *v)
 
 	if (pid_clear_on(h->mem, v->pid_pa, &was_on) || pid_take_pir(h->mem, v->pid_pa, pir))
 		return; /* descriptors are allocated inside host memory */
-	for (unsigned vec = 0; vec < LAPIC_VECTORS; vec++)
-		if (bit_get(pir[vec / 64], vec % 64))
-			lapic_accept_irq(&v->vapic, (uint8_t)vec, false);
+	for (unsigned vec = 0; vec < LAPIC_VECTORS; vec++) {
+		if (!bit_get(pir[vec / 64], vec % 64))
+			continue;
+		if (h->fault == HOST_FAULT_DROP_NEXT_PIR) {
+			h->fault = HOST_FAULT_NONE; /* the deliberate bug: taken, never set */
+			continue;
+		}
+		lapic_accept_irq(&v->vapic, (uint8_t)vec, false);
+	}
 }
 
 static void wakeup_list_add(struct pcpu *p, struct vcpu *v, unsigned pcpu)
@@ -685,9 +697,14 @@ static int target_fallback(struct host *h, struct host_irq *hi, struct vcpu *v)
 int host_irq_target(struct host *h, struct host_irq *hi, struct vcpu *v, uint8_t vector,
 		    bool urgent)
 {
-	int err = ir_driver_posting(h->ird) ? target_posted(h, hi, v, vector, urgent)
-					    : target_fallback(h, hi, v);
+	int err;
 
+	if (h->fault == HOST_FAULT_MISROUTE_NEXT) {
+		h->fault = HOST_FAULT_NONE; /* the deliberate bug: the next vector up */
+		vector = (uint8_t)(vector + 1);
+	}
+	err = ir_driver_posting(h->ird) ? target_posted(h, hi, v, vector, urgent)
+					: target_fallback(h, hi, v);
 	if (err)
 		return err;
 	hi->present = true;

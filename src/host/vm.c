@@ -169,6 +169,11 @@ bool vm_vcpu_has_pending(struct vcpu *v)
 	return lapic_pending_vector(&v->vapic) >= 0;
 }
 
+uint64_t vm_vcpu_irr_merged(const struct vcpu *v)
+{
+	return v->vapic.stats.coalesced;
+}
+
 unsigned vm_vcpu_irr_count(struct vcpu *v)
 {
 	unsigned n = 0;
