@@ -34,11 +34,9 @@ $(BUILD_TSAN)/build.ninja: | deps
 build-tsan: deps $(BUILD_TSAN)/build.ninja
 	ninja -C $(BUILD_TSAN)
 
-# Until scenarios land (`pvir run`), the runnable part of pvir is `decode`:
-# the remappable MSI a device writes for IRTE 0x2a, and that IRTE, posted.
+# The default scenario (scenarios/default.yaml, embedded in the binary).
 run: build
-	$(PVIR) decode msi 0xfee00558 0x0
-	$(PVIR) decode irte 0x0000000000040300:0x1234564000418001
+	$(PVIR) run
 
 # Every unit test, then the same tests built with ASan+UBSan, then with TSan
 # (the posted-interrupt descriptor is shared between threads). The last line

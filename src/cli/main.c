@@ -13,6 +13,7 @@ struct command {
 };
 
 static const struct command commands[] = {
+    {"run", "run a scenario (the default one when none is given) and report", cli_run},
     {"decode", "decode an IRTE, an MSI message or a posted-interrupt descriptor", cli_decode},
 };
 

@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A scenario: the machine, the VMs and their devices, and a timed workload
+ * (DESIGN.md §8; every key in docs/scenarios.md). Loaded from YAML; a bad
+ * scenario gets one message naming the file, the line and the key.
+ */
+#ifndef PVIR_SCENARIO_H
+#define PVIR_SCENARIO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pvir/cost.h"
+#include "pvir/cpumask.h"
+#include "pvir/pci.h"
+#include "pvir/vm.h"
+
+#define SC_NAME_MAX 32
+#define SC_MAX_VMS  16
+#define SC_MAX_DEVS 16
+#define SC_MAX_IMS  65536
+#define SC_ERR_MAX  512
+
+struct sc_device {
+	char name[SC_NAME_MAX];
+	uint16_t bdf;
+	uint16_t guest_bdf;
+	unsigned msix; /* vectors, 0: none */
+	unsigned ims;  /* entries, 0: none */
+	enum ims_storage ims_storage;
+};
+
+struct sc_vm {
+	char name[SC_NAME_MAX];
+	unsigned vcpus;
+	unsigned pin[VM_MAX_VCPUS];
+	bool pinned;
+	uint32_t irte_quota;
+	uint64_t memory;
+	bool guest_pvir; /* the guest has the paravirtual IR driver */
+	bool vmm_pvir;	 /* the VMM has the hypercall service */
+	struct sc_device devs[SC_MAX_DEVS];
+	unsigned ndevs;
+};
+
+enum sc_op_kind {
+	OP_ACTIVATE,
+	OP_FREE,
+	OP_TRAFFIC,
+	OP_SET_AFFINITY,
+	OP_PREEMPT,
+	OP_BLOCK,
+	OP_MIGRATE,
+	OP_OFFLINE,
+	OP_ROGUE_WRITE,
+	OP_HYPERCALL,
+};
+
+struct sc_op {
+	enum sc_op_kind kind;
+	unsigned line;
+	uint64_t at; /* ns */
+	unsigned vm;
+	unsigned dev;	/* activate, free, traffic, set_affinity, rogue_write */
+	unsigned vcpu;	/* preempt, block, migrate, offline, hypercall */
+	unsigned index; /* set_affinity: the device's n-th interrupt; rogue_write: entry */
+	unsigned count;
+	bool spread;	     /* activate: affinity spread (default) */
+	struct cpumask cpus; /* activate (when not spread), set_affinity */
+	uint64_t rate;	     /* traffic: per second */
+	uint64_t until;	     /* traffic: ns */
+	uint64_t for_ns;     /* preempt, block */
+	unsigned pcpu;	     /* migrate */
+	unsigned *entries;   /* traffic: the entries to raise; NULL: every active one */
+	unsigned nentries;
+	uint64_t addr; /* rogue_write */
+	uint32_t data;
+	struct vcpu_regs regs; /* hypercall */
+};
+
+struct scenario {
+	char name[64];
+	uint64_t seed;
+	uint64_t duration; /* ns */
+	unsigned pcpus;
+	uint32_t irte_entries;
+	bool posting;
+	bool x2apic;
+	struct sc_vm vms[SC_MAX_VMS];
+	unsigned nvms;
+	struct sc_op *ops;
+	unsigned nops;
+	struct cost_model costs;
+};
+
+/**
+ * scenario_parse() - parse YAML @text; @file names it in messages
+ * Return: 0 and *@ret, or -EINVAL with "FILE:LINE: KEY: what is wrong" in
+ * @err (or -ENOMEM).
+ */
+int scenario_parse(const char *text, size_t len, const char *file, struct scenario **ret, char *err,
+		   size_t errlen);
+/** scenario_load() - read and parse @path; a file that cannot be read is an error too */
+int scenario_load(const char *path, struct scenario **ret, char *err, size_t errlen);
+void scenario_free(struct scenario *sc);
+
+/** scenario_default_text() - the scenario embedded in the binary (scenarios/default.yaml) */
+const char *scenario_default_text(void);
+
+#endif

@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The discrete-event engine: builds the machine a scenario describes, runs
+ * its workload in virtual nanoseconds — events ordered by (time, sequence),
+ * randomness only from the seeded generator, so a scenario and seed give the
+ * same report byte for byte — and checks the run's invariants at the end.
+ *
+ * The engine drives the worlds only through their interfaces: it raises
+ * device interrupts, schedules vCPUs through the host, makes the guest's
+ * driver calls, and observes landings and handled interrupts through the
+ * hooks the host and guest offer. It counts; it does not decide.
+ */
+#ifndef PVIR_SIM_H
+#define PVIR_SIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pvir/ir_unit.h"
+#include "pvir/scenario.h"
+#include "pvir/vm.h"
+
+enum sim_design {
+	SIM_DESIGN_HCALL,
+};
+
+/* Test-only fault injection, to show the invariant checker catches a broken run. */
+enum sim_fault {
+	SIM_FAULT_NONE,
+	SIM_FAULT_LOSE_ONE,	/* the host drops a vector it takes from a PIR (a real loss) */
+	SIM_FAULT_MISROUTE_ONE, /* the host programs its first IRTE one vector off */
+};
+
+struct sim_options {
+	bool seed_set;
+	uint64_t seed;
+	enum sim_fault fault;
+};
+
+/* Samples in modelled ns, sorted when the run ends. */
+struct latency {
+	uint64_t *v;
+	size_t n;
+	size_t cap;
+};
+
+/* Two names, two slashes and an index. */
+#define SIM_TARGET_MAX (2 * SC_NAME_MAX + 16)
+
+/* One workload operation (traffic aside): what it did, exactly, and its modelled cost. */
+struct sim_op_result {
+	uint64_t at_ns;
+	const char *op;
+	char target[SIM_TARGET_MAX]; /* vm/device[/index] or vm/vcpu */
+	int err;		     /* negative errno; 0 done */
+	uint64_t hypercalls;
+	uint64_t mmio_traps;
+	uint64_t cfg_exits;
+	uint64_t irte_writes;
+	uint64_t iec_invalidations;
+	uint64_t device_writes;
+	uint64_t device_reads;
+	uint64_t cost_ns;
+	/* hypercall: the registers it returned */
+	int64_t rax;
+	uint64_t rbx;
+	uint64_t rcx;
+	uint64_t rdx;
+};
+
+struct sim_irq_counts {
+	uint64_t raised;
+	uint64_t delivered; /* taken by a vCPU (spurious ones included) */
+	uint64_t coalesced;
+	uint64_t blocked;
+	uint64_t pending;
+	uint64_t lost;
+	uint64_t misdelivered;
+	uint64_t spurious;
+	uint64_t not_raised; /* the function was disabled or could not read its slot */
+};
+
+struct sim_vm_report {
+	char name[SC_NAME_MAX];
+	struct sim_irq_counts irq;
+	/* held at the end of the run */
+	uint32_t irtes;	  /* host IRTEs charged to the VM */
+	unsigned vectors; /* vectors the guest's matrix has allocated */
+};
+
+#define SIM_MAX_VIOLATIONS 8
+
+struct sim_report {
+	enum sim_design design;
+	uint64_t seed;
+	struct vm_exits exits;
+	uint64_t hypercalls;
+	uint64_t irte_writes;
+	uint64_t iec_invalidations;
+	uint64_t device_writes;
+	uint64_t posted;
+	uint64_t injected;
+	struct sim_irq_counts irq;
+	struct sim_vm_report vms[SC_MAX_VMS];
+	unsigned nvms;
+	uint64_t faults[IR_FAULT_COUNT];
+	struct latency setup;
+	struct latency affinity;
+	struct latency delivery;
+	struct sim_op_result *ops; /* in the order they ran; failed ones are the report's errors */
+	size_t nops;
+	char violations[SIM_MAX_VIOLATIONS][256];
+	unsigned nviolations;
+};
+
+/**
+ * sim_run() - run @sc under @design
+ * Return: 0 with @ret filled (check ret->nviolations), -ENOMEM, or -EINVAL
+ * when the machine could not be built (the message in ret->violations[0]).
+ */
+int sim_run(const struct scenario *sc, enum sim_design design, const struct sim_options *o,
+	    struct sim_report *ret);
+void sim_report_done(struct sim_report *r);
+
+const char *sim_design_name(enum sim_design d);
+/** sim_errno_name() - "ENOSPC" for -ENOSPC; "KVM_ENOSYS" for -1000 */
+const char *sim_errno_name(int err);
+/** sim_percentile() - nearest-rank percentile @p (0..100) of sorted @l; 0 if empty */
+uint64_t sim_percentile(const struct latency *l, unsigned p);
+/** sim_latency_sort() - sort @l's samples (sim_run does it for its report) */
+void sim_latency_sort(struct latency *l);
+
+#endif

@@ -1,0 +1,264 @@
+// SPDX-License-Identifier: MIT
+#include "report.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+#include "json.h"
+
+/* ---- JSON ------------------------------------------------------------------------------------ */
+
+static void json_latency(struct json *j, const char *key, const struct latency *l)
+{
+	json_object_begin(j, key);
+	json_uint(j, "n", l->n);
+	json_uint(j, "p50", sim_percentile(l, 50));
+	json_uint(j, "p99", sim_percentile(l, 99));
+	json_uint(j, "max", sim_percentile(l, 100));
+	json_object_end(j);
+}
+
+static void json_irq(struct json *j, const struct sim_irq_counts *c)
+{
+	json_uint(j, "raised", c->raised);
+	json_uint(j, "delivered", c->delivered);
+	json_uint(j, "coalesced", c->coalesced);
+	json_uint(j, "blocked", c->blocked);
+	json_uint(j, "pending", c->pending);
+	json_uint(j, "lost", c->lost);
+	json_uint(j, "misdelivered", c->misdelivered);
+	json_uint(j, "spurious", c->spurious);
+	json_uint(j, "not_raised", c->not_raised);
+}
+
+static void json_exits(struct json *j, const struct vm_exits *e)
+{
+	json_object_begin(j, "exits");
+	json_uint(j, "total", e->total);
+	json_uint(j, "hypercall", e->hypercall);
+	json_uint(j, "mmio_trap", e->mmio_trap);
+	json_uint(j, "ext_intr", e->ext_intr);
+	json_uint(j, "wakeup", e->wakeup);
+	json_uint(j, "hlt", e->hlt);
+	json_uint(j, "cfg", e->cfg);
+	json_object_end(j);
+}
+
+static void json_faults(struct json *j, const uint64_t *faults)
+{
+	json_object_begin(j, "faults");
+	for (unsigned f = 0; f < IR_FAULT_COUNT; f++) {
+		char key[8];
+
+		snprintf(key, sizeof(key), "0x%02x", IR_FAULT_FIRST + f);
+		json_uint(j, key, faults[f]);
+	}
+	json_object_end(j);
+}
+
+static bool is_hypercall(const struct sim_op_result *o)
+{
+	return !strcmp(o->op, "hypercall");
+}
+
+static void json_errors(struct json *j, const struct sim_report *r)
+{
+	json_array_begin(j, "errors");
+	for (size_t i = 0; i < r->nops; i++) {
+		if (!r->ops[i].err)
+			continue;
+		json_object_begin(j, NULL);
+		json_uint(j, "at_ns", r->ops[i].at_ns);
+		json_string(j, "op", r->ops[i].op);
+		json_string(j, "target", r->ops[i].target);
+		json_string(j, "errno", sim_errno_name(r->ops[i].err));
+		json_object_end(j);
+	}
+	json_array_end(j);
+}
+
+static void json_op(struct json *j, const struct sim_op_result *o)
+{
+	json_object_begin(j, NULL);
+	json_uint(j, "at_ns", o->at_ns);
+	json_string(j, "op", o->op);
+	json_string(j, "target", o->target);
+	json_string(j, "result", o->err ? sim_errno_name(o->err) : "ok");
+	json_uint(j, "hypercalls", o->hypercalls);
+	json_uint(j, "mmio_traps", o->mmio_traps);
+	json_uint(j, "cfg_exits", o->cfg_exits);
+	json_uint(j, "irte_writes", o->irte_writes);
+	json_uint(j, "iec_invalidations", o->iec_invalidations);
+	json_uint(j, "device_writes", o->device_writes);
+	json_uint(j, "device_reads", o->device_reads);
+	json_uint(j, "modelled_ns", o->cost_ns);
+	if (is_hypercall(o)) {
+		json_int(j, "rax", o->rax);
+		if (o->rax < 0)
+			json_string(j, "errno", sim_errno_name((int)o->rax));
+		json_uint(j, "rbx", o->rbx);
+		json_uint(j, "rcx", o->rcx);
+		json_uint(j, "rdx", o->rdx);
+	}
+	json_object_end(j);
+}
+
+static void json_design(struct json *j, const struct sim_report *r)
+{
+	json_object_begin(j, sim_design_name(r->design));
+	json_exits(j, &r->exits);
+	json_uint(j, "hypercalls", r->hypercalls);
+	json_uint(j, "irte_writes", r->irte_writes);
+	json_uint(j, "iec_invalidations", r->iec_invalidations);
+	json_uint(j, "device_writes", r->device_writes);
+	json_object_begin(j, "interrupts");
+	json_irq(j, &r->irq);
+	json_uint(j, "posted", r->posted);
+	json_uint(j, "injected", r->injected);
+	json_object_end(j);
+	json_object_begin(j, "vms");
+	for (unsigned v = 0; v < r->nvms; v++) {
+		json_object_begin(j, r->vms[v].name);
+		json_irq(j, &r->vms[v].irq);
+		json_uint(j, "irtes_in_use", r->vms[v].irtes);
+		json_uint(j, "vectors_in_use", r->vms[v].vectors);
+		json_object_end(j);
+	}
+	json_object_end(j);
+	json_faults(j, r->faults);
+	json_object_begin(j, "latency_ns");
+	json_latency(j, "setup", &r->setup);
+	json_latency(j, "affinity", &r->affinity);
+	json_latency(j, "delivery", &r->delivery);
+	json_object_end(j);
+	json_errors(j, r);
+	json_array_begin(j, "operations");
+	for (size_t i = 0; i < r->nops; i++)
+		json_op(j, &r->ops[i]);
+	json_array_end(j);
+	json_array_begin(j, "violations");
+	for (unsigned i = 0; i < r->nviolations; i++)
+		json_string(j, NULL, r->violations[i]);
+	json_array_end(j);
+	json_object_end(j);
+}
+
+void report_json(FILE *out, const struct scenario *sc, const struct sim_report *r, unsigned n)
+{
+	struct json j;
+
+	json_init(&j, out);
+	json_object_begin(&j, NULL);
+	json_string(&j, "scenario", sc->name);
+	json_uint(&j, "seed", n ? r[0].seed : sc->seed);
+	json_uint(&j, "duration_ns", sc->duration);
+	json_object_begin(&j, "designs");
+	for (unsigned i = 0; i < n; i++)
+		json_design(&j, &r[i]);
+	json_object_end(&j);
+	json_object_end(&j);
+	json_finish(&j);
+}
+
+/* ---- text -------------------------------------------------------------------------------------- */
+
+static void text_latency(FILE *out, const char *name, const struct latency *l)
+{
+	fprintf(out, "  %-10s %8zu %10" PRIu64 " %10" PRIu64 " %10" PRIu64 "\n", name, l->n,
+		sim_percentile(l, 50), sim_percentile(l, 99), sim_percentile(l, 100));
+}
+
+static void text_irq_row(FILE *out, const char *name, const struct sim_irq_counts *c)
+{
+	fprintf(out,
+		"  %-10s %9" PRIu64 " %9" PRIu64 " %9" PRIu64 " %7" PRIu64 " %7" PRIu64 " %5" PRIu64
+		" %7" PRIu64 " %8" PRIu64 "\n",
+		name, c->raised, c->delivered, c->coalesced, c->blocked, c->pending, c->lost,
+		c->misdelivered, c->spurious);
+}
+
+static void text_exits(FILE *out, const struct sim_report *r)
+{
+	const struct vm_exits *e = &r->exits;
+
+	fprintf(out, "\nexits      %9s %9s %9s %9s %9s %9s %9s\n", "total", "hypercall",
+		"mmio_trap", "ext_intr", "wakeup", "hlt", "cfg");
+	fprintf(out,
+		"           %9" PRIu64 " %9" PRIu64 " %9" PRIu64 " %9" PRIu64 " %9" PRIu64
+		" %9" PRIu64 " %9" PRIu64 "\n",
+		e->total, e->hypercall, e->mmio_trap, e->ext_intr, e->wakeup, e->hlt, e->cfg);
+	fprintf(out,
+		"host       hypercalls %" PRIu64 ", IRTE writes %" PRIu64
+		", IEC invalidations %" PRIu64 ", device writes %" PRIu64 "\n",
+		r->hypercalls, r->irte_writes, r->iec_invalidations, r->device_writes);
+}
+
+static void text_interrupts(FILE *out, const struct sim_report *r)
+{
+	fprintf(out, "\ninterrupts %9s %9s %9s %7s %7s %5s %7s %8s\n", "raised", "delivered",
+		"coalesced", "blocked", "pending", "lost", "misdel", "spurious");
+	for (unsigned v = 0; v < r->nvms; v++)
+		text_irq_row(out, r->vms[v].name, &r->vms[v].irq);
+	if (r->nvms > 1)
+		text_irq_row(out, "all", &r->irq);
+	fprintf(out, "           delivered posted %" PRIu64 ", injected by the host %" PRIu64 "\n",
+		r->posted, r->injected);
+}
+
+static void text_faults(FILE *out, const struct sim_report *r)
+{
+	bool any = false;
+
+	fprintf(out, "\nfaults     ");
+	for (unsigned f = 0; f < IR_FAULT_COUNT; f++) {
+		if (!r->faults[f])
+			continue;
+		fprintf(out, "%s0x%02x %s: %" PRIu64 "\n", any ? "           " : "",
+			IR_FAULT_FIRST + f, ir_fault_name(IR_FAULT_FIRST + f), r->faults[f]);
+		any = true;
+	}
+	if (!any)
+		fprintf(out, "none\n");
+}
+
+static void text_op_result(FILE *out, const struct sim_op_result *o)
+{
+	if (is_hypercall(o))
+		fprintf(out, "rax %" PRId64 "%s%s\n", o->rax, o->rax < 0 ? " " : "",
+			o->rax < 0 ? sim_errno_name((int)o->rax) : "");
+	else
+		fprintf(out, "%s\n", o->err ? sim_errno_name(o->err) : "ok");
+}
+
+static void text_ops(FILE *out, const struct sim_report *r)
+{
+	fprintf(out, "\n%-9s %-12s %-16s %6s %6s %6s %6s %6s %10s  %s\n", "at ms", "operation",
+		"target", "hcall", "exits", "irte", "iec", "dev_wr", "modelled", "result");
+	for (size_t i = 0; i < r->nops; i++) {
+		const struct sim_op_result *o = &r->ops[i];
+
+		fprintf(out,
+			"%-9.3f %-12s %-16s %6" PRIu64 " %6" PRIu64 " %6" PRIu64 " %6" PRIu64
+			" %6" PRIu64 " %10" PRIu64 "  ",
+			(double)o->at_ns / 1e6, o->op, o->target, o->hypercalls,
+			o->mmio_traps + o->cfg_exits, o->irte_writes, o->iec_invalidations,
+			o->device_writes, o->cost_ns);
+		text_op_result(out, o);
+	}
+}
+
+void report_text(FILE *out, const struct scenario *sc, const struct sim_report *r)
+{
+	fprintf(out, "pvir run: scenario %s, design %s, seed %" PRIu64 ", %.3f ms virtual\n",
+		sc->name, sim_design_name(r->design), r->seed, (double)sc->duration / 1e6);
+	text_ops(out, r);
+	fprintf(out, "\nlatency ns %8s %10s %10s %10s   (modelled)\n", "n", "p50", "p99", "max");
+	text_latency(out, "setup", &r->setup);
+	text_latency(out, "affinity", &r->affinity);
+	text_latency(out, "delivery", &r->delivery);
+	text_exits(out, r);
+	text_interrupts(out, r);
+	text_faults(out, r);
+	for (unsigned i = 0; i < r->nviolations; i++)
+		fprintf(out, "%s%s\n", i ? "           " : "\nVIOLATED   ", r->violations[i]);
+}

@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A run's report: for people, a compact table; for programs, the JSON object
+ * of DESIGN.md §8 (docs/scenarios.md lists every key).
+ */
+#ifndef PVIR_CLI_REPORT_H
+#define PVIR_CLI_REPORT_H
+
+#include <stdio.h>
+
+#include "pvir/sim.h"
+
+void report_json(FILE *out, const struct scenario *sc, const struct sim_report *r, unsigned n);
+void report_text(FILE *out, const struct scenario *sc, const struct sim_report *r);
+
+#endif

@@ -1,0 +1,959 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The engine: builds the scenario's machine from the worlds' public
+ * interfaces, runs the workload as events, and accounts for every interrupt.
+ *
+ * Time is virtual; only delivery advances it (a landed interrupt is handled
+ * after the path's modelled cost). Setup and affinity operations are
+ * instantaneous in virtual time and their latency is the cost model applied
+ * to what they did: the exits, IRTE writes, invalidations and device accesses
+ * counted while they ran.
+ *
+ * Accounting (DESIGN.md §8): every raise the device makes is counted once and
+ * must end in exactly one bucket. A landing is seen through the host's
+ * observer (blocked by the IR unit, posted, injected), a delivery through the
+ * guest's (a vCPU took the vector). Coalescing happens in three places — the
+ * device's pending bit, the PIR, the vIRR — and each is counted where it
+ * happens. Whatever is still latched at the end is pending; the rest is lost.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "evq.h"
+#include "pvir/guest.h"
+#include "pvir/host.h"
+#include "pvir/ir_driver.h"
+#include "pvir/physmem.h"
+#include "pvir/sim.h"
+#include "pvir/vmm.h"
+
+#define TICK_NS	   1000000u /* the guest's timer: old-vector cleanup, fault drain */
+#define NO_TIME	   UINT64_MAX
+#define NO_VECTORS 256
+#define ALIGN4K(x) (((x) + 0xfffu) & ~(uint64_t)0xfff)
+
+enum ev_type {
+	EV_OP,	    /* a = op index */
+	EV_TRAFFIC, /* a = op index: the next raise */
+	EV_HANDLE,  /* a = vm, b = vcpu: the vCPU takes its interrupts */
+	EV_RESUME,  /* a = vm, b = vcpu: end of a preempt or block */
+	EV_TICK,
+};
+
+struct sim_dev {
+	const struct sc_device *sc;
+	struct pci_func *func;
+	struct guest_pci_dev *gdev;
+	struct guest_ims_layout ims;
+	unsigned *irqs; /* the active interrupts, by entry */
+	unsigned nactive;
+};
+
+struct sim_vcpu {
+	uint64_t handle_at;  /* when its EV_HANDLE is due, NO_TIME if none */
+	uint64_t busy_until; /* handling what it took last */
+	uint64_t landed[NO_VECTORS];
+};
+
+struct sim;
+
+struct sim_vm {
+	struct sim *s;
+	unsigned idx;
+	struct vm *vm;
+	struct guest *g;
+	struct sim_dev devs[SC_MAX_DEVS];
+	struct sim_vcpu *vcpus;
+	struct sim_irq_counts irq;
+	uint64_t faults[IR_FAULT_COUNT];
+};
+
+struct sim {
+	const struct scenario *sc;
+	const struct cost_model *cost;
+	struct host *h;
+	struct sim_vm vms[SC_MAX_VMS];
+	struct evq q;
+	uint64_t rng;
+	uint64_t now;
+	uint64_t *traffic_next; /* per op: the next entry to raise */
+	unsigned handling;	/* interrupts taken so far in this EV_HANDLE */
+	int raising;		/* the irq of the entry being raised, -1 if it has none */
+	uint64_t wakeups_before;
+	struct sim_report *r;
+	bool oom;
+};
+
+/* ---- building the machine ------------------------------------------------------------------ */
+
+static uint64_t pow2_at_least(uint64_t v)
+{
+	uint64_t p = 0x1000;
+
+	while (p < v)
+		p <<= 1;
+	return p;
+}
+
+/*
+ * A function with what the scenario gives it (MSI-X or IMS, never both): the
+ * MSI-X table at BAR0 offset 0 and its PBA on the next page; or IMS slots
+ * (device kind) or registers (memory kind) at BAR0 offset 0.
+ */
+static struct pci_func_config device_config(const struct sc_device *d)
+{
+	struct pci_func_config c = {.rid = d->bdf, .vendor_id = 0x8086, .device_id = 0x0b25};
+
+	if (d->msix) {
+		uint64_t table = (uint64_t)d->msix * PCI_MSIX_ENTRY_SIZE;
+		uint64_t pba = ALIGN4K(table);
+
+		c.msix_vectors = d->msix;
+		c.msix_pba_offset = (uint32_t)pba;
+		c.bars[0].size = pow2_at_least(pba + (d->msix + 63) / 64 * 8);
+	}
+	if (d->ims) {
+		uint64_t len =
+		    d->ims_storage == IMS_DEVICE ? (uint64_t)d->ims * IMS_SLOT_SIZE : IMS_REGS_SIZE;
+
+		c.ims_storage = d->ims_storage;
+		c.ims_entries = d->ims;
+		c.bars[0].size = pow2_at_least(len);
+	}
+	return c;
+}
+
+static int build_fail(struct sim *s, int err, const char *what, const char *name)
+{
+	snprintf(s->r->violations[0], sizeof(s->r->violations[0]), "cannot build %s '%s': %s", what,
+		 name, sim_errno_name(err));
+	s->r->nviolations = 1;
+	return err;
+}
+
+static void host_landed(void *ctx, const struct host_landing *l);
+static void guest_took(void *ctx, unsigned cpu, uint8_t vector, int irq);
+
+static int build_devices(struct sim *s, struct sim_vm *sv, const struct sc_vm *v)
+{
+	for (unsigned d = 0; d < v->ndevs; d++) {
+		struct sim_dev *sd = &sv->devs[d];
+		struct pci_func_config c = device_config(&v->devs[d]);
+		int err;
+
+		sd->sc = &v->devs[d];
+		err = host_add_device(s->h, &c, &sd->func);
+		if (!err)
+			err = vm_assign_device(sv->vm, sd->func, sd->sc->guest_bdf, NULL);
+		if (err)
+			return build_fail(s, err, "device", sd->sc->name);
+		sd->ims = (struct guest_ims_layout){sd->sc->ims_storage, c.ims_bar, 0, sd->sc->ims};
+		sd->irqs = calloc(sd->sc->msix ? sd->sc->msix : sd->sc->ims, sizeof(*sd->irqs));
+		if (!sd->irqs)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int build_vm(struct sim *s, unsigned i)
+{
+	const struct sc_vm *v = &s->sc->vms[i];
+	struct sim_vm *sv = &s->vms[i];
+	struct vm_config vc = {.name = v->name,
+			       .vcpus = v->vcpus,
+			       .pin = v->pinned ? v->pin : NULL,
+			       .mem_size = v->memory,
+			       .irte_quota = v->irte_quota,
+			       .pvir_service = v->vmm_pvir};
+	struct guest_config gc = {.pvir_driver = v->guest_pvir};
+	int err;
+
+	sv->s = s;
+	sv->idx = i;
+	sv->vcpus = calloc(v->vcpus, sizeof(*sv->vcpus));
+	if (!sv->vcpus)
+		return -ENOMEM;
+	for (unsigned c = 0; c < v->vcpus; c++) {
+		sv->vcpus[c].handle_at = NO_TIME;
+		for (unsigned vec = 0; vec < NO_VECTORS; vec++)
+			sv->vcpus[c].landed[vec] = NO_TIME;
+	}
+	err = vm_create(s->h, &vc, &sv->vm);
+	if (err)
+		return build_fail(s, err, "VM", v->name);
+	err = build_devices(s, sv, v);
+	if (err)
+		return err;
+	err = guest_boot(sv->vm, &gc, &sv->g);
+	if (err)
+		return build_fail(s, err, "guest of VM", v->name);
+	for (unsigned d = 0; d < v->ndevs; d++)
+		sv->devs[d].gdev = guest_pci_find(sv->g, v->devs[d].guest_bdf);
+	guest_set_observer(sv->g, guest_took, sv);
+	return 0;
+}
+
+static int build(struct sim *s)
+{
+	struct host_config hc = host_default_config();
+	int err;
+
+	hc.pcpus = s->sc->pcpus;
+	hc.irte_entries = s->sc->irte_entries;
+	hc.posting = s->sc->posting;
+	hc.x2apic = s->sc->x2apic;
+	err = host_create(&hc, &s->h);
+	if (err)
+		return build_fail(s, err, "host", "host");
+	host_set_observer(s->h, host_landed, s);
+	for (unsigned i = 0; i < s->sc->nvms; i++) {
+		err = build_vm(s, i);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static void teardown(struct sim *s)
+{
+	for (unsigned i = 0; i < s->sc->nvms; i++) {
+		struct sim_vm *sv = &s->vms[i];
+
+		guest_free(sv->g);
+		if (sv->vm)
+			vm_free(sv->vm);
+		for (unsigned d = 0; d < SC_MAX_DEVS; d++)
+			free(sv->devs[d].irqs);
+		free(sv->vcpus);
+	}
+	if (s->h)
+		host_free(s->h);
+	evq_free(&s->q);
+	free(s->traffic_next);
+}
+
+/* ---- recording ----------------------------------------------------------------------------- */
+
+static void schedule(struct sim *s, uint64_t t, enum ev_type type, unsigned a, unsigned b)
+{
+	if (!evq_push(&s->q, t, type, a, b))
+		s->oom = true;
+}
+
+static void latency_add(struct sim *s, struct latency *l, uint64_t v)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 256;
+		uint64_t *n = realloc(l->v, cap * sizeof(*n));
+
+		if (!n) {
+			s->oom = true;
+			return;
+		}
+		l->v = n;
+		l->cap = cap;
+	}
+	l->v[l->n++] = v;
+}
+
+static void record_op(struct sim *s, const struct sim_op_result *res)
+{
+	struct sim_report *r = s->r;
+	struct sim_op_result *n = realloc(r->ops, (r->nops + 1) * sizeof(*n));
+
+	if (!n) {
+		s->oom = true;
+		return;
+	}
+	r->ops = n;
+	n[r->nops++] = *res;
+}
+
+/* What an operation costs, from the counters it moved (the cost model; counts stay exact). */
+struct work {
+	struct vm_exits exits;
+	uint64_t irte_writes;
+	uint64_t iec;
+	uint64_t dev_writes;
+	uint64_t dev_reads;
+};
+
+static struct work work_now(const struct sim *s)
+{
+	const struct ir_driver_stats *ds = ir_driver_stats(host_ir_driver(s->h));
+	struct work w = {.irte_writes = ds->irte_writes, .iec = ds->iec_invalidations};
+
+	for (unsigned i = 0; i < s->sc->nvms; i++) {
+		const struct vm_exits *e = vm_exits(s->vms[i].vm);
+		const struct vmm_stats *v = vm_vmm_stats(s->vms[i].vm);
+
+		w.exits.hypercall += e->hypercall;
+		w.exits.mmio_trap += e->mmio_trap;
+		w.exits.cfg += e->cfg;
+		w.dev_writes += v->device_writes;
+		w.dev_reads += v->device_reads;
+	}
+	return w;
+}
+
+static void work_delta(const struct sim *s, const struct work *a, const struct work *b,
+		       struct sim_op_result *res)
+{
+	const struct cost_model *c = s->cost;
+
+	res->hypercalls = b->exits.hypercall - a->exits.hypercall;
+	res->mmio_traps = b->exits.mmio_trap - a->exits.mmio_trap;
+	res->cfg_exits = b->exits.cfg - a->exits.cfg;
+	res->irte_writes = b->irte_writes - a->irte_writes;
+	res->iec_invalidations = b->iec - a->iec;
+	res->device_writes = b->dev_writes - a->dev_writes;
+	res->device_reads = b->dev_reads - a->dev_reads;
+	res->cost_ns = res->hypercalls * c->hypercall + res->mmio_traps * c->mmio_trap +
+		       res->cfg_exits * c->cfg_exit + res->irte_writes * c->irte_write +
+		       res->iec_invalidations * c->iec_inval +
+		       res->device_writes * c->dev_mmio_write +
+		       res->device_reads * c->dev_mmio_read;
+}
+
+/* ---- delivery ------------------------------------------------------------------------------ */
+
+static struct sim_vm *vm_of(struct sim *s, const struct vm *vm)
+{
+	for (unsigned i = 0; i < s->sc->nvms; i++)
+		if (s->vms[i].vm == vm)
+			return &s->vms[i];
+	return NULL;
+}
+
+static struct sim_vm *source_vm(struct sim *s, uint16_t rid, const struct sim_dev **dev)
+{
+	for (unsigned i = 0; i < s->sc->nvms; i++)
+		for (unsigned d = 0; d < s->sc->vms[i].ndevs; d++)
+			if (s->vms[i].devs[d].sc->bdf == rid) {
+				*dev = &s->vms[i].devs[d];
+				return &s->vms[i];
+			}
+	return NULL;
+}
+
+/* The vCPU takes its interrupts at @t (not before it has handled what it took last). */
+static void schedule_handle(struct sim *s, struct sim_vm *sv, unsigned cpu, uint64_t t)
+{
+	struct sim_vcpu *c = &sv->vcpus[cpu];
+
+	if (t < c->busy_until)
+		t = c->busy_until;
+	if (c->handle_at <= t)
+		return;
+	c->handle_at = t;
+	schedule(s, t, EV_HANDLE, sv->idx, cpu);
+}
+
+static void handle_if_pending(struct sim *s, struct sim_vm *sv, unsigned cpu, uint64_t cost)
+{
+	struct vcpu *v = vm_vcpu(sv->vm, cpu);
+
+	if (v->state == VCPU_RUNNING && vm_vcpu_has_pending(v))
+		schedule_handle(s, sv, cpu, s->now + cost);
+}
+
+/*
+ * Did (@v, @vector) belong to what was sent? To the very interrupt when the
+ * engine raised an active entry; otherwise (a pending entry sent on unmask, a
+ * rogue message) to some interrupt of the same device.
+ */
+static bool owned_by(const struct sim *s, const struct sim_vm *src, const struct sim_dev *dev,
+		     const struct vcpu *v, uint8_t vector)
+{
+	int irq;
+
+	if (!v || v->vm != src->vm)
+		return false;
+	irq = guest_irq_at(src->g, v->id, vector);
+	if (s->raising >= 0)
+		return irq == s->raising;
+	return irq >= 0 && guest_irq_bdf(src->g, (unsigned)irq) == dev->sc->guest_bdf;
+}
+
+static void host_landed(void *ctx, const struct host_landing *l)
+{
+	struct sim *s = ctx;
+	const struct sim_dev *dev = NULL;
+	struct sim_vm *src = source_vm(s, l->rid, &dev), *dst;
+	bool woke;
+	uint64_t cost;
+
+	if (!src)
+		return; /* every device belongs to a VM */
+	if (l->outcome == IR_BLOCKED) {
+		src->irq.blocked++;
+		src->faults[l->fault - IR_FAULT_FIRST]++;
+		return;
+	}
+	if (!owned_by(s, src, dev, l->vcpu, l->vector)) {
+		src->irq.misdelivered++;
+		if (!l->vcpu)
+			return;
+	}
+	if (l->merged)
+		src->irq.coalesced++;
+	dst = vm_of(s, l->vcpu->vm);
+	if (dst->vcpus[l->vcpu->id].landed[l->vector] == NO_TIME)
+		dst->vcpus[l->vcpu->id].landed[l->vector] = s->now;
+	woke = host_stats(s->h)->wakeups != s->wakeups_before;
+	cost = l->outcome == IR_POSTED ? s->cost->posted_delivery : s->cost->inject;
+	handle_if_pending(s, dst, l->vcpu->id, cost + (woke ? s->cost->wakeup : 0));
+}
+
+static void guest_took(void *ctx, unsigned cpu, uint8_t vector, int irq)
+{
+	struct sim_vm *sv = ctx;
+	struct sim *s = sv->s;
+	uint64_t *landed = &sv->vcpus[cpu].landed[vector];
+	uint64_t start = s->now + (uint64_t)s->handling++ * s->cost->guest_handler;
+
+	sv->irq.delivered++;
+	if (irq < 0)
+		sv->irq.spurious++;
+	if (*landed != NO_TIME) {
+		latency_add(s, &s->r->delivery, start - *landed);
+		*landed = NO_TIME;
+	}
+}
+
+static void on_handle(struct sim *s, unsigned vm, unsigned cpu)
+{
+	struct sim_vm *sv = &s->vms[vm];
+	struct sim_vcpu *c = &sv->vcpus[cpu];
+	unsigned n;
+
+	if (c->handle_at != s->now)
+		return; /* superseded by an earlier one */
+	c->handle_at = NO_TIME;
+	s->handling = 0;
+	n = guest_handle_interrupts(sv->g, cpu);
+	c->busy_until = s->now + (uint64_t)n * s->cost->guest_handler;
+}
+
+/* ---- device traffic ------------------------------------------------------------------------ */
+
+static int raise_entry(struct sim_dev *d, unsigned n, enum pci_irq_result *r)
+{
+	return d->sc->msix ? pci_func_raise_msix(d->func, n, r) : pci_func_raise_ims(d->func, n, r);
+}
+
+/*
+ * The device raises entry @n, which holds the driver's message unless
+ * @rogue; Return: true if it was a raise (sent or latched).
+ */
+static bool raise(struct sim *s, struct sim_vm *sv, struct sim_dev *d, unsigned n, bool rogue)
+{
+	unsigned latched = pci_func_pending_count(d->func);
+	enum pci_irq_result r;
+	int err;
+
+	s->wakeups_before = host_stats(s->h)->wakeups;
+	s->raising = !rogue && n < d->nactive ? (int)d->irqs[n] : -1;
+	err = raise_entry(d, n, &r);
+	s->raising = -1;
+	if (err || r == PCI_IRQ_DISABLED || r == PCI_IRQ_DMA_ERROR) {
+		sv->irq.not_raised++;
+		return false;
+	}
+	sv->irq.raised++;
+	if (r == PCI_IRQ_PENDING && pci_func_pending_count(d->func) == latched)
+		sv->irq.coalesced++; /* its pending bit was already set */
+	return true;
+}
+
+static uint64_t exp_interval(struct sim *s, uint64_t rate)
+{
+	double ns = -log(rng_unit(&s->rng)) * 1e9 / (double)rate;
+
+	return ns < 1.0 ? 1 : (uint64_t)ns;
+}
+
+static void on_traffic(struct sim *s, unsigned i)
+{
+	const struct sc_op *op = &s->sc->ops[i];
+	struct sim_vm *sv = &s->vms[op->vm];
+	struct sim_dev *d = &sv->devs[op->dev];
+	uint64_t next = s->now + exp_interval(s, op->rate);
+	unsigned count = op->entries ? op->nentries : d->nactive;
+
+	if (count) {
+		uint64_t k = s->traffic_next[i]++ % count;
+
+		(void)raise(s, sv, d, op->entries ? op->entries[k] : (unsigned)k, false);
+	}
+	if (next <= op->until)
+		schedule(s, next, EV_TRAFFIC, i, 0);
+}
+
+/* ---- workload operations ------------------------------------------------------------------- */
+
+static void irq_nop(struct guest *g, unsigned irq, void *dev_id)
+{
+	(void)g;
+	(void)irq;
+	(void)dev_id; /* the guest's observer counts; the handler has no work of its own */
+}
+
+static int activate(struct sim_vm *sv, struct sim_dev *d, const struct sc_op *op)
+{
+	const struct cpumask *aff = op->spread ? NULL : &op->cpus;
+	int r;
+
+	if (d->sc->msix) {
+		r = pci_alloc_irq_vectors(sv->g, d->gdev, op->count, op->count, aff);
+		for (unsigned n = 0; r > 0 && n < (unsigned)r; n++)
+			d->irqs[n] = (unsigned)pci_irq_vector(d->gdev, n);
+		return r < 0 ? r : 0;
+	}
+	if (d->nactive + op->count > d->sc->ims)
+		return -ENOSPC;
+	r = guest_ims_alloc(sv->g, d->gdev, &d->ims, op->count, aff);
+	for (unsigned n = 0; r >= 0 && n < op->count; n++)
+		d->irqs[d->nactive + n] = (unsigned)r + n;
+	return r < 0 ? r : 0;
+}
+
+/* The driver activates its interrupts, then requests each (installs its handler, unmasks). */
+static int op_activate(struct sim *s, const struct sc_op *op)
+{
+	struct sim_vm *sv = &s->vms[op->vm];
+	struct sim_dev *d = &sv->devs[op->dev];
+	unsigned first = d->nactive;
+	int err = activate(sv, d, op);
+
+	for (unsigned n = first; !err && n < first + op->count; n++) {
+		err = request_irq(sv->g, d->irqs[n], irq_nop, d);
+		d->nactive = err ? n : n + 1;
+	}
+	return err;
+}
+
+static int op_free(struct sim *s, const struct sc_op *op)
+{
+	struct sim_vm *sv = &s->vms[op->vm];
+	struct sim_dev *d = &sv->devs[op->dev];
+
+	if (op->count > d->nactive)
+		return -EINVAL;
+	for (unsigned n = d->nactive - op->count; n < d->nactive; n++)
+		free_irq(sv->g, d->irqs[n]);
+	if (d->sc->msix)
+		pci_free_irq_vectors_last(sv->g, d->gdev, op->count);
+	else
+		guest_ims_free_last(sv->g, d->gdev, op->count);
+	d->nactive -= op->count;
+	return 0;
+}
+
+static int op_set_affinity(struct sim *s, const struct sc_op *op)
+{
+	struct sim_vm *sv = &s->vms[op->vm];
+	struct sim_dev *d = &sv->devs[op->dev];
+
+	if (op->index >= d->nactive)
+		return -EINVAL; /* not an active interrupt (yet, or any more) */
+	return irq_set_affinity(sv->g, d->irqs[op->index], &op->cpus);
+}
+
+/* Guest-physical address of storage entry @n, and whether it is in RAM (memory-kind IMS). */
+static uint64_t entry_gpa(struct sim_vm *sv, struct sim_dev *d, unsigned n, bool *in_ram)
+{
+	struct assigned_dev *ad = vm_device_by_bdf(sv->vm, d->sc->guest_bdf);
+	uint64_t ctx = 0;
+
+	*in_ram = false;
+	if (d->sc->msix)
+		return assigned_dev_bar_gpa(ad, 0) + (uint64_t)n * PCI_MSIX_ENTRY_SIZE;
+	if (d->sc->ims_storage == IMS_DEVICE)
+		return assigned_dev_bar_gpa(ad, d->ims.bar) + (uint64_t)n * IMS_SLOT_SIZE;
+	/* memory kind: the guest reads back where it told the device its slots are */
+	*in_ram = true;
+	if (vm_mmio_read(sv->vm, vm_vcpu(sv->vm, 0), assigned_dev_bar_gpa(ad, d->ims.bar), 8, &ctx))
+		return 0;
+	return ctx ? ctx + (uint64_t)n * IMS_SLOT_SIZE : 0;
+}
+
+static void store(struct sim_vm *sv, uint64_t gpa, bool in_ram, const uint32_t *w, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		uint32_t v = w[i];
+
+		if (in_ram)
+			(void)!physmem_write(vm_memory(sv->vm), gpa + 4 * i, &v, 4);
+		else
+			(void)!vm_mmio_write(sv->vm, vm_vcpu(sv->vm, 0), gpa + 4 * i, 4, v);
+	}
+}
+
+static void load(struct sim_vm *sv, uint64_t gpa, bool in_ram, uint32_t *w, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		uint32_t x = UINT32_MAX;
+		uint64_t v = UINT32_MAX;
+
+		if (in_ram)
+			(void)!physmem_read(vm_memory(sv->vm), gpa + 4 * i, &x, 4);
+		else if (!vm_mmio_read(sv->vm, vm_vcpu(sv->vm, 0), gpa + 4 * i, 4, &v))
+			x = (uint32_t)v;
+		w[i] = x;
+	}
+}
+
+/*
+ * The guest writes a raw (address, data) into the entry, bypassing its
+ * drivers; the device raises the entry once; then the entry is put back as it
+ * was, so the driver's interrupt keeps working and the run shows this one.
+ */
+static int op_rogue_write(struct sim *s, const struct sc_op *op)
+{
+	struct sim_vm *sv = &s->vms[op->vm];
+	struct sim_dev *d = &sv->devs[op->dev];
+	uint32_t rogue[3] = {(uint32_t)op->addr, (uint32_t)(op->addr >> 32), op->data}, saved[3];
+	bool in_ram;
+	uint64_t gpa = entry_gpa(sv, d, op->index, &in_ram);
+
+	if (!gpa)
+		return -EFAULT; /* memory-kind storage the guest never set up */
+	load(sv, gpa, in_ram, saved, 3);
+	store(sv, gpa, in_ram, rogue, 3);
+	(void)raise(s, sv, d, op->index, true);
+	store(sv, gpa, in_ram, saved, 3);
+	return 0;
+}
+
+static int op_hypercall(struct sim *s, const struct sc_op *op, struct sim_op_result *res)
+{
+	struct sim_vm *sv = &s->vms[op->vm];
+	struct vcpu_regs regs = op->regs;
+
+	vm_hypercall(sv->vm, vm_vcpu(sv->vm, op->vcpu), &regs);
+	res->rax = (int64_t)regs.rax;
+	res->rbx = regs.rbx;
+	res->rcx = regs.rcx;
+	res->rdx = regs.rdx;
+	return 0; /* the result is what it returned, not an error of the run */
+}
+
+static int op_vcpu(struct sim *s, const struct sc_op *op)
+{
+	struct sim_vm *sv = &s->vms[op->vm];
+	struct vcpu *v = vm_vcpu(sv->vm, op->vcpu);
+	struct vcpu *there;
+	int err;
+
+	switch (op->kind) {
+	case OP_PREEMPT:
+		if (v->state != VCPU_RUNNING)
+			return -EINVAL;
+		host_vcpu_preempt(s->h, v);
+		break;
+	case OP_BLOCK:
+		if (v->state != VCPU_RUNNING)
+			return -EINVAL;
+		if (!host_vcpu_block(s->h, v))
+			return -EAGAIN; /* it had an interrupt to take: it does not halt */
+		break;
+	case OP_MIGRATE:
+		there = host_pcpu_running(s->h, op->pcpu);
+		return there && there != v ? -EBUSY : host_vcpu_migrate(s->h, v, op->pcpu);
+	default: /* OP_OFFLINE */
+		err = guest_cpu_offline(sv->g, op->vcpu);
+		if (!err)
+			host_vcpu_offline(s->h, v);
+		return err;
+	}
+	schedule(s, s->now + op->for_ns, EV_RESUME, op->vm, op->vcpu);
+	return 0;
+}
+
+static void on_resume(struct sim *s, unsigned vm, unsigned cpu)
+{
+	struct sim_vm *sv = &s->vms[vm];
+	struct vcpu *v = vm_vcpu(sv->vm, cpu);
+
+	if (v->state != VCPU_PREEMPTED && v->state != VCPU_BLOCKED)
+		return; /* woken already, or taken offline */
+	host_vcpu_run(s->h, v);
+	handle_if_pending(s, sv, cpu, s->cost->posted_delivery);
+}
+
+static const char *const op_names[] = {
+    [OP_ACTIVATE] = "activate",		[OP_FREE] = "free",	  [OP_TRAFFIC] = "traffic",
+    [OP_SET_AFFINITY] = "set_affinity", [OP_PREEMPT] = "preempt", [OP_BLOCK] = "block",
+    [OP_MIGRATE] = "migrate",		[OP_OFFLINE] = "offline", [OP_ROGUE_WRITE] = "rogue_write",
+    [OP_HYPERCALL] = "hypercall",
+};
+
+static void op_target(const struct sim *s, const struct sc_op *op, char *out, size_t len)
+{
+	const struct sc_vm *v = &s->sc->vms[op->vm];
+
+	switch (op->kind) {
+	case OP_PREEMPT:
+	case OP_BLOCK:
+	case OP_MIGRATE:
+	case OP_OFFLINE:
+	case OP_HYPERCALL:
+		snprintf(out, len, "%s/%u", v->name, op->vcpu);
+		break;
+	case OP_SET_AFFINITY:
+		snprintf(out, len, "%s/%s/%u", v->name, v->devs[op->dev].name, op->index);
+		break;
+	default:
+		snprintf(out, len, "%s/%s", v->name, v->devs[op->dev].name);
+		break;
+	}
+}
+
+static int run_op(struct sim *s, const struct sc_op *op, struct sim_op_result *res)
+{
+	switch (op->kind) {
+	case OP_ACTIVATE:
+		return op_activate(s, op);
+	case OP_FREE:
+		return op_free(s, op);
+	case OP_SET_AFFINITY:
+		return op_set_affinity(s, op);
+	case OP_ROGUE_WRITE:
+		return op_rogue_write(s, op);
+	case OP_HYPERCALL:
+		return op_hypercall(s, op, res);
+	default:
+		return op_vcpu(s, op);
+	}
+}
+
+/* One workload operation, with what it did and what that costs in the model. */
+static void on_op(struct sim *s, unsigned i)
+{
+	const struct sc_op *op = &s->sc->ops[i];
+	struct sim_op_result res = {.at_ns = s->now, .op = op_names[op->kind]};
+	struct work before = work_now(s), after;
+
+	if (op->kind == OP_TRAFFIC) {
+		on_traffic(s, i);
+		return;
+	}
+	op_target(s, op, res.target, sizeof(res.target));
+	res.err = run_op(s, op, &res);
+	after = work_now(s);
+	work_delta(s, &before, &after, &res);
+	if (!res.err && op->kind == OP_ACTIVATE)
+		latency_add(s, &s->r->setup, res.cost_ns);
+	if (!res.err && op->kind == OP_SET_AFFINITY)
+		latency_add(s, &s->r->affinity, res.cost_ns);
+	record_op(s, &res);
+	/* a move, a resume or a rogue write can leave something to take */
+	for (unsigned c = 0; c < s->sc->vms[op->vm].vcpus; c++)
+		handle_if_pending(s, &s->vms[op->vm], c, s->cost->posted_delivery);
+}
+
+static void on_tick(struct sim *s)
+{
+	for (unsigned i = 0; i < s->sc->nvms; i++)
+		for (unsigned c = 0; c < s->sc->vms[i].vcpus; c++)
+			if (vm_vcpu(s->vms[i].vm, c)->state == VCPU_RUNNING)
+				guest_timer_tick(s->vms[i].g, c);
+	(void)ir_driver_drain_faults(host_ir_driver(s->h));
+	if (s->now + TICK_NS <= s->sc->duration)
+		schedule(s, s->now + TICK_NS, EV_TICK, 0, 0);
+}
+
+static void dispatch(struct sim *s, const struct event *e)
+{
+	switch ((enum ev_type)e->type) {
+	case EV_OP:
+		on_op(s, e->a);
+		break;
+	case EV_TRAFFIC:
+		on_traffic(s, e->a);
+		break;
+	case EV_HANDLE:
+		on_handle(s, e->a, e->b);
+		break;
+	case EV_RESUME:
+		on_resume(s, e->a, e->b);
+		break;
+	case EV_TICK:
+		on_tick(s);
+		break;
+	}
+}
+
+/* ---- the end: what is still in flight, and the checks ---------------------------------------- */
+
+static void violation(struct sim_report *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void violation(struct sim_report *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (r->nviolations == SIM_MAX_VIOLATIONS)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(r->violations[r->nviolations++], sizeof(r->violations[0]), fmt, ap);
+	va_end(ap);
+}
+
+static void count_pending(struct sim *s, struct sim_vm *sv)
+{
+	const struct sc_vm *v = &s->sc->vms[sv->idx];
+
+	for (unsigned d = 0; d < v->ndevs; d++)
+		sv->irq.pending += pci_func_pending_count(sv->devs[d].func);
+	for (unsigned c = 0; c < v->vcpus; c++) {
+		struct vcpu *vc = vm_vcpu(sv->vm, c);
+
+		sv->irq.pending += host_vcpu_pir_count(s->h, vc) + vm_vcpu_irr_count(vc);
+		sv->irq.coalesced += vm_vcpu_irr_merged(vc);
+	}
+}
+
+static void irq_add(struct sim_irq_counts *to, const struct sim_irq_counts *c)
+{
+	to->raised += c->raised;
+	to->delivered += c->delivered;
+	to->coalesced += c->coalesced;
+	to->blocked += c->blocked;
+	to->pending += c->pending;
+	to->lost += c->lost;
+	to->misdelivered += c->misdelivered;
+	to->spurious += c->spurious;
+	to->not_raised += c->not_raised;
+}
+
+/*
+ * Interrupts pending at the end are counted for the VM whose vCPU or device
+ * holds them: a correct run never moves one across VMs, and a run that does
+ * is already flagged as misdelivered.
+ */
+static void check_balance(struct sim_report *r, const char *who, struct sim_irq_counts *c)
+{
+	uint64_t out = c->delivered + c->coalesced + c->blocked + c->pending;
+
+	c->lost = c->raised > out ? c->raised - out : 0;
+	if (c->raised != out)
+		violation(
+		    r,
+		    "%s: raised %llu != delivered %llu + coalesced %llu + blocked %llu + "
+		    "pending %llu (%s %llu)",
+		    who, (unsigned long long)c->raised, (unsigned long long)c->delivered,
+		    (unsigned long long)c->coalesced, (unsigned long long)c->blocked,
+		    (unsigned long long)c->pending, c->raised > out ? "lost" : "excess",
+		    (unsigned long long)(c->raised > out ? c->raised - out : out - c->raised));
+	if (c->misdelivered)
+		violation(r, "%s: %llu interrupts misdelivered", who,
+			  (unsigned long long)c->misdelivered);
+}
+
+static void check_accounting(struct sim *s)
+{
+	struct sim_report *r = s->r;
+	uint32_t charged = 0, in_use = ir_driver_in_use(host_ir_driver(s->h));
+
+	for (unsigned i = 0; i < s->sc->nvms; i++) {
+		struct sim_vm *sv = &s->vms[i];
+
+		charged += vm_irte_used(sv->vm);
+		if (!guest_check(sv->g))
+			violation(r, "%s: the guest's vector or vIRTE accounting is inconsistent",
+				  vm_name(sv->vm));
+		if (guest_pvir(sv->g) && guest_virtes_in_use(sv->g) != vm_irte_used(sv->vm))
+			violation(r, "%s: %u vIRTEs in use but %u host IRTEs charged",
+				  vm_name(sv->vm), guest_virtes_in_use(sv->g),
+				  vm_irte_used(sv->vm));
+	}
+	if (charged != in_use)
+		violation(r, "host: %u IRTEs allocated but %u charged to VMs", in_use, charged);
+}
+
+static void finish(struct sim *s)
+{
+	struct sim_report *r = s->r;
+	const struct host_stats *hs = host_stats(s->h);
+	const struct ir_driver_stats *ds;
+
+	(void)ir_driver_drain_faults(host_ir_driver(s->h));
+	ds = ir_driver_stats(host_ir_driver(s->h));
+	r->irte_writes = ds->irte_writes;
+	r->iec_invalidations = ds->iec_invalidations;
+	r->posted = hs->posted;
+	r->injected = hs->injected;
+	r->nvms = s->sc->nvms;
+	for (unsigned i = 0; i < s->sc->nvms; i++) {
+		struct sim_vm *sv = &s->vms[i];
+		const struct vm_exits *e = vm_exits(sv->vm);
+
+		count_pending(s, sv);
+		check_balance(r, vm_name(sv->vm), &sv->irq);
+		irq_add(&r->irq, &sv->irq);
+		snprintf(r->vms[i].name, sizeof(r->vms[i].name), "%s", vm_name(sv->vm));
+		r->vms[i].irq = sv->irq;
+		r->vms[i].irtes = vm_irte_used(sv->vm);
+		r->vms[i].vectors = guest_vectors_in_use(sv->g);
+		for (unsigned f = 0; f < IR_FAULT_COUNT; f++)
+			r->faults[f] += sv->faults[f];
+		r->exits.total += e->total;
+		r->exits.hypercall += e->hypercall;
+		r->exits.mmio_trap += e->mmio_trap;
+		r->exits.ext_intr += e->ext_intr;
+		r->exits.wakeup += e->wakeup;
+		r->exits.hlt += e->hlt;
+		r->exits.cfg += e->cfg;
+		r->device_writes += vm_vmm_stats(sv->vm)->device_writes;
+	}
+	r->hypercalls = r->exits.hypercall;
+	sim_latency_sort(&r->setup);
+	sim_latency_sort(&r->affinity);
+	sim_latency_sort(&r->delivery);
+	check_accounting(s);
+}
+
+static void run_events(struct sim *s)
+{
+	struct event e;
+
+	for (unsigned i = 0; i < s->sc->nops; i++)
+		schedule(s, s->sc->ops[i].at, EV_OP, i, 0);
+	schedule(s, TICK_NS, EV_TICK, 0, 0);
+	while (!s->oom && evq_pop(&s->q, &e) && e.time <= s->sc->duration) {
+		s->now = e.time;
+		dispatch(s, &e);
+	}
+}
+
+int sim_run(const struct scenario *sc, enum sim_design design, const struct sim_options *o,
+	    struct sim_report *ret)
+{
+	struct sim s = {.sc = sc, .cost = &sc->costs, .r = ret, .raising = -1};
+	int err;
+
+	memset(ret, 0, sizeof(*ret));
+	ret->design = design;
+	ret->seed = o && o->seed_set ? o->seed : sc->seed;
+	s.rng = ret->seed;
+	s.traffic_next = calloc(sc->nops ? sc->nops : 1, sizeof(*s.traffic_next));
+	err = s.traffic_next ? build(&s) : -ENOMEM;
+	if (!err) {
+		if (o && o->fault == SIM_FAULT_LOSE_ONE)
+			host_inject_fault(s.h, HOST_FAULT_DROP_NEXT_PIR);
+		if (o && o->fault == SIM_FAULT_MISROUTE_ONE)
+			host_inject_fault(s.h, HOST_FAULT_MISROUTE_NEXT);
+		run_events(&s);
+		err = s.oom ? -ENOMEM : 0;
+	}
+	if (!err)
+		finish(&s);
+	teardown(&s);
+	return err;
+}

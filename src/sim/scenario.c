@@ -1,0 +1,982 @@
+// SPDX-License-Identifier: MIT
+/*
+ * YAML scenario loader (libyaml's document API). Every node carries its line,
+ * so every error says where: "FILE:LINE: KEY: what is wrong". The first error
+ * stops the load. Parsing and checking are one pass per section; references
+ * between sections (a device named in the workload) are resolved after the
+ * VMs are known.
+ */
+#include "pvir/scenario.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#define PATH_MAX_LEN 96
+#define MAX_SCALAR   64
+
+struct ctx {
+	yaml_document_t *doc;
+	const char *file;
+	char *err;
+	size_t errlen;
+	bool failed;
+	struct scenario *sc;
+};
+
+static bool fail(struct ctx *c, const yaml_node_t *n, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static bool fail(struct ctx *c, const yaml_node_t *n, const char *path, const char *fmt, ...)
+{
+	char msg[SC_ERR_MAX];
+	va_list ap;
+
+	if (c->failed)
+		return false;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(c->err, c->errlen, "%s:%lu: %s: %s", c->file,
+		 n ? (unsigned long)n->start_mark.line + 1 : 1UL, path, msg);
+	c->failed = true;
+	return false;
+}
+
+static yaml_node_t *node(struct ctx *c, int id)
+{
+	return yaml_document_get_node(c->doc, id);
+}
+
+static const char *type_name(const yaml_node_t *n)
+{
+	return n->type == YAML_MAPPING_NODE    ? "a mapping"
+	       : n->type == YAML_SEQUENCE_NODE ? "a list"
+					       : "a value";
+}
+
+/* The scalar's text, copied out; false (with an error) if @n is not a scalar. */
+static bool scalar(struct ctx *c, yaml_node_t *n, const char *path, char *out, size_t outlen)
+{
+	if (n->type != YAML_SCALAR_NODE)
+		return fail(c, n, path, "expected a value, found %s", type_name(n));
+	if (n->data.scalar.length >= outlen)
+		return fail(c, n, path, "value too long");
+	memcpy(out, n->data.scalar.value, n->data.scalar.length);
+	out[n->data.scalar.length] = 0;
+	return true;
+}
+
+/* ---- value parsers ---------------------------------------------------------------- */
+
+static bool parse_uint(struct ctx *c, yaml_node_t *n, const char *path, uint64_t min, uint64_t max,
+		       uint64_t *ret)
+{
+	char s[MAX_SCALAR], *end;
+	unsigned long long v;
+
+	if (!scalar(c, n, path, s, sizeof(s)))
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (!isdigit((unsigned char)s[0]) || *end || errno)
+		return fail(c, n, path, "'%s' is not a whole number", s);
+	if (v < min || v > max)
+		return fail(c, n, path, "%llu is out of range (%" PRIu64 "..%" PRIu64 ")", v, min,
+			    max);
+	*ret = v;
+	return true;
+}
+
+static bool parse_unsigned(struct ctx *c, yaml_node_t *n, const char *path, unsigned min,
+			   unsigned max, unsigned *ret)
+{
+	uint64_t v;
+
+	if (!parse_uint(c, n, path, min, max, &v))
+		return false;
+	*ret = (unsigned)v;
+	return true;
+}
+
+/* A decimal number followed by a unit from @units; @ret is in the smallest unit. */
+struct unit {
+	const char *name;
+	uint64_t scale;
+};
+
+struct units {
+	const char *what; /* "duration" */
+	const char *help; /* "ns, us, ms, s" */
+	struct unit list[5];
+};
+
+static bool parse_with_unit(struct ctx *c, yaml_node_t *n, const char *path, const struct units *u,
+			    uint64_t *ret)
+{
+	const char *what = u->what;
+	char s[MAX_SCALAR], *end;
+	double v;
+
+	if (!scalar(c, n, path, s, sizeof(s)))
+		return false;
+	errno = 0;
+	v = strtod(s, &end);
+	if (end == s || errno || v < 0 || !isdigit((unsigned char)s[0]))
+		return fail(c, n, path, "'%s' is not a %s", s, what);
+	for (const struct unit *k = u->list; k->name; k++)
+		if (!strcmp(end, k->name)) {
+			double scaled = v * (double)k->scale;
+
+			if (scaled > 1.8e19)
+				return fail(c, n, path, "'%s' is too large", s);
+			*ret = (uint64_t)(scaled + 0.5);
+			return true;
+		}
+	if (!*end && v == 0) {
+		*ret = 0;
+		return true;
+	}
+	return fail(c, n, path, "'%s' is not a %s (a number with a unit: %s)", s, what, u->help);
+}
+
+static const struct units time_units = {
+    "duration", "ns, us, ms, s", {{"ns", 1}, {"us", 1000}, {"ms", 1000000}, {"s", 1000000000}}};
+static const struct units rate_units = {
+    "rate", "/s, K/s, M/s, G/s", {{"/s", 1}, {"K/s", 1000}, {"M/s", 1000000}, {"G/s", 1000000000}}};
+static const struct units size_units = {
+    "size", "K, M, G", {{"K", 1024}, {"M", 1024 * 1024}, {"G", 1024 * 1024 * 1024}}};
+
+static bool parse_duration(struct ctx *c, yaml_node_t *n, const char *path, uint64_t *ret)
+{
+	return parse_with_unit(c, n, path, &time_units, ret);
+}
+
+static bool parse_bool(struct ctx *c, yaml_node_t *n, const char *path, bool *ret)
+{
+	char s[MAX_SCALAR];
+
+	if (!scalar(c, n, path, s, sizeof(s)))
+		return false;
+	if (!strcmp(s, "true") || !strcmp(s, "yes")) {
+		*ret = true;
+		return true;
+	}
+	if (!strcmp(s, "false") || !strcmp(s, "no")) {
+		*ret = false;
+		return true;
+	}
+	return fail(c, n, path, "'%s' is not true or false", s);
+}
+
+/* "bb:dd.f" */
+static bool parse_bdf(struct ctx *c, yaml_node_t *n, const char *path, uint16_t *ret)
+{
+	char s[MAX_SCALAR], tail;
+	unsigned bus, dev, fn;
+
+	if (!scalar(c, n, path, s, sizeof(s)))
+		return false;
+	if (sscanf(s, "%2x:%2x.%1u%c", &bus, &dev, &fn, &tail) != 3 || strlen(s) != 7 || dev > 31 ||
+	    fn > 7)
+		return fail(c, n, path, "'%s' is not a BDF (bus:device.function, e.g. 03:00.0)", s);
+	*ret = (uint16_t)(bus << 8 | dev << 3 | fn);
+	return true;
+}
+
+static bool parse_name(struct ctx *c, yaml_node_t *n, const char *path, char *out)
+{
+	if (!scalar(c, n, path, out, SC_NAME_MAX))
+		return false;
+	if (!out[0] || strchr(out, '/'))
+		return fail(c, n, path, "'%s' is not a name (non-empty, no '/')", out);
+	return true;
+}
+
+/* ---- mappings: key lookup with unknown-key detection ------------------------------ */
+
+/* Fails on any key of @map not in @allowed (NULL-terminated). */
+static bool check_keys(struct ctx *c, yaml_node_t *map, const char *path,
+		       const char *const *allowed)
+{
+	if (map->type != YAML_MAPPING_NODE)
+		return fail(c, map, path, "expected a mapping, found %s", type_name(map));
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
+	     p++) {
+		yaml_node_t *k = node(c, p->key);
+		char key[MAX_SCALAR], full[PATH_MAX_LEN];
+		bool ok = false;
+
+		if (!scalar(c, k, path, key, sizeof(key)))
+			return false;
+		for (const char *const *a = allowed; *a && !ok; a++)
+			ok = !strcmp(*a, key);
+		snprintf(full, sizeof(full), "%s%s%s", path, *path ? "." : "", key);
+		if (!ok)
+			return fail(c, k, full, "unknown key");
+	}
+	return true;
+}
+
+static yaml_node_t *get(struct ctx *c, yaml_node_t *map, const char *key)
+{
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
+	     p++) {
+		yaml_node_t *k = node(c, p->key);
+
+		if (k->type == YAML_SCALAR_NODE && k->data.scalar.length == strlen(key) &&
+		    !memcmp(k->data.scalar.value, key, k->data.scalar.length))
+			return node(c, p->value);
+	}
+	return NULL;
+}
+
+static void subpath(char *out, const char *path, const char *key)
+{
+	snprintf(out, PATH_MAX_LEN, "%s%s%s", path, *path ? "." : "", key);
+}
+
+static bool require(struct ctx *c, yaml_node_t *map, const char *path, const char *key,
+		    yaml_node_t **ret)
+{
+	char p[PATH_MAX_LEN];
+
+	*ret = get(c, map, key);
+	if (*ret)
+		return true;
+	subpath(p, path, key);
+	return fail(c, map, p, "missing");
+}
+
+static unsigned seq_len(yaml_node_t *n)
+{
+	return (unsigned)(n->data.sequence.items.top - n->data.sequence.items.start);
+}
+
+static yaml_node_t *seq_item(struct ctx *c, yaml_node_t *n, unsigned i)
+{
+	return node(c, n->data.sequence.items.start[i]);
+}
+
+static bool expect_seq(struct ctx *c, yaml_node_t *n, const char *path)
+{
+	return n->type == YAML_SEQUENCE_NODE ||
+	       fail(c, n, path, "expected a list, found %s", type_name(n));
+}
+
+/* ---- host ------------------------------------------------------------------------------ */
+
+static bool parse_host(struct ctx *c, yaml_node_t *host)
+{
+	static const char *const keys[] = {"pcpus", "iommu", NULL};
+	static const char *const iommu_keys[] = {"kind", "irte_entries", "posting", "x2apic", NULL};
+	struct scenario *sc = c->sc;
+	yaml_node_t *n, *iommu;
+	uint64_t entries;
+	char kind[MAX_SCALAR];
+
+	if (!check_keys(c, host, "host", keys) || !require(c, host, "host", "pcpus", &n) ||
+	    !parse_unsigned(c, n, "host.pcpus", 1, VM_MAX_VCPUS, &sc->pcpus))
+		return false;
+	iommu = get(c, host, "iommu");
+	if (!iommu)
+		return true;
+	if (!check_keys(c, iommu, "host.iommu", iommu_keys))
+		return false;
+	if ((n = get(c, iommu, "kind"))) {
+		if (!scalar(c, n, "host.iommu.kind", kind, sizeof(kind)))
+			return false;
+		if (strcmp(kind, "vtd"))
+			return fail(c, n, "host.iommu.kind", "'%s' is not modelled (vtd)", kind);
+	}
+	if ((n = get(c, iommu, "irte_entries"))) {
+		if (!parse_uint(c, n, "host.iommu.irte_entries", 2, 65536, &entries))
+			return false;
+		if (entries & (entries - 1))
+			return fail(c, n, "host.iommu.irte_entries",
+				    "%" PRIu64 " is not a power of two", entries);
+		sc->irte_entries = (uint32_t)entries;
+	}
+	if ((n = get(c, iommu, "posting")) && !parse_bool(c, n, "host.iommu.posting", &sc->posting))
+		return false;
+	if ((n = get(c, iommu, "x2apic")) && !parse_bool(c, n, "host.iommu.x2apic", &sc->x2apic))
+		return false;
+	return true;
+}
+
+/* ---- VMs and devices --------------------------------------------------------------------- */
+
+static bool parse_device(struct ctx *c, yaml_node_t *d, const char *path, struct sc_device *dev)
+{
+	static const char *const keys[] = {"name", "bdf",	  "guest_bdf", "msix",
+					   "ims",  "ims_storage", NULL};
+	char p[PATH_MAX_LEN], storage[MAX_SCALAR];
+	yaml_node_t *n;
+
+	dev->ims_storage = IMS_NONE;
+	if (!check_keys(c, d, path, keys) || !require(c, d, path, "name", &n))
+		return false;
+	subpath(p, path, "name");
+	if (!parse_name(c, n, p, dev->name) || !require(c, d, path, "bdf", &n))
+		return false;
+	subpath(p, path, "bdf");
+	if (!parse_bdf(c, n, p, &dev->bdf) || !require(c, d, path, "guest_bdf", &n))
+		return false;
+	subpath(p, path, "guest_bdf");
+	if (!parse_bdf(c, n, p, &dev->guest_bdf))
+		return false;
+	subpath(p, path, "msix");
+	if ((n = get(c, d, "msix")) &&
+	    !parse_unsigned(c, n, p, 1, PCI_MSIX_MAX_VECTORS, &dev->msix))
+		return false;
+	subpath(p, path, "ims");
+	if ((n = get(c, d, "ims"))) {
+		if (!parse_unsigned(c, n, p, 1, SC_MAX_IMS, &dev->ims))
+			return false;
+		dev->ims_storage = IMS_DEVICE;
+	}
+	subpath(p, path, "ims_storage");
+	if ((n = get(c, d, "ims_storage"))) {
+		if (!scalar(c, n, p, storage, sizeof(storage)))
+			return false;
+		if (!dev->ims)
+			return fail(c, n, p, "given without ims");
+		if (!strcmp(storage, "memory"))
+			dev->ims_storage = IMS_MEMORY;
+		else if (strcmp(storage, "device"))
+			return fail(c, n, p, "'%s' is not device or memory", storage);
+	}
+	if (!dev->msix && !dev->ims)
+		return fail(c, d, path, "a device needs msix or ims");
+	if (dev->msix && dev->ims)
+		return fail(c, d, path, "msix and ims on one function: give each its own device");
+	return true;
+}
+
+static bool parse_pin(struct ctx *c, yaml_node_t *n, const char *path, struct sc_vm *vm)
+{
+	char p[PATH_MAX_LEN];
+
+	if (!expect_seq(c, n, path))
+		return false;
+	if (seq_len(n) != vm->vcpus)
+		return fail(c, n, path, "%u entries for %u vCPUs", seq_len(n), vm->vcpus);
+	for (unsigned i = 0; i < seq_len(n); i++) {
+		snprintf(p, sizeof(p), "%s[%u]", path, i);
+		if (!parse_unsigned(c, seq_item(c, n, i), p, 0, c->sc->pcpus - 1, &vm->pin[i]))
+			return false;
+	}
+	vm->pinned = true;
+	return true;
+}
+
+static bool parse_vm_pvir(struct ctx *c, yaml_node_t *n, const char *path, struct sc_vm *vm)
+{
+	static const char *const keys[] = {"guest", "vmm", NULL};
+	char p[PATH_MAX_LEN];
+	yaml_node_t *v;
+
+	if (!check_keys(c, n, path, keys))
+		return false;
+	subpath(p, path, "guest");
+	if ((v = get(c, n, "guest")) && !parse_bool(c, v, p, &vm->guest_pvir))
+		return false;
+	subpath(p, path, "vmm");
+	return !(v = get(c, n, "vmm")) || parse_bool(c, v, p, &vm->vmm_pvir);
+}
+
+static bool unique_devices(struct ctx *c, yaml_node_t *list, const char *path, struct sc_vm *vm)
+{
+	for (unsigned i = 0; i < vm->ndevs; i++)
+		for (unsigned j = 0; j < i; j++) {
+			char p[PATH_MAX_LEN];
+
+			snprintf(p, sizeof(p), "%s[%u]", path, i);
+			if (!strcmp(vm->devs[i].name, vm->devs[j].name))
+				return fail(c, seq_item(c, list, i), p, "name '%s' used twice",
+					    vm->devs[i].name);
+			if (vm->devs[i].guest_bdf == vm->devs[j].guest_bdf)
+				return fail(c, seq_item(c, list, i), p,
+					    "guest_bdf used twice in this VM");
+		}
+	return true;
+}
+
+static bool parse_vm(struct ctx *c, yaml_node_t *v, const char *path, struct sc_vm *vm)
+{
+	static const char *const keys[] = {"name",   "vcpus", "pin",	 "irte_quota",
+					   "memory", "pvir",  "devices", NULL};
+	char p[PATH_MAX_LEN];
+	yaml_node_t *n;
+	uint64_t quota = 4096;
+
+	vm->memory = 64u << 20;
+	vm->guest_pvir = vm->vmm_pvir = true;
+	if (!check_keys(c, v, path, keys) || !require(c, v, path, "name", &n))
+		return false;
+	subpath(p, path, "name");
+	if (!parse_name(c, n, p, vm->name) || !require(c, v, path, "vcpus", &n))
+		return false;
+	subpath(p, path, "vcpus");
+	if (!parse_unsigned(c, n, p, 1, VM_MAX_VCPUS, &vm->vcpus))
+		return false;
+	subpath(p, path, "pin");
+	if ((n = get(c, v, "pin"))) {
+		if (!parse_pin(c, n, p, vm))
+			return false;
+	} else if (vm->vcpus > c->sc->pcpus) {
+		return fail(c, get(c, v, "vcpus"), p,
+			    "%u vCPUs on %u pCPUs need a pin list (vCPU i runs on pCPU i)",
+			    vm->vcpus, c->sc->pcpus);
+	}
+	subpath(p, path, "irte_quota");
+	if ((n = get(c, v, "irte_quota")) && !parse_uint(c, n, p, 0, 65536, &quota))
+		return false;
+	vm->irte_quota = (uint32_t)quota;
+	subpath(p, path, "memory");
+	if ((n = get(c, v, "memory"))) {
+		if (!parse_with_unit(c, n, p, &size_units, &vm->memory))
+			return false;
+		if (vm->memory < (4u << 20) || vm->memory % 4096)
+			return fail(c, n, p, "at least 4M, in whole pages");
+	}
+	subpath(p, path, "pvir");
+	if ((n = get(c, v, "pvir")) && !parse_vm_pvir(c, n, p, vm))
+		return false;
+	subpath(p, path, "devices");
+	if (!(n = get(c, v, "devices")))
+		return true;
+	if (!expect_seq(c, n, p))
+		return false;
+	if (seq_len(n) > SC_MAX_DEVS)
+		return fail(c, n, p, "at most %d devices", SC_MAX_DEVS);
+	for (unsigned i = 0; i < seq_len(n); i++) {
+		char dp[PATH_MAX_LEN];
+
+		if (snprintf(dp, sizeof(dp), "%s[%u]", p, i) >= (int)sizeof(dp))
+			return fail(c, n, p, "path too long");
+		if (!parse_device(c, seq_item(c, n, i), dp, &vm->devs[i]))
+			return false;
+		vm->ndevs++;
+	}
+	return unique_devices(c, n, p, vm);
+}
+
+static bool parse_vms(struct ctx *c, yaml_node_t *vms)
+{
+	struct scenario *sc = c->sc;
+
+	if (!expect_seq(c, vms, "vms"))
+		return false;
+	if (!seq_len(vms) || seq_len(vms) > SC_MAX_VMS)
+		return fail(c, vms, "vms", "1 to %d VMs", SC_MAX_VMS);
+	for (unsigned i = 0; i < seq_len(vms); i++) {
+		char p[PATH_MAX_LEN];
+
+		snprintf(p, sizeof(p), "vms[%u]", i);
+		if (!parse_vm(c, seq_item(c, vms, i), p, &sc->vms[i]))
+			return false;
+		sc->nvms++;
+		for (unsigned j = 0; j < i; j++)
+			if (!strcmp(sc->vms[i].name, sc->vms[j].name))
+				return fail(c, seq_item(c, vms, i), p, "name '%s' used twice",
+					    sc->vms[i].name);
+	}
+	/* a physical function belongs to one VM */
+	for (unsigned a = 0; a < sc->nvms; a++)
+		for (unsigned d = 0; d < sc->vms[a].ndevs; d++)
+			for (unsigned b = 0; b <= a; b++)
+				for (unsigned e = 0; e < (b == a ? d : sc->vms[b].ndevs); e++)
+					if (sc->vms[a].devs[d].bdf == sc->vms[b].devs[e].bdf)
+						return fail(
+						    c, seq_item(c, vms, a), "vms",
+						    "bdf of %s/%s is also %s/%s's", sc->vms[a].name,
+						    sc->vms[a].devs[d].name, sc->vms[b].name,
+						    sc->vms[b].devs[e].name);
+	return true;
+}
+
+/* ---- references ---------------------------------------------------------------------------- */
+
+static int find_vm(const struct scenario *sc, const char *name)
+{
+	for (unsigned i = 0; i < sc->nvms; i++)
+		if (!strcmp(sc->vms[i].name, name))
+			return (int)i;
+	return -1;
+}
+
+static int find_dev(const struct sc_vm *vm, const char *name)
+{
+	for (unsigned i = 0; i < vm->ndevs; i++)
+		if (!strcmp(vm->devs[i].name, name))
+			return (int)i;
+	return -1;
+}
+
+/* "vm/dev" (want_dev), "vm/N" (want_vcpu), "vm/dev/N" (want_dev and want_index). */
+static bool parse_ref(struct ctx *c, yaml_node_t *n, const char *path, bool want_dev,
+		      bool want_index, struct sc_op *op)
+{
+	char s[MAX_SCALAR], *parts[3] = {NULL}, *save = NULL;
+	unsigned np = 0, expect = 2 + (want_dev && want_index);
+	const struct sc_vm *vm;
+	int vi, di;
+
+	if (!scalar(c, n, path, s, sizeof(s)))
+		return false;
+	for (char *t = strtok_r(s, "/", &save); t && np < 3; t = strtok_r(NULL, "/", &save))
+		parts[np++] = t;
+	if (np != expect)
+		return fail(c, n, path, "expected %s",
+			    want_dev ? (want_index ? "vm/device/index" : "vm/device") : "vm/vcpu");
+	vi = find_vm(c->sc, parts[0]);
+	if (vi < 0)
+		return fail(c, n, path, "no VM '%s'", parts[0]);
+	vm = &c->sc->vms[vi];
+	op->vm = (unsigned)vi;
+	if (want_dev) {
+		di = find_dev(vm, parts[1]);
+		if (di < 0)
+			return fail(c, n, path, "no device '%s' in VM '%s'", parts[1], parts[0]);
+		op->dev = (unsigned)di;
+	}
+	if (want_dev && !want_index)
+		return true;
+	{
+		const char *num = want_dev ? parts[2] : parts[1];
+		unsigned limit =
+		    want_dev ? vm->devs[op->dev].msix + vm->devs[op->dev].ims : vm->vcpus;
+		char *end;
+		unsigned long v = strtoul(num, &end, 10);
+
+		if (!isdigit((unsigned char)num[0]) || *end || v >= limit)
+			return fail(c, n, path, "'%s' is not %s (0..%u)", num,
+				    want_dev ? "an interrupt of the device" : "a vCPU of the VM",
+				    limit - 1);
+		if (want_dev)
+			op->index = (unsigned)v;
+		else
+			op->vcpu = (unsigned)v;
+	}
+	return true;
+}
+
+static bool parse_cpus(struct ctx *c, yaml_node_t *n, const char *path, unsigned vcpus,
+		       struct cpumask *ret)
+{
+	char p[PATH_MAX_LEN];
+
+	if (!expect_seq(c, n, path))
+		return false;
+	if (!seq_len(n))
+		return fail(c, n, path, "empty");
+	*ret = (struct cpumask){{0}};
+	for (unsigned i = 0; i < seq_len(n); i++) {
+		unsigned cpu;
+
+		snprintf(p, sizeof(p), "%s[%u]", path, i);
+		if (!parse_unsigned(c, seq_item(c, n, i), p, 0, vcpus - 1, &cpu))
+			return false;
+		cpumask_set(ret, cpu);
+	}
+	return true;
+}
+
+static unsigned dev_capacity(const struct scenario *sc, const struct sc_op *op)
+{
+	const struct sc_device *d = &sc->vms[op->vm].devs[op->dev];
+
+	return d->msix ? d->msix : d->ims;
+}
+
+/* ---- workload -------------------------------------------------------------------------------- */
+
+struct op_kind {
+	const char *name;
+	enum sc_op_kind kind;
+	const char *const *keys;
+};
+
+#define K(...) ((const char *const[]){"at", "do", __VA_ARGS__, NULL})
+
+static const struct op_kind op_kinds[] = {
+    {"activate", OP_ACTIVATE, K("dev", "count", "affinity")},
+    {"free", OP_FREE, K("dev", "count")},
+    {"traffic", OP_TRAFFIC, K("dev", "rate", "until", "entries")},
+    {"set_affinity", OP_SET_AFFINITY, K("irq", "cpus")},
+    {"preempt", OP_PREEMPT, K("vcpu", "for")},
+    {"block", OP_BLOCK, K("vcpu", "for")},
+    {"migrate", OP_MIGRATE, K("vcpu", "pcpu")},
+    {"offline", OP_OFFLINE, K("vcpu")},
+    {"rogue_write", OP_ROGUE_WRITE, K("dev", "entry", "addr", "data")},
+    {"hypercall", OP_HYPERCALL, K("vm", "vcpu", "regs")},
+};
+
+static bool need(struct ctx *c, yaml_node_t *op, const char *path, const char *key,
+		 yaml_node_t **ret)
+{
+	return require(c, op, path, key, ret);
+}
+
+static bool parse_activate(struct ctx *c, yaml_node_t *o, const char *path, struct sc_op *op)
+{
+	char p[PATH_MAX_LEN];
+	yaml_node_t *n;
+
+	subpath(p, path, "count");
+	if (!need(c, o, path, "count", &n) ||
+	    !parse_unsigned(c, n, p, 1, dev_capacity(c->sc, op), &op->count))
+		return false;
+	op->spread = true;
+	subpath(p, path, "affinity");
+	if (!(n = get(c, o, "affinity")))
+		return true;
+	if (n->type == YAML_SCALAR_NODE) {
+		char s[MAX_SCALAR];
+
+		if (!scalar(c, n, p, s, sizeof(s)))
+			return false;
+		return !strcmp(s, "spread") || fail(c, n, p, "'%s' is not spread or a list", s);
+	}
+	op->spread = false;
+	return parse_cpus(c, n, p, c->sc->vms[op->vm].vcpus, &op->cpus);
+}
+
+static bool parse_entries(struct ctx *c, yaml_node_t *n, const char *path, struct sc_op *op)
+{
+	char p[PATH_MAX_LEN];
+
+	if (!expect_seq(c, n, path))
+		return false;
+	op->nentries = seq_len(n);
+	if (!op->nentries)
+		return fail(c, n, path, "empty");
+	op->entries = calloc(op->nentries, sizeof(*op->entries));
+	if (!op->entries)
+		return fail(c, n, path, "out of memory");
+	for (unsigned i = 0; i < op->nentries; i++) {
+		snprintf(p, sizeof(p), "%s[%u]", path, i);
+		if (!parse_unsigned(c, seq_item(c, n, i), p, 0, dev_capacity(c->sc, op) - 1,
+				    &op->entries[i]))
+			return false;
+	}
+	return true;
+}
+
+static bool parse_traffic(struct ctx *c, yaml_node_t *o, const char *path, struct sc_op *op)
+{
+	char p[PATH_MAX_LEN];
+	yaml_node_t *n;
+
+	subpath(p, path, "rate");
+	if (!need(c, o, path, "rate", &n) || !parse_with_unit(c, n, p, &rate_units, &op->rate))
+		return false;
+	if (!op->rate || op->rate > 1000000000)
+		return fail(c, n, p, "between 1/s and 1G/s");
+	subpath(p, path, "until");
+	if (!need(c, o, path, "until", &n) || !parse_duration(c, n, p, &op->until))
+		return false;
+	if (op->until <= op->at)
+		return fail(c, n, p, "not after at");
+	subpath(p, path, "entries");
+	return !(n = get(c, o, "entries")) || parse_entries(c, n, p, op);
+}
+
+static bool parse_regs(struct ctx *c, yaml_node_t *n, const char *path, struct vcpu_regs *r)
+{
+	static const char *const keys[] = {"rax", "rbx", "rcx", "rdx", "rsi", NULL};
+	uint64_t *fields[] = {&r->rax, &r->rbx, &r->rcx, &r->rdx, &r->rsi};
+	char p[PATH_MAX_LEN];
+
+	if (!check_keys(c, n, path, keys))
+		return false;
+	for (unsigned i = 0; i < 5; i++) {
+		yaml_node_t *v = get(c, n, keys[i]);
+
+		subpath(p, path, keys[i]);
+		if (v && !parse_uint(c, v, p, 0, UINT64_MAX, fields[i]))
+			return false;
+	}
+	return true;
+}
+
+static bool parse_op_args(struct ctx *c, yaml_node_t *o, const char *path, struct sc_op *op)
+{
+	char p[PATH_MAX_LEN];
+	yaml_node_t *n;
+	uint64_t v;
+
+	switch (op->kind) {
+	case OP_ACTIVATE:
+	case OP_FREE:
+	case OP_TRAFFIC:
+	case OP_ROGUE_WRITE:
+		subpath(p, path, "dev");
+		if (!need(c, o, path, "dev", &n) || !parse_ref(c, n, p, true, false, op))
+			return false;
+		break;
+	case OP_SET_AFFINITY:
+		subpath(p, path, "irq");
+		if (!need(c, o, path, "irq", &n) || !parse_ref(c, n, p, true, true, op))
+			return false;
+		subpath(p, path, "cpus");
+		return need(c, o, path, "cpus", &n) &&
+		       parse_cpus(c, n, p, c->sc->vms[op->vm].vcpus, &op->cpus);
+	case OP_HYPERCALL: {
+		char vm[SC_NAME_MAX];
+		int vi;
+
+		subpath(p, path, "vm");
+		if (!need(c, o, path, "vm", &n) || !parse_name(c, n, p, vm))
+			return false;
+		vi = find_vm(c->sc, vm);
+		if (vi < 0)
+			return fail(c, n, p, "no VM '%s'", vm);
+		op->vm = (unsigned)vi;
+		subpath(p, path, "vcpu");
+		if (!need(c, o, path, "vcpu", &n) ||
+		    !parse_unsigned(c, n, p, 0, c->sc->vms[vi].vcpus - 1, &op->vcpu))
+			return false;
+		subpath(p, path, "regs");
+		return need(c, o, path, "regs", &n) && parse_regs(c, n, p, &op->regs);
+	}
+	default:
+		subpath(p, path, "vcpu");
+		if (!need(c, o, path, "vcpu", &n) || !parse_ref(c, n, p, false, false, op))
+			return false;
+		break;
+	}
+	switch (op->kind) {
+	case OP_ACTIVATE:
+		return parse_activate(c, o, path, op);
+	case OP_FREE:
+		subpath(p, path, "count");
+		return need(c, o, path, "count", &n) &&
+		       parse_unsigned(c, n, p, 1, dev_capacity(c->sc, op), &op->count);
+	case OP_TRAFFIC:
+		return parse_traffic(c, o, path, op);
+	case OP_PREEMPT:
+	case OP_BLOCK:
+		subpath(p, path, "for");
+		return need(c, o, path, "for", &n) && parse_duration(c, n, p, &op->for_ns);
+	case OP_MIGRATE:
+		subpath(p, path, "pcpu");
+		return need(c, o, path, "pcpu", &n) &&
+		       parse_unsigned(c, n, p, 0, c->sc->pcpus - 1, &op->pcpu);
+	case OP_ROGUE_WRITE:
+		subpath(p, path, "entry");
+		if (!need(c, o, path, "entry", &n) ||
+		    !parse_unsigned(c, n, p, 0, dev_capacity(c->sc, op) - 1, &op->index))
+			return false;
+		subpath(p, path, "addr");
+		if (!need(c, o, path, "addr", &n) || !parse_uint(c, n, p, 0, UINT64_MAX, &op->addr))
+			return false;
+		subpath(p, path, "data");
+		if (!need(c, o, path, "data", &n) || !parse_uint(c, n, p, 0, UINT32_MAX, &v))
+			return false;
+		op->data = (uint32_t)v;
+		return true;
+	default:
+		return true;
+	}
+}
+
+static bool parse_op(struct ctx *c, yaml_node_t *o, const char *path, struct sc_op *op)
+{
+	char p[PATH_MAX_LEN], what[MAX_SCALAR];
+	const struct op_kind *k = NULL;
+	yaml_node_t *n;
+
+	if (o->type != YAML_MAPPING_NODE)
+		return fail(c, o, path, "expected a mapping, found %s", type_name(o));
+	op->line = (unsigned)o->start_mark.line + 1;
+	subpath(p, path, "do");
+	if (!need(c, o, path, "do", &n) || !scalar(c, n, p, what, sizeof(what)))
+		return false;
+	for (size_t i = 0; i < sizeof(op_kinds) / sizeof(op_kinds[0]) && !k; i++)
+		if (!strcmp(op_kinds[i].name, what))
+			k = &op_kinds[i];
+	if (!k)
+		return fail(c, n, p,
+			    "'%s' is not an operation (activate, free, traffic, "
+			    "set_affinity, preempt, block, migrate, offline, "
+			    "rogue_write, hypercall)",
+			    what);
+	op->kind = k->kind;
+	if (!check_keys(c, o, path, k->keys))
+		return false;
+	subpath(p, path, "at");
+	if (!need(c, o, path, "at", &n) || !parse_duration(c, n, p, &op->at))
+		return false;
+	if (op->at > c->sc->duration)
+		return fail(c, n, p, "after the end of the run (duration)");
+	return parse_op_args(c, o, path, op);
+}
+
+static bool parse_workload(struct ctx *c, yaml_node_t *w)
+{
+	struct scenario *sc = c->sc;
+
+	if (!expect_seq(c, w, "workload"))
+		return false;
+	sc->ops = calloc(seq_len(w) ? seq_len(w) : 1, sizeof(*sc->ops));
+	if (!sc->ops)
+		return fail(c, w, "workload", "out of memory");
+	for (unsigned i = 0; i < seq_len(w); i++) {
+		char p[PATH_MAX_LEN];
+
+		snprintf(p, sizeof(p), "workload[%u]", i);
+		sc->nops++;
+		if (!parse_op(c, seq_item(c, w, i), p, &sc->ops[i]))
+			return false;
+	}
+	return true;
+}
+
+static bool parse_costs(struct ctx *c, yaml_node_t *m)
+{
+	if (m->type != YAML_MAPPING_NODE)
+		return fail(c, m, "costs", "expected a mapping, found %s", type_name(m));
+	for (yaml_node_pair_t *p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top;
+	     p++) {
+		char key[MAX_SCALAR], path[PATH_MAX_LEN];
+		uint64_t ns;
+
+		if (!scalar(c, node(c, p->key), "costs", key, sizeof(key)))
+			return false;
+		subpath(path, "costs", key);
+		if (!parse_duration(c, node(c, p->value), path, &ns))
+			return false;
+		if (!cost_model_set(&c->sc->costs, key, ns))
+			return fail(c, node(c, p->key), path, "unknown cost");
+	}
+	return true;
+}
+
+/* ---- the document ------------------------------------------------------------------------------ */
+
+static bool parse_root(struct ctx *c, yaml_node_t *root)
+{
+	static const char *const keys[] = {"name", "seed",     "duration", "host",
+					   "vms",  "workload", "costs",	   NULL};
+	struct scenario *sc = c->sc;
+	yaml_node_t *n;
+
+	if (!root)
+		return fail(c, NULL, "scenario", "empty");
+	if (!check_keys(c, root, "", keys))
+		return false;
+	if ((n = get(c, root, "name")) && !scalar(c, n, "name", sc->name, sizeof(sc->name)))
+		return false;
+	if ((n = get(c, root, "seed")) && !parse_uint(c, n, "seed", 0, UINT64_MAX, &sc->seed))
+		return false;
+	if (!require(c, root, "", "duration", &n) ||
+	    !parse_duration(c, n, "duration", &sc->duration))
+		return false;
+	if (!sc->duration)
+		return fail(c, n, "duration", "must be more than 0");
+	if (!require(c, root, "", "host", &n) || !parse_host(c, n))
+		return false;
+	if (!require(c, root, "", "vms", &n) || !parse_vms(c, n))
+		return false;
+	if ((n = get(c, root, "costs")) && !parse_costs(c, n))
+		return false;
+	n = get(c, root, "workload");
+	return !n || parse_workload(c, n);
+}
+
+static void set_defaults(struct scenario *sc, const char *file)
+{
+	const char *base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
+	size_t len = strcspn(base, ".");
+
+	snprintf(sc->name, sizeof(sc->name), "%.*s", (int)len, base);
+	sc->seed = 42;
+	sc->irte_entries = 65536;
+	sc->posting = true;
+	sc->x2apic = true;
+	sc->costs = cost_model_default();
+}
+
+int scenario_parse(const char *text, size_t len, const char *file, struct scenario **ret, char *err,
+		   size_t errlen)
+{
+	struct scenario *sc = calloc(1, sizeof(*sc));
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	struct ctx c = {.doc = &doc, .file = file, .err = err, .errlen = errlen, .sc = sc};
+	bool ok;
+
+	if (!sc)
+		return -ENOMEM;
+	set_defaults(sc, file);
+	if (!yaml_parser_initialize(&parser)) {
+		free(sc);
+		return -ENOMEM;
+	}
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+	if (!yaml_parser_load(&parser, &doc)) {
+		snprintf(err, errlen, "%s:%lu: yaml: %s", file,
+			 (unsigned long)parser.problem_mark.line + 1,
+			 parser.problem ? parser.problem : "cannot be parsed");
+		yaml_parser_delete(&parser);
+		free(sc);
+		return -EINVAL;
+	}
+	ok = parse_root(&c, yaml_document_get_root_node(&doc));
+	yaml_document_delete(&doc);
+	yaml_parser_delete(&parser);
+	if (!ok) {
+		scenario_free(sc);
+		return -EINVAL;
+	}
+	*ret = sc;
+	return 0;
+}
+
+int scenario_load(const char *path, struct scenario **ret, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "rb");
+	char *text = NULL;
+	size_t len = 0, cap = 0, n;
+	int rc;
+
+	if (!f) {
+		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+		return -ENOENT;
+	}
+	do {
+		if (len + 4096 > cap) {
+			char *t = realloc(text, cap = cap ? 2 * cap : 8192);
+
+			if (!t) {
+				free(text);
+				fclose(f);
+				return -ENOMEM;
+			}
+			text = t;
+		}
+		n = fread(text + len, 1, cap - len, f);
+		len += n;
+	} while (n);
+	fclose(f);
+	rc = scenario_parse(text ? text : "", len, path, ret, err, errlen);
+	free(text);
+	return rc;
+}
+
+void scenario_free(struct scenario *sc)
+{
+	if (!sc)
+		return;
+	for (unsigned i = 0; sc->ops && i < sc->nops; i++)
+		free(sc->ops[i].entries);
+	free(sc->ops);
+	free(sc);
+}

@@ -1,0 +1,254 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Scenario loading: the default scenario as DESIGN.md §8 gives it, units, and
+ * a table of bad scenarios, each with the message it must get — file, line,
+ * the key's path and what is wrong.
+ */
+#include "test.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "pvir/scenario.h"
+
+/* Lines 1-7: a host and one VM with an 8-vector MSI-X device and an IMS device. */
+#define BASE                                                                     \
+	"duration: 10ms\n"                                                       \
+	"host: {pcpus: 4}\n"                                                     \
+	"vms:\n"                                                                 \
+	"  - name: a\n"                                                          \
+	"    vcpus: 2\n"                                                         \
+	"    devices:\n"                                                         \
+	"      - {name: n, bdf: \"03:00.0\", guest_bdf: \"00:04.0\", msix: 8}\n" \
+	"      - {name: d, bdf: \"03:00.1\", guest_bdf: \"00:05.0\", ims: 64}\n"
+#define OP(x) BASE "workload:\n  - " x "\n" /* the operation is on line 10 */
+
+static struct scenario *parse_ok(const char *text)
+{
+	struct scenario *sc = NULL;
+	char err[SC_ERR_MAX] = "";
+
+	if (scenario_parse(text, strlen(text), "t.yaml", &sc, err, sizeof(err)))
+		fail_msg("%s", err);
+	return sc;
+}
+
+static void default_scenario_is_designs(void **state)
+{
+	struct scenario *sc = parse_ok(scenario_default_text());
+	const struct sc_op *t = &sc->ops[2];
+
+	(void)state;
+	assert_string_equal(sc->name, "default");
+	assert_int_equal(sc->seed, 42);
+	assert_int_equal(sc->duration, 20000000);
+	assert_int_equal(sc->irte_entries, 65536);
+	assert_int_equal(sc->nvms, 1);
+	assert_int_equal(sc->vms[0].irte_quota, 4096);
+	assert_int_equal(sc->vms[0].ndevs, 2);
+	assert_int_equal(sc->vms[0].devs[0].bdf, 0x0300);
+	assert_int_equal(sc->vms[0].devs[0].guest_bdf, 0x0020);
+	assert_int_equal(sc->vms[0].devs[0].msix, 64);
+	assert_int_equal(sc->vms[0].devs[1].bdf, 0x6a08);
+	assert_int_equal(sc->vms[0].devs[1].ims, 2048);
+	assert_int_equal(sc->vms[0].devs[1].ims_storage, IMS_DEVICE);
+	assert_int_equal(t->kind, OP_TRAFFIC);
+	assert_int_equal(t->at, 1000000);
+	assert_int_equal(t->rate, 2000000);
+	assert_int_equal(t->until, 19000000);
+	assert_int_equal(sc->ops[3].kind, OP_SET_AFFINITY);
+	assert_int_equal(sc->ops[3].index, 3);
+	assert_true(cpumask_test(&sc->ops[3].cpus, 2));
+	assert_false(cpumask_test(&sc->ops[3].cpus, 0));
+	assert_int_equal(sc->ops[4].for_ns, 2000000);
+	assert_int_equal(sc->ops[6].addr, 0xfee00010);
+	scenario_free(sc);
+}
+
+static void units_and_overrides(void **state)
+{
+	struct scenario *sc = parse_ok(
+	    "name: u\nseed: 7\nduration: 1s\nhost: {pcpus: 2, iommu: {kind: vtd, irte_entries: "
+	    "256, "
+	    "posting: false, x2apic: false}}\n"
+	    "vms:\n  - {name: a, vcpus: 2, memory: 8M, irte_quota: 10, pvir: {guest: false},\n"
+	    "     devices: [{name: m, bdf: \"0a:1f.7\", guest_bdf: \"00:03.0\", ims: 4, "
+	    "ims_storage: memory}]}\n"
+	    "costs: {hypercall: 1us, iec_inval: 250ns}\n"
+	    "workload:\n"
+	    "  - {at: 500us, do: traffic, dev: a/m, rate: 3K/s, until: 1s, entries: [0, 3]}\n"
+	    "  - {at: 2ms, do: block, vcpu: a/1, for: 0.5ms}\n"
+	    "  - {at: 3ms, do: hypercall, vm: a, vcpu: 1, regs: {rax: 0x5c, rbx: 1}}\n");
+	const struct sc_op *t = &sc->ops[0];
+
+	(void)state;
+	assert_string_equal(sc->name, "u");
+	assert_int_equal(sc->seed, 7);
+	assert_int_equal(sc->duration, 1000000000);
+	assert_int_equal(sc->irte_entries, 256);
+	assert_false(sc->posting);
+	assert_false(sc->x2apic);
+	assert_int_equal(sc->vms[0].memory, 8u << 20);
+	assert_int_equal(sc->vms[0].irte_quota, 10);
+	assert_false(sc->vms[0].guest_pvir);
+	assert_true(sc->vms[0].vmm_pvir);
+	assert_int_equal(sc->vms[0].devs[0].bdf, 0x0aff);
+	assert_int_equal(sc->vms[0].devs[0].ims_storage, IMS_MEMORY);
+	assert_int_equal(sc->costs.hypercall, 1000);
+	assert_int_equal(sc->costs.iec_inval, 250);
+	assert_int_equal(sc->costs.mmio_trap, cost_model_default().mmio_trap);
+	assert_int_equal(t->at, 500000);
+	assert_int_equal(t->rate, 3000);
+	assert_int_equal(t->nentries, 2);
+	assert_int_equal(t->entries[1], 3);
+	assert_int_equal(sc->ops[1].for_ns, 500000);
+	assert_int_equal(sc->ops[2].regs.rax, 0x5c);
+	assert_int_equal(sc->ops[2].regs.rbx, 1);
+	scenario_free(sc);
+}
+
+struct bad_row {
+	const char *text;
+	const char *message;
+};
+
+static const struct bad_row bad_rows[] = {
+    {BASE "colour: red\n", "t.yaml:9: colour: unknown key"},
+    {"host: {pcpus: 4}\n", "t.yaml:1: duration: missing"},
+    {"duration: 10 parsecs\n", "t.yaml:1: duration: '10 parsecs' is not a duration"},
+    {"duration: 0ms\n", "t.yaml:1: duration: must be more than 0"},
+    {"duration: [1ms]\n", "t.yaml:1: duration: expected a value, found a list"},
+    {"duration: 1ms\nhost: {pcpus: 0}\n", "t.yaml:2: host.pcpus: 0 is out of range (1..256)"},
+    {"duration: 1ms\nhost: {pcpus: 2, iommu: {kind: amd}}\n",
+     "t.yaml:2: host.iommu.kind: 'amd' is not modelled (vtd)"},
+    {"duration: 1ms\nhost: {pcpus: 2, iommu: {irte_entries: 1000}}\n",
+     "t.yaml:2: host.iommu.irte_entries: 1000 is not a power of two"},
+    {"duration: 1ms\nhost: {pcpus: 2}\nvms:\n  - {name: a, vcpus: 3}\n",
+     "t.yaml:4: vms[0].pin: 3 vCPUs on 2 pCPUs need a pin list"},
+    {"duration: 1ms\nhost: {pcpus: 2}\nvms:\n  - {name: a, vcpus: 2, pin: [0, 2]}\n",
+     "t.yaml:4: vms[0].pin[1]: 2 is out of range (0..1)"},
+    {"duration: 1ms\nhost: {pcpus: 2}\nvms:\n  - {name: a/b, vcpus: 1}\n",
+     "t.yaml:4: vms[0].name: 'a/b' is not a name"},
+    {"duration: 1ms\nhost: {pcpus: 2}\nvms:\n  - {name: a, vcpus: 1}\n  - {name: a, vcpus: 1}\n",
+     "t.yaml:5: vms[1]: name 'a' used twice"},
+    {"duration: 1ms\nhost: {pcpus: 2}\nvms:\n  - name: a\n    vcpus: 1\n    devices:\n"
+     "      - {name: n, bdf: \"03:00.0\", guest_bdf: \"00:04.0\", msix: 2049}\n",
+     "t.yaml:7: vms[0].devices[0].msix: 2049 is out of range (1..2048)"},
+    {"duration: 1ms\nhost: {pcpus: 2}\nvms:\n  - name: a\n    vcpus: 1\n    devices:\n"
+     "      - {name: n, bdf: \"3:0\", guest_bdf: \"00:04.0\", msix: 1}\n",
+     "t.yaml:7: vms[0].devices[0].bdf: '3:0' is not a BDF"},
+    {"duration: 1ms\nhost: {pcpus: 2}\nvms:\n  - name: a\n    vcpus: 1\n    devices:\n"
+     "      - {name: n, bdf: \"03:00.0\", guest_bdf: \"00:04.0\"}\n",
+     "t.yaml:7: vms[0].devices[0]: a device needs msix or ims"},
+    {"duration: 1ms\nhost: {pcpus: 2}\nvms:\n  - name: a\n    vcpus: 1\n    devices:\n"
+     "      - {name: n, bdf: \"03:00.0\", guest_bdf: \"00:04.0\", msix: 1, ims: 1}\n",
+     "t.yaml:7: vms[0].devices[0]: msix and ims on one function"},
+    {"duration: 1ms\nhost: {pcpus: 2}\nvms:\n  - name: a\n    vcpus: 1\n    devices:\n"
+     "      - {name: n, bdf: \"03:00.0\", guest_bdf: \"00:04.0\", msix: 1, ims_storage: device}\n",
+     "t.yaml:7: vms[0].devices[0].ims_storage: given without ims"},
+    {BASE "costs: {warp_drive: 1ns}\n", "t.yaml:9: costs.warp_drive: unknown cost"},
+    {OP("{at: 0ms, do: dance}"), "t.yaml:10: workload[0].do: 'dance' is not an operation"},
+    {OP("{at: 0ms, do: activate, dev: b/n, count: 1}"), "t.yaml:10: workload[0].dev: no VM 'b'"},
+    {OP("{at: 0ms, do: activate, dev: a/x, count: 1}"),
+     "t.yaml:10: workload[0].dev: no device 'x' in VM 'a'"},
+    {OP("{at: 0ms, do: activate, dev: a/n, count: 9}"),
+     "t.yaml:10: workload[0].count: 9 is out of range (1..8)"},
+    {OP("{at: 0ms, do: activate, dev: a/n}"), "t.yaml:10: workload[0].count: missing"},
+    {OP("{at: 0ms, do: activate, dev: a/n, count: 1, affinity: [5]}"),
+     "t.yaml:10: workload[0].affinity[0]: 5 is out of range (0..1)"},
+    {OP("{at: 0ms, do: activate, dev: a/n, count: 1, colour: red}"),
+     "t.yaml:10: workload[0].colour: unknown key"},
+    {OP("{at: 11ms, do: offline, vcpu: a/1}"),
+     "t.yaml:10: workload[0].at: after the end of the run (duration)"},
+    {OP("{at: 1ms, do: offline, vcpu: a/2}"),
+     "t.yaml:10: workload[0].vcpu: '2' is not a vCPU of the VM (0..1)"},
+    {OP("{at: 1ms, do: migrate, vcpu: a/1, pcpu: 4}"),
+     "t.yaml:10: workload[0].pcpu: 4 is out of range (0..3)"},
+    {OP("{at: 1ms, do: set_affinity, irq: a/n/8, cpus: [1]}"),
+     "t.yaml:10: workload[0].irq: '8' is not an interrupt of the device (0..7)"},
+    {OP("{at: 1ms, do: traffic, dev: a/n, rate: 5 per hour, until: 2ms}"),
+     "t.yaml:10: workload[0].rate: '5 per hour' is not a rate"},
+    {OP("{at: 2ms, do: traffic, dev: a/n, rate: 1M/s, until: 1ms}"),
+     "t.yaml:10: workload[0].until: not after at"},
+    {OP("{at: 1ms, do: traffic, dev: a/n, rate: 1M/s, until: 2ms, entries: [8]}"),
+     "t.yaml:10: workload[0].entries[0]: 8 is out of range (0..7)"},
+    {OP("{at: 1ms, do: rogue_write, dev: a/d, entry: 64, addr: 0, data: 0}"),
+     "t.yaml:10: workload[0].entry: 64 is out of range (0..63)"},
+    {OP("{at: 1ms, do: rogue_write, dev: a/d, entry: 1, addr: 0, data: 0x100000000}"),
+     "t.yaml:10: workload[0].data: 4294967296 is out of range (0..4294967295)"},
+    {OP("{at: 1ms, do: hypercall, vm: a, vcpu: 0, regs: {rax: 1, r8: 2}}"),
+     "t.yaml:10: workload[0].regs.r8: unknown key"},
+    {"duration: 1ms\nhost: {pcpus: [\n", "t.yaml:3: yaml:"},
+};
+
+static void bad_scenario(void **state)
+{
+	const struct bad_row *row = *state;
+	struct scenario *sc = NULL;
+	char err[SC_ERR_MAX] = "";
+
+	assert_int_equal(
+	    scenario_parse(row->text, strlen(row->text), "t.yaml", &sc, err, sizeof(err)), -EINVAL);
+	assert_null(sc);
+	if (strncmp(err, row->message, strlen(row->message)))
+		fail_msg("got \"%s\", want \"%s...\"", err, row->message);
+}
+
+static void unreadable_file(void **state)
+{
+	struct scenario *sc = NULL;
+	char err[SC_ERR_MAX] = "";
+
+	(void)state;
+	assert_int_equal(scenario_load("/nonexistent/x.yaml", &sc, err, sizeof(err)), -ENOENT);
+	assert_non_null(strstr(err, "/nonexistent/x.yaml: cannot open"));
+}
+
+#define BAD(name, i) TEST_ROW("scenario/bad/" name, bad_scenario, &bad_rows[i])
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    TEST(default_scenario_is_designs),
+	    TEST(units_and_overrides),
+	    TEST(unreadable_file),
+	    BAD("unknown-root-key", 0),
+	    BAD("no-duration", 1),
+	    BAD("duration-unit", 2),
+	    BAD("duration-zero", 3),
+	    BAD("duration-type", 4),
+	    BAD("no-pcpus", 5),
+	    BAD("iommu-kind", 6),
+	    BAD("irte-entries-pow2", 7),
+	    BAD("vcpus-over-pcpus", 8),
+	    BAD("pin-out-of-range", 9),
+	    BAD("vm-name", 10),
+	    BAD("vm-name-twice", 11),
+	    BAD("msix-over-2048", 12),
+	    BAD("bdf", 13),
+	    BAD("device-without-irqs", 14),
+	    BAD("msix-and-ims", 15),
+	    BAD("ims-storage-alone", 16),
+	    BAD("unknown-cost", 17),
+	    BAD("unknown-op", 18),
+	    BAD("no-such-vm", 19),
+	    BAD("no-such-device", 20),
+	    BAD("count-over-device", 21),
+	    BAD("count-missing", 22),
+	    BAD("affinity-no-such-vcpu", 23),
+	    BAD("op-unknown-key", 24),
+	    BAD("at-after-end", 25),
+	    BAD("no-such-vcpu", 26),
+	    BAD("pcpu-out-of-range", 27),
+	    BAD("no-such-irq", 28),
+	    BAD("rate-unit", 29),
+	    BAD("until-before-at", 30),
+	    BAD("entries-out-of-range", 31),
+	    BAD("rogue-entry", 32),
+	    BAD("rogue-data", 33),
+	    BAD("regs-unknown", 34),
+	    BAD("yaml-syntax", 35),
+	};
+
+	return cmocka_run_group_tests_name("scenario", tests, NULL, NULL);
+}

@@ -1,0 +1,581 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The engine and `pvir run`: the default run does what DESIGN.md §8 promises,
+ * runs are reproducible byte for byte, every workload operation acts through
+ * the stack and is accounted, and the invariant checker catches a broken run.
+ */
+#include "test.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "pvir/hcall_abi.h"
+#include "pvir/scenario.h"
+#include "pvir/sim.h"
+#include "report.h"
+
+/* One VM "a" on 4 pCPUs: 2 vCPUs, an 8-vector MSI-X NIC and a 64-entry IMS device. */
+#define VM_A(extra)                                                              \
+	"vms:\n"                                                                 \
+	"  - name: a\n"                                                          \
+	"    vcpus: 2\n" extra "    devices:\n"                                  \
+	"      - {name: n, bdf: \"03:00.0\", guest_bdf: \"00:04.0\", msix: 8}\n" \
+	"      - {name: d, bdf: \"03:00.1\", guest_bdf: \"00:05.0\", ims: 64}\n"
+#define HOST(extra) "duration: 10ms\nhost: {pcpus: 4" extra "}\n"
+#define SCENARIO    HOST("") VM_A("")
+#define ACT_N	    "  - {at: 0ms, do: activate, dev: a/n, count: 8}\n"
+#define ACT_D	    "  - {at: 0ms, do: activate, dev: a/d, count: 64}\n"
+
+struct run {
+	struct scenario *sc;
+	struct sim_report r;
+};
+
+static struct run run_text(const char *text, const struct sim_options *o)
+{
+	struct run run = {0};
+	char err[SC_ERR_MAX];
+
+	if (scenario_parse(text, strlen(text), "t.yaml", &run.sc, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_int_equal(sim_run(run.sc, SIM_DESIGN_HCALL, o, &run.r), 0);
+	return run;
+}
+
+static void run_free(struct run *run)
+{
+	sim_report_done(&run->r);
+	scenario_free(run->sc);
+}
+
+static const struct sim_op_result *op(const struct run *run, size_t i)
+{
+	assert_true(i < run->r.nops);
+	return &run->r.ops[i];
+}
+
+static void assert_sound(const struct run *run)
+{
+	for (unsigned i = 0; i < run->r.nviolations; i++)
+		print_error("violation: %s\n", run->r.violations[i]);
+	assert_int_equal(run->r.nviolations, 0);
+	assert_int_equal(run->r.irq.lost, 0);
+	assert_int_equal(run->r.irq.misdelivered, 0);
+}
+
+static char *json_of(const struct run *run)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	report_json(f, run->sc, &run->r, 1);
+	fclose(f);
+	return buf;
+}
+
+static uint64_t fault(const struct run *run, unsigned reason)
+{
+	return run->r.faults[reason - IR_FAULT_FIRST];
+}
+
+/* ---- the default run ------------------------------------------------------------------------ */
+
+static void default_run_delivers_posted_and_blocks_rogues(void **state)
+{
+	struct run run = run_text(scenario_default_text(), NULL);
+	const struct sim_op_result *nic = op(&run, 0), *dsa = op(&run, 1), *aff = op(&run, 2);
+
+	(void)state;
+	assert_sound(&run);
+	/* 64 MSI-X vectors and 2048 IMS entries: one SYNC each, written straight to the device */
+	assert_string_equal(nic->op, "activate");
+	assert_int_equal(nic->err, 0);
+	assert_int_equal(nic->hypercalls, 1);
+	assert_int_equal(nic->mmio_traps, 0);
+	assert_int_equal(nic->irte_writes, 64);
+	assert_int_equal(dsa->hypercalls, 1);
+	assert_int_equal(dsa->irte_writes, 2048);
+	assert_int_equal(run.r.vms[0].irtes, 64 + 2048);
+	/* affinity: one hypercall, one IRTE, nothing written to the device */
+	assert_string_equal(aff->target, "web/nic0/3");
+	assert_int_equal(aff->hypercalls, 1);
+	assert_int_equal(aff->irte_writes, 1);
+	assert_int_equal(aff->device_writes, 0);
+	/* traffic posted with no exit per interrupt */
+	assert_true(run.r.irq.delivered > 30000);
+	assert_int_equal(run.r.exits.mmio_trap, 0);
+	assert_int_equal(run.r.exits.ext_intr, 0);
+	assert_int_equal(run.r.injected, 0);
+	assert_int_equal(run.r.posted, run.r.irq.raised - run.r.irq.blocked);
+	/* the preempted vCPU's interrupts waited for it, coalesced, and were not lost */
+	assert_true(run.r.irq.coalesced > 0);
+	assert_true(sim_percentile(&run.r.delivery, 100) >= 2000000);
+	assert_int_equal(sim_percentile(&run.r.delivery, 50), run.sc->costs.posted_delivery);
+	/* three rogue writes, three reasons */
+	assert_int_equal(run.r.irq.blocked, 3);
+	assert_int_equal(fault(&run, IR_FAULT_NOT_PRESENT), 1);
+	assert_int_equal(fault(&run, IR_FAULT_COMPAT), 1);
+	assert_int_equal(fault(&run, IR_FAULT_SID), 1);
+	assert_int_equal(run.r.nops, 8);
+	run_free(&run);
+}
+
+static void same_seed_same_bytes(void **state)
+{
+	struct sim_options other = {.seed_set = true, .seed = 7};
+	struct run a = run_text(scenario_default_text(), NULL);
+	struct run b = run_text(scenario_default_text(), NULL);
+	struct run c = run_text(scenario_default_text(), &other);
+	char *ja = json_of(&a), *jb = json_of(&b), *jc = json_of(&c);
+
+	(void)state;
+	assert_string_equal(ja, jb);
+	assert_int_equal(c.r.seed, 7);
+	assert_true(strcmp(ja, jc) != 0); /* the seed drives the traffic */
+	assert_true(a.r.irq.raised != c.r.irq.raised);
+	free(ja);
+	free(jb);
+	free(jc);
+	run_free(&a);
+	run_free(&b);
+	run_free(&c);
+}
+
+/* ---- each workload operation ------------------------------------------------------------------ */
+
+static void activate_and_free(void **state)
+{
+	struct run run = run_text(SCENARIO "workload:\n" ACT_N ACT_D
+					   "  - {at: 1ms, do: free, dev: a/n, count: 3}\n"
+					   "  - {at: 1ms, do: free, dev: a/d, count: 60}\n"
+					   "  - {at: 2ms, do: free, dev: a/d, count: 5}\n",
+				  NULL);
+
+	(void)state;
+	assert_sound(&run);
+	assert_int_equal(op(&run, 0)->err, 0);
+	assert_int_equal(op(&run, 1)->err, 0);
+	assert_int_equal(op(&run, 2)->err, 0);
+	assert_int_equal(op(&run, 3)->err, 0);
+	assert_int_equal(op(&run, 4)->err, -EINVAL); /* 4 left, not 5 */
+	/* freeing a batch: masked, cleared, one SYNC for the whole run of vIRTEs */
+	assert_int_equal(op(&run, 2)->hypercalls, 1);
+	assert_int_equal(op(&run, 2)->irte_writes, 3);
+	assert_int_equal(op(&run, 3)->hypercalls, 1);
+	assert_int_equal(op(&run, 3)->irte_writes, 60);
+	assert_int_equal(run.r.vms[0].irtes, 5 + 4);
+	assert_int_equal(run.r.vms[0].vectors, 5 + 4);
+	assert_int_equal(run.r.setup.n, 2);
+	run_free(&run);
+}
+
+static void activate_failure_is_recorded_and_rolled_back(void **state)
+{
+	struct run run = run_text(
+	    HOST("")
+		VM_A("    irte_quota: 10\n") "workload:\n" ACT_N
+					     "  - {at: 1ms, do: activate, dev: a/d, count: 3}\n",
+	    NULL);
+
+	(void)state;
+	assert_sound(&run);
+	assert_int_equal(op(&run, 0)->err, 0);
+	assert_int_equal(op(&run, 1)->err, -EDQUOT);
+	assert_int_equal(run.r.vms[0].irtes, 8);
+	assert_int_equal(run.r.vms[0].vectors, 8);
+	assert_int_equal(run.r.setup.n, 1); /* a failed activation is not a setup sample */
+	run_free(&run);
+}
+
+static void traffic_round_robin_and_entries(void **state)
+{
+	struct run run =
+	    run_text(SCENARIO "workload:\n" ACT_N
+			      "  - {at: 1ms, do: traffic, dev: a/n, rate: 1M/s, until: 2ms}\n"
+			      "  - {at: 1ms, do: traffic, dev: a/d, rate: 100K/s, until: 2ms, "
+			      "entries: [5]}\n",
+		     NULL);
+
+	(void)state;
+	assert_sound(&run);
+	/* about 1000 from the NIC (Poisson), about 100 into IMS entry 5, never activated:
+	 * the first latches its pending bit, the rest find it set */
+	assert_in_range(run.r.irq.raised, 1000, 1250);
+	assert_int_equal(run.r.irq.pending, 1);
+	assert_true(run.r.irq.coalesced >= 50);
+	assert_int_equal(run.r.irq.blocked, 0);
+	assert_int_equal(run.r.posted, run.r.irq.delivered);
+	run_free(&run);
+}
+
+static void set_affinity_moves_without_device_write(void **state)
+{
+	struct run run =
+	    run_text(SCENARIO "workload:\n" ACT_N ACT_D
+			      "  - {at: 1ms, do: traffic, dev: a/n, rate: 1M/s, until: 3ms}\n"
+			      "  - {at: 2ms, do: set_affinity, irq: a/d/9, cpus: [0]}\n"
+			      "  - {at: 2ms, do: set_affinity, irq: a/n/1, cpus: [0]}\n"
+			      "  - {at: 2ms, do: set_affinity, irq: a/n/1, cpus: [1]}\n",
+		     NULL);
+	const struct sim_op_result *ims = op(&run, 2), *first = op(&run, 3), *again = op(&run, 4);
+
+	(void)state;
+	assert_sound(&run);
+	assert_int_equal(ims->err, 0);
+	assert_int_equal(ims->hypercalls, 1);
+	assert_int_equal(ims->device_writes, 0);
+	assert_int_equal(first->err, 0);
+	assert_int_equal(first->hypercalls, 1);
+	assert_int_equal(first->device_writes, 0);
+	assert_int_equal(again->err, -EBUSY); /* the first move's old vector is still held */
+	assert_int_equal(again->hypercalls, 0);
+	assert_int_equal(run.r.affinity.n, 2);
+	assert_int_equal(run.r.affinity.v[0], run.r.affinity.v[1]);
+	assert_int_equal(run.r.affinity.v[0], run.sc->costs.hypercall + run.sc->costs.irte_write +
+						  run.sc->costs.iec_inval);
+	run_free(&run);
+}
+
+static void preempted_vcpu_loses_nothing(void **state)
+{
+	struct run run =
+	    run_text(SCENARIO "workload:\n"
+			      "  - {at: 0ms, do: activate, dev: a/n, count: 8, affinity: [1]}\n"
+			      "  - {at: 1ms, do: traffic, dev: a/n, rate: 1M/s, until: 5ms}\n"
+			      "  - {at: 2ms, do: preempt, vcpu: a/1, for: 1ms}\n"
+			      "  - {at: 2ms, do: preempt, vcpu: a/1, for: 1ms}\n",
+		     NULL);
+
+	(void)state;
+	assert_sound(&run);
+	assert_int_equal(op(&run, 1)->err, 0);
+	assert_int_equal(op(&run, 2)->err, -EINVAL); /* already preempted */
+	assert_true(run.r.irq.coalesced > 900);	     /* 8 vectors cannot hold 1 ms of traffic */
+	/* the longest wait: preempted for 1 ms, then queued behind the others it took */
+	assert_in_range(sim_percentile(&run.r.delivery, 100), 1000000, 1010000);
+	assert_int_equal(run.r.exits.ext_intr, 0);
+	run_free(&run);
+}
+
+static void blocked_vcpu_is_woken(void **state)
+{
+	struct run run =
+	    run_text(SCENARIO "workload:\n"
+			      "  - {at: 0ms, do: activate, dev: a/n, count: 8, affinity: [1]}\n"
+			      "  - {at: 1ms, do: block, vcpu: a/1, for: 5ms}\n"
+			      "  - {at: 2ms, do: traffic, dev: a/n, rate: 1K/s, until: 9ms, "
+			      "entries: [0]}\n",
+		     NULL);
+	const struct cost_model *c = &run.sc->costs;
+
+	(void)state;
+	assert_sound(&run);
+	assert_int_equal(op(&run, 1)->err, 0);
+	assert_int_equal(run.r.exits.hlt, 1);
+	assert_int_equal(run.r.exits.wakeup, 1); /* the first interrupt woke it */
+	assert_int_equal(sim_percentile(&run.r.delivery, 100), c->wakeup + c->posted_delivery);
+	run_free(&run);
+}
+
+static void migrate_keeps_delivering(void **state)
+{
+	struct run run =
+	    run_text(SCENARIO "workload:\n"
+			      "  - {at: 0ms, do: activate, dev: a/n, count: 8, affinity: [1]}\n"
+			      "  - {at: 1ms, do: traffic, dev: a/n, rate: 1M/s, until: 3ms}\n"
+			      "  - {at: 2ms, do: migrate, vcpu: a/1, pcpu: 3}\n"
+			      "  - {at: 2ms, do: migrate, vcpu: a/1, pcpu: 0}\n",
+		     NULL);
+
+	(void)state;
+	assert_sound(&run);
+	assert_int_equal(op(&run, 1)->err, 0);
+	assert_int_equal(op(&run, 2)->err, -EBUSY); /* vCPU 0 runs there */
+	assert_in_range(run.r.irq.delivered, 1500, 2500);
+	assert_int_equal(run.r.exits.ext_intr, 0);
+	run_free(&run);
+}
+
+static void offline_moves_interrupts(void **state)
+{
+	struct run run =
+	    run_text(SCENARIO "workload:\n" ACT_N
+			      "  - {at: 1ms, do: traffic, dev: a/n, rate: 1M/s, until: 3ms}\n"
+			      "  - {at: 2ms, do: offline, vcpu: a/1}\n"
+			      "  - {at: 2ms, do: offline, vcpu: a/0}\n",
+		     NULL);
+
+	(void)state;
+	assert_sound(&run);
+	assert_int_equal(op(&run, 1)->err, 0);
+	assert_int_equal(op(&run, 1)->hypercalls, 4); /* vCPU 1 held 4 of the 8 vectors */
+	assert_int_equal(op(&run, 1)->device_writes, 0);
+	assert_int_equal(op(&run, 2)->err, -EINVAL); /* the last online CPU stays */
+	run_free(&run);
+}
+
+static void rogue_writes_are_blocked_per_storage(void **state)
+{
+	/* memory-kind IMS: the rogue entry is in guest RAM the device reads */
+	struct run run = run_text(
+	    HOST("") "vms:\n  - name: a\n    vcpus: 2\n    devices:\n"
+		     "      - {name: n, bdf: \"03:00.0\", guest_bdf: \"00:04.0\", msix: 8}\n"
+		     "      - {name: m, bdf: \"03:00.1\", guest_bdf: \"00:05.0\", ims: 64, "
+		     "ims_storage: memory}\n"
+		     "  - name: b\n    vcpus: 2\n    pin: [2, 3]\n    devices:\n"
+		     "      - {name: n, bdf: \"04:00.0\", guest_bdf: \"00:04.0\", msix: 8}\n"
+		     "workload:\n" ACT_N "  - {at: 0ms, do: activate, dev: a/m, count: 4}\n"
+		     "  - {at: 0ms, do: activate, dev: b/n, count: 8}\n"
+		     "  - {at: 1ms, do: rogue_write, dev: a/m, entry: 2, addr: 0xfee001f0, data: "
+		     "0}\n"
+		     "  - {at: 1ms, do: rogue_write, dev: a/n, entry: 1, addr: 0xfee00000, data: "
+		     "0x41}\n"
+		     "  - {at: 1ms, do: rogue_write, dev: a/n, entry: 1, addr: 0xfef00010, data: "
+		     "0}\n"
+		     "  - {at: 1ms, do: rogue_write, dev: a/n, entry: 1, addr: 0xfee00019, data: "
+		     "0}\n"
+		     "  - {at: 2ms, do: traffic, dev: a/n, rate: 100K/s, until: 3ms, entries: "
+		     "[1]}\n",
+	    NULL);
+
+	(void)state;
+	assert_sound(&run);
+	/*
+	 * IRTEs 1-8 are a/n's, 9-12 a/m's, 13-20 b's: a/m naming handle 15 is
+	 * stopped by its source-id (0x26). On a/n: a compatibility-format
+	 * message (0x25), an address outside 0xFEEx_xxxx (0x20), handle 0 (0x22).
+	 * Nothing reaches b.
+	 */
+	assert_int_equal(run.r.vms[0].irq.blocked, 4);
+	assert_int_equal(fault(&run, IR_FAULT_SID), 1);
+	assert_int_equal(fault(&run, IR_FAULT_COMPAT), 1);
+	assert_int_equal(fault(&run, IR_FAULT_REQ_RSVD), 1);
+	assert_int_equal(fault(&run, IR_FAULT_NOT_PRESENT), 1);
+	assert_int_equal(run.r.vms[1].irq.raised, 0);
+	assert_int_equal(run.r.vms[1].irq.delivered, 0);
+	/* the entry was put back: the driver's interrupt still arrives */
+	assert_true(run.r.vms[0].irq.delivered > 50);
+	run_free(&run);
+}
+
+static void raw_hypercall_result_recorded(void **state)
+{
+	struct run run =
+	    run_text(SCENARIO "workload:\n"
+			      "  - {at: 1ms, do: hypercall, vm: a, vcpu: 1, regs: {rax: 7}}\n"
+			      "  - {at: 1ms, do: hypercall, vm: a, vcpu: 0, "
+			      "regs: {rax: 0x50560003, rbx: 99999, rcx: 1}}\n",
+		     NULL);
+
+	(void)state;
+	assert_sound(&run);
+	assert_int_equal(op(&run, 0)->rax, -PVIR_KVM_ENOSYS);
+	assert_int_equal(op(&run, 0)->hypercalls, 1);
+	assert_true(op(&run, 1)->rax < 0);
+	assert_int_equal(op(&run, 1)->irte_writes, 0);
+	run_free(&run);
+}
+
+static void without_posting_the_host_injects(void **state)
+{
+	struct run run = run_text(
+	    HOST(", iommu: {posting: false}")
+		VM_A("") "workload:\n" ACT_N
+			 "  - {at: 1ms, do: traffic, dev: a/n, rate: 100K/s, until: 2ms}\n",
+	    NULL);
+
+	(void)state;
+	assert_sound(&run);
+	assert_int_equal(run.r.posted, 0);
+	assert_true(run.r.injected > 50);
+	assert_int_equal(run.r.exits.ext_intr, run.r.injected);
+	assert_int_equal(sim_percentile(&run.r.delivery, 50), run.sc->costs.inject);
+	run_free(&run);
+}
+
+static void old_guest_traps_msix_and_refuses_ims(void **state)
+{
+	struct run run =
+	    run_text(HOST("") VM_A("    pvir: {guest: false}\n") "workload:\n" ACT_N ACT_D, NULL);
+
+	(void)state;
+	assert_sound(&run);
+	assert_int_equal(op(&run, 0)->err, 0);
+	assert_int_equal(op(&run, 0)->hypercalls, 0);
+	assert_true(op(&run, 0)->mmio_traps >= 8 * 4);
+	assert_int_equal(op(&run, 1)->err, -EOPNOTSUPP);
+	assert_int_equal(run.r.vms[0].irtes, 8);
+	run_free(&run);
+}
+
+/* ---- the checker ----------------------------------------------------------------------------- */
+
+static void checker_catches_a_lost_interrupt(void **state)
+{
+	struct sim_options o = {.fault = SIM_FAULT_LOSE_ONE};
+	struct run run =
+	    run_text(SCENARIO "workload:\n"
+			      "  - {at: 0ms, do: activate, dev: a/n, count: 8, affinity: [1]}\n"
+			      "  - {at: 1ms, do: traffic, dev: a/n, rate: 1M/s, until: 3ms}\n",
+		     &o);
+
+	(void)state;
+	assert_int_equal(run.r.irq.lost, 1);
+	assert_int_equal(run.r.nviolations, 1);
+	assert_non_null(strstr(run.r.violations[0], "a: raised"));
+	assert_non_null(strstr(run.r.violations[0], "(lost 1)"));
+	run_free(&run);
+}
+
+static void checker_catches_a_misrouted_interrupt(void **state)
+{
+	struct sim_options o = {.fault = SIM_FAULT_MISROUTE_ONE};
+	struct run run =
+	    run_text(SCENARIO "workload:\n" ACT_N
+			      "  - {at: 1ms, do: traffic, dev: a/n, rate: 1M/s, until: 3ms}\n",
+		     &o);
+
+	(void)state;
+	/* entry 0's IRTE aims one vector up: every raise of it lands on a vector it does not own */
+	assert_in_range(run.r.irq.misdelivered, 200, 300);
+	assert_int_equal(run.r.irq.lost, 0);
+	assert_true(run.r.nviolations >= 1);
+	assert_non_null(strstr(run.r.violations[run.r.nviolations - 1], "misdelivered"));
+	run_free(&run);
+}
+
+/* ---- the report and the program ------------------------------------------------------------- */
+
+static void json_has_designs_keys(void **state)
+{
+	static const char *const keys[] = {
+	    "{\"scenario\":\"default\",\"seed\":42,",
+	    "\"designs\":{\"hcall\":{\"exits\":{\"total\":",
+	    "\"hypercall\":",
+	    "\"mmio_trap\":0,",
+	    "\"ext_intr\":0,",
+	    "\"wakeup\":0,",
+	    "\"hypercalls\":",
+	    "\"irte_writes\":",
+	    "\"iec_invalidations\":",
+	    "\"device_writes\":",
+	    "\"interrupts\":{\"raised\":",
+	    "\"delivered\":",
+	    "\"coalesced\":",
+	    "\"posted\":",
+	    "\"injected\":0",
+	    "\"blocked\":3,",
+	    "\"pending\":",
+	    "\"lost\":0,",
+	    "\"misdelivered\":0,",
+	    "\"spurious\":0,",
+	    "\"vms\":{\"web\":{\"raised\":",
+	    "\"faults\":{\"0x20\":0,\"0x21\":0,\"0x22\":1,",
+	    "\"0x26\":1,",
+	    "\"latency_ns\":{\"setup\":{\"n\":2,\"p50\":",
+	    "\"affinity\":{\"n\":1,\"p50\":",
+	    "\"delivery\":{\"n\":",
+	    "\"p99\":",
+	    "\"max\":",
+	    "\"errors\":[]",
+	    "\"operations\":[{\"at_ns\":0,\"op\":\"activate\",\"target\":\"web/nic0\"",
+	    "\"violations\":[]}}}\n",
+	};
+	struct run run = run_text(scenario_default_text(), NULL);
+	char *j = json_of(&run);
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (!strstr(j, keys[i]))
+			fail_msg("missing %s in %s", keys[i], j);
+	free(j);
+	run_free(&run);
+}
+
+struct cli_out {
+	int rc;
+	char *out;
+	char *err;
+};
+
+static struct cli_out cli(int argc, char **argv)
+{
+	struct cli_out r = {0};
+	size_t ol, el;
+	FILE *out = open_memstream(&r.out, &ol), *err = open_memstream(&r.err, &el);
+
+	r.rc = cli_run(argc, argv, out, err);
+	fclose(out);
+	fclose(err);
+	return r;
+}
+
+static void cli_free(struct cli_out *r)
+{
+	free(r->out);
+	free(r->err);
+}
+
+static void cli_runs_default_and_refuses_the_rest(void **state)
+{
+	char *ok[] = {"run", "--design", "hcall", "--seed", "42"};
+	char *trap[] = {"run", "--design", "trap"};
+	char *seed[] = {"run", "--seed", "x"};
+	char *missing[] = {"run", "/nonexistent.yaml"};
+	char *two[] = {"run", "a.yaml", "b.yaml"};
+	struct cli_out r = cli(5, ok);
+
+	(void)state;
+	assert_int_equal(r.rc, CLI_EXIT_OK);
+	assert_non_null(strstr(r.out, "scenario default, design hcall, seed 42"));
+	assert_non_null(strstr(r.out, "set_affinity web/nic0/3"));
+	assert_non_null(strstr(r.out, "0x26 source-id verification failed: 1"));
+	assert_string_equal(r.err, "");
+	cli_free(&r);
+	r = cli(3, trap);
+	assert_int_equal(r.rc, CLI_EXIT_USAGE);
+	assert_non_null(strstr(r.err, "design 'trap' is not built yet"));
+	cli_free(&r);
+	r = cli(3, seed);
+	assert_int_equal(r.rc, CLI_EXIT_USAGE);
+	assert_non_null(strstr(r.err, "--seed 'x' is not a whole number"));
+	cli_free(&r);
+	r = cli(2, missing);
+	assert_int_equal(r.rc, CLI_EXIT_USAGE);
+	assert_non_null(strstr(r.err, "/nonexistent.yaml: cannot open"));
+	cli_free(&r);
+	r = cli(3, two);
+	assert_int_equal(r.rc, CLI_EXIT_USAGE);
+	assert_non_null(strstr(r.err, "unexpected 'b.yaml'"));
+	cli_free(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    TEST(default_run_delivers_posted_and_blocks_rogues),
+	    TEST(same_seed_same_bytes),
+	    TEST(activate_and_free),
+	    TEST(activate_failure_is_recorded_and_rolled_back),
+	    TEST(traffic_round_robin_and_entries),
+	    TEST(set_affinity_moves_without_device_write),
+	    TEST(preempted_vcpu_loses_nothing),
+	    TEST(blocked_vcpu_is_woken),
+	    TEST(migrate_keeps_delivering),
+	    TEST(offline_moves_interrupts),
+	    TEST(rogue_writes_are_blocked_per_storage),
+	    TEST(raw_hypercall_result_recorded),
+	    TEST(without_posting_the_host_injects),
+	    TEST(old_guest_traps_msix_and_refuses_ims),
+	    TEST(checker_catches_a_lost_interrupt),
+	    TEST(checker_catches_a_misrouted_interrupt),
+	    TEST(json_has_designs_keys),
+	    TEST(cli_runs_default_and_refuses_the_rest),
+	};
+
+	return cmocka_run_group_tests_name("sim", tests, NULL, NULL);
+}
