@@ -221,6 +221,25 @@ static void text_faults(FILE *out, const struct sim_report *r)
 		fprintf(out, "none\n");
 }
 
+/* The operations that failed, again, so that none is missed in a long table. */
+static void text_errors(FILE *out, const struct sim_report *r)
+{
+	bool any = false;
+
+	fprintf(out, "errors     ");
+	for (size_t i = 0; i < r->nops; i++) {
+		const struct sim_op_result *o = &r->ops[i];
+
+		if (!o->err)
+			continue;
+		fprintf(out, "%s%.3f ms %s %s: %s\n", any ? "           " : "",
+			(double)o->at_ns / 1e6, o->op, o->target, sim_errno_name(o->err));
+		any = true;
+	}
+	if (!any)
+		fprintf(out, "none\n");
+}
+
 static void text_op_result(FILE *out, const struct sim_op_result *o)
 {
 	if (is_hypercall(o))
@@ -259,6 +278,7 @@ void report_text(FILE *out, const struct scenario *sc, const struct sim_report *
 	text_exits(out, r);
 	text_interrupts(out, r);
 	text_faults(out, r);
+	text_errors(out, r);
 	for (unsigned i = 0; i < r->nviolations; i++)
 		fprintf(out, "%s%s\n", i ? "           " : "\nVIOLATED   ", r->violations[i]);
 }

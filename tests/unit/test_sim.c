@@ -534,6 +534,7 @@ static void cli_runs_default_and_refuses_the_rest(void **state)
 	assert_non_null(strstr(r.out, "scenario default, design hcall, seed 42"));
 	assert_non_null(strstr(r.out, "set_affinity web/nic0/3"));
 	assert_non_null(strstr(r.out, "0x26 source-id verification failed: 1"));
+	assert_non_null(strstr(r.out, "\nerrors     none\n"));
 	assert_string_equal(r.err, "");
 	cli_free(&r);
 	r = cli(3, trap);
@@ -552,6 +553,88 @@ static void cli_runs_default_and_refuses_the_rest(void **state)
 	assert_int_equal(r.rc, CLI_EXIT_USAGE);
 	assert_non_null(strstr(r.err, "unexpected 'b.yaml'"));
 	cli_free(&r);
+	r = cli(2, two);
+	assert_int_equal(r.rc, CLI_EXIT_USAGE);
+	assert_non_null(strstr(r.err, "a.yaml: cannot open"));
+	cli_free(&r);
+}
+
+/* Every scenario we ship runs sound; the default one is the embedded text. */
+static void shipped_scenarios_run_sound(void **state)
+{
+	static const char *const files[] = {"default", "ims-at-scale", "affinity-storm",
+					    "vcpu-churn", "two-tenants"};
+	const char *dir = getenv("PVIR_SCENARIOS");
+
+	(void)state;
+	if (!dir)
+		fail_msg("PVIR_SCENARIOS is not set (meson test sets it)");
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		char path[512];
+		char *argv[] = {"run", path};
+		struct cli_out r;
+
+		snprintf(path, sizeof(path), "%s/%s.yaml", dir, files[i]);
+		r = cli(2, argv);
+		if (r.rc != CLI_EXIT_OK)
+			fail_msg("%s: exit %d: %s", path, r.rc, r.err);
+		assert_non_null(strstr(r.out, "design hcall"));
+		if (!strcmp(files[i], "two-tenants")) /* the tenant over its quota */
+			assert_non_null(
+			    strstr(r.out, "\nerrors     0.000 ms activate mallory/nic0: EDQUOT\n"));
+		cli_free(&r);
+	}
+}
+
+/* The whole of @name, in the scenarios directory or (with "../") beside it. */
+static char *read_source_file(const char *name)
+{
+	const char *dir = getenv("PVIR_SCENARIOS");
+	char path[512], *buf;
+	FILE *f;
+	long len;
+
+	if (!dir)
+		fail_msg("PVIR_SCENARIOS is not set (meson test sets it)");
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "rb");
+	if (!f)
+		fail_msg("cannot open %s", path);
+	fseek(f, 0, SEEK_END);
+	len = ftell(f);
+	rewind(f);
+	buf = calloc(1, (size_t)len + 1);
+	assert_int_equal(fread(buf, 1, (size_t)len, f), (size_t)len);
+	fclose(f);
+	return buf;
+}
+
+static void default_file_is_the_embedded_one(void **state)
+{
+	char *file = read_source_file("default.yaml");
+
+	(void)state;
+	assert_string_equal(file, scenario_default_text());
+	free(file);
+}
+
+/* What the README shows of `pvir run` is what it prints. */
+static void readme_shows_the_default_run(void **state)
+{
+	char *readme = read_source_file("../README.md"), *start, *end;
+	char *argv[] = {"run"};
+	struct cli_out r = cli(1, argv);
+
+	(void)state;
+	start = strstr(readme, "\n$ pvir run\n");
+	assert_non_null(start);
+	start += strlen("\n$ pvir run\n");
+	end = strstr(start, "```");
+	assert_non_null(end);
+	*end = '\0';
+	assert_string_equal(start, r.out);
+	cli_free(&r);
+	free(readme);
 }
 
 int main(void)
@@ -575,6 +658,9 @@ int main(void)
 	    TEST(checker_catches_a_misrouted_interrupt),
 	    TEST(json_has_designs_keys),
 	    TEST(cli_runs_default_and_refuses_the_rest),
+	    TEST(shipped_scenarios_run_sound),
+	    TEST(default_file_is_the_embedded_one),
+	    TEST(readme_shows_the_default_run),
 	};
 
 	return cmocka_run_group_tests_name("sim", tests, NULL, NULL);
