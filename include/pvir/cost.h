@@ -25,6 +25,11 @@ struct cost_model {
 	uint64_t inject;	  /* an interrupt the host injects: exit and re-entry (A16) */
 	uint64_t wakeup;	/* waking a halted vCPU on its wakeup vector (A1 + A15, derived) */
 	uint64_t guest_handler; /* the guest's handler itself (an assumption) */
+	/* what the emulating designs pay in KVM, VFIO and QEMU */
+	uint64_t route_commit;	    /* one KVM_SET_GSI_ROUTING, its fixed part (A8) */
+	uint64_t route_rebuild;	    /* ... and per route the VM holds, rebuilt each time (A8) */
+	uint64_t vfio_vector_setup; /* VFIO SET_IRQS, irqfd and bypass for a new vector (A10) */
+	uint64_t viommu_translate;  /* the vIOMMU translating one route again (an assumption) */
 };
 
 /** cost_model_default() - the published defaults */

@@ -36,6 +36,7 @@ typedef void (*irq_handler_t)(struct guest *g, unsigned irq, void *dev_id);
 
 struct guest_config {
 	bool pvir_driver;	/* the guest has the paravirtual IR driver */
+	bool vtd_driver;	/* without pvir: use a VT-d vIOMMU's IR, if the VMM offers one */
 	uint32_t table_entries; /* vIRTEs to register; 0: the quota QUERY gives, 4096 at least */
 };
 
@@ -59,6 +60,8 @@ void guest_free(struct guest *g);
 
 /** guest_pvir() - whether the paravirtual IR domain is in use */
 bool guest_pvir(const struct guest *g);
+/** guest_vtd() - whether the VT-d IR domain (an emulated vIOMMU) is in use */
+bool guest_vtd(const struct guest *g);
 /** guest_pvir_probe_result() - what QUERY or SET_TABLE said at boot (0 when in use) */
 int guest_pvir_probe_result(const struct guest *g);
 const struct guest_stats *guest_stats(const struct guest *g);

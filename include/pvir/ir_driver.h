@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The host's VT-d interrupt-remapping driver, over the IR unit's registers
+ * The VT-d interrupt-remapping driver, over an IR unit's registers
  * (FACTS §1.1, §1.4, §9): the enable sequence Linux uses, an IRTE allocator of
  * naturally aligned power-of-two blocks, the IRTE write protocol (one 128-bit
  * compare-and-exchange whenever the old or the new entry is posted, else low
@@ -9,7 +9,10 @@
  *
  * Entry 0 is reserved, never allocated: a message with a zero handle faults.
  *
- * The driver owns three areas of host memory: the IR table, the invalidation
+ * The host runs it on its unit; a `vir-emul` guest runs the same driver on its
+ * emulated vIOMMU, through register accessors that make trapped MMIO accesses.
+ *
+ * The driver owns three areas of memory (host memory, or the guest's RAM): the IR table, the invalidation
  * queue and the wait-status word. It keeps no copy of the table: what is in
  * memory is the truth, so a test can inspect it directly.
  */
@@ -33,6 +36,13 @@ struct ir_driver_config {
 	bool x2apic;	      /* IRTA.EIME */
 };
 
+/* How the driver reaches the unit's registers (VT-d §10.4 offsets). */
+struct ir_regs {
+	uint64_t (*read)(void *ctx, uint32_t offset, unsigned size);
+	void (*write)(void *ctx, uint32_t offset, unsigned size, uint64_t val);
+	void *ctx;
+};
+
 struct ir_driver_stats {
 	uint64_t irte_writes;
 	uint64_t iec_invalidations;
@@ -54,6 +64,9 @@ struct ir_driver;
  */
 int ir_driver_new(struct physmem *hostmem, struct ir_unit *ir, const struct ir_driver_config *cfg,
 		  struct ir_driver **ret) WARN_UNUSED;
+/** ir_driver_new_regs() - the same, for a unit reached through @regs, its areas in @mem */
+int ir_driver_new_regs(struct physmem *mem, const struct ir_regs *regs,
+		       const struct ir_driver_config *cfg, struct ir_driver **ret) WARN_UNUSED;
 void ir_driver_free(struct ir_driver *d);
 
 /**

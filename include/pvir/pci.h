@@ -222,6 +222,9 @@ uint64_t pci_func_bar_size(const struct pci_func *f, unsigned bar);
 bool pci_func_ims(const struct pci_func *f, unsigned *ret_bar, uint64_t *ret_off,
 		  uint64_t *ret_len);
 
+/** pci_func_ims_storage() - the kind of IMS storage the function has (IMS_NONE: none) */
+enum ims_storage pci_func_ims_storage(const struct pci_func *f);
+
 /** pci_find_capability() - config offset of capability @id, or 0 */
 uint8_t pci_find_capability(struct pci_func *f, uint8_t id);
 

@@ -21,8 +21,12 @@
 #include "pvir/scenario.h"
 #include "pvir/vm.h"
 
+/* DESIGN.md §3; src/sim/design.c says what each one configures. */
 enum sim_design {
-	SIM_DESIGN_HCALL,
+	SIM_DESIGN_TRAP,     /* VFIO MSI-X emulation, no vIOMMU */
+	SIM_DESIGN_VIR_EMUL, /* an emulated VT-d vIOMMU with IR */
+	SIM_DESIGN_HCALL,    /* this project's hypercall */
+	SIM_DESIGN_COUNT,
 };
 
 /* Test-only fault injection, to show the invariant checker catches a broken run. */
@@ -61,6 +65,12 @@ struct sim_op_result {
 	uint64_t iec_invalidations;
 	uint64_t device_writes;
 	uint64_t device_reads;
+	uint64_t route_commits;	 /* KVM route-table rebuilds */
+	uint64_t routes_rebuilt; /* routes rebuilt, summed over them */
+	uint64_t vfio_setups;
+	uint64_t retranslations; /* routes the vIOMMU translated again */
+	uint64_t
+	    vmm_refused; /* writes the VMM could not honour (an entry left masked): the guest was not told */
 	uint64_t cost_ns;
 	/* hypercall: the registers it returned */
 	int64_t rax;
@@ -99,6 +109,10 @@ struct sim_report {
 	uint64_t irte_writes;
 	uint64_t iec_invalidations;
 	uint64_t device_writes;
+	uint64_t route_commits;
+	uint64_t vfio_setups;
+	uint64_t retranslations;
+	uint64_t vmm_refused; /* see sim_op_result */
 	uint64_t posted;
 	uint64_t injected;
 	struct sim_irq_counts irq;
@@ -124,6 +138,8 @@ int sim_run(const struct scenario *sc, enum sim_design design, const struct sim_
 void sim_report_done(struct sim_report *r);
 
 const char *sim_design_name(enum sim_design d);
+/** sim_design_parse() - the design named @name; Return: false if there is none */
+bool sim_design_parse(const char *name, enum sim_design *ret);
 /** sim_errno_name() - "ENOSPC" for -ENOSPC; "KVM_ENOSYS" for -1000 */
 const char *sim_errno_name(int err);
 /** sim_percentile() - nearest-rank percentile @p (0..100) of sorted @l; 0 if empty */

@@ -28,6 +28,16 @@ struct assigned_dev;
 #define VMM_MMIO_BASE	    UINT64_C(0xe0000000)
 #define VMM_MMIO_PER_DEVICE UINT64_C(0x1000000)
 
+/*
+ * The emulated vIOMMU's register page (VT-d §10.4 layout), where a DMAR
+ * table would place it; QEMU's intel-iommu sits at the same address.
+ */
+#define VMM_VIOMMU_BASE UINT64_C(0xfed90000)
+#define VMM_VIOMMU_SIZE UINT64_C(0x1000)
+
+/* KVM_MAX_IRQ_ROUTES: GSI routes a VM may hold (include/linux/kvm_host.h). */
+#define VM_MAX_ROUTES 4096
+
 /* How an assigned device's MSI-X table and IMS storage reach the device. */
 enum vmm_storage_mode {
 	VMM_STORAGE_TRAPPED, /* every guest access exits; the VMM emulates */
@@ -37,8 +47,16 @@ enum vmm_storage_mode {
 struct vmm_stats {
 	uint64_t device_writes; /* guest MMIO writes that reached a device */
 	uint64_t device_reads;
-	uint64_t emul_errors;	  /* guest writes the MSI-X emulation could not honour */
+	uint64_t
+	    emul_errors; /* guest writes the emulation could not honour (the guest never knows) */
 	uint64_t emul_programmed; /* host IRTEs (re)programmed by the emulation */
+	/* what the emulation pays in KVM and VFIO (PERF-FACTS A8, A10) */
+	uint32_t routes;	      /* GSI routes held now */
+	uint64_t route_commits;	      /* KVM_SET_GSI_ROUTING calls */
+	uint64_t route_commit_routes; /* routes rebuilt, summed over the commits */
+	uint64_t route_refusals;      /* routes refused at VM_MAX_ROUTES */
+	uint64_t vfio_setups;	      /* vectors VFIO set up (eventfd, irqfd, bypass) */
+	uint64_t retranslations;      /* routes translated again after a vIOMMU IEC flush */
 };
 
 /**

@@ -91,6 +91,11 @@ static void json_op(struct json *j, const struct sim_op_result *o)
 	json_uint(j, "iec_invalidations", o->iec_invalidations);
 	json_uint(j, "device_writes", o->device_writes);
 	json_uint(j, "device_reads", o->device_reads);
+	json_uint(j, "route_commits", o->route_commits);
+	json_uint(j, "routes_rebuilt", o->routes_rebuilt);
+	json_uint(j, "vfio_setups", o->vfio_setups);
+	json_uint(j, "retranslations", o->retranslations);
+	json_uint(j, "vmm_refused", o->vmm_refused);
 	json_uint(j, "modelled_ns", o->cost_ns);
 	if (is_hypercall(o)) {
 		json_int(j, "rax", o->rax);
@@ -111,6 +116,10 @@ static void json_design(struct json *j, const struct sim_report *r)
 	json_uint(j, "irte_writes", r->irte_writes);
 	json_uint(j, "iec_invalidations", r->iec_invalidations);
 	json_uint(j, "device_writes", r->device_writes);
+	json_uint(j, "route_commits", r->route_commits);
+	json_uint(j, "vfio_setups", r->vfio_setups);
+	json_uint(j, "retranslations", r->retranslations);
+	json_uint(j, "vmm_refused", r->vmm_refused);
 	json_object_begin(j, "interrupts");
 	json_irq(j, &r->irq);
 	json_uint(j, "posted", r->posted);
@@ -191,6 +200,11 @@ static void text_exits(FILE *out, const struct sim_report *r)
 		"host       hypercalls %" PRIu64 ", IRTE writes %" PRIu64
 		", IEC invalidations %" PRIu64 ", device writes %" PRIu64 "\n",
 		r->hypercalls, r->irte_writes, r->iec_invalidations, r->device_writes);
+	if (r->route_commits || r->vfio_setups || r->retranslations || r->vmm_refused)
+		fprintf(out,
+			"vmm        route commits %" PRIu64 ", VFIO vector setups %" PRIu64
+			", vIOMMU retranslations %" PRIu64 ", writes refused %" PRIu64 "\n",
+			r->route_commits, r->vfio_setups, r->retranslations, r->vmm_refused);
 }
 
 static void text_interrupts(FILE *out, const struct sim_report *r)
@@ -230,10 +244,17 @@ static void text_errors(FILE *out, const struct sim_report *r)
 	for (size_t i = 0; i < r->nops; i++) {
 		const struct sim_op_result *o = &r->ops[i];
 
-		if (!o->err)
+		if (!o->err && !o->vmm_refused)
 			continue;
-		fprintf(out, "%s%.3f ms %s %s: %s\n", any ? "           " : "",
-			(double)o->at_ns / 1e6, o->op, o->target, sim_errno_name(o->err));
+		fprintf(out, "%s%.3f ms %s %s: ", any ? "           " : "", (double)o->at_ns / 1e6,
+			o->op, o->target);
+		if (o->err)
+			fprintf(out, "%s\n", sim_errno_name(o->err));
+		else
+			fprintf(out,
+				"%" PRIu64
+				" writes the VMM could not honour; the guest was not told\n",
+				o->vmm_refused);
 		any = true;
 	}
 	if (!any)
@@ -245,8 +266,12 @@ static void text_op_result(FILE *out, const struct sim_op_result *o)
 	if (is_hypercall(o))
 		fprintf(out, "rax %" PRId64 "%s%s\n", o->rax, o->rax < 0 ? " " : "",
 			o->rax < 0 ? sim_errno_name((int)o->rax) : "");
+	else if (o->err)
+		fprintf(out, "%s\n", sim_errno_name(o->err));
+	else if (o->vmm_refused)
+		fprintf(out, "ok, %" PRIu64 " refused\n", o->vmm_refused);
 	else
-		fprintf(out, "%s\n", o->err ? sim_errno_name(o->err) : "ok");
+		fprintf(out, "ok\n");
 }
 
 static void text_ops(FILE *out, const struct sim_report *r)

@@ -147,6 +147,7 @@ int guest_boot(struct vm *vm, const struct guest_config *cfg, struct guest **ret
 	for (unsigned c = 0; c < g->ncpus; c++)
 		irq_matrix_online(g->matrix, c);
 	pvir_probe(g);
+	vtd_probe(g);
 	enumerate(g);
 	*ret = g;
 	return 0;
@@ -166,7 +167,13 @@ void guest_free(struct guest *g)
 	free(g->vector_irq);
 	irq_matrix_free(g->matrix);
 	pvir_free(g);
+	vtd_free(g);
 	free(g);
+}
+
+bool guest_vtd(const struct guest *g)
+{
+	return g->vtd;
 }
 
 bool guest_pvir(const struct guest *g)

@@ -13,6 +13,7 @@
 #include "pvir/msi.h"
 
 struct physmem;
+struct ir_driver;
 
 #define GUEST_MAX_DEVS	   32
 #define GUEST_VECTORS	   256
@@ -48,7 +49,8 @@ struct irq_desc {
 	enum irq_bus bus;
 	unsigned index; /* MSI-X entry or IMS slot */
 	struct vector_data vd;
-	int virte; /* vIRTE index, or -1 */
+	int virte;     /* vIRTE index, or -1 */
+	int vtd_index; /* IRTE index in the vIOMMU's table (`vir-emul`), or -1 */
 	struct msi_msg msg;
 	bool masked;
 	irq_handler_t handler;
@@ -93,6 +95,9 @@ struct guest {
 	uint32_t table_entries;
 	uint64_t *virte_used;
 	unsigned virtes_in_use;
+	/* the VT-d IR domain (`vir-emul`) */
+	struct ir_driver *vtd;
+	int vtd_probe;
 	struct guest_stats stats;
 	guest_observer_fn observer;
 	void *observer_ctx;
@@ -128,6 +133,13 @@ struct msi_msg virte_msg(struct guest *g, uint32_t idx);
 /* Return: 0, or the errno with *@ret_failed the failing index and *@ret_left the quota left */
 int pvir_sync(struct guest *g, uint32_t first, uint32_t count, uint64_t *ret_failed,
 	      uint64_t *ret_left) WARN_UNUSED;
+
+/* vtd_ir.c */
+void vtd_probe(struct guest *g);
+void vtd_free(struct guest *g);
+int vtd_activate(struct guest *g, struct irq_desc *d) WARN_UNUSED;
+int vtd_retarget(struct guest *g, struct irq_desc *d) WARN_UNUSED;
+void vtd_deactivate(struct guest *g, struct irq_desc *d);
 
 /* msi.c */
 void msix_enable(struct guest *g, struct guest_pci_dev *dev, bool on);

@@ -46,6 +46,7 @@ static struct irq_desc *desc_alloc(struct guest *g, struct guest_pci_dev *dev, e
 	d->bus = bus;
 	d->index = index;
 	d->virte = -1;
+	d->vtd_index = -1;
 	d->masked = true; /* entries and slots reset masked */
 	return d;
 }
@@ -103,6 +104,16 @@ static int activate_batch(struct guest *g, struct irq_desc **ds, unsigned n, uin
 	if (err) {
 		while (i-- > 0)
 			vector_deactivate(g, ds[i]);
+		return err;
+	}
+	if (g->vtd) {
+		for (i = 0; i < n && !err; i++)
+			err = vtd_activate(g, ds[i]);
+		if (err)
+			for (i = 0; i < n; i++) {
+				vtd_deactivate(g, ds[i]);
+				vector_deactivate(g, ds[i]);
+			}
 		return err;
 	}
 	if (!g->pv) {
@@ -215,6 +226,9 @@ static void free_irqs(struct guest *g, const unsigned *irqs, unsigned n)
 			continue;
 		if (!d->masked)
 			irq_mask(g, d, true);
+		/* Linux's msi_domain_deactivate(): the entry is left holding a zero message */
+		d->msg = (struct msi_msg){0};
+		irq_write_msg(g, d);
 		d->handler = NULL;
 		if (d->virte >= 0)
 			virte_write(g, d, false);
@@ -231,6 +245,7 @@ static void free_irqs(struct guest *g, const unsigned *irqs, unsigned n)
 
 		if (!d)
 			continue;
+		vtd_deactivate(g, d);
 		vector_free(g, d);
 		if (d->virte >= 0)
 			virte_free(g, (uint32_t)d->virte, 1);
@@ -311,8 +326,12 @@ int guest_ims_alloc(struct guest *g, struct guest_pci_dev *d, const struct guest
 	unsigned *irqs;
 	int err;
 
-	if (!g->pv)
-		return -EOPNOTSUPP; /* no safe way to hand out guest-stored messages */
+	/*
+	 * Without the pvir service only a VMM that traps the storage can give
+	 * the entries meaning; nothing traps memory the device reads by DMA.
+	 */
+	if (!g->pv && l->storage == IMS_MEMORY)
+		return -EOPNOTSUPP;
 	if (!count || l->storage == IMS_NONE || (d->nims && l->storage != d->ims.storage) ||
 	    d->nims + count > l->entries)
 		return -EINVAL;
@@ -394,6 +413,14 @@ int irq_set_affinity(struct guest *g, unsigned irq, const struct cpumask *mask)
 		if (ret) {
 			vector_move_rollback(g, d, &old);
 			virte_write(g, d, true);
+			return ret;
+		}
+	} else if (g->vtd) {
+		/* The IRTE is retargeted and invalidated; the device keeps its handle. */
+		ret = vtd_retarget(g, d);
+		if (ret) {
+			vector_move_rollback(g, d, &old);
+			(void)!vtd_retarget(g, d);
 			return ret;
 		}
 	} else {

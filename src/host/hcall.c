@@ -207,7 +207,7 @@ static bool any_entry_active(const struct vm *vm)
 static bool emulation_in_use(const struct vm *vm)
 {
 	for (unsigned d = 0; d < vm->ndevs; d++)
-		if (msix_emul_in_use(vm->devs[d]))
+		if (irq_emul_in_use(vm->devs[d]))
 			return true;
 	return false;
 }

@@ -57,6 +57,10 @@ int vm_create(struct host *h, const struct vm_config *cfg, struct vm **ret)
 		host_vcpu_init(h, v);
 		host_vcpu_run(h, v);
 	}
+	if (cfg->viommu && viommu_create(vm)) {
+		vm_free(vm);
+		return -ENOMEM;
+	}
 	*ret = vm;
 	return 0;
 }
@@ -68,6 +72,7 @@ void vm_free(struct vm *vm)
 	/* host IRTEs first: the vIRTEs', then the emulated MSI-X entries' */
 	hcall_free(vm);
 	vmm_free_devices(vm);
+	viommu_free(vm);
 	for (unsigned i = 0; vm->vcpus && i < vm->nvcpus; i++)
 		host_vcpu_exit(vm->host, &vm->vcpus[i]);
 	physmem_free(vm->mem);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The VM's state, shared by the host files that make up the VMM: vm.c (VM and
- * vCPUs), vmm.c (assignment, MMIO map, config space), msix_emul.c (trapped
- * MSI-X), hcall.c (the hypercall service), vfio.c (region and IRQ info).
+ * vCPUs), vmm.c (assignment, MMIO map, config space), irq_emul.c (trapped
+ * MSI-X and IMS), viommu.c (the emulated VT-d IR of `vir-emul`), hcall.c (the
+ * hypercall service), vfio.c (region and IRQ info).
  * Nothing outside src/host/ includes this.
  */
 #ifndef PVIR_VM_INTERNAL_H
@@ -25,11 +26,19 @@ struct mmio_region {
 	bool trapped;
 };
 
-/* The guest's MSI-X state while the VMM emulates the table. */
-struct msix_emul {
+/*
+ * Interrupt storage while the VMM emulates it: the MSI-X table, or an
+ * accelerator's device-resident IMS slots (the same entry layout).
+ */
+struct emul_store {
+	bool ims;
+	unsigned bar;
+	uint64_t off;
+	unsigned n;
 	uint32_t (*vtable)[4];	/* address lo, hi, data, control, as the guest wrote them */
-	struct host_irq **irqs; /* the host IRTE behind each entry, or NULL */
-	bool enabled;
+	struct host_irq **irqs; /* the host IRTE (and GSI route) behind each entry, or NULL */
+	struct msi_msg *routed; /* the guest message each route was made from */
+	bool enabled;		/* MSI-X: from config space; IMS slots: always */
 	bool maskall;
 };
 
@@ -40,7 +49,8 @@ struct assigned_dev {
 	uint64_t bar_gpa[PCI_NUM_BARS];
 	enum vmm_storage_mode msix_mode;
 	enum vmm_storage_mode ims_mode;
-	struct msix_emul emul;
+	struct emul_store msix;
+	struct emul_store ims;
 };
 
 /* One vIRTE's host side. */
@@ -74,20 +84,43 @@ struct vm {
 	unsigned nregions;
 	struct vmm_stats stats;
 	struct hc_state hc;
+	struct ir_unit *viommu; /* `vir-emul`: the emulated VT-d unit, over guest memory */
 };
 
 /* vmm.c */
 int vmm_map_storage(struct vm *vm, struct assigned_dev *d);
 void vmm_free_devices(struct vm *vm);
 
-/* msix_emul.c */
-int msix_emul_init(struct assigned_dev *d);
-void msix_emul_free(struct assigned_dev *d);
-bool msix_emul_active(const struct assigned_dev *d);
-bool msix_emul_in_use(const struct assigned_dev *d);
-uint64_t msix_emul_read(struct assigned_dev *d, uint64_t table_off, unsigned size);
-void msix_emul_write(struct assigned_dev *d, uint64_t table_off, unsigned size, uint64_t val);
-void msix_emul_control(struct assigned_dev *d, uint16_t flags);
+/* irq_emul.c */
+int irq_emul_init(struct assigned_dev *d);
+void irq_emul_free(struct assigned_dev *d);
+bool irq_emul_msix_active(const struct assigned_dev *d);
+bool irq_emul_in_use(const struct assigned_dev *d);
+/* The emulated store holding BAR @bar offset @off, and the offset in it; NULL if none. */
+struct emul_store *irq_emul_store_at(struct assigned_dev *d, unsigned bar, uint64_t off,
+				     uint64_t *ret_rel);
+uint64_t irq_emul_read(struct assigned_dev *d, struct emul_store *s, uint64_t rel, unsigned size);
+void irq_emul_write(struct assigned_dev *d, struct emul_store *s, uint64_t rel, unsigned size,
+		    uint64_t val);
+void irq_emul_msix_control(struct assigned_dev *d, uint16_t flags);
+bool irq_emul_msix_enabled(const struct assigned_dev *d);
+bool irq_emul_msix_maskall(const struct assigned_dev *d);
+void irq_emul_retranslate(struct vm *vm);
+
+/* viommu.c */
+int viommu_create(struct vm *vm);
+void viommu_free(struct vm *vm);
+bool viommu_ir_enabled(const struct vm *vm);
+bool viommu_covers(const struct vm *vm, uint64_t gpa);
+uint64_t viommu_read(struct vm *vm, uint64_t gpa, unsigned size);
+void viommu_write(struct vm *vm, uint64_t gpa, unsigned size, uint64_t val);
+/*
+ * The vCPU and vector the guest's vIRTE gives message @m from @guest_sid, or
+ * NULL (a fault, in the guest's vIOMMU log). *@ret_passthrough: the unit let a
+ * compatibility-format message through, to be read as such.
+ */
+struct vcpu *viommu_resolve(struct vm *vm, uint16_t guest_sid, const struct msi_msg *m,
+			    uint8_t *ret_vector, bool *ret_passthrough);
 
 /* hcall.c */
 void hcall_dispatch(struct vm *vm, struct vcpu *v, struct vcpu_regs *regs);

@@ -178,12 +178,12 @@ int vm_assign_device(struct vm *vm, struct pci_func *func, uint16_t guest_bdf,
 	d->ims_mode = VMM_STORAGE_TRAPPED;
 	err = place_bars(vm, d);
 	if (!err)
-		err = msix_emul_init(d);
+		err = irq_emul_init(d);
 	if (!err)
 		err = vmm_map_storage(vm, d);
 	if (err) {
 		drop_regions(vm, d);
-		msix_emul_free(d);
+		irq_emul_free(d);
 		free(d);
 		return err;
 	}
@@ -197,7 +197,7 @@ int vm_assign_device(struct vm *vm, struct pci_func *func, uint16_t guest_bdf,
 void vmm_free_devices(struct vm *vm)
 {
 	for (unsigned i = 0; i < vm->ndevs; i++) {
-		msix_emul_free(vm->devs[i]);
+		irq_emul_free(vm->devs[i]);
 		pci_func_set_dma(vm->devs[i]->func, NULL);
 		free(vm->devs[i]);
 	}
@@ -251,18 +251,6 @@ static struct mmio_region *find_region(struct vm *vm, uint64_t gpa, unsigned siz
 	return NULL;
 }
 
-static bool in_msix_table(struct assigned_dev *d, unsigned bar, uint64_t off, uint64_t *ret_rel)
-{
-	struct storage_range r[3];
-
-	if (!storage_ranges(d, r) || !pci_find_capability(d->func, PCI_CAP_ID_MSIX))
-		return false;
-	if (r[0].bar != bar || off < r[0].off || off - r[0].off >= r[0].len)
-		return false;
-	*ret_rel = off - r[0].off;
-	return true;
-}
-
 static uint64_t all_ones(unsigned size)
 {
 	return size >= 8 ? UINT64_MAX : bits_mask(8 * size - 1, 0);
@@ -271,9 +259,15 @@ static uint64_t all_ones(unsigned size)
 int vm_mmio_read(struct vm *vm, struct vcpu *v, uint64_t gpa, unsigned size, uint64_t *ret)
 {
 	struct mmio_region *r = find_region(vm, gpa, size);
+	struct emul_store *st;
 	uint64_t off, rel;
 
 	(void)v;
+	if (viommu_covers(vm, gpa)) {
+		vm_count_exit(vm, VM_EXIT_MMIO_TRAP);
+		*ret = viommu_read(vm, gpa, size);
+		return 0;
+	}
 	if (!r) {
 		*ret = all_ones(size);
 		return -EFAULT;
@@ -281,8 +275,8 @@ int vm_mmio_read(struct vm *vm, struct vcpu *v, uint64_t gpa, unsigned size, uin
 	off = r->bar_offset + (gpa - r->gpa);
 	if (r->trapped) {
 		vm_count_exit(vm, VM_EXIT_MMIO_TRAP);
-		if (msix_emul_active(r->dev) && in_msix_table(r->dev, r->bar, off, &rel)) {
-			*ret = msix_emul_read(r->dev, rel, size);
+		if ((st = irq_emul_store_at(r->dev, r->bar, off, &rel))) {
+			*ret = irq_emul_read(r->dev, st, rel, size);
 			return 0;
 		}
 	}
@@ -293,16 +287,22 @@ int vm_mmio_read(struct vm *vm, struct vcpu *v, uint64_t gpa, unsigned size, uin
 int vm_mmio_write(struct vm *vm, struct vcpu *v, uint64_t gpa, unsigned size, uint64_t val)
 {
 	struct mmio_region *r = find_region(vm, gpa, size);
+	struct emul_store *st;
 	uint64_t off, rel;
 
 	(void)v;
+	if (viommu_covers(vm, gpa)) {
+		vm_count_exit(vm, VM_EXIT_MMIO_TRAP);
+		viommu_write(vm, gpa, size, val);
+		return 0;
+	}
 	if (!r)
 		return -EFAULT;
 	off = r->bar_offset + (gpa - r->gpa);
 	if (r->trapped) {
 		vm_count_exit(vm, VM_EXIT_MMIO_TRAP);
-		if (msix_emul_active(r->dev) && in_msix_table(r->dev, r->bar, off, &rel)) {
-			msix_emul_write(r->dev, rel, size, val);
+		if ((st = irq_emul_store_at(r->dev, r->bar, off, &rel))) {
+			irq_emul_write(r->dev, st, rel, size, val);
 			return 0;
 		}
 	}
@@ -341,12 +341,12 @@ static uint32_t cfg_read_dword(struct assigned_dev *d, uint16_t dw)
 	if (dw >= BAR_REG_FIRST && dw < BAR_REG_END)
 		return read_bar_reg(d, dw);
 	v = pci_cfg_read(d->func, dw, 4);
-	if (flags && msix_emul_active(d) && dw == (flags & ~3u)) {
+	if (flags && irq_emul_msix_active(d) && dw == (flags & ~3u)) {
 		unsigned shift = 8 * (flags & 3u);
 		uint32_t ctl = (v >> shift) & PCI_MSIX_FLAGS_QSIZE;
 
-		ctl |= d->emul.enabled ? PCI_MSIX_FLAGS_ENABLE : 0;
-		ctl |= d->emul.maskall ? PCI_MSIX_FLAGS_MASKALL : 0;
+		ctl |= irq_emul_msix_enabled(d) ? PCI_MSIX_FLAGS_ENABLE : 0;
+		ctl |= irq_emul_msix_maskall(d) ? PCI_MSIX_FLAGS_MASKALL : 0;
 		v = (v & ~(UINT32_C(0xffff) << shift)) | ctl << shift;
 	}
 	return v;
@@ -378,8 +378,8 @@ void vm_cfg_write(struct vm *vm, struct vcpu *v, uint16_t bdf, uint16_t off, uns
 	if (off >= BAR_REG_FIRST && off < BAR_REG_END)
 		return;
 	flags = msix_flags_off(d);
-	if (flags && msix_emul_active(d) && off == flags && size == 2) {
-		msix_emul_control(d, (uint16_t)val);
+	if (flags && irq_emul_msix_active(d) && off == flags && size == 2) {
+		irq_emul_msix_control(d, (uint16_t)val);
 		return;
 	}
 	pci_cfg_write(d->func, off, size, val);

@@ -312,6 +312,11 @@ bool pci_func_ims(const struct pci_func *f, unsigned *ret_bar, uint64_t *ret_off
 	return true;
 }
 
+enum ims_storage pci_func_ims_storage(const struct pci_func *f)
+{
+	return f->cfg.ims_storage;
+}
+
 uint16_t pci_func_rid(const struct pci_func *f)
 {
 	return f->cfg.rid;

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "design.h"
 #include "evq.h"
 #include "pvir/guest.h"
 #include "pvir/host.h"
@@ -74,6 +75,7 @@ struct sim_vm {
 
 struct sim {
 	const struct scenario *sc;
+	enum sim_design design;
 	const struct cost_model *cost;
 	struct host *h;
 	struct sim_vm vms[SC_MAX_VMS];
@@ -83,6 +85,7 @@ struct sim {
 	uint64_t *traffic_next; /* per op: the next entry to raise */
 	unsigned handling;	/* interrupts taken so far in this EV_HANDLE */
 	int raising;		/* the irq of the entry being raised, -1 if it has none */
+	bool rogue;		/* the entry being raised holds a rogue message */
 	uint64_t wakeups_before;
 	struct sim_report *r;
 	bool oom;
@@ -167,11 +170,11 @@ static int build_vm(struct sim *s, unsigned i)
 			       .vcpus = v->vcpus,
 			       .pin = v->pinned ? v->pin : NULL,
 			       .mem_size = v->memory,
-			       .irte_quota = v->irte_quota,
-			       .pvir_service = v->vmm_pvir};
-	struct guest_config gc = {.pvir_driver = v->guest_pvir};
+			       .irte_quota = v->irte_quota};
+	struct guest_config gc = {0};
 	int err;
 
+	design_configure(s->design, v, &vc, &gc);
 	sv->s = s;
 	sv->idx = i;
 	sv->vcpus = calloc(v->vcpus, sizeof(*sv->vcpus));
@@ -280,6 +283,11 @@ struct work {
 	uint64_t iec;
 	uint64_t dev_writes;
 	uint64_t dev_reads;
+	uint64_t route_commits;
+	uint64_t routes_rebuilt;
+	uint64_t vfio_setups;
+	uint64_t retranslations;
+	uint64_t vmm_refused;
 };
 
 static struct work work_now(const struct sim *s)
@@ -296,6 +304,11 @@ static struct work work_now(const struct sim *s)
 		w.exits.cfg += e->cfg;
 		w.dev_writes += v->device_writes;
 		w.dev_reads += v->device_reads;
+		w.route_commits += v->route_commits;
+		w.routes_rebuilt += v->route_commit_routes;
+		w.vfio_setups += v->vfio_setups;
+		w.retranslations += v->retranslations;
+		w.vmm_refused += v->emul_errors;
 	}
 	return w;
 }
@@ -312,11 +325,18 @@ static void work_delta(const struct sim *s, const struct work *a, const struct w
 	res->iec_invalidations = b->iec - a->iec;
 	res->device_writes = b->dev_writes - a->dev_writes;
 	res->device_reads = b->dev_reads - a->dev_reads;
-	res->cost_ns = res->hypercalls * c->hypercall + res->mmio_traps * c->mmio_trap +
-		       res->cfg_exits * c->cfg_exit + res->irte_writes * c->irte_write +
-		       res->iec_invalidations * c->iec_inval +
-		       res->device_writes * c->dev_mmio_write +
-		       res->device_reads * c->dev_mmio_read;
+	res->route_commits = b->route_commits - a->route_commits;
+	res->routes_rebuilt = b->routes_rebuilt - a->routes_rebuilt;
+	res->vfio_setups = b->vfio_setups - a->vfio_setups;
+	res->retranslations = b->retranslations - a->retranslations;
+	res->vmm_refused = b->vmm_refused - a->vmm_refused;
+	res->cost_ns =
+	    res->hypercalls * c->hypercall + res->mmio_traps * c->mmio_trap +
+	    res->cfg_exits * c->cfg_exit + res->irte_writes * c->irte_write +
+	    res->iec_invalidations * c->iec_inval + res->device_writes * c->dev_mmio_write +
+	    res->device_reads * c->dev_mmio_read + res->route_commits * c->route_commit +
+	    res->routes_rebuilt * c->route_rebuild + res->vfio_setups * c->vfio_vector_setup +
+	    res->retranslations * c->viommu_translate;
 }
 
 /* ---- delivery ------------------------------------------------------------------------------ */
@@ -364,7 +384,9 @@ static void handle_if_pending(struct sim *s, struct sim_vm *sv, unsigned cpu, ui
 /*
  * Did (@v, @vector) belong to what was sent? To the very interrupt when the
  * engine raised an active entry; otherwise (a pending entry sent on unmask, a
- * rogue message) to some interrupt of the same device.
+ * rogue message) to some interrupt of the same device — except for a rogue
+ * message in storage the VMM emulates: that names any (vCPU, vector) of the
+ * guest's own, and the VMM honours it by design (`trap`, `vir-emul`).
  */
 static bool owned_by(const struct sim *s, const struct sim_vm *src, const struct sim_dev *dev,
 		     const struct vcpu *v, uint8_t vector)
@@ -373,6 +395,8 @@ static bool owned_by(const struct sim *s, const struct sim_vm *src, const struct
 
 	if (!v || v->vm != src->vm)
 		return false;
+	if (s->rogue && !guest_pvir(src->g))
+		return true;
 	irq = guest_irq_at(src->g, v->id, vector);
 	if (s->raising >= 0)
 		return irq == s->raising;
@@ -458,8 +482,10 @@ static bool raise(struct sim *s, struct sim_vm *sv, struct sim_dev *d, unsigned 
 
 	s->wakeups_before = host_stats(s->h)->wakeups;
 	s->raising = !rogue && n < d->nactive ? (int)d->irqs[n] : -1;
+	s->rogue = rogue;
 	err = raise_entry(d, n, &r);
 	s->raising = -1;
+	s->rogue = false;
 	if (err || r == PCI_IRQ_DISABLED || r == PCI_IRQ_DMA_ERROR) {
 		sv->irq.not_raised++;
 		return false;
@@ -911,6 +937,10 @@ static void finish(struct sim *s)
 		r->exits.hlt += e->hlt;
 		r->exits.cfg += e->cfg;
 		r->device_writes += vm_vmm_stats(sv->vm)->device_writes;
+		r->route_commits += vm_vmm_stats(sv->vm)->route_commits;
+		r->vfio_setups += vm_vmm_stats(sv->vm)->vfio_setups;
+		r->retranslations += vm_vmm_stats(sv->vm)->retranslations;
+		r->vmm_refused += vm_vmm_stats(sv->vm)->emul_errors;
 	}
 	r->hypercalls = r->exits.hypercall;
 	sim_latency_sort(&r->setup);
@@ -935,7 +965,7 @@ static void run_events(struct sim *s)
 int sim_run(const struct scenario *sc, enum sim_design design, const struct sim_options *o,
 	    struct sim_report *ret)
 {
-	struct sim s = {.sc = sc, .cost = &sc->costs, .r = ret, .raising = -1};
+	struct sim s = {.sc = sc, .design = design, .cost = &sc->costs, .r = ret, .raising = -1};
 	int err;
 
 	memset(ret, 0, sizeof(*ret));

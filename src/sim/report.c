@@ -2,6 +2,7 @@
 /* The engine's report: its memory, its percentiles, and the names it prints. */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "pvir/hcall_abi.h"
 #include "pvir/sim.h"
@@ -17,13 +18,25 @@ void sim_report_done(struct sim_report *r)
 	r->nops = 0;
 }
 
+static const char *const design_names[SIM_DESIGN_COUNT] = {
+    [SIM_DESIGN_TRAP] = "trap",
+    [SIM_DESIGN_VIR_EMUL] = "vir-emul",
+    [SIM_DESIGN_HCALL] = "hcall",
+};
+
 const char *sim_design_name(enum sim_design d)
 {
-	switch (d) {
-	case SIM_DESIGN_HCALL:
-		return "hcall";
-	}
-	return "unknown";
+	return d < SIM_DESIGN_COUNT ? design_names[d] : "unknown";
+}
+
+bool sim_design_parse(const char *name, enum sim_design *ret)
+{
+	for (unsigned d = 0; d < SIM_DESIGN_COUNT; d++)
+		if (!strcmp(name, design_names[d])) {
+			*ret = (enum sim_design)d;
+			return true;
+		}
+	return false;
 }
 
 const char *sim_errno_name(int err)

@@ -609,10 +609,11 @@ struct pair_row {
 	bool old_vmm;
 	int probe; /* what the guest learnt at boot */
 	bool pv;
-	int ims;    /* accel_probe's answer */
-	bool traps; /* MSI-X programmed through trapped table accesses */
+	int mem_ims; /* accel_probe's answer for memory-resident IMS */
+	bool traps;  /* MSI-X programmed through trapped table accesses */
 };
 
+/* Device-resident IMS works either way: the VMM traps and emulates its slots. */
 static const struct pair_row pair_rows[] = {
     {false, false, 0, true, 0, false},
     {false, true, -PVIR_KVM_ENOSYS, false, -EOPNOTSUPP, true},
@@ -625,13 +626,14 @@ static void guest_vmm_pair(void **state)
 	const struct pair_row *row = *state;
 	struct world *w =
 	    world_new((struct world_opts){.old_guest = row->old_guest, .old_vmm = row->old_vmm});
-	struct accel_driver a;
+	struct accel_driver a, m;
 
 	assert_int_equal(guest_pvir_probe_result(w->g), row->probe);
 	assert_int_equal(guest_pvir(w->g), row->pv);
 	assert_int_equal(nic_probe(w->g, NIC_BDF, 8, 8, &w->nic_drv), 0);
 	assert_int_equal(vm_exits(w->vm)->mmio_trap > 0, row->traps);
-	assert_int_equal(accel_probe(w->g, DSA_BDF, &dsa_layout, 16, &a), row->ims);
+	assert_int_equal(accel_probe(w->g, DSA_BDF, &dsa_layout, 16, &a), 0);
+	assert_int_equal(accel_probe(w->g, MEMDSA_BDF, &memdsa_layout, 16, &m), row->mem_ims);
 	for (unsigned q = 0; q < 8; q++)
 		raise_msix(w, q);
 	assert_int_equal(run_all(w), 8);
@@ -643,8 +645,12 @@ static void guest_vmm_pair(void **state)
 	raise_msix(w, 0);
 	run_all(w);
 	assert_int_equal(irq_count(w->g, qirq(w, 0), 3), 1);
-	if (!row->ims)
-		accel_remove(&a);
+	for (unsigned e = 0; e < 16; e++)
+		raise_ims(w->dsa, e);
+	assert_int_equal(run_all(w), 16);
+	accel_remove(&a);
+	if (!row->mem_ims)
+		accel_remove(&m);
 	nic_remove(&w->nic_drv);
 	assert_int_equal(ir_driver_in_use(host_ir_driver(w->h)), 0);
 	assert_true(guest_check(w->g));

@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
- * Host VT-d IR driver. Allocation is a bitmap over the table with a summary
+ * The VT-d IR driver, kernel code both kernels run, as Linux's does: the
+ * host on the real unit, and the `vir-emul` guest on its emulated vIOMMU,
+ * whose registers it reaches through trapped MMIO (struct ir_regs) and whose
+ * table and queue live in the guest's own RAM.
+ * Allocation is a bitmap over the table with a summary
  * bitmap of full words, so a single-entry allocation (every MSI-X vector and
  * IMS entry) finds a free bit in two ctz steps instead of scanning the table;
  * multi-entry blocks scan only words that are not full. Freed blocks are
@@ -22,7 +26,7 @@
 
 struct ir_driver {
 	struct physmem *mem;
-	struct ir_unit *ir;
+	struct ir_regs regs;
 	struct ir_driver_config cfg;
 	uint32_t gcmd; /* shadow of GCMD, written whole */
 	uint32_t qi_tail;
@@ -35,6 +39,28 @@ struct ir_driver {
 	uint32_t in_use;
 	struct ir_driver_stats stats;
 };
+
+/* ---- registers: the unit's own, or a vIOMMU's through trapped MMIO ---------- */
+
+static uint64_t reg_read(const struct ir_driver *d, uint32_t off, unsigned size)
+{
+	return d->regs.read(d->regs.ctx, off, size);
+}
+
+static void reg_write(struct ir_driver *d, uint32_t off, unsigned size, uint64_t val)
+{
+	d->regs.write(d->regs.ctx, off, size, val);
+}
+
+static uint64_t unit_read(void *ctx, uint32_t off, unsigned size)
+{
+	return ir_unit_read(ctx, off, size);
+}
+
+static void unit_write(void *ctx, uint32_t off, unsigned size, uint64_t val)
+{
+	ir_unit_write(ctx, off, size, val);
+}
 
 /* ---- queued invalidation ------------------------------------------------ */
 
@@ -56,14 +82,14 @@ static int put_desc(struct ir_driver *d, struct qi_desc desc)
  */
 static int recover_queue(struct ir_driver *d)
 {
-	uint64_t head = ir_unit_read(d->ir, DMAR_IQH_REG, 8) >> 4;
+	uint64_t head = reg_read(d, DMAR_IQH_REG, 8) >> 4;
 	struct qi_desc nop = qi_wait(d->cfg.status_addr, d->qi_seq);
 	uint64_t at = d->cfg.qi_base + head * QI_DESC_SIZE;
 
 	/* The queue lies in memory checked at creation: these stores cannot fail. */
 	if (physmem_store64(d->mem, at, nop.lo) || physmem_store64(d->mem, at + 8, nop.hi))
 		return -EFAULT;
-	ir_unit_write(d->ir, DMAR_FSTS_REG, 4, UINT32_C(1) << DMA_FSTS_IQE);
+	reg_write(d, DMAR_FSTS_REG, 4, UINT32_C(1) << DMA_FSTS_IQE);
 	return -EIO;
 }
 
@@ -78,8 +104,8 @@ static int qi_submit_sync(struct ir_driver *d, struct qi_desc desc)
 		err = put_desc(d, qi_wait(d->cfg.status_addr, seq));
 	if (err)
 		return err;
-	ir_unit_write(d->ir, DMAR_IQT_REG, 8, (uint64_t)d->qi_tail << 4);
-	if (bit_get(ir_unit_read(d->ir, DMAR_FSTS_REG, 4), DMA_FSTS_IQE))
+	reg_write(d, DMAR_IQT_REG, 8, (uint64_t)d->qi_tail << 4);
+	if (bit_get(reg_read(d, DMAR_FSTS_REG, 4), DMA_FSTS_IQE))
 		return recover_queue(d);
 	if (physmem_read(d->mem, d->cfg.status_addr, &status, sizeof(status)) || status != seq)
 		return -EIO;
@@ -96,14 +122,14 @@ static int flush_iec(struct ir_driver *d, uint32_t index, unsigned im)
 
 static bool gsts(struct ir_driver *d, unsigned bit)
 {
-	return bit_get(ir_unit_read(d->ir, DMAR_GSTS_REG, 4), bit);
+	return bit_get(reg_read(d, DMAR_GSTS_REG, 4), bit);
 }
 
 /* Sets or clears one GCMD bit and checks that GSTS followed (Linux polls). */
 static int gcmd_update(struct ir_driver *d, unsigned cmd, bool on, unsigned status)
 {
 	d->gcmd = (uint32_t)bit_set(d->gcmd, cmd, on);
-	ir_unit_write(d->ir, DMAR_GCMD_REG, 4, d->gcmd);
+	reg_write(d, DMAR_GCMD_REG, 4, d->gcmd);
 	return gsts(d, status) == on ? 0 : -EIO;
 }
 
@@ -117,19 +143,19 @@ static int enable(struct ir_driver *d)
 	uint64_t irta = d->cfg.irt_base | (log2_u32(d->cfg.entries) - 1);
 	int err;
 
-	ir_unit_write(d->ir, DMAR_IQA_REG, 8, d->cfg.qi_base);
+	reg_write(d, DMAR_IQA_REG, 8, d->cfg.qi_base);
 	err = gcmd_update(d, DMA_GCMD_QIE, true, DMA_GSTS_QIES);
 	if (err)
 		return err;
 	if (d->cfg.x2apic)
 		irta |= UINT64_C(1) << DMA_IRTA_EIME;
-	ir_unit_write(d->ir, DMAR_IRTA_REG, 8, irta);
+	reg_write(d, DMAR_IRTA_REG, 8, irta);
 	/* SIRTP is one-shot: write it, check IRTPS, keep it out of the shadow. */
 	err = gcmd_update(d, DMA_GCMD_SIRTP, true, DMA_GSTS_IRTPS);
 	d->gcmd = (uint32_t)bit_set(d->gcmd, DMA_GCMD_SIRTP, false);
 	if (err)
 		return err;
-	if (!bit_get(ir_unit_read(d->ir, DMAR_CAP_REG, 8), DMA_CAP_ESIRTPS)) {
+	if (!bit_get(reg_read(d, DMAR_CAP_REG, 8), DMA_CAP_ESIRTPS)) {
 		d->stats.iec_invalidations++;
 		err = qi_submit_sync(d, qi_iec_global());
 		if (err)
@@ -158,23 +184,33 @@ static bool config_valid(const struct physmem *mem, const struct ir_driver_confi
 int ir_driver_new(struct physmem *hostmem, struct ir_unit *ir, const struct ir_driver_config *cfg,
 		  struct ir_driver **ret)
 {
+	struct ir_regs regs = {.read = unit_read, .write = unit_write, .ctx = ir};
+
+	if (!ir)
+		return -EINVAL;
+	return ir_driver_new_regs(hostmem, &regs, cfg, ret);
+}
+
+int ir_driver_new_regs(struct physmem *mem, const struct ir_regs *regs,
+		       const struct ir_driver_config *cfg, struct ir_driver **ret)
+{
 	struct ir_driver *d;
 	int err;
 
-	if (!hostmem || !ir || !config_valid(hostmem, cfg))
+	if (!mem || !regs || !config_valid(mem, cfg))
 		return -EINVAL;
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
-	d->mem = hostmem;
-	d->ir = ir;
+	d->mem = mem;
+	d->regs = *regs;
 	d->cfg = *cfg;
 	d->words = (cfg->entries + BITS_PER_WORD - 1) / BITS_PER_WORD;
 	d->used = calloc(d->words, sizeof(*d->used));
 	d->full = calloc((d->words + BITS_PER_WORD - 1) / BITS_PER_WORD, sizeof(*d->full));
 	d->order = calloc(cfg->entries, sizeof(*d->order));
-	d->mhmv = (unsigned)bits_get(ir_unit_read(ir, DMAR_ECAP_REG, 8), DMA_ECAP_MHMV_HI,
-				     DMA_ECAP_MHMV_LO);
+	d->mhmv =
+	    (unsigned)bits_get(reg_read(d, DMAR_ECAP_REG, 8), DMA_ECAP_MHMV_HI, DMA_ECAP_MHMV_LO);
 	if (!d->used || !d->full || !d->order) {
 		ir_driver_free(d);
 		return -ENOMEM;
@@ -406,10 +442,9 @@ uint32_t ir_driver_entries(const struct ir_driver *d)
 
 unsigned ir_driver_drain_faults(struct ir_driver *d)
 {
-	uint32_t fsts = (uint32_t)ir_unit_read(d->ir, DMAR_FSTS_REG, 4);
-	unsigned nfr = (unsigned)bits_get(ir_unit_read(d->ir, DMAR_CAP_REG, 8), DMA_CAP_NFR_HI,
-					  DMA_CAP_NFR_LO) +
-		       1;
+	uint32_t fsts = (uint32_t)reg_read(d, DMAR_FSTS_REG, 4);
+	unsigned nfr =
+	    (unsigned)bits_get(reg_read(d, DMAR_CAP_REG, 8), DMA_CAP_NFR_HI, DMA_CAP_NFR_LO) + 1;
 	unsigned i = (unsigned)bits_get(fsts, DMA_FSTS_FRI_HI, DMA_FSTS_FRI_LO), drained = 0;
 
 	if (bit_get(fsts, DMA_FSTS_PFO))
@@ -417,30 +452,30 @@ unsigned ir_driver_drain_faults(struct ir_driver *d)
 	/* From the first pending record, in order, until one is not pending. */
 	for (; bit_get(fsts, DMA_FSTS_PPF) && drained < nfr; i = (i + 1) % nfr) {
 		uint32_t off = DMAR_FRCD_REG + 16 * i;
-		uint64_t hi = ir_unit_read(d->ir, off + 8, 8);
+		uint64_t hi = reg_read(d, off + 8, 8);
 		unsigned reason = (unsigned)bits_get(hi, DMA_FRCD_FR_HI, DMA_FRCD_FR_LO);
 
 		if (!bit_get(hi, DMA_FRCD_F))
 			break;
 		if (reason >= IR_FAULT_FIRST && reason < IR_FAULT_FIRST + IR_FAULT_COUNT)
 			d->stats.faults_drained[reason - IR_FAULT_FIRST]++;
-		ir_unit_write(d->ir, off + 12, 4, UINT32_C(1) << 31);
+		reg_write(d, off + 12, 4, UINT32_C(1) << 31);
 		drained++;
 	}
-	ir_unit_write(d->ir, DMAR_FSTS_REG, 4, UINT32_C(1) << DMA_FSTS_PFO);
+	reg_write(d, DMAR_FSTS_REG, 4, UINT32_C(1) << DMA_FSTS_PFO);
 	return drained;
 }
 
 bool ir_driver_remapping_secure(const struct ir_driver *d)
 {
-	uint32_t s = (uint32_t)ir_unit_read(d->ir, DMAR_GSTS_REG, 4);
+	uint32_t s = (uint32_t)reg_read(d, DMAR_GSTS_REG, 4);
 
 	return bit_get(s, DMA_GSTS_IRES) && !bit_get(s, DMA_GSTS_CFIS);
 }
 
 bool ir_driver_posting(const struct ir_driver *d)
 {
-	return ir_unit_posting(d->ir);
+	return bit_get(reg_read(d, DMAR_CAP_REG, 8), DMA_CAP_PI);
 }
 
 bool ir_driver_x2apic(const struct ir_driver *d)
