@@ -8,6 +8,7 @@
 #ifndef PVIR_CLI_H
 #define PVIR_CLI_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #define CLI_EXIT_OK	   0
@@ -16,5 +17,12 @@
 
 int cli_decode(int argc, char **argv, FILE *out, FILE *err);
 int cli_run(int argc, char **argv, FILE *out, FILE *err);
+int cli_compare(int argc, char **argv, FILE *out, FILE *err);
+
+struct scenario;
+
+/* Shared by the subcommands that run scenarios; messages start "pvir @cmd: ". */
+int cli_load_scenario(const char *cmd, const char *file, struct scenario **ret, FILE *err);
+int cli_parse_seed(const char *cmd, const char *s, uint64_t *ret, FILE *err);
 
 #endif

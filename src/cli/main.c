@@ -14,6 +14,8 @@ struct command {
 
 static const struct command commands[] = {
     {"run", "run a scenario (the default one when none is given) and report", cli_run},
+    {"compare", "the same scenario under trap, vir-emul and hcall, one table with ratios",
+     cli_compare},
     {"decode", "decode an IRTE, an MSI message or a posted-interrupt descriptor", cli_decode},
 };
 

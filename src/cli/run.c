@@ -46,14 +46,14 @@ static int parse_design(const char *s, bool designs[SIM_DESIGN_COUNT], FILE *err
 	return 0;
 }
 
-static int parse_seed(const char *s, uint64_t *ret, FILE *err)
+int cli_parse_seed(const char *cmd, const char *s, uint64_t *ret, FILE *err)
 {
 	char *end;
 
 	errno = 0;
 	*ret = strtoull(s, &end, 0);
 	if (!*s || *end || errno || *s == '-') {
-		fprintf(err, "pvir run: --seed '%s' is not a whole number\n", s);
+		fprintf(err, "pvir %s: --seed '%s' is not a whole number\n", cmd, s);
 		return -EINVAL;
 	}
 	return 0;
@@ -71,7 +71,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o, FILE *err)
 			if (parse_design(argv[++i], o->designs, err))
 				return -EINVAL;
 		} else if (!strcmp(a, "--seed") && has_value) {
-			if (parse_seed(argv[++i], &o->sim.seed, err))
+			if (cli_parse_seed("run", argv[++i], &o->sim.seed, err))
 				return -EINVAL;
 			o->sim.seed_set = true;
 		} else if (a[0] == '-' || o->file) {
@@ -85,22 +85,22 @@ static int parse_args(int argc, char **argv, struct run_opts *o, FILE *err)
 	return 0;
 }
 
-static int load(const struct run_opts *o, struct scenario **sc, FILE *err)
+int cli_load_scenario(const char *cmd, const char *file, struct scenario **sc, FILE *err)
 {
 	char msg[SC_ERR_MAX];
 	const char *text;
 	int rc;
 
-	if (o->file) {
-		rc = scenario_load(o->file, sc, msg, sizeof(msg));
+	if (file) {
+		rc = scenario_load(file, sc, msg, sizeof(msg));
 	} else {
 		text = scenario_default_text();
 		rc = scenario_parse(text, strlen(text), "default.yaml", sc, msg, sizeof(msg));
 	}
 	if (rc == -ENOMEM)
-		fprintf(err, "pvir run: out of memory\n");
+		fprintf(err, "pvir %s: out of memory\n", cmd);
 	else if (rc)
-		fprintf(err, "pvir run: %s\n", msg);
+		fprintf(err, "pvir %s: %s\n", cmd, msg);
 	return rc;
 }
 
@@ -112,7 +112,7 @@ int cli_run(int argc, char **argv, FILE *out, FILE *err)
 	unsigned n = 0;
 	int rc = CLI_EXIT_OK;
 
-	if (parse_args(argc, argv, &o, err) || load(&o, &sc, err))
+	if (parse_args(argc, argv, &o, err) || cli_load_scenario("run", o.file, &sc, err))
 		return CLI_EXIT_USAGE;
 	for (unsigned d = 0; d < SIM_DESIGN_COUNT; d++) {
 		if (!o.designs[d])

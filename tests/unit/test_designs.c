@@ -5,7 +5,11 @@
  * KVM do with it; the 4096-route limit; the cost model applied to the counts.
  */
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 
+#include "cli.h"
+#include "cli_helpers.h"
 #include "pvir/cost.h"
 #include "pvir/scenario.h"
 #include "pvir/sim.h"
@@ -221,6 +225,97 @@ static void past_4096_routes_the_vmm_refuses(void **state)
 	run_free(&run);
 }
 
+/* ---- pvir compare ------------------------------------------------------------------------- */
+
+static struct cli_out compare(int argc, char **argv)
+{
+	return cli_call(cli_compare, argc, argv);
+}
+
+/* The line of the table that starts with @label, after @after. */
+static const char *row(const char *text, const char *after, const char *label)
+{
+	const char *at = strstr(text, after);
+
+	assert_non_null(at);
+	at = strstr(at, label);
+	assert_non_null(at);
+	return at + strlen(label);
+}
+
+static void compare_default_table(void **state)
+{
+	char *argv[] = {"compare"};
+	struct cli_out r = compare(1, argv);
+	uint64_t trap, vir, hcall;
+
+	(void)state;
+	assert_int_equal(r.rc, CLI_EXIT_OK);
+	assert_string_equal(r.err, "");
+	assert_non_null(strstr(r.out, "trap        vir-emul           hcall\n"));
+	/* 64 vectors: 6 trapped accesses each; 8 with the vIOMMU flush; 1 SYNC */
+	assert_int_equal(sscanf(row(r.out, "activate web/nic0", "mmio_trap"), "%lu %lu %lu", &trap,
+				&vir, &hcall),
+			 3);
+	assert_int_equal(trap, 64 * 6);
+	assert_int_equal(vir, 64 * 8);
+	assert_int_equal(hcall, 0);
+	assert_int_equal(sscanf(row(r.out, "activate web/dsa0", "mmio_trap"), "%lu %lu %lu", &trap,
+				&vir, &hcall),
+			 3);
+	assert_int_equal(trap, 2048 * 5);
+	assert_int_equal(
+	    sscanf(row(r.out, "interrupts", "lost"), "%lu %lu %lu", &trap, &vir, &hcall), 3);
+	assert_int_equal(trap + vir + hcall, 0);
+	assert_int_equal(
+	    sscanf(row(r.out, "interrupts", "misdelivered"), "%lu %lu %lu", &trap, &vir, &hcall),
+	    3);
+	assert_int_equal(trap + vir + hcall, 0);
+	assert_non_null(strstr(row(r.out, "set_affinity web/nic0/3", "ratio to hcall"), "x"));
+	cli_free(&r);
+}
+
+/* Sizes 8 and 16: trap's modelled setup more than doubles (route rebuilds), hcall's doubles. */
+static void compare_sweep_grows(void **state)
+{
+	char *argv[] = {"compare", "--sweep", "8,16", "--json"};
+	struct cli_out r = compare(4, argv);
+	unsigned long long t8, t16, h8, h16;
+	const char *p;
+
+	(void)state;
+	assert_int_equal(r.rc, CLI_EXIT_OK);
+	p = strstr(r.out, "{\"n\": 8, \"designs\": {\"trap\": {\"setup_exits\": 49,");
+	assert_non_null(p);
+	assert_int_equal(sscanf(strstr(p, "modelled_ns") + 13, "%llu", &t8), 1);
+	assert_int_equal(sscanf(strstr(strstr(p, "\"hcall\""), "modelled_ns") + 13, "%llu", &h8),
+			 1);
+	p = strstr(r.out, "{\"n\": 16, ");
+	assert_non_null(p);
+	assert_int_equal(sscanf(strstr(p, "modelled_ns") + 13, "%llu", &t16), 1);
+	assert_int_equal(sscanf(strstr(strstr(p, "\"hcall\""), "modelled_ns") + 13, "%llu", &h16),
+			 1);
+	assert_true(t16 > 2 * t8);
+	assert_true(h16 <= 2 * h8);
+	cli_free(&r);
+}
+
+static void compare_refuses_bad_usage(void **state)
+{
+	char *sweep[] = {"compare", "--sweep", "64,x"};
+	char *both[] = {"compare", "a.yaml", "--sweep", "64"};
+	struct cli_out r = compare(3, sweep);
+
+	(void)state;
+	assert_int_equal(r.rc, CLI_EXIT_USAGE);
+	assert_non_null(strstr(r.err, "--sweep '64,x': expected"));
+	cli_free(&r);
+	r = compare(4, both);
+	assert_int_equal(r.rc, CLI_EXIT_USAGE);
+	assert_non_null(strstr(r.err, "give no file"));
+	cli_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -236,6 +331,9 @@ int main(void)
 	    TEST(cost_overrides_apply),
 	    TEST(route_rebuilds_grow_quadratically),
 	    TEST(past_4096_routes_the_vmm_refuses),
+	    TEST(compare_default_table),
+	    TEST(compare_sweep_grows),
+	    TEST(compare_refuses_bad_usage),
 	};
 
 	return cmocka_run_group_tests_name("designs", tests, NULL, NULL);

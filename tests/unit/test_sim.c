@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_helpers.h"
 #include "pvir/hcall_abi.h"
 #include "pvir/scenario.h"
 #include "pvir/sim.h"
@@ -470,28 +471,9 @@ static void json_has_designs_keys(void **state)
 	run_free(&run);
 }
 
-struct cli_out {
-	int rc;
-	char *out;
-	char *err;
-};
-
 static struct cli_out cli(int argc, char **argv)
 {
-	struct cli_out r = {0};
-	size_t ol, el;
-	FILE *out = open_memstream(&r.out, &ol), *err = open_memstream(&r.err, &el);
-
-	r.rc = cli_run(argc, argv, out, err);
-	fclose(out);
-	fclose(err);
-	return r;
-}
-
-static void cli_free(struct cli_out *r)
-{
-	free(r->out);
-	free(r->err);
+	return cli_call(cli_run, argc, argv);
 }
 
 static void cli_runs_default_and_refuses_the_rest(void **state)

@@ -1,0 +1,495 @@
+// SPDX-License-Identifier: MIT
+/*
+ * pvir compare [SCENARIO.yaml] [--seed N] [--json] [--sweep N,N,...]
+ *
+ * The same scenario and seed under trap, vir-emul and hcall, in one table:
+ * what each interrupt operation cost (exits by reason, route commits — exact
+ * counts — and modelled time with its ratio to hcall), exits per 1,000
+ * delivered interrupts, latency percentiles, and the accounting that must
+ * hold in every design. --json gives the DESIGN.md §8 report with all three.
+ *
+ * --sweep runs one VM activating N MSI-X vectors (2048 per function, as many
+ * functions as it takes) at each size, under all three designs, so that the
+ * growth with N — and the 4096-route limit of the emulating designs — shows.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "report.h"
+#include "pvir/scenario.h"
+#include "pvir/sim.h"
+
+#define MAX_SWEEP	 16
+#define SWEEP_PER_FUNC	 2048u
+#define SWEEP_MAX	 60000u /* the host IR table holds 65535 */
+#define VECTORS_PER_VCPU 190u	/* of Linux's 203, a little room */
+#define COL		 "%16s"
+
+struct compare_opts {
+	const char *file;
+	bool json;
+	unsigned sweep[MAX_SWEEP];
+	unsigned nsweep;
+	struct sim_options sim;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: pvir compare [SCENARIO.yaml] [--seed N] [--json] [--sweep N,N,...]\n");
+}
+
+static int parse_sweep(const char *s, struct compare_opts *o, FILE *err)
+{
+	const char *p = s;
+
+	o->nsweep = 0;
+	while (*p) {
+		char *end;
+		unsigned long v;
+
+		errno = 0;
+		v = strtoul(p, &end, 10);
+		if (end == p || errno || !v || v > SWEEP_MAX || (*end && *end != ',') ||
+		    o->nsweep == MAX_SWEEP) {
+			fprintf(err,
+				"pvir compare: --sweep '%s': expected up to %d sizes from 1 to %u, "
+				"comma-separated\n",
+				s, MAX_SWEEP, SWEEP_MAX);
+			return -EINVAL;
+		}
+		o->sweep[o->nsweep++] = (unsigned)v;
+		p = *end ? end + 1 : end;
+	}
+	return o->nsweep ? 0 : -EINVAL;
+}
+
+static int parse_args(int argc, char **argv, struct compare_opts *o, FILE *err)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		bool has_value = i + 1 < argc;
+
+		if (!strcmp(a, "--json")) {
+			o->json = true;
+		} else if (!strcmp(a, "--seed") && has_value) {
+			if (cli_parse_seed("compare", argv[++i], &o->sim.seed, err))
+				return -EINVAL;
+			o->sim.seed_set = true;
+		} else if (!strcmp(a, "--sweep") && has_value) {
+			if (parse_sweep(argv[++i], o, err))
+				return -EINVAL;
+		} else if (a[0] == '-' || o->file) {
+			fprintf(err, "pvir compare: unexpected '%s'\n", a);
+			usage(err);
+			return -EINVAL;
+		} else {
+			o->file = a;
+		}
+	}
+	if (o->file && o->nsweep) {
+		fprintf(err, "pvir compare: --sweep builds its own scenarios; give no file\n");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* ---- running ------------------------------------------------------------------------------ */
+
+static int run_all(const struct scenario *sc, const struct sim_options *o,
+		   struct sim_report r[SIM_DESIGN_COUNT], FILE *err)
+{
+	for (unsigned d = 0; d < SIM_DESIGN_COUNT; d++)
+		if (sim_run(sc, (enum sim_design)d, o, &r[d])) {
+			fprintf(err, "pvir compare: %s\n",
+				r[d].nviolations ? r[d].violations[0] : "out of memory");
+			for (unsigned k = 0; k <= d; k++)
+				sim_report_done(&r[k]);
+			return -EINVAL;
+		}
+	return 0;
+}
+
+/* Prints each design's violations; Return: whether there was any. */
+static bool report_violations(const struct sim_report r[SIM_DESIGN_COUNT], FILE *err)
+{
+	bool any = false;
+
+	for (unsigned d = 0; d < SIM_DESIGN_COUNT; d++)
+		for (unsigned v = 0; v < r[d].nviolations; v++) {
+			fprintf(err, "pvir compare: %s: invariant violated: %s\n",
+				sim_design_name(r[d].design), r[d].violations[v]);
+			any = true;
+		}
+	return any;
+}
+
+/* ---- the table ------------------------------------------------------------------------------- */
+
+static void fmt_ns(char *out, size_t len, uint64_t ns)
+{
+	if (ns >= 1000000000)
+		snprintf(out, len, "%.2f s", (double)ns / 1e9);
+	else if (ns >= 1000000)
+		snprintf(out, len, "%.2f ms", (double)ns / 1e6);
+	else if (ns >= 1000)
+		snprintf(out, len, "%.2f us", (double)ns / 1e3);
+	else
+		snprintf(out, len, "%" PRIu64 " ns", ns);
+}
+
+static void fmt_ratio(char *out, size_t len, uint64_t v, uint64_t base)
+{
+	if (!base)
+		snprintf(out, len, "%s", v ? "-" : "1x");
+	else if ((double)v / (double)base >= 100)
+		snprintf(out, len, "%.0fx", (double)v / (double)base);
+	else
+		snprintf(out, len, "%.1fx", (double)v / (double)base);
+}
+
+static void row_u64(FILE *out, const char *name, const uint64_t v[SIM_DESIGN_COUNT])
+{
+	fprintf(out, "  %-24s", name);
+	for (unsigned d = 0; d < SIM_DESIGN_COUNT; d++)
+		fprintf(out, " %15" PRIu64, v[d]);
+	fputc('\n', out);
+}
+
+static void row_time(FILE *out, const char *name, const uint64_t v[SIM_DESIGN_COUNT])
+{
+	char b[32];
+
+	fprintf(out, "  %-24s", name);
+	for (unsigned d = 0; d < SIM_DESIGN_COUNT; d++) {
+		fmt_ns(b, sizeof(b), v[d]);
+		fprintf(out, " %15s", b);
+	}
+	fputc('\n', out);
+}
+
+static void row_ratio(FILE *out, const char *name, const uint64_t v[SIM_DESIGN_COUNT])
+{
+	char b[32];
+
+	fprintf(out, "  %-24s", name);
+	for (unsigned d = 0; d < SIM_DESIGN_COUNT; d++) {
+		fmt_ratio(b, sizeof(b), v[d], v[SIM_DESIGN_HCALL]);
+		fprintf(out, " %15s", b);
+	}
+	fputc('\n', out);
+}
+
+static bool shown(const struct sim_op_result *o)
+{
+	return !strcmp(o->op, "activate") || !strcmp(o->op, "free") ||
+	       !strcmp(o->op, "set_affinity");
+}
+
+static void result_of(const struct sim_op_result *o, char *out, size_t len)
+{
+	if (o->err)
+		snprintf(out, len, "%s", sim_errno_name(o->err));
+	else if (o->vmm_refused)
+		snprintf(out, len, "%" PRIu64 " refused", o->vmm_refused);
+	else
+		snprintf(out, len, "ok");
+}
+
+static void op_rows(FILE *out, const struct sim_report r[SIM_DESIGN_COUNT], size_t i)
+{
+	const struct sim_op_result *o[SIM_DESIGN_COUNT];
+	uint64_t v[SIM_DESIGN_COUNT];
+	char b[40];
+
+	for (unsigned d = 0; d < SIM_DESIGN_COUNT; d++)
+		o[d] = &r[d].ops[i];
+	fprintf(out, "%s %s\n", o[0]->op, o[0]->target);
+	fprintf(out, "  %-24s", "result");
+	for (unsigned d = 0; d < SIM_DESIGN_COUNT; d++) {
+		result_of(o[d], b, sizeof(b));
+		fprintf(out, " %15s", b);
+	}
+	fputc('\n', out);
+#define ROW(name, expr)                                         \
+	do {                                                    \
+		for (unsigned d = 0; d < SIM_DESIGN_COUNT; d++) \
+			v[d] = (expr);                          \
+		row_u64(out, name, v);                          \
+	} while (0)
+	ROW("exits: hypercall", o[d]->hypercalls);
+	ROW("       mmio_trap", o[d]->mmio_traps);
+	ROW("       cfg", o[d]->cfg_exits);
+	ROW("route commits", o[d]->route_commits);
+	ROW("  routes rebuilt", o[d]->routes_rebuilt);
+	ROW("host IRTE writes", o[d]->irte_writes);
+	for (unsigned d = 0; d < SIM_DESIGN_COUNT; d++)
+		v[d] = o[d]->cost_ns;
+	row_time(out, "modelled", v);
+	row_ratio(out, "  ratio to hcall", v);
+}
+
+/* Exits of delivery and scheduling: what the operations (and boot) do not make. */
+static uint64_t delivery_exits(const struct sim_report *r)
+{
+	return r->exits.ext_intr + r->exits.wakeup + r->exits.hlt;
+}
+
+static uint64_t per_1000(uint64_t n, uint64_t delivered)
+{
+	return delivered ? (n * 1000 + delivered / 2) / delivered : 0;
+}
+
+static void delivery_rows(FILE *out, const struct sim_report r[SIM_DESIGN_COUNT])
+{
+	uint64_t v[SIM_DESIGN_COUNT];
+
+	fprintf(out, "per 1,000 delivered interrupts\n");
+	ROW("exits: all", per_1000(delivery_exits(&r[d]), r[d].irq.delivered));
+	ROW("       ext_intr", per_1000(r[d].exits.ext_intr, r[d].irq.delivered));
+	ROW("       wakeup", per_1000(r[d].exits.wakeup, r[d].irq.delivered));
+	ROW("posted", per_1000(r[d].posted, r[d].irq.delivered));
+}
+
+static void latency_rows(FILE *out, const struct sim_report r[SIM_DESIGN_COUNT])
+{
+	static const unsigned pct[] = {50, 99, 100};
+	static const char *const pname[] = {"p50", "p99", "max"};
+	const char *kind[] = {"setup", "affinity", "delivery"};
+	uint64_t v[SIM_DESIGN_COUNT];
+	char name[40];
+
+	fprintf(out, "latency (modelled)\n");
+	for (unsigned k = 0; k < 3; k++)
+		for (unsigned p = 0; p < 3; p++) {
+			for (unsigned d = 0; d < SIM_DESIGN_COUNT; d++) {
+				const struct latency *l[] = {&r[d].setup, &r[d].affinity,
+							     &r[d].delivery};
+
+				v[d] = sim_percentile(l[k], pct[p]);
+			}
+			snprintf(name, sizeof(name), "%s %s", kind[k], pname[p]);
+			row_time(out, name, v);
+			if (k < 2 || p == 0)
+				row_ratio(out, "  ratio to hcall", v);
+		}
+}
+
+static void irq_rows(FILE *out, const struct sim_report r[SIM_DESIGN_COUNT])
+{
+	uint64_t v[SIM_DESIGN_COUNT];
+
+	fprintf(out, "interrupts\n");
+	ROW("raised", r[d].irq.raised);
+	ROW("delivered", r[d].irq.delivered);
+	ROW("blocked (IR fault)", r[d].irq.blocked);
+	ROW("pending at the end", r[d].irq.pending);
+	ROW("lost", r[d].irq.lost);
+	ROW("misdelivered", r[d].irq.misdelivered);
+	ROW("VMM-refused writes", r[d].vmm_refused);
+#undef ROW
+}
+
+static void header(FILE *out)
+{
+	fprintf(out, "%-26s", "");
+	for (unsigned d = 0; d < SIM_DESIGN_COUNT; d++)
+		fprintf(out, " %15s", sim_design_name((enum sim_design)d));
+	fputc('\n', out);
+}
+
+static void compare_text(FILE *out, const struct scenario *sc,
+			 const struct sim_report r[SIM_DESIGN_COUNT])
+{
+	fprintf(out,
+		"pvir compare: scenario %s, seed %" PRIu64
+		" (counts exact; time modelled, docs/cost-model.md)\n\n",
+		sc->name, r[0].seed);
+	header(out);
+	for (size_t i = 0; i < r[0].nops; i++)
+		if (shown(&r[0].ops[i]))
+			op_rows(out, r, i);
+	delivery_rows(out, r);
+	latency_rows(out, r);
+	irq_rows(out, r);
+}
+
+/* ---- the sweep ------------------------------------------------------------------------------ */
+
+static char *sweep_text(unsigned n, uint64_t seed)
+{
+	unsigned funcs = (n + SWEEP_PER_FUNC - 1) / SWEEP_PER_FUNC;
+	unsigned vcpus = (n + VECTORS_PER_VCPU - 1) / VECTORS_PER_VCPU;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return NULL;
+	vcpus = vcpus < 2 ? 2 : vcpus;
+	fprintf(f,
+		"name: sweep-%u\nseed: %" PRIu64 "\nduration: 1ms\nhost: {pcpus: %u}\nvms:\n"
+		"  - name: vm\n    vcpus: %u\n    irte_quota: %u\n    memory: 256M\n"
+		"    devices:\n",
+		n, seed, vcpus, vcpus, n);
+	for (unsigned i = 0; i < funcs; i++)
+		fprintf(f,
+			"      - {name: f%u, bdf: \"%02x:%02x.0\", guest_bdf: \"00:%02x.0\", msix: "
+			"%u}\n",
+			i, 3 + i / 32, i % 32, 4 + i, SWEEP_PER_FUNC);
+	fprintf(f, "workload:\n");
+	for (unsigned i = 0, left = n; i < funcs; i++, left -= SWEEP_PER_FUNC)
+		fprintf(f, "  - {at: 0ms, do: activate, dev: vm/f%u, count: %u}\n", i,
+			left < SWEEP_PER_FUNC ? left : SWEEP_PER_FUNC);
+	fclose(f);
+	return buf;
+}
+
+struct sweep_point {
+	unsigned n;
+	uint64_t exits[SIM_DESIGN_COUNT];
+	uint64_t ns[SIM_DESIGN_COUNT];
+	uint64_t refused[SIM_DESIGN_COUNT];
+	int err[SIM_DESIGN_COUNT];
+};
+
+static void sweep_sum(const struct sim_report *r, struct sweep_point *p, unsigned d)
+{
+	for (size_t i = 0; i < r->nops; i++) {
+		const struct sim_op_result *o = &r->ops[i];
+
+		p->exits[d] += o->hypercalls + o->mmio_traps + o->cfg_exits;
+		p->ns[d] += o->cost_ns;
+		p->refused[d] += o->vmm_refused;
+		if (o->err && !p->err[d])
+			p->err[d] = o->err;
+	}
+}
+
+static int sweep_one(unsigned n, const struct compare_opts *o, struct sweep_point *p, FILE *err)
+{
+	struct sim_report r[SIM_DESIGN_COUNT];
+	struct scenario *sc;
+	char msg[SC_ERR_MAX];
+	char *text = sweep_text(n, o->sim.seed_set ? o->sim.seed : 42);
+	int rc =
+	    text ? scenario_parse(text, strlen(text), "sweep", &sc, msg, sizeof(msg)) : -ENOMEM;
+
+	free(text);
+	if (rc) {
+		fprintf(err, "pvir compare: sweep %u: %s\n", n,
+			rc == -ENOMEM ? "out of memory" : msg);
+		return rc;
+	}
+	rc = run_all(sc, &o->sim, r, err);
+	if (!rc) {
+		*p = (struct sweep_point){.n = n};
+		for (unsigned d = 0; d < SIM_DESIGN_COUNT; d++)
+			sweep_sum(&r[d], p, d);
+		rc = report_violations(r, err) ? 1 : 0;
+		for (unsigned d = 0; d < SIM_DESIGN_COUNT; d++)
+			sim_report_done(&r[d]);
+	}
+	scenario_free(sc);
+	return rc;
+}
+
+static void sweep_cell(FILE *out, const struct sweep_point *p, unsigned d)
+{
+	char t[32], x[16];
+
+	fmt_ns(t, sizeof(t), p->ns[d]);
+	fmt_ratio(x, sizeof(x), p->ns[d], p->ns[SIM_DESIGN_HCALL]);
+	if (p->err[d])
+		fprintf(out, " %9s %10s %7s", "-", sim_errno_name(p->err[d]), "");
+	else
+		fprintf(out, " %9" PRIu64 " %10s %7s", p->exits[d], t, x);
+	if (p->refused[d])
+		fprintf(out, " FAILS: %" PRIu64 " not routed", p->refused[d]);
+}
+
+static void sweep_text_out(FILE *out, const struct sweep_point *p, unsigned n)
+{
+	fprintf(out,
+		"pvir compare --sweep: one VM activates N MSI-X vectors (%u per function)\n"
+		"(setup exits are exact; time is modelled and its ratio is to hcall)\n\n",
+		SWEEP_PER_FUNC);
+	for (unsigned d = 0; d < SIM_DESIGN_COUNT; d++) {
+		fprintf(out, "%s\n%8s %9s %10s %7s\n", sim_design_name((enum sim_design)d), "N",
+			"exits", "modelled", "ratio");
+		for (unsigned i = 0; i < n; i++) {
+			fprintf(out, "%8u", p[i].n);
+			sweep_cell(out, &p[i], d);
+			fputc('\n', out);
+		}
+		if (d + 1 < SIM_DESIGN_COUNT)
+			fputc('\n', out);
+	}
+}
+
+static void sweep_json(FILE *out, const struct sweep_point *p, unsigned n)
+{
+	fprintf(out, "{\"sweep\": [");
+	for (unsigned i = 0; i < n; i++) {
+		fprintf(out, "%s\n  {\"n\": %u, \"designs\": {", i ? "," : "", p[i].n);
+		for (unsigned d = 0; d < SIM_DESIGN_COUNT; d++)
+			fprintf(out,
+				"%s\"%s\": {\"setup_exits\": %" PRIu64 ", \"modelled_ns\": %" PRIu64
+				", \"vmm_refused\": %" PRIu64 ", \"errno\": %s%s%s}",
+				d ? ", " : "", sim_design_name((enum sim_design)d), p[i].exits[d],
+				p[i].ns[d], p[i].refused[d], p[i].err[d] ? "\"" : "",
+				p[i].err[d] ? sim_errno_name(p[i].err[d]) : "null",
+				p[i].err[d] ? "\"" : "");
+		fprintf(out, "}}");
+	}
+	fprintf(out, "\n]}\n");
+}
+
+static int sweep(const struct compare_opts *o, FILE *out, FILE *err)
+{
+	struct sweep_point p[MAX_SWEEP];
+	int violated = 0;
+
+	for (unsigned i = 0; i < o->nsweep; i++) {
+		int rc = sweep_one(o->sweep[i], o, &p[i], err);
+
+		if (rc < 0)
+			return CLI_EXIT_USAGE;
+		violated |= rc;
+	}
+	if (o->json)
+		sweep_json(out, p, o->nsweep);
+	else
+		sweep_text_out(out, p, o->nsweep);
+	return violated ? CLI_EXIT_VIOLATION : CLI_EXIT_OK;
+}
+
+int cli_compare(int argc, char **argv, FILE *out, FILE *err)
+{
+	struct compare_opts o = {0};
+	struct sim_report r[SIM_DESIGN_COUNT];
+	struct scenario *sc;
+	int rc;
+
+	if (parse_args(argc, argv, &o, err))
+		return CLI_EXIT_USAGE;
+	if (o.nsweep)
+		return sweep(&o, out, err);
+	if (cli_load_scenario("compare", o.file, &sc, err))
+		return CLI_EXIT_USAGE;
+	if (run_all(sc, &o.sim, r, err)) {
+		scenario_free(sc);
+		return CLI_EXIT_USAGE;
+	}
+	if (o.json)
+		report_json(out, sc, r, SIM_DESIGN_COUNT);
+	else
+		compare_text(out, sc, r);
+	rc = report_violations(r, err) ? CLI_EXIT_VIOLATION : CLI_EXIT_OK;
+	for (unsigned d = 0; d < SIM_DESIGN_COUNT; d++)
+		sim_report_done(&r[d]);
+	scenario_free(sc);
+	return rc;
+}
