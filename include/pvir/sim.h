@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "pvir/ir_unit.h"
 #include "pvir/scenario.h"
@@ -36,10 +37,31 @@ enum sim_fault {
 	SIM_FAULT_MISROUTE_ONE, /* the host programs its first IRTE one vector off */
 };
 
+/*
+ * A Chrome/Perfetto trace-event file (JSON, opens in ui.perfetto.dev),
+ * written as the run goes so that a long run does not hold it in memory.
+ * Several runs may write into one file: each design has its own processes.
+ */
+struct sim_trace {
+	FILE *f;
+	uint64_t events;
+};
+
+/** sim_trace_open() - create @path and start the event array; Return: 0 or -errno */
+int sim_trace_open(struct sim_trace *t, const char *path);
+/** sim_trace_close() - end the array and close; Return: 0 or -EIO if a write failed */
+int sim_trace_close(struct sim_trace *t);
+
+/* Called now and then while a run goes: virtual time @now of @duration ns. */
+typedef void (*sim_progress_fn)(void *ctx, enum sim_design d, uint64_t now, uint64_t duration);
+
 struct sim_options {
 	bool seed_set;
 	uint64_t seed;
 	enum sim_fault fault;
+	struct sim_trace *trace; /* NULL: no trace */
+	sim_progress_fn progress;
+	void *progress_ctx;
 };
 
 /* Samples in modelled ns, sorted when the run ends. */

@@ -24,5 +24,9 @@ struct scenario;
 /* Shared by the subcommands that run scenarios; messages start "pvir @cmd: ". */
 int cli_load_scenario(const char *cmd, const char *file, struct scenario **ret, FILE *err);
 int cli_parse_seed(const char *cmd, const char *s, uint64_t *ret, FILE *err);
+struct sim_trace;
+/* --trace: nothing to do when @path is NULL; Return: 0, or -errno (said on @err) */
+int cli_trace_open(const char *cmd, const char *path, struct sim_trace *t, FILE *err);
+int cli_trace_close(const char *cmd, const char *path, struct sim_trace *t, FILE *err);
 
 #endif

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * pvir compare [SCENARIO.yaml] [--seed N] [--json] [--sweep N,N,...]
+ * pvir compare [SCENARIO.yaml] [--seed N] [--json] [--sweep N,N,...] [--trace FILE]
+ *              [--quiet]
  *
  * The same scenario and seed under trap, vir-emul and hcall, in one table:
  * what each interrupt operation cost (exits by reason, route commits — exact
@@ -18,6 +19,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "progress.h"
 #include "report.h"
 #include "pvir/scenario.h"
 #include "pvir/sim.h"
@@ -30,7 +32,9 @@
 
 struct compare_opts {
 	const char *file;
+	const char *trace;
 	bool json;
+	bool quiet;
 	unsigned sweep[MAX_SWEEP];
 	unsigned nsweep;
 	struct sim_options sim;
@@ -38,7 +42,8 @@ struct compare_opts {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: pvir compare [SCENARIO.yaml] [--seed N] [--json] [--sweep N,N,...]\n");
+	fprintf(f, "usage: pvir compare [SCENARIO.yaml] [--seed N] [--json] [--sweep N,N,...] "
+		   "[--trace FILE] [--quiet]\n");
 }
 
 static int parse_sweep(const char *s, struct compare_opts *o, FILE *err)
@@ -74,6 +79,10 @@ static int parse_args(int argc, char **argv, struct compare_opts *o, FILE *err)
 
 		if (!strcmp(a, "--json")) {
 			o->json = true;
+		} else if (!strcmp(a, "--quiet")) {
+			o->quiet = true;
+		} else if (!strcmp(a, "--trace") && has_value) {
+			o->trace = argv[++i];
 		} else if (!strcmp(a, "--seed") && has_value) {
 			if (cli_parse_seed("compare", argv[++i], &o->sim.seed, err))
 				return -EINVAL;
@@ -91,6 +100,10 @@ static int parse_args(int argc, char **argv, struct compare_opts *o, FILE *err)
 	}
 	if (o->file && o->nsweep) {
 		fprintf(err, "pvir compare: --sweep builds its own scenarios; give no file\n");
+		return -EINVAL;
+	}
+	if (o->trace && o->nsweep) {
+		fprintf(err, "pvir compare: --trace traces one scenario, not a sweep\n");
 		return -EINVAL;
 	}
 	return 0;
@@ -368,7 +381,8 @@ static void sweep_sum(const struct sim_report *r, struct sweep_point *p, unsigne
 	}
 }
 
-static int sweep_one(unsigned n, const struct compare_opts *o, struct sweep_point *p, FILE *err)
+static int sweep_one(unsigned n, const struct compare_opts *o, struct sweep_point *p, FILE *err,
+		     struct progress *pr)
 {
 	struct sim_report r[SIM_DESIGN_COUNT];
 	struct scenario *sc;
@@ -378,6 +392,7 @@ static int sweep_one(unsigned n, const struct compare_opts *o, struct sweep_poin
 	    text ? scenario_parse(text, strlen(text), "sweep", &sc, msg, sizeof(msg)) : -ENOMEM;
 
 	free(text);
+	snprintf(pr->label, sizeof(pr->label), "N=%u", n);
 	if (rc) {
 		fprintf(err, "pvir compare: sweep %u: %s\n", n,
 			rc == -ENOMEM ? "out of memory" : msg);
@@ -447,18 +462,24 @@ static void sweep_json(FILE *out, const struct sweep_point *p, unsigned n)
 	fprintf(out, "\n]}\n");
 }
 
-static int sweep(const struct compare_opts *o, FILE *out, FILE *err)
+static int sweep(struct compare_opts *o, FILE *out, FILE *err)
 {
 	struct sweep_point p[MAX_SWEEP];
+	struct progress pr;
 	int violated = 0;
 
+	progress_init(&pr, o->quiet, err);
+	progress_attach(&pr, &o->sim);
 	for (unsigned i = 0; i < o->nsweep; i++) {
-		int rc = sweep_one(o->sweep[i], o, &p[i], err);
+		int rc = sweep_one(o->sweep[i], o, &p[i], err, &pr);
 
-		if (rc < 0)
+		if (rc < 0) {
+			progress_done(&pr);
 			return CLI_EXIT_USAGE;
+		}
 		violated |= rc;
 	}
+	progress_done(&pr);
 	if (o->json)
 		sweep_json(out, p, o->nsweep);
 	else
@@ -470,6 +491,8 @@ int cli_compare(int argc, char **argv, FILE *out, FILE *err)
 {
 	struct compare_opts o = {0};
 	struct sim_report r[SIM_DESIGN_COUNT];
+	struct sim_trace trace = {0};
+	struct progress pr;
 	struct scenario *sc;
 	int rc;
 
@@ -479,7 +502,21 @@ int cli_compare(int argc, char **argv, FILE *out, FILE *err)
 		return sweep(&o, out, err);
 	if (cli_load_scenario("compare", o.file, &sc, err))
 		return CLI_EXIT_USAGE;
-	if (run_all(sc, &o.sim, r, err)) {
+	if (cli_trace_open("compare", o.trace, &trace, err)) {
+		scenario_free(sc);
+		return CLI_EXIT_USAGE;
+	}
+	o.sim.trace = o.trace ? &trace : NULL;
+	progress_init(&pr, o.quiet, err);
+	progress_attach(&pr, &o.sim);
+	rc = run_all(sc, &o.sim, r, err);
+	progress_done(&pr);
+	if (cli_trace_close("compare", o.trace, &trace, err) && !rc) {
+		for (unsigned d = 0; d < SIM_DESIGN_COUNT; d++)
+			sim_report_done(&r[d]);
+		rc = -EIO;
+	}
+	if (rc) {
 		scenario_free(sc);
 		return CLI_EXIT_USAGE;
 	}

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * pvir run [SCENARIO.yaml] [--design trap|vir-emul|hcall|all] [--seed N] [--json]
+ *          [--trace FILE] [--quiet]
  *
  * Runs a scenario (the embedded default when none is given) under one design,
  * or all three one after the other, and prints the report of each. Exit status: 0 a sound run; 1 an invariant was violated (the report
@@ -11,13 +12,16 @@
 #include <string.h>
 
 #include "cli.h"
+#include "progress.h"
 #include "report.h"
 #include "pvir/scenario.h"
 #include "pvir/sim.h"
 
 struct run_opts {
 	const char *file;
+	const char *trace;
 	bool json;
+	bool quiet;
 	bool designs[SIM_DESIGN_COUNT];
 	struct sim_options sim;
 };
@@ -25,7 +29,7 @@ struct run_opts {
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: pvir run [SCENARIO.yaml] [--design trap|vir-emul|hcall|all] [--seed N] "
-		   "[--json]\n");
+		   "[--json] [--trace FILE] [--quiet]\n");
 }
 
 static int parse_design(const char *s, bool designs[SIM_DESIGN_COUNT], FILE *err)
@@ -44,6 +48,24 @@ static int parse_design(const char *s, bool designs[SIM_DESIGN_COUNT], FILE *err
 	}
 	designs[d] = true;
 	return 0;
+}
+
+int cli_trace_open(const char *cmd, const char *path, struct sim_trace *t, FILE *err)
+{
+	int rc = path ? sim_trace_open(t, path) : 0;
+
+	if (rc)
+		fprintf(err, "pvir %s: --trace %s: %s\n", cmd, path, strerror(-rc));
+	return rc;
+}
+
+int cli_trace_close(const char *cmd, const char *path, struct sim_trace *t, FILE *err)
+{
+	int rc = path ? sim_trace_close(t) : 0;
+
+	if (rc)
+		fprintf(err, "pvir %s: --trace %s: %s\n", cmd, path, strerror(-rc));
+	return rc;
 }
 
 int cli_parse_seed(const char *cmd, const char *s, uint64_t *ret, FILE *err)
@@ -67,6 +89,10 @@ static int parse_args(int argc, char **argv, struct run_opts *o, FILE *err)
 
 		if (!strcmp(a, "--json")) {
 			o->json = true;
+		} else if (!strcmp(a, "--quiet")) {
+			o->quiet = true;
+		} else if (!strcmp(a, "--trace") && has_value) {
+			o->trace = argv[++i];
 		} else if (!strcmp(a, "--design") && has_value) {
 			if (parse_design(argv[++i], o->designs, err))
 				return -EINVAL;
@@ -108,12 +134,21 @@ int cli_run(int argc, char **argv, FILE *out, FILE *err)
 {
 	struct run_opts o = {.designs[SIM_DESIGN_HCALL] = true};
 	struct sim_report r[SIM_DESIGN_COUNT];
+	struct sim_trace trace = {0};
+	struct progress progress;
 	struct scenario *sc;
 	unsigned n = 0;
 	int rc = CLI_EXIT_OK;
 
 	if (parse_args(argc, argv, &o, err) || cli_load_scenario("run", o.file, &sc, err))
 		return CLI_EXIT_USAGE;
+	if (cli_trace_open("run", o.trace, &trace, err)) {
+		scenario_free(sc);
+		return CLI_EXIT_USAGE;
+	}
+	o.sim.trace = o.trace ? &trace : NULL;
+	progress_init(&progress, o.quiet, err);
+	progress_attach(&progress, &o.sim);
 	for (unsigned d = 0; d < SIM_DESIGN_COUNT; d++) {
 		if (!o.designs[d])
 			continue;
@@ -126,6 +161,9 @@ int cli_run(int argc, char **argv, FILE *out, FILE *err)
 		}
 		n++;
 	}
+	progress_done(&progress);
+	if (cli_trace_close("run", o.trace, &trace, err))
+		rc = CLI_EXIT_USAGE;
 	if (rc == CLI_EXIT_OK && o.json)
 		report_json(out, sc, r, n);
 	for (unsigned i = 0; rc == CLI_EXIT_OK && !o.json && i < n; i++) {

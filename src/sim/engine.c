@@ -17,6 +17,7 @@
  * happens. Whatever is still latched at the end is pending; the rest is lost.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -25,6 +26,7 @@
 
 #include "design.h"
 #include "evq.h"
+#include "trace.h"
 #include "pvir/guest.h"
 #include "pvir/host.h"
 #include "pvir/ir_driver.h"
@@ -76,6 +78,8 @@ struct sim_vm {
 struct sim {
 	const struct scenario *sc;
 	enum sim_design design;
+	const struct sim_options *o;
+	struct sim_trace *trace;
 	const struct cost_model *cost;
 	struct host *h;
 	struct sim_vm vms[SC_MAX_VMS];
@@ -219,6 +223,92 @@ static int build(struct sim *s)
 			return err;
 	}
 	return 0;
+}
+
+/* ---- the trace's tracks ---------------------------------------------------------------------- */
+
+static unsigned pid_of(const struct sim *s, enum trace_proc p, unsigned vm)
+{
+	return trace_pid(s->design, p, vm);
+}
+
+static unsigned dev_tid(unsigned vm, unsigned dev)
+{
+	return vm * SC_MAX_DEVS + dev;
+}
+
+static void name_tracks(struct sim *s)
+{
+	const char *d = sim_design_name(s->design);
+	char name[SIM_TARGET_MAX + 16];
+
+	if (!s->trace)
+		return;
+	trace_name_process(s->trace, pid_of(s, TRACE_PCPUS, 0), d, "pCPUs");
+	for (unsigned c = 0; c < s->sc->pcpus; c++) {
+		snprintf(name, sizeof(name), "pCPU %u", c);
+		trace_name_thread(s->trace, pid_of(s, TRACE_PCPUS, 0), c, name);
+	}
+	trace_name_process(s->trace, pid_of(s, TRACE_IOMMU, 0), d, "IOMMU");
+	trace_name_thread(s->trace, pid_of(s, TRACE_IOMMU, 0), 0, "IR unit");
+	trace_name_process(s->trace, pid_of(s, TRACE_DEVICES, 0), d, "devices");
+	for (unsigned i = 0; i < s->sc->nvms; i++) {
+		const struct sc_vm *v = &s->sc->vms[i];
+
+		for (unsigned k = 0; k < v->ndevs; k++) {
+			snprintf(name, sizeof(name), "%s/%s", v->name, v->devs[k].name);
+			trace_name_thread(s->trace, pid_of(s, TRACE_DEVICES, 0), dev_tid(i, k),
+					  name);
+		}
+		snprintf(name, sizeof(name), "VM %s", v->name);
+		trace_name_process(s->trace, pid_of(s, TRACE_VM, i), d, name);
+		for (unsigned c = 0; c < v->vcpus; c++) {
+			snprintf(name, sizeof(name), "vCPU %u", c);
+			trace_name_thread(s->trace, pid_of(s, TRACE_VM, i), c, name);
+		}
+	}
+}
+
+static void trace_landing(struct sim *s, const struct host_landing *l, unsigned src_vm)
+{
+	static const char *const outcome[] = {"passthrough", "remapped", "posted", "blocked"};
+	char name[64];
+
+	if (!s->trace)
+		return;
+	if (l->outcome == IR_BLOCKED)
+		snprintf(name, sizeof(name), "blocked 0x%02x %s", l->fault,
+			 ir_fault_name(l->fault));
+	else
+		snprintf(name, sizeof(name), "%s vector 0x%02x", outcome[l->outcome], l->vector);
+	trace_instant(s->trace, pid_of(s, TRACE_IOMMU, 0), 0, s->now, name);
+	if (!l->vcpu)
+		return;
+	if (l->outcome == IR_POSTED)
+		trace_instant(s->trace, pid_of(s, TRACE_PCPUS, 0), l->vcpu->pcpu, s->now,
+			      l->merged ? "post (already pending)" : "post");
+	else
+		trace_instant(s->trace, pid_of(s, TRACE_VM, src_vm), l->vcpu->id, s->now,
+			      "exit: ext_intr, inject");
+}
+
+static void trace_op(struct sim *s, const struct sc_op *op, const struct sim_op_result *r)
+{
+	char name[SIM_TARGET_MAX + 32], args[512];
+
+	if (!s->trace)
+		return;
+	snprintf(name, sizeof(name), "%s %s", r->op, r->target);
+	snprintf(args, sizeof(args),
+		 "\"result\": \"%s\", \"hypercalls\": %" PRIu64 ", \"mmio_traps\": %" PRIu64
+		 ", \"cfg_exits\": %" PRIu64 ", \"route_commits\": %" PRIu64
+		 ", \"irte_writes\": %" PRIu64 ", \"iec_invalidations\": %" PRIu64
+		 ", \"device_writes\": %" PRIu64 ", \"modelled_ns\": %" PRIu64,
+		 r->err ? sim_errno_name(r->err) : "ok", r->hypercalls, r->mmio_traps, r->cfg_exits,
+		 r->route_commits, r->irte_writes, r->iec_invalidations, r->device_writes,
+		 r->cost_ns);
+	trace_slice(s->trace, pid_of(s, TRACE_VM, op->vm), op->vcpu, s->now, r->cost_ns, name,
+		    args);
 }
 
 static void teardown(struct sim *s)
@@ -413,6 +503,7 @@ static void host_landed(void *ctx, const struct host_landing *l)
 
 	if (!src)
 		return; /* every device belongs to a VM */
+	trace_landing(s, l, src->idx);
 	if (l->outcome == IR_BLOCKED) {
 		src->irq.blocked++;
 		src->faults[l->fault - IR_FAULT_FIRST]++;
@@ -461,6 +552,13 @@ static void on_handle(struct sim *s, unsigned vm, unsigned cpu)
 	s->handling = 0;
 	n = guest_handle_interrupts(sv->g, cpu);
 	c->busy_until = s->now + (uint64_t)n * s->cost->guest_handler;
+	if (n && s->trace) {
+		char args[48];
+
+		snprintf(args, sizeof(args), "\"interrupts\": %u", n);
+		trace_slice(s->trace, pid_of(s, TRACE_VM, vm), cpu, s->now, c->busy_until - s->now,
+			    "interrupts", args);
+	}
 }
 
 /* ---- device traffic ------------------------------------------------------------------------ */
@@ -481,6 +579,13 @@ static bool raise(struct sim *s, struct sim_vm *sv, struct sim_dev *d, unsigned 
 	int err;
 
 	s->wakeups_before = host_stats(s->h)->wakeups;
+	if (s->trace) {
+		char name[48];
+
+		snprintf(name, sizeof(name), "%s entry %u", rogue ? "rogue" : "raise", n);
+		trace_instant(s->trace, pid_of(s, TRACE_DEVICES, 0),
+			      dev_tid(sv->idx, (unsigned)(d - sv->devs)), s->now, name);
+	}
 	s->raising = !rogue && n < d->nactive ? (int)d->irqs[n] : -1;
 	s->rogue = rogue;
 	err = raise_entry(d, n, &r);
@@ -709,6 +814,7 @@ static void on_resume(struct sim *s, unsigned vm, unsigned cpu)
 	if (v->state != VCPU_PREEMPTED && v->state != VCPU_BLOCKED)
 		return; /* woken already, or taken offline */
 	host_vcpu_run(s->h, v);
+	trace_instant(s->trace, pid_of(s, TRACE_VM, vm), cpu, s->now, "runs again");
 	handle_if_pending(s, sv, cpu, s->cost->posted_delivery);
 }
 
@@ -778,6 +884,7 @@ static void on_op(struct sim *s, unsigned i)
 	if (!res.err && op->kind == OP_SET_AFFINITY)
 		latency_add(s, &s->r->affinity, res.cost_ns);
 	record_op(s, &res);
+	trace_op(s, op, &res);
 	/* a move, a resume or a rogue write can leave something to take */
 	for (unsigned c = 0; c < s->sc->vms[op->vm].vcpus; c++)
 		handle_if_pending(s, &s->vms[op->vm], c, s->cost->posted_delivery);
@@ -956,16 +1063,24 @@ static void run_events(struct sim *s)
 	for (unsigned i = 0; i < s->sc->nops; i++)
 		schedule(s, s->sc->ops[i].at, EV_OP, i, 0);
 	schedule(s, TICK_NS, EV_TICK, 0, 0);
-	while (!s->oom && evq_pop(&s->q, &e) && e.time <= s->sc->duration) {
+	for (uint64_t n = 0; !s->oom && evq_pop(&s->q, &e) && e.time <= s->sc->duration; n++) {
 		s->now = e.time;
 		dispatch(s, &e);
+		if (s->o && s->o->progress && (e.type == EV_OP || n % 65536 == 0))
+			s->o->progress(s->o->progress_ctx, s->design, s->now, s->sc->duration);
 	}
 }
 
 int sim_run(const struct scenario *sc, enum sim_design design, const struct sim_options *o,
 	    struct sim_report *ret)
 {
-	struct sim s = {.sc = sc, .design = design, .cost = &sc->costs, .r = ret, .raising = -1};
+	struct sim s = {.sc = sc,
+			.design = design,
+			.o = o,
+			.trace = o ? o->trace : NULL,
+			.cost = &sc->costs,
+			.r = ret,
+			.raising = -1};
 	int err;
 
 	memset(ret, 0, sizeof(*ret));
@@ -974,6 +1089,8 @@ int sim_run(const struct scenario *sc, enum sim_design design, const struct sim_
 	s.rng = ret->seed;
 	s.traffic_next = calloc(sc->nops ? sc->nops : 1, sizeof(*s.traffic_next));
 	err = s.traffic_next ? build(&s) : -ENOMEM;
+	if (!err)
+		name_tracks(&s);
 	if (!err) {
 		if (o && o->fault == SIM_FAULT_LOSE_ONE)
 			host_inject_fault(s.h, HOST_FAULT_DROP_NEXT_PIR);
