@@ -5,8 +5,10 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
+#include "test.h"
 
 struct cli_out {
 	int rc;
@@ -31,6 +33,45 @@ static inline void cli_free(struct cli_out *r)
 {
 	free(r->out);
 	free(r->err);
+}
+
+static inline char *read_source_file(const char *name)
+{
+	const char *dir = getenv("PVIR_SCENARIOS");
+	char path[512], *buf;
+	FILE *f;
+	long len;
+
+	if (!dir)
+		fail_msg("PVIR_SCENARIOS is not set (meson test sets it)");
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "rb");
+	if (!f)
+		fail_msg("cannot open %s", path);
+	fseek(f, 0, SEEK_END);
+	len = ftell(f);
+	rewind(f);
+	buf = calloc(1, (size_t)len + 1);
+	assert_int_equal(fread(buf, 1, (size_t)len, f), (size_t)len);
+	fclose(f);
+	return buf;
+}
+
+/* The README's code block that starts with the line @cmd holds exactly @out. */
+static inline void assert_readme_block(const char *cmd, const char *out)
+{
+	char *readme = read_source_file("../README.md"), *start, *end;
+	char head[64];
+
+	snprintf(head, sizeof(head), "\n%s\n", cmd);
+	start = strstr(readme, head);
+	assert_non_null(start);
+	start += strlen(head);
+	end = strstr(start, "```");
+	assert_non_null(end);
+	*end = '\0';
+	assert_string_equal(start, out);
+	free(readme);
 }
 
 #endif

@@ -300,6 +300,17 @@ static void compare_sweep_grows(void **state)
 	cli_free(&r);
 }
 
+/* What the README shows of `pvir compare` is what it prints. */
+static void readme_shows_the_comparison(void **state)
+{
+	char *argv[] = {"compare"};
+	struct cli_out r = compare(1, argv);
+
+	(void)state;
+	assert_readme_block("$ pvir compare", r.out);
+	cli_free(&r);
+}
+
 static void compare_refuses_bad_usage(void **state)
 {
 	char *sweep[] = {"compare", "--sweep", "64,x"};
@@ -334,6 +345,7 @@ int main(void)
 	    TEST(compare_default_table),
 	    TEST(compare_sweep_grows),
 	    TEST(compare_refuses_bad_usage),
+	    TEST(readme_shows_the_comparison),
 	};
 
 	return cmocka_run_group_tests_name("designs", tests, NULL, NULL);

@@ -543,28 +543,6 @@ static void shipped_scenarios_run_sound(void **state)
 }
 
 /* The whole of @name, in the scenarios directory or (with "../") beside it. */
-static char *read_source_file(const char *name)
-{
-	const char *dir = getenv("PVIR_SCENARIOS");
-	char path[512], *buf;
-	FILE *f;
-	long len;
-
-	if (!dir)
-		fail_msg("PVIR_SCENARIOS is not set (meson test sets it)");
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "rb");
-	if (!f)
-		fail_msg("cannot open %s", path);
-	fseek(f, 0, SEEK_END);
-	len = ftell(f);
-	rewind(f);
-	buf = calloc(1, (size_t)len + 1);
-	assert_int_equal(fread(buf, 1, (size_t)len, f), (size_t)len);
-	fclose(f);
-	return buf;
-}
-
 static void default_file_is_the_embedded_one(void **state)
 {
 	char *file = read_source_file("default.yaml");
@@ -577,20 +555,12 @@ static void default_file_is_the_embedded_one(void **state)
 /* What the README shows of `pvir run` is what it prints. */
 static void readme_shows_the_default_run(void **state)
 {
-	char *readme = read_source_file("../README.md"), *start, *end;
 	char *argv[] = {"run"};
 	struct cli_out r = cli(1, argv);
 
 	(void)state;
-	start = strstr(readme, "\n$ pvir run\n");
-	assert_non_null(start);
-	start += strlen("\n$ pvir run\n");
-	end = strstr(start, "```");
-	assert_non_null(end);
-	*end = '\0';
-	assert_string_equal(start, r.out);
+	assert_readme_block("$ pvir run", r.out);
 	cli_free(&r);
-	free(readme);
 }
 
 int main(void)
