@@ -8,6 +8,7 @@
 #include "pvir/physmem.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +23,8 @@ struct physmem {
 	uint64_t *words;
 };
 
+_Static_assert(_Alignof(max_align_t) >= 16, "128-bit accesses need 16-byte aligned memory");
+
 struct physmem *physmem_new(uint64_t size)
 {
 	struct physmem *pm;
@@ -31,12 +34,16 @@ struct physmem *physmem_new(uint64_t size)
 	pm = calloc(1, sizeof(*pm));
 	if (!pm)
 		return NULL;
-	pm->words = aligned_alloc(16, (size_t)size);
+	/*
+	 * calloc, not aligned_alloc and memset: a large block comes from mmap
+	 * already zeroed, and pages a run never touches cost nothing. Its
+	 * alignment (max_align_t) is the 16 bytes 128-bit accesses need.
+	 */
+	pm->words = calloc(1, (size_t)size);
 	if (!pm->words) {
 		free(pm);
 		return NULL;
 	}
-	memset(pm->words, 0, (size_t)size);
 	pm->size = size;
 	return pm;
 }
