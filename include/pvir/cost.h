@@ -25,10 +25,11 @@ struct cost_model {
 	uint64_t inject;	  /* an interrupt the host injects: exit and re-entry (A16) */
 	uint64_t wakeup;	/* waking a halted vCPU on its wakeup vector (A1 + A15, derived) */
 	uint64_t guest_handler; /* the guest's handler itself (an assumption) */
-	/* what the emulating designs pay in KVM, VFIO and QEMU */
-	uint64_t route_commit;	    /* one KVM_SET_GSI_ROUTING, its fixed part (A8) */
-	uint64_t route_rebuild;	    /* ... and per route the VM holds, rebuilt each time (A8) */
-	uint64_t vfio_vector_setup; /* VFIO SET_IRQS, irqfd and bypass for a new vector (A10) */
+	/* the host kernel's work, which every design pays (docs/host-kernel.md) */
+	uint64_t route_commit;	    /* one KVM_SET_GSI_ROUTING, its fixed part (A9, derived) */
+	uint64_t irqfd_walk;	    /* ... and per irqfd it walks (A9, derived) */
+	uint64_t pi_update;	    /* KVM re-aiming one IRTE, beyond its write and flush (A8-A9) */
+	uint64_t vfio_vector_setup; /* a trigger attached: request_irq, eventfd, producer (A10) */
 	uint64_t viommu_translate;  /* the vIOMMU translating one route again (an assumption) */
 };
 

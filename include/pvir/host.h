@@ -17,9 +17,11 @@
  * handler injects it (an exit when the vCPU is in guest mode); such IRTEs
  * follow the vCPU when it migrates, so one pCPU never collects them all.
  *
- * A host_irq is one host IRTE bound by source-id to one device, targeting one
- * vCPU and guest vector. The VMM's hypercall service and MSI-X emulation
- * both make interrupts through it, so every design shares this code.
+ * A host_irq is one host interrupt of one device, as Linux holds it: an IRTE
+ * bound by source-id, a host vector while requested, and the IRTE's mode.
+ * Only the host kernel's interfaces (src/host/vfio.c, src/host/kvm_irq.c:
+ * VFIO SET_IRQS, irqfds, GSI routes, IRQ bypass) make and aim them, under
+ * every design; nothing else writes a host IRTE.
  */
 #ifndef PVIR_HOST_H
 #define PVIR_HOST_H
@@ -42,11 +44,32 @@ struct vcpu;
 
 #define HOST_POSTED_INTR_VECTOR	       0xf2
 #define HOST_POSTED_INTR_WAKEUP_VECTOR 0xf1
-#define HOST_FIRST_DEVICE_VECTOR       0x30 /* fallback vectors: 0x30..0xdf */
-#define HOST_LAST_DEVICE_VECTOR	       0xdf
+/*
+ * Host device vectors, per pCPU: FIRST_EXTERNAL_VECTOR (0x20) up to
+ * FIRST_SYSTEM_VECTOR (0xeb, POSTED_MSI_NOTIFICATION_VECTOR, since Linux
+ * 6.10), less IA32_SYSCALL_VECTOR: 202 a pCPU
+ * (arch/x86/include/asm/irq_vectors.h).
+ */
+#define HOST_FIRST_DEVICE_VECTOR       0x20
+#define HOST_LAST_DEVICE_VECTOR	       0xea
+#define HOST_IA32_SYSCALL_VECTOR       0x80
+#define HOST_DEVICE_VECTORS	       (HOST_LAST_DEVICE_VECTOR - HOST_FIRST_DEVICE_VECTOR + 1 - 1)
 #define HOST_MAX_PCPUS		       256
 
+/*
+ * The host kernel (docs/host-kernel.md): how a KVM route commit treats the
+ * irqfds whose routes did not change, and the further changes `tuned` names.
+ */
+enum host_kernel {
+	HOST_KERNEL_STOCK,  /* Linux as released, with the VFIO IMS index */
+	HOST_KERNEL_LEGACY, /* before 515a0c79e796: every commit re-aims every irqfd's IRTE */
+	HOST_KERNEL_TUNED,  /* stock plus MSI irqfds without routes, posting without a vector */
+	HOST_KERNEL_COUNT,
+};
+
 struct host_config {
+	enum host_kernel kernel;
+	bool msix_noresize; /* VFIO without dynamic MSI-X (before Linux 6.5): NORESIZE */
 	unsigned pcpus;
 	uint32_t irte_entries; /* power of two, up to 65536 */
 	bool posting;	       /* the unit has CAP.PI */
@@ -59,16 +82,18 @@ struct host_config host_default_config(void);
 
 /* What the platform saw of device interrupts, by outcome. */
 struct host_stats {
-	uint64_t messages;	/* interrupt writes from devices */
-	uint64_t remapped;	/* delivered through a remapped IRTE */
-	uint64_t posted;	/* posted into a descriptor */
-	uint64_t notifications; /* notification events sent */
-	uint64_t blocked;	/* blocked by the IR unit (by reason in the unit's stats) */
-	uint64_t passthrough;	/* compatibility format let through */
-	uint64_t pi_in_guest;	/* notifications taken by a running vCPU, no exit */
-	uint64_t injected;	/* fallback interrupts the host injected */
-	uint64_t wakeups;	/* vCPUs woken by the wakeup handler */
-	uint64_t unhandled;	/* host vectors with no handler (spurious) */
+	uint64_t messages;	 /* interrupt writes from devices */
+	uint64_t remapped;	 /* delivered through a remapped IRTE */
+	uint64_t posted;	 /* posted into a descriptor */
+	uint64_t notifications;	 /* notification events sent */
+	uint64_t blocked;	 /* blocked by the IR unit (by reason in the unit's stats) */
+	uint64_t passthrough;	 /* compatibility format let through */
+	uint64_t pi_in_guest;	 /* notifications taken by a running vCPU, no exit */
+	uint64_t injected;	 /* fallback interrupts the host injected */
+	uint64_t wakeups;	 /* vCPUs woken by the wakeup handler */
+	uint64_t unhandled;	 /* host vectors with no handler (spurious) */
+	uint64_t vectors_held;	 /* host vectors held now, over every pCPU */
+	uint64_t format_changes; /* IRTEs switched between posted and remapped */
 };
 
 struct host;
@@ -81,6 +106,7 @@ struct host_landing {
 	struct vcpu *vcpu; /* posted to, or injected into; NULL otherwise */
 	uint8_t vector;	   /* the guest vector at @vcpu */
 	bool merged;	   /* posted onto a PIR bit already set */
+	bool held;	   /* taken by the VMM's own handler, to be delivered later */
 };
 
 typedef void (*host_observer_fn)(void *ctx, const struct host_landing *l);
@@ -93,6 +119,11 @@ int host_create(const struct host_config *cfg, struct host **ret) WARN_UNUSED;
 void host_free(struct host *h);
 
 unsigned host_pcpus(const struct host *h);
+enum host_kernel host_kernel(const struct host *h);
+bool host_msix_noresize(const struct host *h);
+/** host_kernel_name() - "stock", "legacy", "tuned"; host_kernel_parse() - the inverse */
+const char *host_kernel_name(enum host_kernel k);
+bool host_kernel_parse(const char *name, enum host_kernel *ret);
 struct lapic *host_pcpu_apic(struct host *h, unsigned pcpu);
 /** host_pcpu_running() - the vCPU in guest mode on @pcpu, or NULL */
 struct vcpu *host_pcpu_running(const struct host *h, unsigned pcpu);
@@ -145,9 +176,19 @@ void host_vcpu_exit(struct host *h, struct vcpu *v);
 /** host_vcpu_pir_count() - vectors waiting in @v's PIR */
 unsigned host_vcpu_pir_count(struct host *h, struct vcpu *v);
 
-/* ---- host interrupts bound to a device and a vCPU -------------------------- */
+/* ---- host interrupts: Linux's irqs behind VFIO, and KVM's posting of them ---- */
 
+/*
+ * A host_irq is one host interrupt of a device (requester-id): an IRTE from
+ * host_irq_alloc() on; a host vector on some pCPU while requested (Linux's
+ * request_irq(), held even while the IRTE is posted); and the IRTE's mode,
+ * remapped to that host vector or posted to a vCPU, which KVM's IRQ bypass
+ * sets (host_irq_target(), pi_update_irte).
+ */
 struct host_irq;
+
+/* Called for an interrupt that arrives through the remapped IRTE (a host handler). */
+typedef void (*host_irq_handler_fn)(void *ctx, struct host_irq *hi);
 
 /**
  * host_irq_alloc() - a host IRTE for the device with requester-id @rid,
@@ -157,14 +198,44 @@ struct host_irq;
 int host_irq_alloc(struct host *h, uint16_t rid, struct host_irq **ret) WARN_UNUSED;
 
 /**
- * host_irq_target() - (re)program the IRTE to deliver @vector to @v
+ * host_irq_request() - request_irq(): a host vector on the least-loaded pCPU,
+ * the IRTE remapped to it; @handler runs for each interrupt that arrives.
+ * On a `tuned` kernel a posted interrupt gives its vector back, and takes
+ * one again when it is remapped (docs/host-kernel.md, T2).
+ * Return: 0, -EBUSY (already requested), -ENOSPC (no host vector free on any
+ * pCPU), -EIO. On failure nothing changed.
+ */
+int host_irq_request(struct host *h, struct host_irq *hi, host_irq_handler_fn handler,
+		     void *ctx) WARN_UNUSED;
+
+/** host_irq_shutdown() - free_irq(): the IRTE cleared (P=0), the host vector released */
+void host_irq_shutdown(struct host *h, struct host_irq *hi);
+
+/**
+ * host_irq_target() - aim the interrupt at @vector of @v (KVM's
+ * pi_update_irte for a single-vCPU route)
  *
- * Posted when the unit can post, else remapped to a host vector on @v's pCPU.
+ * Posted when the unit can post. Otherwise remapped to its host vector,
+ * which follows @v's pCPU where one is free there (DESIGN.md §7), and an
+ * interrupt reaches @v through the handler. An interrupt not yet requested
+ * is requested first, with no handler: it is injected into @v directly.
  * The message (handle) never changes. On failure nothing changed.
- * Return: 0, -ENOSPC (no host vector free on the pCPU), -EIO.
+ * Return: 0, -ENOSPC (no host vector to request), -EIO.
  */
 int host_irq_target(struct host *h, struct host_irq *hi, struct vcpu *v, uint8_t vector,
 		    bool urgent) WARN_UNUSED;
+
+/** host_irq_untarget() - back to remapped, to the host vector where it is (no route to post) */
+int host_irq_untarget(struct host *h, struct host_irq *hi) WARN_UNUSED;
+
+/** host_vcpu_inject() - KVM injects @vector into @v (kvm_set_msi), waking it if halted */
+void host_vcpu_inject(struct host *h, struct vcpu *v, uint8_t vector);
+
+/**
+ * host_irq_held() - the interrupt being delivered now was taken by a VMM's
+ * user-space handler, which holds it (an emulated pending bit) to inject later
+ */
+void host_irq_held(struct host *h);
 
 /** host_irq_free() - tear the IRTE down (P=0, invalidated) and release it */
 void host_irq_free(struct host *h, struct host_irq *hi);
@@ -173,6 +244,9 @@ void host_irq_free(struct host *h, struct host_irq *hi);
 struct msi_msg host_irq_msg(const struct host_irq *hi);
 uint32_t host_irq_index(const struct host_irq *hi);
 bool host_irq_posted(const struct host_irq *hi);
+bool host_irq_requested(const struct host_irq *hi);
+/** host_irq_pcpu() - the pCPU holding its host vector (requested interrupts) */
+unsigned host_irq_pcpu(const struct host_irq *hi);
 struct vcpu *host_irq_vcpu(const struct host_irq *hi);
 uint8_t host_irq_vector(const struct host_irq *hi);
 

@@ -224,6 +224,8 @@ bool pci_func_ims(const struct pci_func *f, unsigned *ret_bar, uint64_t *ret_off
 
 /** pci_func_ims_storage() - the kind of IMS storage the function has (IMS_NONE: none) */
 enum ims_storage pci_func_ims_storage(const struct pci_func *f);
+/** pci_func_ims_entries() - how many IMS entries the function has (0: no IMS) */
+unsigned pci_func_ims_entries(const struct pci_func *f);
 
 /** pci_find_capability() - config offset of capability @id, or 0 */
 uint8_t pci_find_capability(struct pci_func *f, uint8_t id);

@@ -13,6 +13,7 @@
 
 #include "pvir/cost.h"
 #include "pvir/cpumask.h"
+#include "pvir/host.h"
 #include "pvir/pci.h"
 #include "pvir/vm.h"
 
@@ -85,6 +86,8 @@ struct scenario {
 	uint64_t duration; /* ns */
 	unsigned pcpus;
 	uint32_t irte_entries;
+	enum host_kernel kernel; /* host.kernel */
+	bool msix_noresize;	 /* host.vfio_msix: noresize */
 	bool posting;
 	bool x2apic;
 	struct sc_vm vms[SC_MAX_VMS];

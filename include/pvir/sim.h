@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "pvir/host.h"
 #include "pvir/ir_unit.h"
 #include "pvir/scenario.h"
 #include "pvir/vm.h"
@@ -58,6 +59,8 @@ typedef void (*sim_progress_fn)(void *ctx, enum sim_design d, uint64_t now, uint
 struct sim_options {
 	bool seed_set;
 	uint64_t seed;
+	bool kernel_set; /* @kernel overrides the scenario's host.kernel */
+	enum host_kernel kernel;
 	enum sim_fault fault;
 	struct sim_trace *trace; /* NULL: no trace */
 	sim_progress_fn progress;
@@ -87,9 +90,16 @@ struct sim_op_result {
 	uint64_t iec_invalidations;
 	uint64_t device_writes;
 	uint64_t device_reads;
-	uint64_t route_commits;	 /* KVM route-table rebuilds */
-	uint64_t routes_rebuilt; /* routes rebuilt, summed over them */
-	uint64_t vfio_setups;
+	/* the host kernel's work (docs/host-kernel.md) */
+	uint64_t set_irqs;	 /* VFIO_DEVICE_SET_IRQS calls */
+	uint64_t vfio_setups;	 /* triggers attached (request_irq, eventfd, bypass producer) */
+	uint64_t irqfds;	 /* KVM_IRQFD assignments */
+	uint64_t route_commits;	 /* KVM_SET_GSI_ROUTING calls */
+	uint64_t routes_walked;	 /* irqfds the commits walked */
+	uint64_t pi_updates;	 /* IRTEs KVM re-aimed through IRQ bypass */
+	uint64_t msi_updates;	 /* tuned: MSI irqfds updated alone, no commit */
+	uint64_t format_changes; /* IRTEs switched between posted and remapped */
+	int64_t host_vectors;	 /* host vectors taken (negative: released) */
 	uint64_t retranslations; /* routes the vIOMMU translated again */
 	uint64_t
 	    vmm_refused; /* writes the VMM could not honour (an entry left masked): the guest was not told */
@@ -125,14 +135,22 @@ struct sim_vm_report {
 
 struct sim_report {
 	enum sim_design design;
+	enum host_kernel kernel;
 	uint64_t seed;
 	struct vm_exits exits;
 	uint64_t hypercalls;
 	uint64_t irte_writes;
 	uint64_t iec_invalidations;
 	uint64_t device_writes;
+	uint64_t set_irqs;
+	uint64_t irqfds;
 	uint64_t route_commits;
+	uint64_t routes_walked;
+	uint64_t pi_updates;
+	uint64_t msi_updates;
 	uint64_t vfio_setups;
+	uint64_t format_changes;
+	uint64_t host_vectors; /* held at the end */
 	uint64_t retranslations;
 	uint64_t vmm_refused; /* see sim_op_result */
 	uint64_t posted;

@@ -35,8 +35,13 @@ struct assigned_dev;
 #define VMM_VIOMMU_BASE UINT64_C(0xfed90000)
 #define VMM_VIOMMU_SIZE UINT64_C(0x1000)
 
-/* KVM_MAX_IRQ_ROUTES: GSI routes a VM may hold (include/linux/kvm_host.h). */
-#define VM_MAX_ROUTES 4096
+/*
+ * KVM_MAX_IRQ_ROUTES: GSI routes a VM may hold (include/linux/kvm_host.h),
+ * of which QEMU's split irqchip reserves one per IOAPIC pin
+ * (kvm_arch_init_irq_routing, target/i386/kvm/kvm.c).
+ */
+#define VM_MAX_ROUTES	 4096
+#define VM_IOAPIC_ROUTES 24
 
 /* How an assigned device's MSI-X table and IMS storage reach the device. */
 enum vmm_storage_mode {
@@ -49,14 +54,19 @@ struct vmm_stats {
 	uint64_t device_reads;
 	uint64_t
 	    emul_errors; /* guest writes the emulation could not honour (the guest never knows) */
-	uint64_t emul_programmed; /* host IRTEs (re)programmed by the emulation */
-	/* what the emulation pays in KVM and VFIO (PERF-FACTS A8, A10) */
-	uint32_t routes;	      /* GSI routes held now */
-	uint64_t route_commits;	      /* KVM_SET_GSI_ROUTING calls */
-	uint64_t route_commit_routes; /* routes rebuilt, summed over the commits */
-	uint64_t route_refusals;      /* routes refused at VM_MAX_ROUTES */
-	uint64_t vfio_setups;	      /* vectors VFIO set up (eventfd, irqfd, bypass) */
-	uint64_t retranslations;      /* routes translated again after a vIOMMU IEC flush */
+	/* the host kernel's work for this VM (docs/host-kernel.md) */
+	uint64_t set_irqs;	 /* VFIO_DEVICE_SET_IRQS calls */
+	uint64_t vfio_setups;	 /* triggers attached: request_irq, eventfd, bypass producer */
+	uint64_t irqfds;	 /* KVM_IRQFD assignments */
+	uint32_t irqfds_held;	 /* irqfds bound now */
+	uint32_t routes;	 /* GSI routes in the table now, the IOAPIC's included */
+	uint64_t route_commits;	 /* KVM_SET_GSI_ROUTING calls */
+	uint64_t routes_walked;	 /* irqfds a commit walked, summed over the commits */
+	uint64_t pi_updates;	 /* IRTEs KVM re-aimed through IRQ bypass (pi_update_irte) */
+	uint64_t msi_updates;	 /* tuned: MSI irqfds updated alone, no commit */
+	uint64_t route_refusals; /* routes refused at VM_MAX_ROUTES */
+	uint64_t msg_reads;	 /* host messages read with the guest-storage feature */
+	uint64_t retranslations; /* routes translated again after a vIOMMU IEC flush */
 };
 
 /**
@@ -77,6 +87,10 @@ uint16_t assigned_dev_guest_bdf(const struct assigned_dev *d);
 uint64_t assigned_dev_bar_gpa(const struct assigned_dev *d, unsigned bar);
 enum vmm_storage_mode assigned_dev_msix_mode(const struct assigned_dev *d);
 const struct vmm_stats *vm_vmm_stats(const struct vm *vm);
+/** vm_vmm_pending() - interrupts the VMM holds in emulated pending bits, to inject later */
+unsigned vm_vmm_pending(const struct vm *vm);
+/** vm_hcall_entries() - vIRTEs with a host side (present) */
+uint32_t vm_hcall_entries(const struct vm *vm);
 
 /* ---- the exit handlers: the guest's only ways in ------------------------- */
 

@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "pvir/host.h"
+
 #define CLI_EXIT_OK	   0
 #define CLI_EXIT_VIOLATION 1
 #define CLI_EXIT_USAGE	   2
@@ -23,6 +25,8 @@ struct scenario;
 
 /* Shared by the subcommands that run scenarios; messages start "pvir @cmd: ". */
 int cli_load_scenario(const char *cmd, const char *file, struct scenario **ret, FILE *err);
+/** cli_parse_kernel() - --kernel's value; Return: 0, or -EINVAL having said why on @err */
+int cli_parse_kernel(const char *cmd, const char *s, enum host_kernel *ret, FILE *err);
 int cli_parse_seed(const char *cmd, const char *s, uint64_t *ret, FILE *err);
 struct sim_trace;
 /* --trace: nothing to do when @path is NULL; Return: 0, or -errno (said on @err) */

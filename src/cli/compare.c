@@ -1,13 +1,17 @@
 // SPDX-License-Identifier: MIT
 /*
- * pvir compare [SCENARIO.yaml] [--seed N] [--json] [--sweep N,N,...] [--trace FILE]
- *              [--quiet]
+ * pvir compare [SCENARIO.yaml] [--kernel legacy|stock|tuned|all] [--seed N] [--json]
+ *              [--sweep N,N,...] [--trace FILE] [--quiet]
  *
  * The same scenario and seed under trap, vir-emul and hcall, in one table:
  * what each interrupt operation cost (exits by reason, route commits — exact
  * counts — and modelled time with its ratio to hcall), exits per 1,000
  * delivered interrupts, latency percentiles, and the accounting that must
  * hold in every design. --json gives the DESIGN.md §8 report with all three.
+ *
+ * --kernel runs the host kernel setting given instead of the scenario's
+ * (host.kernel, stock by default); `all` runs the three and prints, for each
+ * operation, each design's modelled time under each.
  *
  * --sweep runs one VM activating N MSI-X vectors (2048 per function, as many
  * functions as it takes) at each size, under all three designs, so that the
@@ -35,6 +39,7 @@ struct compare_opts {
 	const char *trace;
 	bool json;
 	bool quiet;
+	bool all_kernels;
 	unsigned sweep[MAX_SWEEP];
 	unsigned nsweep;
 	struct sim_options sim;
@@ -42,8 +47,9 @@ struct compare_opts {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: pvir compare [SCENARIO.yaml] [--seed N] [--json] [--sweep N,N,...] "
-		   "[--trace FILE] [--quiet]\n");
+	fprintf(f,
+		"usage: pvir compare [SCENARIO.yaml] [--kernel legacy|stock|tuned|all] [--seed N] "
+		"[--json] [--sweep N,N,...] [--trace FILE] [--quiet]\n");
 }
 
 static int parse_sweep(const char *s, struct compare_opts *o, FILE *err)
@@ -90,6 +96,12 @@ static int parse_args(int argc, char **argv, struct compare_opts *o, FILE *err)
 		} else if (!strcmp(a, "--sweep") && has_value) {
 			if (parse_sweep(argv[++i], o, err))
 				return -EINVAL;
+		} else if (!strcmp(a, "--kernel") && has_value) {
+			o->all_kernels = !strcmp(argv[++i], "all");
+			if (!o->all_kernels &&
+			    cli_parse_kernel("compare", argv[i], &o->sim.kernel, err))
+				return -EINVAL;
+			o->sim.kernel_set = !o->all_kernels;
 		} else if (a[0] == '-' || o->file) {
 			fprintf(err, "pvir compare: unexpected '%s'\n", a);
 			usage(err);
@@ -104,6 +116,10 @@ static int parse_args(int argc, char **argv, struct compare_opts *o, FILE *err)
 	}
 	if (o->trace && o->nsweep) {
 		fprintf(err, "pvir compare: --trace traces one scenario, not a sweep\n");
+		return -EINVAL;
+	}
+	if (o->all_kernels && (o->nsweep || o->trace)) {
+		fprintf(err, "pvir compare: --kernel all compares one scenario, untraced\n");
 		return -EINVAL;
 	}
 	return 0;
@@ -171,6 +187,14 @@ static void row_u64(FILE *out, const char *name, const uint64_t v[SIM_DESIGN_COU
 	fputc('\n', out);
 }
 
+static void row_i64(FILE *out, const char *name, const int64_t v[SIM_DESIGN_COUNT])
+{
+	fprintf(out, "  %-24s", name);
+	for (unsigned d = 0; d < SIM_DESIGN_COUNT; d++)
+		fprintf(out, " %+15" PRId64, v[d]);
+	fputc('\n', out);
+}
+
 static void row_time(FILE *out, const char *name, const uint64_t v[SIM_DESIGN_COUNT])
 {
 	char b[32];
@@ -215,6 +239,7 @@ static void op_rows(FILE *out, const struct sim_report r[SIM_DESIGN_COUNT], size
 {
 	const struct sim_op_result *o[SIM_DESIGN_COUNT];
 	uint64_t v[SIM_DESIGN_COUNT];
+	int64_t hv[SIM_DESIGN_COUNT];
 	char b[40];
 
 	for (unsigned d = 0; d < SIM_DESIGN_COUNT; d++)
@@ -235,9 +260,18 @@ static void op_rows(FILE *out, const struct sim_report r[SIM_DESIGN_COUNT], size
 	ROW("exits: hypercall", o[d]->hypercalls);
 	ROW("       mmio_trap", o[d]->mmio_traps);
 	ROW("       cfg", o[d]->cfg_exits);
+	ROW("VFIO SET_IRQS", o[d]->set_irqs);
+	ROW("  triggers attached", o[d]->vfio_setups);
+	ROW("KVM irqfds", o[d]->irqfds);
 	ROW("route commits", o[d]->route_commits);
-	ROW("  routes rebuilt", o[d]->routes_rebuilt);
+	ROW("  irqfds walked", o[d]->routes_walked);
+	ROW("MSI irqfd updates", o[d]->msi_updates);
+	ROW("  IRTEs re-aimed", o[d]->pi_updates);
 	ROW("host IRTE writes", o[d]->irte_writes);
+	ROW("  posted<->remapped", o[d]->format_changes);
+	for (unsigned d = 0; d < SIM_DESIGN_COUNT; d++)
+		hv[d] = o[d]->host_vectors;
+	row_i64(out, "host vectors", hv);
 	for (unsigned d = 0; d < SIM_DESIGN_COUNT; d++)
 		v[d] = o[d]->cost_ns;
 	row_time(out, "modelled", v);
@@ -317,9 +351,9 @@ static void compare_text(FILE *out, const struct scenario *sc,
 			 const struct sim_report r[SIM_DESIGN_COUNT])
 {
 	fprintf(out,
-		"pvir compare: scenario %s, seed %" PRIu64
+		"pvir compare: scenario %s, host kernel %s, seed %" PRIu64
 		" (counts exact; time modelled, docs/cost-model.md)\n\n",
-		sc->name, r[0].seed);
+		sc->name, host_kernel_name(r[0].kernel), r[0].seed);
 	header(out);
 	for (size_t i = 0; i < r[0].nops; i++)
 		if (shown(&r[0].ops[i]))
@@ -327,6 +361,92 @@ static void compare_text(FILE *out, const struct scenario *sc,
 	delivery_rows(out, r);
 	latency_rows(out, r);
 	irq_rows(out, r);
+}
+
+/* ---- every kernel setting ------------------------------------------------------------------- */
+
+static const enum host_kernel kernel_order[HOST_KERNEL_COUNT] = {
+    HOST_KERNEL_LEGACY, HOST_KERNEL_STOCK, HOST_KERNEL_TUNED};
+
+/* One design's cell: the modelled time and its ratio to hcall, or what went wrong. */
+static void kernel_cell(FILE *out, const struct sim_op_result *o, const struct sim_op_result *hc)
+{
+	char t[24], x[16], b[48];
+
+	if (o->err || o->vmm_refused) {
+		result_of(o, b, sizeof(b));
+		fprintf(out, " %21s", b);
+		return;
+	}
+	fmt_ns(t, sizeof(t), o->cost_ns);
+	fmt_ratio(x, sizeof(x), o->cost_ns, hc->err ? 0 : hc->cost_ns);
+	snprintf(b, sizeof(b), "%s %6s", t, x);
+	fprintf(out, " %21s", b);
+}
+
+static void kernels_text(FILE *out, const struct scenario *sc,
+			 struct sim_report r[HOST_KERNEL_COUNT][SIM_DESIGN_COUNT])
+{
+	fprintf(out,
+		"pvir compare --kernel all: scenario %s, seed %" PRIu64
+		"\n(time modelled, docs/cost-model.md; ratio to hcall on the same kernel)\n\n",
+		sc->name, r[0][0].seed);
+	fprintf(out, "%-14s", "");
+	for (unsigned d = 0; d < SIM_DESIGN_COUNT; d++)
+		fprintf(out, " %21s", sim_design_name((enum sim_design)d));
+	fputc('\n', out);
+	for (size_t i = 0; i < r[0][0].nops; i++) {
+		if (!shown(&r[0][0].ops[i]))
+			continue;
+		fprintf(out, "%s %s\n", r[0][0].ops[i].op, r[0][0].ops[i].target);
+		for (unsigned k = 0; k < HOST_KERNEL_COUNT; k++) {
+			fprintf(out, "  %-12s", host_kernel_name(kernel_order[k]));
+			for (unsigned d = 0; d < SIM_DESIGN_COUNT; d++)
+				kernel_cell(out, &r[k][d].ops[i], &r[k][SIM_DESIGN_HCALL].ops[i]);
+			fputc('\n', out);
+		}
+	}
+}
+
+static int compare_kernels(struct compare_opts *o, const struct scenario *sc, FILE *out, FILE *err)
+{
+	struct sim_report r[HOST_KERNEL_COUNT][SIM_DESIGN_COUNT];
+	struct progress pr;
+	unsigned k;
+	int rc = 0;
+	bool violated = false;
+
+	progress_init(&pr, o->quiet, err);
+	progress_attach(&pr, &o->sim);
+	for (k = 0; k < HOST_KERNEL_COUNT && !rc; k++) {
+		o->sim.kernel_set = true;
+		o->sim.kernel = kernel_order[k];
+		rc = run_all(sc, &o->sim, r[k], err);
+	}
+	progress_done(&pr);
+	if (rc) {
+		for (unsigned j = 0; j + 1 < k; j++)
+			for (unsigned d = 0; d < SIM_DESIGN_COUNT; d++)
+				sim_report_done(&r[j][d]);
+		return CLI_EXIT_USAGE;
+	}
+	if (o->json) {
+		fprintf(out, "{\"kernels\": {");
+		for (k = 0; k < HOST_KERNEL_COUNT; k++) {
+			fprintf(out, "%s\n\"%s\": ", k ? "," : "",
+				host_kernel_name(kernel_order[k]));
+			report_json(out, sc, r[k], SIM_DESIGN_COUNT);
+		}
+		fprintf(out, "}}\n");
+	} else {
+		kernels_text(out, sc, r);
+	}
+	for (k = 0; k < HOST_KERNEL_COUNT; k++) {
+		violated |= report_violations(r[k], err);
+		for (unsigned d = 0; d < SIM_DESIGN_COUNT; d++)
+			sim_report_done(&r[k][d]);
+	}
+	return violated ? CLI_EXIT_VIOLATION : CLI_EXIT_OK;
 }
 
 /* ---- the sweep ------------------------------------------------------------------------------ */
@@ -362,6 +482,7 @@ static char *sweep_text(unsigned n, uint64_t seed)
 
 struct sweep_point {
 	unsigned n;
+	enum host_kernel kernel;
 	uint64_t exits[SIM_DESIGN_COUNT];
 	uint64_t ns[SIM_DESIGN_COUNT];
 	uint64_t refused[SIM_DESIGN_COUNT];
@@ -400,7 +521,7 @@ static int sweep_one(unsigned n, const struct compare_opts *o, struct sweep_poin
 	}
 	rc = run_all(sc, &o->sim, r, err);
 	if (!rc) {
-		*p = (struct sweep_point){.n = n};
+		*p = (struct sweep_point){.n = n, .kernel = r[0].kernel};
 		for (unsigned d = 0; d < SIM_DESIGN_COUNT; d++)
 			sweep_sum(&r[d], p, d);
 		rc = report_violations(r, err) ? 1 : 0;
@@ -416,7 +537,8 @@ static void sweep_cell(FILE *out, const struct sweep_point *p, unsigned d)
 	char t[32], x[16];
 
 	fmt_ns(t, sizeof(t), p->ns[d]);
-	fmt_ratio(x, sizeof(x), p->ns[d], p->ns[SIM_DESIGN_HCALL]);
+	/* no ratio to an hcall run that failed: its time is not a setup's */
+	fmt_ratio(x, sizeof(x), p->ns[d], p->err[SIM_DESIGN_HCALL] ? 0 : p->ns[SIM_DESIGN_HCALL]);
 	if (p->err[d])
 		fprintf(out, " %9s %10s %7s", "-", sim_errno_name(p->err[d]), "");
 	else
@@ -428,9 +550,10 @@ static void sweep_cell(FILE *out, const struct sweep_point *p, unsigned d)
 static void sweep_text_out(FILE *out, const struct sweep_point *p, unsigned n)
 {
 	fprintf(out,
-		"pvir compare --sweep: one VM activates N MSI-X vectors (%u per function)\n"
+		"pvir compare --sweep: one VM activates N MSI-X vectors (%u per function), "
+		"host kernel %s\n"
 		"(setup exits are exact; time is modelled and its ratio is to hcall)\n\n",
-		SWEEP_PER_FUNC);
+		SWEEP_PER_FUNC, host_kernel_name(p[0].kernel));
 	for (unsigned d = 0; d < SIM_DESIGN_COUNT; d++) {
 		fprintf(out, "%s\n%8s %9s %10s %7s\n", sim_design_name((enum sim_design)d), "N",
 			"exits", "modelled", "ratio");
@@ -502,6 +625,11 @@ int cli_compare(int argc, char **argv, FILE *out, FILE *err)
 		return sweep(&o, out, err);
 	if (cli_load_scenario("compare", o.file, &sc, err))
 		return CLI_EXIT_USAGE;
+	if (o.all_kernels) {
+		rc = compare_kernels(&o, sc, out, err);
+		scenario_free(sc);
+		return rc;
+	}
 	if (cli_trace_open("compare", o.trace, &trace, err)) {
 		scenario_free(sc);
 		return CLI_EXIT_USAGE;

@@ -91,9 +91,15 @@ static void json_op(struct json *j, const struct sim_op_result *o)
 	json_uint(j, "iec_invalidations", o->iec_invalidations);
 	json_uint(j, "device_writes", o->device_writes);
 	json_uint(j, "device_reads", o->device_reads);
-	json_uint(j, "route_commits", o->route_commits);
-	json_uint(j, "routes_rebuilt", o->routes_rebuilt);
+	json_uint(j, "set_irqs", o->set_irqs);
 	json_uint(j, "vfio_setups", o->vfio_setups);
+	json_uint(j, "irqfds", o->irqfds);
+	json_uint(j, "route_commits", o->route_commits);
+	json_uint(j, "routes_walked", o->routes_walked);
+	json_uint(j, "pi_updates", o->pi_updates);
+	json_uint(j, "msi_updates", o->msi_updates);
+	json_uint(j, "format_changes", o->format_changes);
+	json_int(j, "host_vectors", o->host_vectors);
 	json_uint(j, "retranslations", o->retranslations);
 	json_uint(j, "vmm_refused", o->vmm_refused);
 	json_uint(j, "modelled_ns", o->cost_ns);
@@ -116,8 +122,15 @@ static void json_design(struct json *j, const struct sim_report *r)
 	json_uint(j, "irte_writes", r->irte_writes);
 	json_uint(j, "iec_invalidations", r->iec_invalidations);
 	json_uint(j, "device_writes", r->device_writes);
-	json_uint(j, "route_commits", r->route_commits);
+	json_uint(j, "set_irqs", r->set_irqs);
 	json_uint(j, "vfio_setups", r->vfio_setups);
+	json_uint(j, "irqfds", r->irqfds);
+	json_uint(j, "route_commits", r->route_commits);
+	json_uint(j, "routes_walked", r->routes_walked);
+	json_uint(j, "pi_updates", r->pi_updates);
+	json_uint(j, "msi_updates", r->msi_updates);
+	json_uint(j, "format_changes", r->format_changes);
+	json_uint(j, "host_vectors", r->host_vectors);
 	json_uint(j, "retranslations", r->retranslations);
 	json_uint(j, "vmm_refused", r->vmm_refused);
 	json_object_begin(j, "interrupts");
@@ -160,6 +173,7 @@ void report_json(FILE *out, const struct scenario *sc, const struct sim_report *
 	json_object_begin(&j, NULL);
 	json_string(&j, "scenario", sc->name);
 	json_uint(&j, "seed", n ? r[0].seed : sc->seed);
+	json_string(&j, "host_kernel", host_kernel_name(n ? r[0].kernel : sc->kernel));
 	json_uint(&j, "duration_ns", sc->duration);
 	json_object_begin(&j, "designs");
 	for (unsigned i = 0; i < n; i++)
@@ -200,11 +214,17 @@ static void text_exits(FILE *out, const struct sim_report *r)
 		"host       hypercalls %" PRIu64 ", IRTE writes %" PRIu64
 		", IEC invalidations %" PRIu64 ", device writes %" PRIu64 "\n",
 		r->hypercalls, r->irte_writes, r->iec_invalidations, r->device_writes);
-	if (r->route_commits || r->vfio_setups || r->retranslations || r->vmm_refused)
+	fprintf(out,
+		"kernel     VFIO SET_IRQS %" PRIu64 " (triggers %" PRIu64 "), irqfds %" PRIu64
+		", route commits %" PRIu64 " (irqfds walked %" PRIu64 ", IRTEs re-aimed %" PRIu64
+		")\n           posted<->remapped %" PRIu64 ", host vectors held %" PRIu64 "\n",
+		r->set_irqs, r->vfio_setups, r->irqfds, r->route_commits, r->routes_walked,
+		r->pi_updates, r->format_changes, r->host_vectors);
+	if (r->retranslations || r->vmm_refused)
 		fprintf(out,
-			"vmm        route commits %" PRIu64 ", VFIO vector setups %" PRIu64
-			", vIOMMU retranslations %" PRIu64 ", writes refused %" PRIu64 "\n",
-			r->route_commits, r->vfio_setups, r->retranslations, r->vmm_refused);
+			"vmm        vIOMMU retranslations %" PRIu64 ", writes refused %" PRIu64
+			"\n",
+			r->retranslations, r->vmm_refused);
 }
 
 static void text_interrupts(FILE *out, const struct sim_report *r)
@@ -293,8 +313,11 @@ static void text_ops(FILE *out, const struct sim_report *r)
 
 void report_text(FILE *out, const struct scenario *sc, const struct sim_report *r)
 {
-	fprintf(out, "pvir run: scenario %s, design %s, seed %" PRIu64 ", %.3f ms virtual\n",
-		sc->name, sim_design_name(r->design), r->seed, (double)sc->duration / 1e6);
+	fprintf(out,
+		"pvir run: scenario %s, design %s, host kernel %s, seed %" PRIu64
+		", %.3f ms virtual\n",
+		sc->name, sim_design_name(r->design), host_kernel_name(r->kernel), r->seed,
+		(double)sc->duration / 1e6);
 	text_ops(out, r);
 	fprintf(out, "\nlatency ns %8s %10s %10s %10s   (modelled)\n", "n", "p50", "p99", "max");
 	text_latency(out, "setup", &r->setup);

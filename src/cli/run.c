@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * pvir run [SCENARIO.yaml] [--design trap|vir-emul|hcall|all] [--seed N] [--json]
+ * pvir run [SCENARIO.yaml] [--design trap|vir-emul|hcall|all] [--kernel legacy|stock|tuned]
+ *          [--seed N] [--json]
  *          [--trace FILE] [--quiet]
  *
  * Runs a scenario (the embedded default when none is given) under one design,
@@ -28,7 +29,8 @@ struct run_opts {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: pvir run [SCENARIO.yaml] [--design trap|vir-emul|hcall|all] [--seed N] "
+	fprintf(f, "usage: pvir run [SCENARIO.yaml] [--design trap|vir-emul|hcall|all] "
+		   "[--kernel legacy|stock|tuned] [--seed N] "
 		   "[--json] [--trace FILE] [--quiet]\n");
 }
 
@@ -68,6 +70,14 @@ int cli_trace_close(const char *cmd, const char *path, struct sim_trace *t, FILE
 	return rc;
 }
 
+int cli_parse_kernel(const char *cmd, const char *s, enum host_kernel *ret, FILE *err)
+{
+	if (host_kernel_parse(s, ret))
+		return 0;
+	fprintf(err, "pvir %s: --kernel '%s' is not legacy, stock or tuned\n", cmd, s);
+	return -EINVAL;
+}
+
 int cli_parse_seed(const char *cmd, const char *s, uint64_t *ret, FILE *err)
 {
 	char *end;
@@ -100,6 +110,10 @@ static int parse_args(int argc, char **argv, struct run_opts *o, FILE *err)
 			if (cli_parse_seed("run", argv[++i], &o->sim.seed, err))
 				return -EINVAL;
 			o->sim.seed_set = true;
+		} else if (!strcmp(a, "--kernel") && has_value) {
+			if (cli_parse_kernel("run", argv[++i], &o->sim.kernel, err))
+				return -EINVAL;
+			o->sim.kernel_set = true;
 		} else if (a[0] == '-' || o->file) {
 			fprintf(err, "pvir run: unexpected '%s'\n", a);
 			usage(err);

@@ -4,11 +4,27 @@
  *
  * SYNC is the vIRTE update: each entry is copied out of guest memory once,
  * and only the copy is validated and acted on, so a guest changing the entry
- * meanwhile cannot make the host act on a value it did not check. An entry is
- * validated in full before anything is allocated, allocations are undone if a
- * later step fails, and host_irq_target() leaves the IRTE as it was when it
- * fails: a failed entry keeps its previous host state. A ranged SYNC stops at
- * the first failure and says which entry it was.
+ * meanwhile cannot make the host act on a value it did not check.
+ *
+ * The host side of a vIRTE is what Linux gives any assigned interrupt, made
+ * through the host kernel's interfaces (docs/host-kernel.md): a VFIO vector
+ * of the device (MSI-X, or the IMS index) with an eventfd as its trigger, a
+ * KVM irqfd on that eventfd, and a GSI route naming (dest, vector); IRQ
+ * bypass posts the host IRTE. The service never writes an IRTE itself. One
+ * SYNC becomes the fewest kernel calls:
+ *
+ *   A  per entry, in order: validate, reserve (quota, a GSI, a VFIO
+ *      vector, an eventfd), update the route of an entry that stays
+ *   B  one SET_IRQS per contiguous range of new vectors of a device
+ *   C  the torn-down entries: irqfd off, one SET_IRQS (fd -1) per range
+ *   D  one KVM_SET_GSI_ROUTING for the whole batch
+ *   E  an irqfd per new vector: bypass meets the producer, the IRTE posts
+ *   F  the host messages read back (the guest-storage feature), written out
+ *
+ * A ranged SYNC stops at the first entry that fails, A's checks or B's
+ * host vectors, and says which it was: the entries before it are done, it
+ * and those after it keep their previous host state (B's failed range is
+ * set again vector by vector to find the entry; VFIO undoes a failed block).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -96,51 +112,107 @@ static bool vector_allowed(uint8_t v)
 	       v != PVIR_IA32_SYSCALL_VECTOR;
 }
 
-static void release(struct vm *vm, struct host_irq *hi)
+static uint32_t dev_index(const struct assigned_dev *d)
 {
-	host_irq_free(vm->host, hi);
-	vm_irte_uncharge(vm);
+	return d->vfio[VFIO_KIND_MSIX].count ? VFIO_PCI_MSIX_IRQ_INDEX : VFIO_PCI_IMS_IRQ_INDEX;
 }
 
-static void teardown(struct vm *vm, uint32_t index)
+static struct vfio_index *dev_vfio(struct assigned_dev *d)
 {
-	struct hc_entry *e = &vm->hc.e[index];
-
-	if (e->hi)
-		release(vm, e->hi);
-	*e = (struct hc_entry){0};
-	write_back(vm, index, &(struct msi_msg){0}, 0);
+	return &d->vfio[vfio_kind_of(dev_index(d))];
 }
 
-/* Allocates a host IRTE for @dev (charging the quota) when the entry needs a new one. */
-static int get_irte(struct vm *vm, struct hc_entry *e, struct assigned_dev *dev,
-		    struct host_irq **ret, bool *ret_new)
+/* The route's message: compatibility format, physical destination, fixed. */
+static int route_of(const struct virte *ve, struct msi_msg *ret)
 {
-	int err;
+	struct msi_compat c = {
+	    .dest_id = ve->dest, .vector = ve->vector, .delivery_mode = MSI_DM_FIXED};
 
-	*ret_new = !e->hi || e->dev != dev; /* another device: another source-id */
-	if (!*ret_new) {
-		*ret = e->hi;
-		return 0;
-	}
-	err = vm_irte_charge(vm);
+	return msi_compat_encode(&c, ret);
+}
+
+/* ---- one SYNC ----------------------------------------------------------------- */
+
+enum step { STEP_NONE, STEP_TEARDOWN, STEP_NEW, STEP_RETARGET };
+
+struct plan {
+	enum step step;
+	struct hc_entry next;	/* STEP_NEW: what the entry gets */
+	bool route_changed;	/* STEP_RETARGET */
+	struct msi_msg old_msg; /* STEP_RETARGET: the route before, to undo */
+};
+
+struct batch {
+	struct vm *vm;
+	uint32_t first;
+	uint32_t n; /* entries planned: [first, first + n) */
+	struct plan *p;
+	uint32_t new_irqs; /* host interrupts the batch's new vectors allocate */
+	int err;	   /* of entry first + n, which stopped it; 0 if none */
+};
+
+/* The lowest VFIO vector of @d with no vIRTE, reserved for one. */
+static int vec_reserve(struct assigned_dev *d, unsigned *ret)
+{
+	struct vfio_index *x = dev_vfio(d);
+
+	for (unsigned n = 0; n < x->count; n++)
+		if (!d->hc_vec_used[n]) {
+			d->hc_vec_used[n] = true;
+			*ret = n;
+			return 0;
+		}
+	return -ENOSPC; /* every vector of the device has a vIRTE */
+}
+
+/* A's allocations for a new entry, undone. */
+static void unreserve(struct vm *vm, const struct hc_entry *e)
+{
+	kvm_eventfd_close(vm, e->fd);
+	vmm_route_remove(vm, e->gsi);
+	e->dev->hc_vec_used[e->vec] = false;
+}
+
+static int plan_new(struct batch *b, struct plan *p, struct assigned_dev *dev,
+		    const struct msi_msg *route)
+{
+	struct vm *vm = b->vm;
+	struct hc_entry *e = &p->next;
+	bool cached;
+	int err = vec_reserve(dev, &e->vec);
+
 	if (err)
 		return err;
-	err = host_irq_alloc(vm->host, pci_func_rid(dev->func), ret);
-	if (err)
-		vm_irte_uncharge(vm);
-	return err;
+	e->dev = dev;
+	cached = dev_vfio(dev)->v[e->vec].hi != NULL; /* VFIO keeps it until MSI-X is off */
+	if (!cached && vm->used + b->new_irqs >= vm->quota) {
+		dev->hc_vec_used[e->vec] = false;
+		return -EDQUOT;
+	}
+	err = vmm_route_add(vm, route, &e->gsi);
+	if (err) {
+		dev->hc_vec_used[e->vec] = false;
+		return err; /* -ENOSPC: KVM_MAX_IRQ_ROUTES */
+	}
+	e->fd = kvm_eventfd_new(vm);
+	if (e->fd < 0) {
+		vmm_route_remove(vm, e->gsi);
+		dev->hc_vec_used[e->vec] = false;
+		return e->fd;
+	}
+	b->new_irqs += !cached;
+	p->step = STEP_NEW;
+	return 0;
 }
 
-static int sync_entry(struct vm *vm, uint32_t index)
+/* Step A for one entry: validate the copy, then reserve or note what it needs. */
+static int plan_entry(struct batch *b, uint32_t index, struct plan *p)
 {
+	struct vm *vm = b->vm;
 	struct hc_entry *e = &vm->hc.e[index];
 	struct assigned_dev *dev;
-	struct host_irq *hi;
+	struct msi_msg route;
 	struct virte ve;
-	struct vcpu *v;
-	struct msi_msg m;
-	bool fresh;
 	int err = copy_entry(vm, index, &ve);
 
 	if (err)
@@ -151,33 +223,217 @@ static int sync_entry(struct vm *vm, uint32_t index)
 	if (ve.flags & PVIR_VIRTE_LEVEL)
 		return -EINVAL; /* MSI is edge-triggered */
 	if (!(ve.flags & PVIR_VIRTE_PRESENT)) {
-		teardown(vm, index);
+		p->step = e->dev ? STEP_TEARDOWN : STEP_NONE;
 		return 0;
 	}
 	if (!vector_allowed(ve.vector))
 		return -EINVAL; /* exception or system vector */
-	v = vm_vcpu_by_apic_id(vm, ve.dest);
-	if (!v)
+	if (!vm_vcpu_by_apic_id(vm, ve.dest) || route_of(&ve, &route))
 		return -ENOENT; /* no such vCPU */
 	dev = vm_device_by_bdf(vm, ve.sid);
 	if (!dev)
 		return -EPERM; /* not a device of this VM */
-	err = get_irte(vm, e, dev, &hi, &fresh);
-	if (err)
-		return err; /* -EDQUOT or -ENOSPC */
-	err = host_irq_target(vm->host, hi, v, ve.vector, ve.flags & PVIR_VIRTE_URGENT);
-	if (err) {
-		if (fresh)
-			release(vm, hi);
-		return err;
-	}
-	if (fresh && e->hi)
-		release(vm, e->hi);
-	e->hi = hi;
-	e->dev = dev;
-	m = host_irq_msg(hi);
-	write_back(vm, index, &m, 0);
+	if (e->dev != dev)     /* new, or another device: another source-id */
+		return plan_new(b, p, dev, &route);
+	p->step = STEP_RETARGET;
+	p->old_msg = vmm_route_msg(vm, e->gsi);
+	p->route_changed = memcmp(&p->old_msg, &route, sizeof(route)) != 0;
+	vmm_route_update(vm, e->gsi, &route);
 	return 0;
+}
+
+/* Entries [from, n) of the batch keep their previous state: undo what A did. */
+static void unplan(struct batch *b, uint32_t from)
+{
+	for (uint32_t i = from; i < b->n; i++) {
+		struct plan *p = &b->p[i];
+
+		if (p->step == STEP_NEW)
+			unreserve(b->vm, &p->next);
+		else if (p->step == STEP_RETARGET)
+			vmm_route_update(b->vm, b->vm->hc.e[b->first + i].gsi, &p->old_msg);
+	}
+	b->n = from;
+}
+
+/* A range: entries [i, j) of the batch whose @step vectors are consecutive on one device. */
+static uint32_t range_end(const struct batch *b, uint32_t i, enum step step,
+			  const struct hc_entry *(*at)(const struct batch *, uint32_t))
+{
+	uint32_t j = i + 1;
+
+	while (j < b->n && b->p[j].step == step && at(b, j)->dev == at(b, i)->dev &&
+	       at(b, j)->vec == at(b, i)->vec + (j - i))
+		j++;
+	return j;
+}
+
+static const struct hc_entry *new_at(const struct batch *b, uint32_t i)
+{
+	return &b->p[i].next;
+}
+
+static const struct hc_entry *old_at(const struct batch *b, uint32_t i)
+{
+	return &b->vm->hc.e[b->first + i];
+}
+
+static int set_range(const struct batch *b, uint32_t i, uint32_t j, bool on)
+{
+	const struct hc_entry *e = on ? new_at(b, i) : old_at(b, i);
+	int32_t *fds = malloc((j - i) * sizeof(*fds));
+	int err;
+
+	if (!fds)
+		return -ENOMEM;
+	for (uint32_t k = i; k < j; k++)
+		fds[k - i] = on ? new_at(b, k)->fd : -1;
+	err = vfio_set_triggers(e->dev, dev_index(e->dev), e->vec, j - i, fds);
+	free(fds);
+	return err;
+}
+
+/* Step B: triggers for the new vectors; a failed range is retried entry by entry. */
+static void set_new_triggers(struct batch *b)
+{
+	for (uint32_t i = 0; i < b->n;) {
+		uint32_t j;
+		int err;
+
+		if (b->p[i].step != STEP_NEW) {
+			i++;
+			continue;
+		}
+		j = range_end(b, i, STEP_NEW, new_at);
+		if (!set_range(b, i, j, true)) {
+			i = j;
+			continue;
+		}
+		for (; i < j; i++) {
+			err = set_range(b, i, i + 1, true);
+			if (err) {
+				b->err = err;
+				unplan(b, i);
+				return;
+			}
+		}
+	}
+}
+
+/* Step C: the torn-down entries lose irqfd, trigger, route and eventfd. */
+static void teardown_entries(struct batch *b)
+{
+	struct vm *vm = b->vm;
+
+	for (uint32_t i = 0; i < b->n; i++) {
+		struct hc_entry *e = &vm->hc.e[b->first + i];
+
+		if (b->p[i].step == STEP_TEARDOWN || (b->p[i].step == STEP_NEW && e->dev))
+			vmm_irqfd_deassign(vm, e->fd, e->gsi);
+	}
+	for (uint32_t i = 0; i < b->n;) {
+		struct plan *p = &b->p[i];
+		uint32_t j = i + 1;
+
+		if (p->step == STEP_TEARDOWN)
+			j = range_end(b, i, STEP_TEARDOWN, old_at);
+		if (p->step == STEP_TEARDOWN || (p->step == STEP_NEW && old_at(b, i)->dev))
+			(void)!set_range(b, i, j, false); /* fd -1 cannot fail */
+		for (uint32_t k = i; k < j; k++)
+			if (b->p[k].step == STEP_TEARDOWN ||
+			    (b->p[k].step == STEP_NEW && old_at(b, k)->dev)) {
+				unreserve(vm, old_at(b, k));
+				vm->hc.e[b->first + k] = (struct hc_entry){0};
+			}
+		i = j;
+	}
+}
+
+static bool dev_unused(struct assigned_dev *d)
+{
+	for (unsigned n = 0; n < dev_vfio(d)->count; n++)
+		if (d->hc_vec_used[n])
+			return false;
+	return true;
+}
+
+/*
+ * A device whose last vIRTE went: its VFIO index off. VFIO keeps a freed
+ * MSI-X vector's host interrupt (and IRTE) until MSI-X is disabled; this is
+ * when everything the device held goes back, quota included.
+ */
+static void release_idle_devices(struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->ndevs; i++) {
+		struct assigned_dev *d = vm->devs[i];
+
+		if (dev_vfio(d)->enabled && dev_unused(d))
+			(void)!vfio_disable_index(d, dev_index(d)); /* enabled: cannot fail */
+	}
+}
+
+static bool any_route_change(const struct batch *b)
+{
+	for (uint32_t i = 0; i < b->n; i++)
+		if (b->p[i].step == STEP_NEW ||
+		    (b->p[i].step == STEP_RETARGET && b->p[i].route_changed))
+			return true;
+	return false;
+}
+
+/* Steps E and F: irqfds for the new vectors; every entry's message written back. */
+static void bind_and_write_back(struct batch *b)
+{
+	struct vm *vm = b->vm;
+
+	for (uint32_t i = 0; i < b->n; i++) {
+		struct hc_entry *e = &vm->hc.e[b->first + i];
+
+		if (b->p[i].step != STEP_NEW)
+			continue;
+		*e = b->p[i].next;
+		/* the route is committed and the eventfd fresh: KVM takes it */
+		(void)!vmm_irqfd_assign(vm, e->fd, e->gsi);
+	}
+	for (uint32_t i = 0; i < b->n;) {
+		struct hc_entry *e = &vm->hc.e[b->first + i];
+		uint32_t j = e->dev ? range_end(b, i, b->p[i].step, old_at) : i + 1;
+		struct msi_msg m[1] = {{0}};
+		struct msi_msg *msgs = j - i > 1 ? calloc(j - i, sizeof(*msgs)) : m;
+
+		if (msgs && e->dev)
+			(void)!vfio_irq_msgs_get(e->dev, dev_index(e->dev), e->vec, j - i, msgs);
+		for (uint32_t k = i; k < j; k++)
+			write_back(vm, b->first + k, msgs ? &msgs[k - i] : &(struct msi_msg){0}, 0);
+		if (msgs != m)
+			free(msgs);
+		i = j;
+	}
+}
+
+static int sync_batch(struct vm *vm, uint32_t first, uint32_t count, uint32_t *ret_done)
+{
+	struct batch b = {.vm = vm, .first = first};
+	int err = 0;
+
+	b.p = calloc(count, sizeof(*b.p));
+	if (!b.p)
+		return -ENOMEM;
+	for (; b.n < count; b.n++) {
+		err = plan_entry(&b, first + b.n, &b.p[b.n]);
+		if (err)
+			break;
+	}
+	b.err = err;
+	set_new_triggers(&b);
+	teardown_entries(&b);
+	release_idle_devices(vm);
+	if (any_route_change(&b))
+		vmm_route_commit(vm);
+	bind_and_write_back(&b);
+	*ret_done = b.n;
+	free(b.p);
+	return b.err;
 }
 
 /* ---- the calls ------------------------------------------------------------- */
@@ -199,7 +455,7 @@ static void query(struct vm *vm, struct vcpu_regs *regs)
 static bool any_entry_active(const struct vm *vm)
 {
 	for (uint32_t i = 0; vm->hc.e && i < vm->hc.entries; i++)
-		if (vm->hc.e[i].hi)
+		if (vm->hc.e[i].dev)
 			return true;
 	return false;
 }
@@ -222,6 +478,8 @@ static void set_storage_mode(struct vm *vm, enum vmm_storage_mode mode)
 		dev->ims_mode = mode;
 		/* Direct pages only merge regions: this cannot run out of them. */
 		(void)!vmm_map_storage(vm, dev);
+		/* set_table checked that remapping is secure: VFIO takes it */
+		(void)!vfio_guest_storage_set(dev, mode == VMM_STORAGE_DIRECT);
 	}
 }
 
@@ -261,23 +519,18 @@ static int set_table(struct vm *vm, uint64_t gpa, uint64_t entries)
 static void sync(struct vm *vm, struct vcpu_regs *regs)
 {
 	uint64_t first = regs->rbx, count = regs->rcx;
-	int err = 0;
-	uint64_t i = first;
+	uint32_t done = 0;
+	int err;
 
 	if (!vm->hc.table_set || !count || first >= vm->hc.entries ||
-	    count > vm->hc.entries - first) {
+	    count > vm->hc.entries - first)
 		err = -EINVAL;
-	} else {
-		for (; i < first + count; i++) {
-			err = sync_entry(vm, (uint32_t)i);
-			if (err) {
-				write_status(vm, (uint32_t)i, err);
-				break;
-			}
-		}
-	}
+	else
+		err = sync_batch(vm, (uint32_t)first, (uint32_t)count, &done);
+	if (err && vm->hc.table_set && first + done < vm->hc.entries)
+		write_status(vm, (uint32_t)(first + done), err);
 	regs->rax = (uint64_t)(int64_t)err;
-	regs->rbx = err ? i : first + count;
+	regs->rbx = first + (err ? done : count);
 	regs->rcx = quota_left(vm);
 }
 
@@ -303,11 +556,18 @@ void hcall_dispatch(struct vm *vm, struct vcpu *v, struct vcpu_regs *regs)
 	}
 }
 
+/* The VM goes: VFIO, KVM and the route table free what the entries held. */
 void hcall_free(struct vm *vm)
 {
-	for (uint32_t i = 0; vm->hc.e && i < vm->hc.entries; i++)
-		if (vm->hc.e[i].hi)
-			release(vm, vm->hc.e[i].hi);
 	free(vm->hc.e);
 	vm->hc.e = NULL;
+}
+
+uint32_t vm_hcall_entries(const struct vm *vm)
+{
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; vm->hc.e && i < vm->hc.entries; i++)
+		n += vm->hc.e[i].dev != NULL;
+	return n;
 }

@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "pvir/ir_driver.h"
 #include "pvir/ir_unit.h"
@@ -37,7 +38,8 @@ struct pcpu {
 	struct vcpu **wakeup; /* blocked vCPUs whose notifications come here */
 	unsigned nwakeup;
 	unsigned wakeup_cap;
-	struct host_irq *vectors[LAPIC_VECTORS]; /* fallback handlers */
+	struct host_irq *vectors[LAPIC_VECTORS]; /* the host interrupt behind each vector */
+	unsigned nvectors;			 /* of them in use */
 };
 
 struct host {
@@ -58,17 +60,25 @@ struct host {
 	struct host_landing *landing; /* the message being delivered, if observed */
 };
 
+/*
+ * One host interrupt, as Linux holds it for VFIO: an IRTE from allocation
+ * on; a host vector on some pCPU from request_irq() to free_irq(), held
+ * even while the IRTE is posted (the irq stays activated underneath); and
+ * the IRTE's mode, which KVM's IRQ bypass switches (pi_update_irte).
+ */
 struct host_irq {
 	uint32_t irte;
 	uint16_t rid;
-	bool present;
-	bool posted;
-	struct vcpu *vcpu;
-	uint8_t vector;
-	bool urgent;
-	/* remapped fallback only: the host vector and the pCPU it is on */
+	bool requested;
+	bool has_vector; /* always while requested, except posted on a `tuned` kernel */
 	unsigned hpcpu;
 	uint8_t hvector;
+	host_irq_handler_fn handler;
+	void *handler_ctx;
+	bool posted;
+	struct vcpu *vcpu; /* posted: the target; remapped: whose pCPU it follows, or NULL */
+	uint8_t vector;	   /* the guest vector at @vcpu */
+	bool urgent;
 	struct host_irq *next_fallback; /* in vcpu->fallback */
 };
 
@@ -90,8 +100,8 @@ static bool config_valid(const struct host_config *c)
 {
 	unsigned max_pcpus = c->x2apic ? HOST_MAX_PCPUS : 255; /* xAPIC: 0xff is broadcast */
 
-	return c->pcpus >= 1 && c->pcpus <= max_pcpus && c->irte_entries >= 2 &&
-	       c->irte_entries <= IR_MAX_ENTRIES;
+	return c->kernel < HOST_KERNEL_COUNT && c->pcpus >= 1 && c->pcpus <= max_pcpus &&
+	       c->irte_entries >= 2 && c->irte_entries <= IR_MAX_ENTRIES;
 }
 
 static int boot_iommu(struct host *h)
@@ -164,6 +174,37 @@ void host_free(struct host *h)
 unsigned host_pcpus(const struct host *h)
 {
 	return h->cfg.pcpus;
+}
+
+enum host_kernel host_kernel(const struct host *h)
+{
+	return h->cfg.kernel;
+}
+
+bool host_msix_noresize(const struct host *h)
+{
+	return h->cfg.msix_noresize;
+}
+
+static const char *const kernel_names[HOST_KERNEL_COUNT] = {
+    [HOST_KERNEL_STOCK] = "stock",
+    [HOST_KERNEL_LEGACY] = "legacy",
+    [HOST_KERNEL_TUNED] = "tuned",
+};
+
+const char *host_kernel_name(enum host_kernel k)
+{
+	return k < HOST_KERNEL_COUNT ? kernel_names[k] : "?";
+}
+
+bool host_kernel_parse(const char *name, enum host_kernel *ret)
+{
+	for (unsigned k = 0; k < HOST_KERNEL_COUNT; k++)
+		if (!strcmp(name, kernel_names[k])) {
+			*ret = (enum host_kernel)k;
+			return true;
+		}
+	return false;
 }
 
 struct lapic *host_pcpu_apic(struct host *h, unsigned pcpu)
@@ -412,23 +453,18 @@ static void fallback_push(struct vcpu *v, struct host_irq *hi)
 	v->fallback = hi;
 }
 
+static int move_vector(struct host *h, struct host_irq *hi, unsigned pcpu);
+
 /*
  * Remapped interrupts follow their vCPU to its new pCPU, so that moving vCPUs
- * apart also moves their interrupts apart (PEERS.md ask 12). The list is
- * taken off the vCPU first and rebuilt, as retargeting relinks entries.
+ * apart also moves their interrupts apart (PEERS.md ask 12). On failure (no
+ * vector free there) an interrupt keeps its old pCPU: still delivered.
  */
 static void retarget_fallback(struct host *h, struct vcpu *v)
 {
-	struct host_irq *hi = v->fallback, *next;
-
-	v->fallback = NULL;
-	for (; hi; hi = next) {
-		next = hi->next_fallback;
-		hi->next_fallback = NULL;
-		/* On failure the IRTE keeps its old pCPU: still delivered, never lost. */
-		if (hi->hpcpu == v->pcpu || host_irq_target(h, hi, v, hi->vector, hi->urgent))
-			fallback_push(v, hi);
-	}
+	for (struct host_irq *hi = v->fallback; hi; hi = hi->next_fallback)
+		if (hi->hpcpu != v->pcpu)
+			(void)move_vector(h, hi, v->pcpu);
 }
 
 int host_vcpu_migrate(struct host *h, struct vcpu *v, unsigned pcpu)
@@ -474,22 +510,36 @@ static void wakeup_handler(struct host *h, struct pcpu *p)
 	}
 }
 
-/* A remapped fallback interrupt: inject into the vCPU, waking it if halted. */
-static void inject(struct host *h, struct host_irq *hi)
+void host_vcpu_inject(struct host *h, struct vcpu *v, uint8_t vector)
 {
-	struct vcpu *v = hi->vcpu;
-
 	h->stats.injected++;
 	if (h->landing) {
 		h->landing->vcpu = v;
-		h->landing->vector = hi->vector;
+		h->landing->vector = vector;
 	}
-	lapic_accept_irq(&v->vapic, hi->vector, false);
+	lapic_accept_irq(&v->vapic, vector, false);
 	if (v->state == VCPU_BLOCKED) {
 		wakeup_list_del(h, v);
 		vm_count_exit(v->vm, VM_EXIT_WAKEUP);
 		host_vcpu_run(h, v);
 	}
+}
+
+void host_irq_held(struct host *h)
+{
+	if (h->landing)
+		h->landing->held = true;
+}
+
+/* A host interrupt through a remapped IRTE: its handler, or straight to its target. */
+static void host_irq_handle(struct host *h, struct host_irq *hi)
+{
+	if (hi->handler)
+		hi->handler(hi->handler_ctx, hi);
+	else if (hi->vcpu)
+		host_vcpu_inject(h, hi->vcpu, hi->vector);
+	else
+		h->stats.unhandled++;
 }
 
 static void host_handler(struct host *h, struct pcpu *p, uint8_t vector)
@@ -499,7 +549,7 @@ static void host_handler(struct host *h, struct pcpu *p, uint8_t vector)
 	if (vector == HOST_POSTED_INTR_WAKEUP_VECTOR)
 		wakeup_handler(h, p);
 	else if (p->vectors[vector])
-		inject(h, p->vectors[vector]);
+		host_irq_handle(h, p->vectors[vector]);
 	else
 		h->stats.unhandled++;
 }
@@ -595,30 +645,56 @@ int host_irq_alloc(struct host *h, uint16_t rid, struct host_irq **ret)
 	return 0;
 }
 
-static int alloc_host_vector(struct pcpu *p, struct host_irq *hi, uint8_t *ret)
+static bool device_vector(unsigned v)
 {
+	return v >= HOST_FIRST_DEVICE_VECTOR && v <= HOST_LAST_DEVICE_VECTOR &&
+	       v != HOST_IA32_SYSCALL_VECTOR;
+}
+
+/* The lowest free device vector of @pcpu, taken for @hi; -ENOSPC if none. */
+static int vector_take(struct host *h, unsigned pcpu, struct host_irq *hi, uint8_t *ret)
+{
+	struct pcpu *p = &h->pcpus[pcpu];
+
 	for (unsigned v = HOST_FIRST_DEVICE_VECTOR; v <= HOST_LAST_DEVICE_VECTOR; v++)
-		if (!p->vectors[v]) {
+		if (device_vector(v) && !p->vectors[v]) {
 			p->vectors[v] = hi;
+			p->nvectors++;
+			h->stats.vectors_held++;
 			*ret = (uint8_t)v;
 			return 0;
 		}
 	return -ENOSPC;
 }
 
-static void unlink_fallback(struct host *h, struct host_irq *hi)
+static void vector_put(struct host *h, unsigned pcpu, uint8_t v)
 {
-	struct host_irq **pp;
+	h->pcpus[pcpu].vectors[v] = NULL;
+	h->pcpus[pcpu].nvectors--;
+	h->stats.vectors_held--;
+}
 
-	if (!hi->present || hi->posted)
-		return;
-	h->pcpus[hi->hpcpu].vectors[hi->hvector] = NULL;
-	for (pp = &hi->vcpu->fallback; *pp; pp = &(*pp)->next_fallback)
-		if (*pp == hi) {
-			*pp = hi->next_fallback;
-			break;
-		}
-	hi->next_fallback = NULL;
+/* Linux's matrix: the pCPU with the fewest vectors allocated, the lowest on a tie. */
+static unsigned least_loaded_pcpu(const struct host *h)
+{
+	unsigned best = 0;
+
+	for (unsigned i = 1; i < h->cfg.pcpus; i++)
+		if (h->pcpus[i].nvectors < h->pcpus[best].nvectors)
+			best = i;
+	return best;
+}
+
+/* An IRTE write, as modify_irte(): a rewrite of the same entry is only counted. */
+static int irte_write(struct host *h, const struct host_irq *hi, const struct irte *e)
+{
+	struct irte now;
+
+	if (!ir_irte_read(h->ird, hi->irte, &now) && now.lo == e->lo && now.hi == e->hi) {
+		ir_irte_write_same(h->ird, hi->irte);
+		return 0;
+	}
+	return ir_irte_write(h->ird, hi->irte, e);
 }
 
 /* Source validation for every entry: this device's requester-id, all 16 bits. */
@@ -654,43 +730,169 @@ static struct irte remapped_entry(const struct host *h, const struct host_irq *h
 	return e;
 }
 
+static void unlink_fallback(struct host_irq *hi)
+{
+	struct host_irq **pp;
+
+	if (hi->posted || !hi->vcpu)
+		return;
+	for (pp = &hi->vcpu->fallback; *pp; pp = &(*pp)->next_fallback)
+		if (*pp == hi) {
+			*pp = hi->next_fallback;
+			break;
+		}
+	hi->next_fallback = NULL;
+}
+
+/*
+ * Moves the host vector to @pcpu (irq_set_affinity on the host irq). A
+ * remapped IRTE is rewritten; a posted one is left alone: only its cached
+ * remapped form changes (FACTS §2.4, intel_ir_reconfigure_irte). On failure
+ * nothing changed.
+ */
+static int move_vector(struct host *h, struct host_irq *hi, unsigned pcpu)
+{
+	uint8_t hvector;
+	struct irte e;
+	int err;
+
+	if (!hi->has_vector || hi->hpcpu == pcpu)
+		return 0;
+	err = vector_take(h, pcpu, hi, &hvector);
+	if (err)
+		return err;
+	if (!hi->posted) {
+		e = remapped_entry(h, hi, pcpu, hvector);
+		err = irte_write(h, hi, &e);
+		if (err) {
+			vector_put(h, pcpu, hvector);
+			return err;
+		}
+	}
+	vector_put(h, hi->hpcpu, hi->hvector);
+	hi->hpcpu = pcpu;
+	hi->hvector = hvector;
+	return 0;
+}
+
+int host_irq_request(struct host *h, struct host_irq *hi, host_irq_handler_fn handler, void *ctx)
+{
+	unsigned pcpu = least_loaded_pcpu(h);
+	uint8_t hvector;
+	struct irte e;
+	int err;
+
+	if (hi->requested)
+		return -EBUSY;
+	err = vector_take(h, pcpu, hi, &hvector);
+	if (err)
+		return err; /* every pCPU's vectors are in use */
+	e = remapped_entry(h, hi, pcpu, hvector);
+	err = irte_write(h, hi, &e);
+	if (err) {
+		vector_put(h, pcpu, hvector);
+		return err;
+	}
+	hi->requested = true;
+	hi->has_vector = true;
+	hi->hpcpu = pcpu;
+	hi->hvector = hvector;
+	hi->handler = handler;
+	hi->handler_ctx = ctx;
+	hi->posted = false;
+	hi->vcpu = NULL;
+	return 0;
+}
+
+void host_irq_shutdown(struct host *h, struct host_irq *hi)
+{
+	struct irte clear = {0};
+
+	if (!hi || !hi->requested)
+		return;
+	unlink_fallback(hi);
+	if (hi->posted)
+		h->stats.format_changes++;
+	/* deactivation clears the entry (P=0); the index was ours, so it cannot fail */
+	if (irte_write(h, hi, &clear))
+		abort();
+	if (hi->has_vector)
+		vector_put(h, hi->hpcpu, hi->hvector);
+	hi->has_vector = false;
+	hi->requested = false;
+	hi->posted = false;
+	hi->vcpu = NULL;
+	hi->handler = NULL;
+}
+
 static int target_posted(struct host *h, struct host_irq *hi, struct vcpu *v, uint8_t vector,
 			 bool urgent)
 {
 	struct irte e = posted_entry(hi, v, vector, urgent);
-	int err = ir_irte_write(h->ird, hi->irte, &e);
+	int err = irte_write(h, hi, &e);
 
 	if (err)
 		return err;
-	unlink_fallback(h, hi);
+	unlink_fallback(hi);
+	if (!hi->posted)
+		h->stats.format_changes++;
 	hi->posted = true;
+	if (h->cfg.kernel == HOST_KERNEL_TUNED && hi->has_vector) {
+		vector_put(h, hi->hpcpu, hi->hvector); /* T2: a posted IRTE needs none */
+		hi->has_vector = false;
+	}
 	return 0;
 }
 
-static int target_fallback(struct host *h, struct host_irq *hi, struct vcpu *v)
+/* Back to remapped: on `tuned`, a vector first (on @pcpu if it has room). */
+static int unpost(struct host *h, struct host_irq *hi, unsigned pcpu)
 {
-	struct pcpu *p = &h->pcpus[v->pcpu];
-	bool same = hi->present && !hi->posted && hi->hpcpu == v->pcpu && hi->vcpu == v;
 	uint8_t hvector = hi->hvector;
+	unsigned at = hi->hpcpu;
 	struct irte e;
 	int err;
 
-	if (!same && alloc_host_vector(p, hi, &hvector))
-		return -ENOSPC;
-	e = remapped_entry(h, hi, v->pcpu, hvector);
-	err = ir_irte_write(h->ird, hi->irte, &e);
+	if (!hi->has_vector) {
+		at = pcpu;
+		err = vector_take(h, at, hi, &hvector);
+		if (err) {
+			at = least_loaded_pcpu(h);
+			err = vector_take(h, at, hi, &hvector);
+		}
+		if (err)
+			return err; /* it stays posted: still delivered */
+	}
+	e = remapped_entry(h, hi, at, hvector);
+	err = irte_write(h, hi, &e);
 	if (err) {
-		if (!same)
-			p->vectors[hvector] = NULL;
+		if (!hi->has_vector)
+			vector_put(h, at, hvector);
 		return err;
 	}
-	if (same)
-		return 0;
-	unlink_fallback(h, hi);
+	h->stats.format_changes++;
 	hi->posted = false;
-	hi->hpcpu = v->pcpu;
+	hi->has_vector = true;
+	hi->hpcpu = at;
 	hi->hvector = hvector;
-	fallback_push(v, hi);
+	return 0;
+}
+
+/* Remapped, following @v: the host vector moves to @v's pCPU where one is free. */
+static int target_remapped(struct host *h, struct host_irq *hi, struct vcpu *v)
+{
+	int err;
+
+	if (hi->posted) {
+		err = unpost(h, hi, v->pcpu);
+		if (err)
+			return err;
+	}
+	if (hi->vcpu != v) {
+		unlink_fallback(hi);
+		hi->vcpu = v;
+		fallback_push(v, hi);
+	}
+	(void)move_vector(h, hi, v->pcpu); /* else it stays where it is: still delivered */
 	return 0;
 }
 
@@ -699,18 +901,38 @@ int host_irq_target(struct host *h, struct host_irq *hi, struct vcpu *v, uint8_t
 {
 	int err;
 
+	if (!hi->requested) {
+		err = host_irq_request(h, hi, NULL, NULL);
+		if (err)
+			return err;
+	}
 	if (h->fault == HOST_FAULT_MISROUTE_NEXT) {
 		h->fault = HOST_FAULT_NONE; /* the deliberate bug: the next vector up */
 		vector = (uint8_t)(vector + 1);
 	}
 	err = ir_driver_posting(h->ird) ? target_posted(h, hi, v, vector, urgent)
-					: target_fallback(h, hi, v);
+					: target_remapped(h, hi, v);
 	if (err)
 		return err;
-	hi->present = true;
 	hi->vcpu = v;
 	hi->vector = vector;
 	hi->urgent = urgent;
+	return 0;
+}
+
+int host_irq_untarget(struct host *h, struct host_irq *hi)
+{
+	int err;
+
+	if (!hi->requested)
+		return 0;
+	if (hi->posted) {
+		err = unpost(h, hi, least_loaded_pcpu(h));
+		if (err)
+			return err;
+	}
+	unlink_fallback(hi);
+	hi->vcpu = NULL;
 	return 0;
 }
 
@@ -718,7 +940,7 @@ void host_irq_free(struct host *h, struct host_irq *hi)
 {
 	if (!hi)
 		return;
-	unlink_fallback(h, hi);
+	host_irq_shutdown(h, hi);
 	/* zeroes and invalidates the entry; the index was ours, so it cannot fail */
 	if (ir_irte_free(h->ird, hi->irte, 1))
 		abort();
@@ -741,7 +963,17 @@ uint32_t host_irq_index(const struct host_irq *hi)
 
 bool host_irq_posted(const struct host_irq *hi)
 {
-	return hi->present && hi->posted;
+	return hi->requested && hi->posted;
+}
+
+bool host_irq_requested(const struct host_irq *hi)
+{
+	return hi->requested;
+}
+
+unsigned host_irq_pcpu(const struct host_irq *hi)
+{
+	return hi->hpcpu;
 }
 
 struct vcpu *host_irq_vcpu(const struct host_irq *hi)

@@ -1,32 +1,49 @@
 // SPDX-License-Identifier: MIT
 /*
- * Trapped interrupt storage, as VFIO users emulate it today (FACTS §6.5,
- * §7.3; PERF-FACTS A8, A10): the guest's entries are virtual, every access
- * to them is a trapped exit, and the VMM turns each entry the guest enables
- * into a host IRTE and writes the host's message into the physical entry
- * itself. Two kinds of storage have the same entry layout (address low,
- * high, data, control with the mask in bit 0) and share this code:
+ * Trapped interrupt storage, as QEMU emulates it today over VFIO and KVM
+ * (FACTS §6.5, §7.3; QEMU hw/vfio/pci.c): the guest's entries are virtual,
+ * every access to them is a trapped exit, and each entry the guest unmasks
+ * becomes a host interrupt through the host kernel's interfaces (vfio.c,
+ * kvm_irq.c). Two kinds of storage have the same entry layout (address
+ * low, high, data, control with the mask in bit 0) and share this code:
  *
  *  - the MSI-X table, which PCI defines: function-level enable and mask-all
  *    come from config space;
  *  - an accelerator's device-resident IMS slots: device-specific knowledge
  *    (where the slots are, what the control word means), as a VFIO variant
- *    driver for the device would have it. Memory-resident IMS cannot be
- *    emulated this way: the device reads it by DMA, and no write traps.
+ *    driver for the device would have it, over the VFIO IMS index. Memory-
+ *    resident IMS cannot be emulated this way: the device reads it by DMA,
+ *    and no write traps.
+ *
+ * What QEMU does, and so we do (vfio_msix_vector_do_use and _release, with
+ * dynamic MSI-X as QEMU d9e6710d7d59 has it):
+ *
+ *  - MSI-X enabled: SET_IRQS with vector 0 and fd -1, which enables MSI-X
+ *    on the host with no trigger (vfio_enable_msix_no_vec).
+ *  - An entry unmasked the first time: a GSI route from the guest's
+ *    message and a commit (KVM_SET_GSI_ROUTING), an eventfd bound to the
+ *    route by KVM_IRQFD, then SET_IRQS for that one vector with that
+ *    eventfd: VFIO requests the host interrupt, and IRQ bypass posts it.
+ *    On a NORESIZE host a vector past those enabled disables MSI-X and
+ *    enables it again with all of them.
+ *  - Unmasked again with another message: the route updated and
+ *    committed; SET_IRQS again with the irqfd's eventfd.
+ *  - Masked: SET_IRQS with the VMM's own eventfd, off the irqfd. QEMU then
+ *    latches an interrupt in its emulated PBA; we mask the physical entry
+ *    instead and the device latches it: the guest sees the same.
+ *  - MSI-X disabled: each vector released, SET_IRQS with no data and count
+ *    0 (every host interrupt freed), irqfds and routes removed.
  *
  * What the guest's message means depends on the design: compatibility
  * format (APIC ID, vector) without a vIOMMU (`trap`), or a handle into the
  * guest's own VT-d IR table when its emulated vIOMMU has IR on (`vir-emul`,
- * viommu.c). Either way the VMM pays what QEMU and KVM pay: a GSI route per
- * entry in use (at most VM_MAX_ROUTES, KVM_MAX_IRQ_ROUTES), a VFIO vector
- * setup when an entry is first used, and a route commit — KVM rebuilds the
- * VM's whole route table — whenever a route is added or changes.
+ * viommu.c), which QEMU translates into the route (kvm_arch_fixup_msi_route).
  *
- * An MMIO write cannot fail, so a message the VMM cannot honour (not an
- * interrupt, no such vCPU, a vIRTE that faults, quota, table or routes full)
- * leaves the physical entry masked and is only counted (emul_errors): the
- * error the hypercall design returns to the caller is lost here, as it is
- * today.
+ * An MMIO write cannot fail, so a message or a kernel call the VMM cannot
+ * honour (not an interrupt, no such vCPU, a vIRTE that faults, routes or
+ * host vectors or quota exhausted) leaves the physical entry masked and is
+ * only counted (emul_errors): the error the hypercall design returns to the
+ * caller is lost here, as it is today.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -38,23 +55,9 @@
 #define CTRL_DWORD 3
 #define MASK_BIT   0x1u /* PCI_MSIX_ENTRY_CTRL_MASKBIT and IMS_CTRL_MASK alike */
 
-/* ---- KVM's GSI routes ------------------------------------------------------- */
-
-static int route_add(struct vm *vm)
+static uint32_t vfio_index_of(const struct emul_store *s)
 {
-	if (vm->stats.routes == VM_MAX_ROUTES) {
-		vm->stats.route_refusals++;
-		return -ENOSPC;
-	}
-	vm->stats.routes++;
-	return 0;
-}
-
-/* KVM_SET_GSI_ROUTING: the whole table again, whatever changed. */
-static void route_commit(struct vm *vm)
-{
-	vm->stats.route_commits++;
-	vm->stats.route_commit_routes += vm->stats.routes;
+	return s->ims ? VFIO_PCI_IMS_IRQ_INDEX : VFIO_PCI_MSIX_IRQ_INDEX;
 }
 
 /* ---- the stores -------------------------------------------------------------- */
@@ -63,31 +66,33 @@ static bool store_init(struct emul_store *s, bool ims, unsigned bar, uint64_t of
 {
 	*s = (struct emul_store){.ims = ims, .bar = bar, .off = off, .n = n, .enabled = ims};
 	s->vtable = calloc(n, sizeof(*s->vtable));
-	s->irqs = calloc(n, sizeof(*s->irqs));
-	s->routed = calloc(n, sizeof(*s->routed));
-	if (!s->vtable || !s->irqs || !s->routed)
+	s->vec = calloc(n, sizeof(*s->vec));
+	if (!s->vtable || !s->vec)
 		return false;
 	for (unsigned i = 0; i < n; i++)
 		s->vtable[i][CTRL_DWORD] = MASK_BIT;
 	return true;
 }
 
-static void release(struct assigned_dev *d, struct emul_store *s, unsigned n)
+/* vfio_remove_kvm_msi_virq: irqfd off, the route released (no commit), fds closed. */
+static void vector_forget(struct vm *vm, struct emul_vector *v)
 {
-	host_irq_free(d->vm->host, s->irqs[n]);
-	vm_irte_uncharge(d->vm);
-	d->vm->stats.routes--;
-	s->irqs[n] = NULL;
+	if (v->virq >= 0) {
+		vmm_irqfd_deassign(vm, v->kvm_fd, (uint32_t)v->virq);
+		vmm_route_remove(vm, (uint32_t)v->virq);
+	}
+	kvm_eventfd_close(vm, v->kvm_fd);
+	kvm_eventfd_close(vm, v->user_fd);
+	*v = (struct emul_vector){
+	    .virq = -1, .kvm_fd = -1, .user_fd = -1, .dev = v->dev, .store = v->store};
 }
 
 static void store_free(struct assigned_dev *d, struct emul_store *s)
 {
-	for (unsigned i = 0; s->irqs && i < s->n; i++)
-		if (s->irqs[i])
-			release(d, s, i);
+	for (unsigned i = 0; s->vec && i < s->n; i++)
+		vector_forget(d->vm, &s->vec[i]);
 	free(s->vtable);
-	free(s->irqs);
-	free(s->routed);
+	free(s->vec);
 	*s = (struct emul_store){0};
 }
 
@@ -113,6 +118,12 @@ int irq_emul_init(struct assigned_dev *d)
 		irq_emul_free(d);
 		return -ENOMEM;
 	}
+	for (unsigned n = 0; n < d->msix.n; n++)
+		d->msix.vec[n] = (struct emul_vector){
+		    .virq = -1, .kvm_fd = -1, .user_fd = -1, .dev = d, .store = &d->msix};
+	for (unsigned n = 0; n < d->ims.n; n++)
+		d->ims.vec[n] = (struct emul_vector){
+		    .virq = -1, .kvm_fd = -1, .user_fd = -1, .dev = d, .store = &d->ims};
 	return 0;
 }
 
@@ -124,8 +135,8 @@ void irq_emul_free(struct assigned_dev *d)
 
 static bool store_in_use(const struct emul_store *s)
 {
-	for (unsigned i = 0; s->irqs && i < s->n; i++)
-		if (s->irqs[i])
+	for (unsigned i = 0; s->vec && i < s->n; i++)
+		if (s->vec[i].use)
 			return true;
 	return false;
 }
@@ -163,43 +174,46 @@ struct emul_store *irq_emul_store_at(struct assigned_dev *d, unsigned bar, uint6
 
 /* ---- the physical entry ------------------------------------------------------ */
 
-/* Host-side write to the physical entry (the host kernel's, not an exit). */
-static void phys_write(struct assigned_dev *d, struct emul_store *s, unsigned n, unsigned dword,
-		       uint32_t val)
-{
-	uint64_t at = s->off + (uint64_t)n * PCI_MSIX_ENTRY_SIZE + 4 * dword;
-
-	(void)!pci_mmio_write(d->func, s->bar, at, 4, val); /* aligned, in the storage */
-}
-
 static void phys_mask(struct assigned_dev *d, struct emul_store *s, unsigned n)
 {
-	phys_write(d, s, n, CTRL_DWORD, MASK_BIT);
+	uint64_t at = s->off + (uint64_t)n * PCI_MSIX_ENTRY_SIZE + 4 * CTRL_DWORD;
+
+	(void)!pci_mmio_write(d->func, s->bar, at, 4, MASK_BIT); /* aligned, in the storage */
 }
 
 /* `trap`: the vCPU and vector a compatibility-format message names, or NULL. */
 static struct vcpu *resolve_compat(struct vm *vm, const struct msi_msg *m, uint8_t *ret_vector)
 {
-	struct msi_compat c;
+	struct kvm_irq_routing_msi r = {m->address_lo, m->address_hi, m->data, {0}};
 
-	if (!msi_is_interrupt_address(m) || m->address_hi || msi_format_of(m) != MSI_FORMAT_COMPAT)
-		return NULL;
-	msi_compat_decode(m, &c);
-	if (c.dm || c.trigger || c.vector < PVIR_FIRST_VECTOR ||
-	    (c.delivery_mode != MSI_DM_FIXED && c.delivery_mode != MSI_DM_LOWPRI))
-		return NULL;
-	*ret_vector = c.vector;
-	return vm_vcpu_by_apic_id(vm, c.dest_id);
+	return kvm_msi_target(vm, &r, ret_vector);
 }
 
-static struct vcpu *resolve(struct assigned_dev *d, const struct msi_msg *m, uint8_t *ret_vector)
+/*
+ * The message for the KVM route, in compatibility format, or false when
+ * the guest's message names no vCPU of ours (QEMU's route fix-up fails).
+ */
+static bool route_msg(struct assigned_dev *d, const struct msi_msg *m, struct msi_msg *ret)
 {
 	bool passthrough = true;
-	struct vcpu *v = NULL;
+	struct vcpu *v;
+	uint8_t vector;
+	struct msi_compat c = {.delivery_mode = MSI_DM_FIXED};
 
-	if (viommu_ir_enabled(d->vm))
-		v = viommu_resolve(d->vm, d->guest_bdf, m, ret_vector, &passthrough);
-	return passthrough ? resolve_compat(d->vm, m, ret_vector) : v;
+	if (viommu_ir_enabled(d->vm)) {
+		v = viommu_resolve(d->vm, d->guest_bdf, m, &vector, &passthrough);
+		if (!passthrough) {
+			if (!v)
+				return false;
+			c.dest_id = v->apic_id;
+			c.vector = vector;
+			return msi_compat_encode(&c, ret) == 0;
+		}
+	}
+	if (!resolve_compat(d->vm, m, &vector))
+		return false;
+	*ret = *m;
+	return true;
 }
 
 static struct msi_msg guest_msg(const struct emul_store *s, unsigned n)
@@ -213,55 +227,122 @@ static bool same_msg(const struct msi_msg *a, const struct msi_msg *b)
 	       a->data == b->data;
 }
 
-/* A new route: the quota, a GSI route, a host IRTE, and VFIO's per-vector setup. */
-static int route_entry(struct assigned_dev *d, struct emul_store *s, unsigned n)
-{
-	struct vm *vm = d->vm;
-	int err = vm_irte_charge(vm);
+static bool guest_unmasked(const struct emul_store *s, unsigned n);
 
-	if (err)
-		return err;
-	err = route_add(vm);
-	if (!err) {
-		err = host_irq_alloc(vm->host, pci_func_rid(d->func), &s->irqs[n]);
-		if (err)
-			vm->stats.routes--;
-	}
-	if (err) {
-		vm_irte_uncharge(vm);
-		return err;
-	}
-	vm->stats.vfio_setups++;
-	return 0;
+/* KVM_SIGNAL_MSI with the guest's message: false if it names no vCPU of ours. */
+static bool signal_msi(struct emul_vector *v)
+{
+	unsigned n = (unsigned)(v - v->store->vec);
+	struct msi_msg m = guest_msg(v->store, n), route;
+	struct vcpu *vc;
+	uint8_t vector;
+
+	if (!route_msg(v->dev, &m, &route) || !(vc = resolve_compat(v->dev->vm, &route, &vector)))
+		return false;
+	host_vcpu_inject(v->dev->vm->host, vc, vector);
+	return true;
 }
 
 /*
- * Gives entry @n a host IRTE aimed where the guest's message points. A new
- * route, or a route whose message changed, is committed unless @commit is
- * false (the caller commits once for many).
+ * QEMU's handler of its own eventfd (vfio_msi_interrupt -> msix_notify): an
+ * interrupt for a masked entry waits in the emulated PBA; for an unmasked one
+ * the guest's message is sent. One QEMU cannot deliver waits too, as the
+ * entry it could not route stays masked.
  */
-static bool program_entry(struct assigned_dev *d, struct emul_store *s, unsigned n, bool commit)
+static void user_interrupt(void *ctx)
 {
-	struct msi_msg m = guest_msg(s, n);
-	uint8_t vector;
-	struct vcpu *v = resolve(d, &m, &vector);
-	bool changed = !s->irqs[n] || !same_msg(&m, &s->routed[n]);
+	struct emul_vector *v = ctx;
+	unsigned n = (unsigned)(v - v->store->vec);
 
-	if (!v || (!s->irqs[n] && route_entry(d, s, n)))
-		return false;
-	if (host_irq_vcpu(s->irqs[n]) != v || host_irq_vector(s->irqs[n]) != vector) {
-		if (host_irq_target(d->vm->host, s->irqs[n], v, vector, false))
-			return false;
-		d->vm->stats.emul_programmed++;
+	if (guest_unmasked(v->store, n) && signal_msi(v))
+		return;
+	v->pending = true;
+	host_irq_held(v->dev->vm->host);
+}
+
+/* vfio_add_kvm_msi_virq + vfio_connect_kvm_msi_virq: route, commit, eventfd, irqfd. */
+static int add_virq(struct vm *vm, struct emul_vector *v, const struct msi_msg *route)
+{
+	uint32_t gsi;
+	int err = vmm_route_add(vm, route, &gsi);
+
+	if (err)
+		return err; /* QEMU falls back to its own eventfd: not modelled, refused */
+	v->kvm_fd = kvm_eventfd_new(vm);
+	if (v->kvm_fd < 0) {
+		vmm_route_remove(vm, gsi);
+		return v->kvm_fd;
 	}
-	s->routed[n] = m;
-	if (changed && commit)
-		route_commit(d->vm);
-	m = host_irq_msg(s->irqs[n]);
-	phys_write(d, s, n, 0, m.address_lo);
-	phys_write(d, s, n, 1, m.address_hi);
-	phys_write(d, s, n, 2, m.data);
-	return true;
+	vmm_route_commit(vm);
+	err = vmm_irqfd_assign(vm, v->kvm_fd, gsi);
+	if (err) {
+		kvm_eventfd_close(vm, v->kvm_fd);
+		v->kvm_fd = -1;
+		vmm_route_remove(vm, gsi);
+		return err;
+	}
+	v->virq = (int)gsi;
+	return 0;
+}
+
+/* NORESIZE: MSI-X off and on again with every vector up to @nr (QEMU before dynamic MSI-X). */
+static int reenable_all(struct assigned_dev *d, struct emul_store *s, unsigned nr)
+{
+	int32_t *fds = malloc(nr * sizeof(*fds));
+	int err;
+
+	if (!fds)
+		return -ENOMEM;
+	for (unsigned i = 0; i < nr; i++)
+		fds[i] = s->vec[i].virq >= 0 ? s->vec[i].kvm_fd : -1;
+	if (s->nr_vectors)
+		(void)!vfio_disable_index(d, vfio_index_of(s));
+	s->nr_vectors = nr;
+	err = vfio_set_triggers(d, vfio_index_of(s), 0, nr, fds);
+	free(fds);
+	return err;
+}
+
+/* vfio_msix_vector_do_use: the guest unmasked entry @n. */
+static int vector_use(struct assigned_dev *d, struct emul_store *s, unsigned n)
+{
+	struct vm *vm = d->vm;
+	struct emul_vector *v = &s->vec[n];
+	struct msi_msg m = guest_msg(s, n), route;
+	int err;
+
+	if (!route_msg(d, &m, &route))
+		return -EINVAL;
+	if (!v->use) {
+		v->user_fd = kvm_eventfd_new(vm);
+		if (v->user_fd < 0)
+			return v->user_fd;
+		kvm_eventfd_set_handler(vm, v->user_fd, user_interrupt, v);
+		v->use = true;
+	}
+	if (v->virq < 0) {
+		err = add_virq(vm, v, &route);
+		if (err)
+			return err;
+	} else if (!same_msg(&m, &v->routed)) {
+		vmm_route_update(vm, (uint32_t)v->virq, &route);
+		vmm_route_commit(vm);
+	}
+	v->routed = m;
+	if (!s->ims && host_msix_noresize(vm->host) && n >= s->nr_vectors)
+		return reenable_all(d, s, n + 1);
+	if (n >= s->nr_vectors)
+		s->nr_vectors = n + 1;
+	return vfio_set_triggers(d, vfio_index_of(s), n, 1, &v->kvm_fd);
+}
+
+/* vfio_msix_vector_release: the guest masked entry @n: VFIO to the VMM's own eventfd. */
+static void vector_release(struct assigned_dev *d, struct emul_store *s, unsigned n)
+{
+	struct emul_vector *v = &s->vec[n];
+
+	if (v->virq >= 0)
+		(void)!vfio_set_triggers(d, vfio_index_of(s), n, 1, &v->user_fd);
 }
 
 static bool guest_unmasked(const struct emul_store *s, unsigned n)
@@ -269,18 +350,26 @@ static bool guest_unmasked(const struct emul_store *s, unsigned n)
 	return s->enabled && !s->maskall && !(s->vtable[n][CTRL_DWORD] & MASK_BIT);
 }
 
-static void update_entry(struct assigned_dev *d, struct emul_store *s, unsigned n, bool commit)
+/* The entry's mask state changed, or the message of an unmasked entry did. */
+static void update_entry(struct assigned_dev *d, struct emul_store *s, unsigned n, bool was_live)
 {
-	if (!guest_unmasked(s, n)) {
+	bool live = guest_unmasked(s, n);
+
+	if (!live) {
+		if (was_live)
+			vector_release(d, s, n);
 		phys_mask(d, s, n);
 		return;
 	}
-	if (!program_entry(d, s, n, commit)) {
+	if (vector_use(d, s, n)) {
 		d->vm->stats.emul_errors++;
+		vector_release(d, s, n);
 		phys_mask(d, s, n);
 		return;
 	}
-	phys_write(d, s, n, CTRL_DWORD, 0);
+	/* msix_handle_mask_update: what waited in the emulated PBA goes now */
+	if (s->vec[n].pending && signal_msi(&s->vec[n]))
+		s->vec[n].pending = false;
 }
 
 /* ---- the guest's accesses ------------------------------------------------------ */
@@ -314,10 +403,13 @@ static bool slot_cleared(const struct emul_store *s, unsigned n)
 	       (s->vtable[n][CTRL_DWORD] & MASK_BIT);
 }
 
+/* The slot's host interrupt freed (IMS index, fd -1), its irqfd and route gone. */
 static void release_slot(struct assigned_dev *d, struct emul_store *s, unsigned n)
 {
-	release(d, s, n);
-	route_commit(d->vm);
+	int32_t none = -1;
+
+	(void)!vfio_set_triggers(d, VFIO_PCI_IMS_IRQ_INDEX, n, 1, &none);
+	vector_forget(d->vm, &s->vec[n]);
 }
 
 void irq_emul_write(struct assigned_dev *d, struct emul_store *s, uint64_t off, unsigned size,
@@ -326,7 +418,7 @@ void irq_emul_write(struct assigned_dev *d, struct emul_store *s, uint64_t off, 
 	unsigned n = (unsigned)(off / PCI_MSIX_ENTRY_SIZE);
 	unsigned dw = (unsigned)(off % PCI_MSIX_ENTRY_SIZE) / 4;
 	uint32_t *entry = s->vtable[n];
-	bool was_masked = entry[CTRL_DWORD] & MASK_BIT;
+	bool was_live = guest_unmasked(s, n);
 
 	if (!access_ok(off, size)) {
 		d->vm->stats.emul_errors++;
@@ -339,38 +431,62 @@ void irq_emul_write(struct assigned_dev *d, struct emul_store *s, uint64_t off, 
 	 * Act on unmask, on mask, and on a message change of an unmasked entry
 	 * (undefined for real devices, harmless to honour).
 	 */
-	if (dw + size / 4 > CTRL_DWORD || !was_masked)
-		update_entry(d, s, n, true);
-	else if (s->ims && s->irqs[n] && slot_cleared(s, n))
+	if (dw + size / 4 > CTRL_DWORD || was_live)
+		update_entry(d, s, n, was_live);
+	else if (s->ims && s->vec[n].use && slot_cleared(s, n))
 		release_slot(d, s, n);
 }
 
-/* MSI-X off: VFIO frees every host vector (SET_IRQS, DATA_NONE, count 0). */
-static void release_all(struct assigned_dev *d, struct emul_store *s)
+/* vfio_msix_disable: each vector released, every host interrupt freed, irqfds gone. */
+static void msix_disable(struct assigned_dev *d, struct emul_store *s)
 {
 	bool any = false;
 
 	for (unsigned n = 0; n < s->n; n++)
-		if (s->irqs[n]) {
-			release(d, s, n);
+		if (s->vec[n].use) {
+			vector_release(d, s, n);
 			any = true;
 		}
-	if (any)
-		route_commit(d->vm);
+	if (d->vfio[VFIO_KIND_MSIX].enabled)
+		(void)!vfio_disable_index(d, VFIO_PCI_MSIX_IRQ_INDEX);
+	for (unsigned n = 0; any && n < s->n; n++)
+		vector_forget(d->vm, &s->vec[n]);
+	s->nr_vectors = 0;
+}
+
+/* vfio_msix_enable: MSI-X on in the host, with vector 0 and no eventfd. */
+static void msix_enable(struct assigned_dev *d)
+{
+	int32_t none = -1;
+
+	if (host_msix_noresize(d->vm->host))
+		return; /* the first vector used enables it, with every vector up to it */
+	if (vfio_set_triggers(d, VFIO_PCI_MSIX_IRQ_INDEX, 0, 1, &none))
+		d->vm->stats.emul_errors++;
+	d->msix.nr_vectors = 1;
 }
 
 void irq_emul_msix_control(struct assigned_dev *d, uint16_t flags)
 {
 	uint8_t cap = pci_find_capability(d->func, PCI_CAP_ID_MSIX);
 	struct emul_store *s = &d->msix;
+	bool was_enabled = s->enabled;
+	bool live[2048];
 
+	for (unsigned n = 0; n < s->n; n++)
+		live[n] = guest_unmasked(s, n);
 	s->enabled = flags & PCI_MSIX_FLAGS_ENABLE;
 	s->maskall = flags & PCI_MSIX_FLAGS_MASKALL;
+	if (s->enabled && !was_enabled)
+		msix_enable(d);
+	if (!s->enabled && was_enabled)
+		msix_disable(d, s);
 	/* The physical function: enabled with the guest, every entry masked first. */
 	for (unsigned n = 0; n < s->n; n++)
-		update_entry(d, s, n, true);
-	if (!s->enabled)
-		release_all(d, s);
+		if (s->enabled && live[n] != guest_unmasked(s, n))
+			update_entry(d, s, n, live[n]);
+		else if (!guest_unmasked(s, n))
+			phys_mask(d, s, n);
 	pci_cfg_write(d->func, cap + PCI_MSIX_FLAGS, 2,
 		      flags & (PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL));
 }
@@ -385,10 +501,24 @@ bool irq_emul_msix_maskall(const struct assigned_dev *d)
 	return d->msix.maskall;
 }
 
+unsigned irq_emul_pending(const struct vm *vm)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < vm->ndevs; i++) {
+		const struct emul_store *stores[2] = {&vm->devs[i]->msix, &vm->devs[i]->ims};
+
+		for (int k = 0; k < 2; k++)
+			for (unsigned e = 0; stores[k]->vec && e < stores[k]->n; e++)
+				n += stores[k]->vec[e].pending;
+	}
+	return n;
+}
+
 /*
  * The guest invalidated its vIOMMU's interrupt-entry cache: as QEMU's
- * kvm_update_msi_routes_all(), translate every route again, retarget the
- * host IRTEs whose (vCPU, vector) moved, and commit the table once.
+ * kvm_update_msi_routes_all(), translate every route again and commit the
+ * table once; KVM re-aims the IRTEs whose routes changed.
  */
 void irq_emul_retranslate(struct vm *vm)
 {
@@ -397,12 +527,16 @@ void irq_emul_retranslate(struct vm *vm)
 		struct emul_store *stores[2] = {&d->msix, &d->ims};
 
 		for (int k = 0; k < 2; k++)
-			for (unsigned n = 0; stores[k]->irqs && n < stores[k]->n; n++) {
-				if (!stores[k]->irqs[n])
+			for (unsigned n = 0; stores[k]->vec && n < stores[k]->n; n++) {
+				struct emul_vector *v = &stores[k]->vec[n];
+				struct msi_msg route;
+
+				if (v->virq < 0)
 					continue;
 				vm->stats.retranslations++;
-				update_entry(d, stores[k], n, false);
+				if (route_msg(d, &v->routed, &route))
+					vmm_route_update(vm, (uint32_t)v->virq, &route);
 			}
 	}
-	route_commit(vm); /* QEMU commits even when there was nothing to translate */
+	vmm_route_commit(vm); /* QEMU commits even when there was nothing to translate */
 }

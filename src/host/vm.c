@@ -47,6 +47,10 @@ int vm_create(struct host *h, const struct vm_config *cfg, struct vm **ret)
 	vm->nvcpus = cfg->vcpus;
 	vm->quota = cfg->irte_quota;
 	vm->pvir_service = cfg->pvir_service;
+	if (kvm_irq_init(vm)) {
+		vm_free(vm);
+		return -ENOMEM;
+	}
 	for (unsigned i = 0; i < cfg->vcpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
 
@@ -72,6 +76,7 @@ void vm_free(struct vm *vm)
 	/* host IRTEs first: the vIRTEs', then the emulated MSI-X entries' */
 	hcall_free(vm);
 	vmm_free_devices(vm);
+	kvm_irq_free(vm);
 	viommu_free(vm);
 	for (unsigned i = 0; vm->vcpus && i < vm->nvcpus; i++)
 		host_vcpu_exit(vm->host, &vm->vcpus[i]);

@@ -1,15 +1,22 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The VM's state, shared by the host files that make up the VMM: vm.c (VM and
- * vCPUs), vmm.c (assignment, MMIO map, config space), irq_emul.c (trapped
- * MSI-X and IMS), viommu.c (the emulated VT-d IR of `vir-emul`), hcall.c (the
- * hypercall service), vfio.c (region and IRQ info).
+ * The VM's state, shared by the host files that make up the VMM and the host
+ * kernel's per-VM objects: vm.c (VM and vCPUs), vmm.c (assignment, MMIO map,
+ * config space), irq_emul.c (trapped MSI-X and IMS), viommu.c (the emulated
+ * VT-d IR of `vir-emul`), hcall.c (the hypercall service), and the host
+ * kernel's interfaces the VMM calls: vfio.c (region and IRQ info,
+ * VFIO_DEVICE_SET_IRQS) and kvm_irq.c (eventfds, KVM_IRQFD,
+ * KVM_SET_GSI_ROUTING, IRQ bypass).
  * Nothing outside src/host/ includes this.
  */
 #ifndef PVIR_VM_INTERNAL_H
 #define PVIR_VM_INTERNAL_H
 
+#include <linux/kvm.h>
+#include <linux/vfio.h>
+
 #include "pvir/host.h"
+#include "pvir/vfio_dev.h"
 #include "pvir/pci.h"
 #include "pvir/vm.h"
 #include "pvir/vmm.h"
@@ -26,6 +33,18 @@ struct mmio_region {
 	bool trapped;
 };
 
+/* QEMU's state for one emulated entry (VFIOMSIVector). */
+struct emul_vector {
+	bool use;	       /* the entry has been unmasked once: it has eventfds */
+	int virq;	       /* its GSI route, -1 while it has none */
+	int kvm_fd;	       /* the eventfd bound to the route by an irqfd, -1 */
+	int user_fd;	       /* the eventfd the VMM itself reads, -1 */
+	struct msi_msg routed; /* the guest message the route was made from */
+	struct assigned_dev *dev;
+	struct emul_store *store;
+	bool pending; /* QEMU's emulated PBA bit: taken on user_fd while masked */
+};
+
 /*
  * Interrupt storage while the VMM emulates it: the MSI-X table, or an
  * accelerator's device-resident IMS slots (the same entry layout).
@@ -35,11 +54,75 @@ struct emul_store {
 	unsigned bar;
 	uint64_t off;
 	unsigned n;
-	uint32_t (*vtable)[4];	/* address lo, hi, data, control, as the guest wrote them */
-	struct host_irq **irqs; /* the host IRTE (and GSI route) behind each entry, or NULL */
-	struct msi_msg *routed; /* the guest message each route was made from */
-	bool enabled;		/* MSI-X: from config space; IMS slots: always */
+	uint32_t (*vtable)[4]; /* address lo, hi, data, control, as the guest wrote them */
+	struct emul_vector *vec;
+	unsigned nr_vectors; /* VFIO vectors enabled (QEMU's nr_vectors) */
+	bool enabled;	     /* MSI-X: from config space; IMS slots: always */
 	bool maskall;
+};
+
+/* ---- VFIO: one IRQ index of a device (MSI-X, or the IMS index) ---------------- */
+
+enum vfio_kind { VFIO_KIND_MSIX, VFIO_KIND_IMS, VFIO_KINDS };
+
+struct vfio_vector {
+	struct vm *vm;
+	struct host_irq *hi; /* the host interrupt, once allocated */
+	int trigger;	     /* the eventfd it signals, -1 */
+};
+
+struct vfio_index {
+	unsigned count;	 /* vectors the index offers (VFIO_DEVICE_GET_IRQ_INFO) */
+	bool enabled;	 /* MSI-X enabled on the host; the IMS index: always usable */
+	bool allocated0; /* enable allocated [0, count0) up front */
+	struct vfio_vector *v;
+};
+
+/* ---- KVM: eventfds, irqfds, GSI routes ---------------------------------------- */
+
+/*
+ * One eventfd of the VMM. It is the IRQ bypass token: VFIO's host interrupt
+ * signalling it is the producer, a KVM irqfd on it the consumer; when both
+ * exist they meet, and KVM aims the IRTE at the irqfd's route.
+ */
+/*
+ * `tuned` (docs/host-kernel.md, T1): KVM_IRQFD with this flag binds the
+ * eventfd to the MSI in kvm_irqfd.pad ({address_lo, address_hi, data, 0},
+ * as struct kvm_irq_routing_msi) instead of a GSI route; on an fd that has
+ * such an irqfd it updates that MSI alone. Bit 2: DEASSIGN and RESAMPLE
+ * hold bits 0 and 1 in <linux/kvm.h>.
+ */
+#define KVM_IRQFD_FLAG_MSI (1u << 2)
+
+/* The VMM's MSI handles: GSIs below VM_MAX_ROUTES; on `tuned`, any of these. */
+#define VMM_MAX_MSIS 65536
+
+struct kvm_eventfd {
+	bool open;
+	struct host_irq *producer;
+	bool irqfd;
+	bool msi_irqfd; /* bound to an MSI of its own, not a GSI (tuned) */
+	uint32_t gsi;
+	struct kvm_irq_routing_entry bound; /* the route the irqfd resolved last */
+	/* the VMM reads the eventfd itself when no irqfd takes the signal */
+	void (*user_fn)(void *ctx);
+	void *user_ctx;
+	uint64_t user_signals; /* signals nobody took */
+};
+
+struct kvm_irq {
+	struct kvm_eventfd *fds; /* by fd number */
+	unsigned nfds;
+	/* KVM's committed routing table, by GSI (type 0: no route) */
+	struct kvm_irq_routing_entry *table;
+	uint32_t *table_gsis; /* the GSIs it has routes for, to clear them at the next commit */
+	uint32_t table_n;
+	/* the VMM's (QEMU's KVMState irq_routes): the table it commits whole */
+	struct kvm_irq_routing_entry *vmm_routes; /* by GSI (VMM_MAX_MSIS handles on tuned) */
+	int *vmm_bound_fd;			  /* tuned: the MSI irqfd of each handle, -1 */
+	uint32_t vmm_nroutes;
+	uint32_t vmm_end; /* no route at or past this GSI */
+	struct kvm_irq_routing *commit_buf;
 };
 
 struct assigned_dev {
@@ -51,12 +134,17 @@ struct assigned_dev {
 	enum vmm_storage_mode ims_mode;
 	struct emul_store msix;
 	struct emul_store ims;
+	struct vfio_index vfio[VFIO_KINDS];
+	bool guest_owned; /* VFIO_DEVICE_FEATURE_IRQ_GUEST_STORAGE set: VFIO leaves storage alone */
+	bool *hc_vec_used; /* the service: VFIO vectors that back a vIRTE (or are reserved) */
 };
 
-/* One vIRTE's host side. */
+/* One vIRTE's host side: a VFIO vector with an eventfd, an irqfd and a GSI route. */
 struct hc_entry {
-	struct host_irq *hi;
-	struct assigned_dev *dev;
+	struct assigned_dev *dev; /* NULL: not present */
+	unsigned vec;		  /* the VFIO vector of @dev's index */
+	int fd;
+	uint32_t gsi;
 };
 
 struct hc_state {
@@ -84,6 +172,7 @@ struct vm {
 	unsigned nregions;
 	struct vmm_stats stats;
 	struct hc_state hc;
+	struct kvm_irq kvm;
 	struct ir_unit *viommu; /* `vir-emul`: the emulated VT-d unit, over guest memory */
 };
 
@@ -106,6 +195,8 @@ void irq_emul_msix_control(struct assigned_dev *d, uint16_t flags);
 bool irq_emul_msix_enabled(const struct assigned_dev *d);
 bool irq_emul_msix_maskall(const struct assigned_dev *d);
 void irq_emul_retranslate(struct vm *vm);
+/* Interrupts QEMU holds in its emulated pending bits. */
+unsigned irq_emul_pending(const struct vm *vm);
 
 /* viommu.c */
 int viommu_create(struct vm *vm);
@@ -126,7 +217,53 @@ struct vcpu *viommu_resolve(struct vm *vm, uint16_t guest_sid, const struct msi_
 void hcall_dispatch(struct vm *vm, struct vcpu *v, struct vcpu_regs *regs);
 void hcall_free(struct vm *vm);
 
-/* vfio.c */
+/* vfio.c: the VFIO device fd's interrupt side */
 bool vfio_msix_mappable(struct host *h, struct pci_func *func);
+int vfio_irqs_init(struct assigned_dev *d);
+void vfio_irqs_free(struct assigned_dev *d);
+enum vfio_kind vfio_kind_of(uint32_t index);
+/* VFIO_DEVICE_SET_IRQS; @set is followed by its data. Return: 0 or -errno. */
+int vfio_set_irqs(struct assigned_dev *d, const struct vfio_irq_set *set) WARN_UNUSED;
+/* Builds and issues SET_IRQS TRIGGER|DATA_EVENTFD for [start, start + count) with @fds. */
+int vfio_set_triggers(struct assigned_dev *d, uint32_t index, uint32_t start, uint32_t count,
+		      const int32_t *fds) WARN_UNUSED;
+/* SET_IRQS TRIGGER|DATA_NONE, count 0: the index off, every vector freed. */
+int vfio_disable_index(struct assigned_dev *d, uint32_t index) WARN_UNUSED;
+/*
+ * VFIO_DEVICE_FEATURE_IRQ_GUEST_STORAGE (docs/host-kernel.md), the change
+ * `hcall` needs on a stock kernel: SET makes VFIO leave the device's MSI-X
+ * table and IMS storage to the guest; GET reads the host messages of a range
+ * of vectors.
+ */
+int vfio_guest_storage_set(struct assigned_dev *d, bool on) WARN_UNUSED;
+int vfio_irq_msgs_get(struct assigned_dev *d, uint32_t index, uint32_t start, uint32_t count,
+		      struct msi_msg *ret) WARN_UNUSED;
+
+/* kvm_irq.c: eventfds, irqfds, routes and bypass (KVM), and the VMM's route table */
+int kvm_irq_init(struct vm *vm);
+void kvm_irq_free(struct vm *vm);
+int kvm_eventfd_new(struct vm *vm) WARN_UNUSED; /* an fd, or -ENOMEM */
+/* The VMM's own reader of @fd (QEMU's fd handler), for signals no irqfd takes. */
+void kvm_eventfd_set_handler(struct vm *vm, int fd, void (*fn)(void *ctx), void *ctx);
+void kvm_eventfd_close(struct vm *vm, int fd);
+void kvm_eventfd_signal(struct vm *vm, int fd);
+bool kvm_eventfd_valid(const struct vm *vm, int fd);
+/* IRQ bypass, VFIO's side: a producer (un)registered on eventfd @fd */
+void kvm_bypass_add_producer(struct vm *vm, int fd, struct host_irq *hi);
+void kvm_bypass_del_producer(struct vm *vm, int fd);
+int kvm_irqfd(struct vm *vm, const struct kvm_irqfd *args) WARN_UNUSED;
+int kvm_set_gsi_routing(struct vm *vm, const struct kvm_irq_routing *r) WARN_UNUSED;
+/* The VCPU and vector an MSI route delivers to, if exactly one (kvm_intr_is_single_vcpu). */
+struct vcpu *kvm_msi_target(struct vm *vm, const struct kvm_irq_routing_msi *m,
+			    uint8_t *ret_vector);
+/* The VMM's table (QEMU's kvm_irqchip_add/update_msi_route, release_virq, commit). */
+int vmm_route_add(struct vm *vm, const struct msi_msg *m, uint32_t *ret_gsi) WARN_UNUSED;
+void vmm_route_update(struct vm *vm, uint32_t gsi, const struct msi_msg *m);
+void vmm_route_remove(struct vm *vm, uint32_t gsi);
+struct msi_msg vmm_route_msg(const struct vm *vm, uint32_t gsi);
+void vmm_route_commit(struct vm *vm);
+/* irqfd helpers, as QEMU's kvm_irqchip_add/remove_irqfd_notifier_gsi */
+int vmm_irqfd_assign(struct vm *vm, int fd, uint32_t gsi) WARN_UNUSED;
+void vmm_irqfd_deassign(struct vm *vm, int fd, uint32_t gsi);
 
 #endif

@@ -178,12 +178,15 @@ int vm_assign_device(struct vm *vm, struct pci_func *func, uint16_t guest_bdf,
 	d->ims_mode = VMM_STORAGE_TRAPPED;
 	err = place_bars(vm, d);
 	if (!err)
+		err = vfio_irqs_init(d);
+	if (!err)
 		err = irq_emul_init(d);
 	if (!err)
 		err = vmm_map_storage(vm, d);
 	if (err) {
 		drop_regions(vm, d);
 		irq_emul_free(d);
+		vfio_irqs_free(d);
 		free(d);
 		return err;
 	}
@@ -196,8 +199,10 @@ int vm_assign_device(struct vm *vm, struct pci_func *func, uint16_t guest_bdf,
 
 void vmm_free_devices(struct vm *vm)
 {
+	/* the VMM's irqfds and routes first, then VFIO's host interrupts */
 	for (unsigned i = 0; i < vm->ndevs; i++) {
 		irq_emul_free(vm->devs[i]);
+		vfio_irqs_free(vm->devs[i]);
 		pci_func_set_dma(vm->devs[i]->func, NULL);
 		free(vm->devs[i]);
 	}
@@ -236,6 +241,11 @@ enum vmm_storage_mode assigned_dev_msix_mode(const struct assigned_dev *d)
 const struct vmm_stats *vm_vmm_stats(const struct vm *vm)
 {
 	return &vm->stats;
+}
+
+unsigned vm_vmm_pending(const struct vm *vm)
+{
+	return irq_emul_pending(vm);
 }
 
 /* ---- MMIO -------------------------------------------------------------------- */

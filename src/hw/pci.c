@@ -317,6 +317,11 @@ enum ims_storage pci_func_ims_storage(const struct pci_func *f)
 	return f->cfg.ims_storage;
 }
 
+unsigned pci_func_ims_entries(const struct pci_func *f)
+{
+	return f->cfg.ims_storage == IMS_NONE ? 0 : f->cfg.ims_entries;
+}
+
 uint16_t pci_func_rid(const struct pci_func *f)
 {
 	return f->cfg.rid;

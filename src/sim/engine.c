@@ -213,6 +213,8 @@ static int build(struct sim *s)
 	hc.irte_entries = s->sc->irte_entries;
 	hc.posting = s->sc->posting;
 	hc.x2apic = s->sc->x2apic;
+	hc.kernel = s->o && s->o->kernel_set ? s->o->kernel : s->sc->kernel;
+	hc.msix_noresize = s->sc->msix_noresize;
 	err = host_create(&hc, &s->h);
 	if (err)
 		return build_fail(s, err, "host", "host");
@@ -373,9 +375,15 @@ struct work {
 	uint64_t iec;
 	uint64_t dev_writes;
 	uint64_t dev_reads;
+	uint64_t set_irqs;
+	uint64_t irqfds;
 	uint64_t route_commits;
-	uint64_t routes_rebuilt;
+	uint64_t routes_walked;
+	uint64_t pi_updates;
+	uint64_t msi_updates;
 	uint64_t vfio_setups;
+	uint64_t format_changes;
+	uint64_t host_vectors;
 	uint64_t retranslations;
 	uint64_t vmm_refused;
 };
@@ -383,7 +391,11 @@ struct work {
 static struct work work_now(const struct sim *s)
 {
 	const struct ir_driver_stats *ds = ir_driver_stats(host_ir_driver(s->h));
-	struct work w = {.irte_writes = ds->irte_writes, .iec = ds->iec_invalidations};
+	const struct host_stats *hs = host_stats(s->h);
+	struct work w = {.irte_writes = ds->irte_writes,
+			 .iec = ds->iec_invalidations,
+			 .format_changes = hs->format_changes,
+			 .host_vectors = hs->vectors_held};
 
 	for (unsigned i = 0; i < s->sc->nvms; i++) {
 		const struct vm_exits *e = vm_exits(s->vms[i].vm);
@@ -394,8 +406,12 @@ static struct work work_now(const struct sim *s)
 		w.exits.cfg += e->cfg;
 		w.dev_writes += v->device_writes;
 		w.dev_reads += v->device_reads;
+		w.set_irqs += v->set_irqs;
+		w.irqfds += v->irqfds;
 		w.route_commits += v->route_commits;
-		w.routes_rebuilt += v->route_commit_routes;
+		w.routes_walked += v->routes_walked;
+		w.pi_updates += v->pi_updates;
+		w.msi_updates += v->msi_updates;
 		w.vfio_setups += v->vfio_setups;
 		w.retranslations += v->retranslations;
 		w.vmm_refused += v->emul_errors;
@@ -415,9 +431,15 @@ static void work_delta(const struct sim *s, const struct work *a, const struct w
 	res->iec_invalidations = b->iec - a->iec;
 	res->device_writes = b->dev_writes - a->dev_writes;
 	res->device_reads = b->dev_reads - a->dev_reads;
+	res->set_irqs = b->set_irqs - a->set_irqs;
+	res->irqfds = b->irqfds - a->irqfds;
 	res->route_commits = b->route_commits - a->route_commits;
-	res->routes_rebuilt = b->routes_rebuilt - a->routes_rebuilt;
+	res->routes_walked = b->routes_walked - a->routes_walked;
+	res->pi_updates = b->pi_updates - a->pi_updates;
+	res->msi_updates = b->msi_updates - a->msi_updates;
 	res->vfio_setups = b->vfio_setups - a->vfio_setups;
+	res->format_changes = b->format_changes - a->format_changes;
+	res->host_vectors = (int64_t)b->host_vectors - (int64_t)a->host_vectors;
 	res->retranslations = b->retranslations - a->retranslations;
 	res->vmm_refused = b->vmm_refused - a->vmm_refused;
 	res->cost_ns =
@@ -425,8 +447,8 @@ static void work_delta(const struct sim *s, const struct work *a, const struct w
 	    res->cfg_exits * c->cfg_exit + res->irte_writes * c->irte_write +
 	    res->iec_invalidations * c->iec_inval + res->device_writes * c->dev_mmio_write +
 	    res->device_reads * c->dev_mmio_read + res->route_commits * c->route_commit +
-	    res->routes_rebuilt * c->route_rebuild + res->vfio_setups * c->vfio_vector_setup +
-	    res->retranslations * c->viommu_translate;
+	    res->routes_walked * c->irqfd_walk + res->pi_updates * c->pi_update +
+	    res->vfio_setups * c->vfio_vector_setup + res->retranslations * c->viommu_translate;
 }
 
 /* ---- delivery ------------------------------------------------------------------------------ */
@@ -509,6 +531,8 @@ static void host_landed(void *ctx, const struct host_landing *l)
 		src->faults[l->fault - IR_FAULT_FIRST]++;
 		return;
 	}
+	if (l->held)
+		return; /* in the VMM's emulated pending bit: delivered later, or pending at the end */
 	if (!owned_by(s, src, dev, l->vcpu, l->vector)) {
 		src->irq.misdelivered++;
 		if (!l->vcpu)
@@ -944,6 +968,7 @@ static void count_pending(struct sim *s, struct sim_vm *sv)
 
 	for (unsigned d = 0; d < v->ndevs; d++)
 		sv->irq.pending += pci_func_pending_count(sv->devs[d].func);
+	sv->irq.pending += vm_vmm_pending(sv->vm);
 	for (unsigned c = 0; c < v->vcpus; c++) {
 		struct vcpu *vc = vm_vcpu(sv->vm, c);
 
@@ -1001,10 +1026,10 @@ static void check_accounting(struct sim *s)
 		if (!guest_check(sv->g))
 			violation(r, "%s: the guest's vector or vIRTE accounting is inconsistent",
 				  vm_name(sv->vm));
-		if (guest_pvir(sv->g) && guest_virtes_in_use(sv->g) != vm_irte_used(sv->vm))
-			violation(r, "%s: %u vIRTEs in use but %u host IRTEs charged",
+		if (guest_pvir(sv->g) && guest_virtes_in_use(sv->g) != vm_hcall_entries(sv->vm))
+			violation(r, "%s: %u vIRTEs in use but %u with a host side",
 				  vm_name(sv->vm), guest_virtes_in_use(sv->g),
-				  vm_irte_used(sv->vm));
+				  vm_hcall_entries(sv->vm));
 	}
 	if (charged != in_use)
 		violation(r, "host: %u IRTEs allocated but %u charged to VMs", in_use, charged);
@@ -1022,6 +1047,8 @@ static void finish(struct sim *s)
 	r->iec_invalidations = ds->iec_invalidations;
 	r->posted = hs->posted;
 	r->injected = hs->injected;
+	r->format_changes = hs->format_changes;
+	r->host_vectors = hs->vectors_held;
 	r->nvms = s->sc->nvms;
 	for (unsigned i = 0; i < s->sc->nvms; i++) {
 		struct sim_vm *sv = &s->vms[i];
@@ -1044,7 +1071,12 @@ static void finish(struct sim *s)
 		r->exits.hlt += e->hlt;
 		r->exits.cfg += e->cfg;
 		r->device_writes += vm_vmm_stats(sv->vm)->device_writes;
+		r->set_irqs += vm_vmm_stats(sv->vm)->set_irqs;
+		r->irqfds += vm_vmm_stats(sv->vm)->irqfds;
 		r->route_commits += vm_vmm_stats(sv->vm)->route_commits;
+		r->routes_walked += vm_vmm_stats(sv->vm)->routes_walked;
+		r->pi_updates += vm_vmm_stats(sv->vm)->pi_updates;
+		r->msi_updates += vm_vmm_stats(sv->vm)->msi_updates;
 		r->vfio_setups += vm_vmm_stats(sv->vm)->vfio_setups;
 		r->retranslations += vm_vmm_stats(sv->vm)->retranslations;
 		r->vmm_refused += vm_vmm_stats(sv->vm)->emul_errors;
@@ -1085,6 +1117,7 @@ int sim_run(const struct scenario *sc, enum sim_design design, const struct sim_
 
 	memset(ret, 0, sizeof(*ret));
 	ret->design = design;
+	ret->kernel = o && o->kernel_set ? o->kernel : sc->kernel;
 	ret->seed = o && o->seed_set ? o->seed : sc->seed;
 	s.rng = ret->seed;
 	s.traffic_next = calloc(sc->nops ? sc->nops : 1, sizeof(*s.traffic_next));

@@ -271,9 +271,33 @@ static bool expect_seq(struct ctx *c, yaml_node_t *n, const char *path)
 
 /* ---- host ------------------------------------------------------------------------------ */
 
+/* host.kernel and host.vfio_msix: how the host kernel behaves (docs/host-kernel.md). */
+static bool parse_kernel(struct ctx *c, yaml_node_t *host)
+{
+	yaml_node_t *n;
+	char v[MAX_SCALAR];
+
+	if ((n = get(c, host, "kernel"))) {
+		if (!scalar(c, n, "host.kernel", v, sizeof(v)))
+			return false;
+		if (!host_kernel_parse(v, &c->sc->kernel))
+			return fail(c, n, "host.kernel",
+				    "'%s' is not a kernel setting (stock, legacy)", v);
+	}
+	if ((n = get(c, host, "vfio_msix"))) {
+		if (!scalar(c, n, "host.vfio_msix", v, sizeof(v)))
+			return false;
+		if (strcmp(v, "dynamic") && strcmp(v, "noresize"))
+			return fail(c, n, "host.vfio_msix", "'%s' is neither dynamic nor noresize",
+				    v);
+		c->sc->msix_noresize = !strcmp(v, "noresize");
+	}
+	return true;
+}
+
 static bool parse_host(struct ctx *c, yaml_node_t *host)
 {
-	static const char *const keys[] = {"pcpus", "iommu", NULL};
+	static const char *const keys[] = {"pcpus", "iommu", "kernel", "vfio_msix", NULL};
 	static const char *const iommu_keys[] = {"kind", "irte_entries", "posting", "x2apic", NULL};
 	struct scenario *sc = c->sc;
 	yaml_node_t *n, *iommu;
@@ -281,7 +305,8 @@ static bool parse_host(struct ctx *c, yaml_node_t *host)
 	char kind[MAX_SCALAR];
 
 	if (!check_keys(c, host, "host", keys) || !require(c, host, "host", "pcpus", &n) ||
-	    !parse_unsigned(c, n, "host.pcpus", 1, VM_MAX_VCPUS, &sc->pcpus))
+	    !parse_unsigned(c, n, "host.pcpus", 1, VM_MAX_VCPUS, &sc->pcpus) ||
+	    !parse_kernel(c, host))
 		return false;
 	iommu = get(c, host, "iommu");
 	if (!iommu)

@@ -32,6 +32,7 @@ struct world {
 	struct guest *g;
 	struct nic_driver nic_drv;
 	struct accel_driver dsa_drv;
+	unsigned pin[VM_MAX_VCPUS];
 };
 
 struct world_opts {
@@ -74,6 +75,11 @@ static struct world *world_new(struct world_opts o)
 
 	hc.pcpus = o.pcpus ? o.pcpus : 8;
 	hc.posting = !o.no_posting;
+	if (vcpus > hc.pcpus) { /* overcommitted: vCPU i on pCPU i mod pcpus */
+		for (unsigned i = 0; i < vcpus; i++)
+			w->pin[i] = i % hc.pcpus;
+		vc.pin = w->pin;
+	}
 	if (o.irte_entries)
 		hc.irte_entries = o.irte_entries;
 	assert_int_equal(host_create(&hc, &w->h), 0);
@@ -395,6 +401,28 @@ static void vector_space_full(void **state)
 	world_free(w);
 }
 
+/*
+ * The host's vectors run out first: 12 vCPUs have the guest vectors for
+ * 2048 entries, the 4 pCPUs under them hold 4 x 202 host vectors, one per
+ * interrupt VFIO requests. The SYNC stops at the first entry with none; the
+ * driver gets -ENOSPC and everything is given back.
+ */
+static void host_vectors_run_out(void **state)
+{
+	struct world *w = world_new((struct world_opts){.vcpus = 12, .pcpus = 4});
+	struct holdings before = holdings(w);
+	uint64_t hcalls = vm_exits(w->vm)->hypercall;
+
+	(void)state;
+	assert_int_equal(accel_probe(w->g, DSA_BDF, &dsa_layout, 2048, &w->dsa_drv), -ENOSPC);
+	assert_holdings(w, before);
+	assert_int_equal(host_stats(w->h)->vectors_held, 0);
+	assert_true(vm_exits(w->vm)->hypercall > hcalls); /* the host said no */
+	assert_int_equal(
+	    accel_probe(w->g, DSA_BDF, &dsa_layout, 4 * HOST_DEVICE_VECTORS, &w->dsa_drv), 0);
+	world_free(w);
+}
+
 static void quota_grants_fewer(void **state)
 {
 	struct world *w = world_new((struct world_opts){.quota = 10});
@@ -460,35 +488,34 @@ static void affinity_to_no_such_cpu(void **state)
 	assert_int_equal(irq_effective_cpu(w->g, qirq(w, 0)), 0);
 }
 
-/* The host refuses the retarget (no host vector left on the pCPU): rolled back. */
-static void affinity_hypercall_failure_rolls_back(void **state)
+/*
+ * Without posting, a moved interrupt's host vector follows the new vCPU's
+ * pCPU where one is free there (DESIGN.md §7). Where none is, the move still
+ * succeeds: the host interrupt stays on its pCPU and its handler signals
+ * the eventfd, whose irqfd injects into the new vCPU.
+ */
+static void affinity_without_posting_to_a_full_pcpu(void **state)
 {
 	struct world *w = world_new((struct world_opts){.no_posting = true, .pcpus = 4});
 	struct cpumask only1 = cpumask_of(1);
 	struct guest_pci_dev *dsa = guest_pci_find(w->g, DSA_BDF);
-	struct holdings before;
-	uint64_t hcalls;
+	uint64_t injected;
 	unsigned irq;
-	int vector;
 
 	(void)state;
 	assert_int_equal(nic_probe(w->g, NIC_BDF, 4, 4, &w->nic_drv), 0);
 	irq = qirq(w, 0);
-	vector = irq_effective_vector(w->g, irq);
-	/* every fallback vector of pCPU 1 (HOST_FIRST..LAST_DEVICE_VECTOR), less the NIC's */
-	assert_true(guest_ims_alloc(w->g, dsa, &dsa_layout,
-				    HOST_LAST_DEVICE_VECTOR - HOST_FIRST_DEVICE_VECTOR + 1 - 1,
-				    &only1) >= 0);
-	before = holdings(w);
-	hcalls = vm_exits(w->vm)->hypercall;
-	assert_int_equal(irq_set_affinity(w->g, irq, &only1), -ENOSPC);
-	assert_int_equal(vm_exits(w->vm)->hypercall - hcalls, 1);
-	assert_holdings(w, before);
-	assert_int_equal(irq_effective_cpu(w->g, irq), 0);
-	assert_int_equal(irq_effective_vector(w->g, irq), vector);
+	/* pCPU 1 full: the NIC's queue 1 and 201 IMS entries aimed at vCPU 1 */
+	assert_true(guest_ims_alloc(w->g, dsa, &dsa_layout, HOST_DEVICE_VECTORS - 1, &only1) >= 0);
+	assert_int_equal(host_stats(w->h)->vectors_held, 4 + HOST_DEVICE_VECTORS - 1);
+	assert_int_equal(irq_set_affinity(w->g, irq, &only1), 0);
+	assert_int_equal(irq_effective_cpu(w->g, irq), 1);
+	injected = host_stats(w->h)->injected;
 	raise_msix(w, 0);
 	run_all(w);
-	assert_int_equal(irq_count(w->g, irq, 0), 1);
+	assert_int_equal(irq_count(w->g, irq, 1), 1);
+	assert_int_equal(host_stats(w->h)->injected - injected, 1);
+	assert_true(guest_check(w->g));
 	world_free(w);
 }
 
@@ -691,11 +718,12 @@ int main(void)
 	    FX(delivery_to_blocked_and_migrated_vcpus),
 	    FX(move_between_blocked_and_migrated),
 	    TEST(vector_space_full),
+	    TEST(host_vectors_run_out),
 	    TEST(quota_grants_fewer),
 	    TEST(host_table_full),
 	    FX(affinity_to_full_cpu_fails_cleanly),
 	    FX(affinity_to_no_such_cpu),
-	    TEST(affinity_hypercall_failure_rolls_back),
+	    TEST(affinity_without_posting_to_a_full_pcpu),
 	    FX(observer_and_ownership),
 	    FX(interrupt_on_unknown_vector_is_spurious),
 	    FX(rogue_compat_message_in_memory_ims),

@@ -35,6 +35,7 @@ struct fx_opts {
 	bool old_vmm;
 	uint32_t quota;
 	uint32_t irte_entries;
+	unsigned pcpus; /* 0: 4 */
 };
 
 static const struct pci_func_config nic_cfg = {
@@ -73,7 +74,7 @@ static struct fx *fx_new(struct fx_opts o)
 	struct pci_func_config other_cfg = nic_cfg;
 	struct fx *f = calloc(1, sizeof(*f));
 
-	hc.pcpus = 4;
+	hc.pcpus = o.pcpus ? o.pcpus : 4;
 	if (o.irte_entries)
 		hc.irte_entries = o.irte_entries;
 	other_cfg.rid = 0x0400;
@@ -207,14 +208,14 @@ static void irq_info(void **state)
 	struct fx *f = *state;
 	struct vfio_irq_info i = {.argsz = sizeof(i), .index = VFIO_PCI_MSIX_IRQ_INDEX};
 
-	assert_int_equal(vfio_irq_info(f->nic, &i), 0);
+	assert_int_equal(vfio_irq_info(f->h, f->nic, &i), 0);
 	assert_int_equal(i.count, 64);
 	assert_int_equal(i.flags, VFIO_IRQ_INFO_EVENTFD); /* can grow: no NORESIZE */
 	i.index = VFIO_PCI_MSI_IRQ_INDEX;
-	assert_int_equal(vfio_irq_info(f->nic, &i), 0);
+	assert_int_equal(vfio_irq_info(f->h, f->nic, &i), 0);
 	assert_int_equal(i.count, 0);
 	i.index = 42;
-	assert_int_equal(vfio_irq_info(f->nic, &i), -EINVAL);
+	assert_int_equal(vfio_irq_info(f->h, f->nic, &i), -EINVAL);
 }
 
 /* ---- assignment and config space --------------------------------------------- */
@@ -279,8 +280,16 @@ static void emulated_msix_delivers(void **state)
 	guest_msix_write(f->vm, f->nic_d, 3, &m);
 	/* every access to the table exited: mask, 3 dwords, unmask, read-back */
 	assert_int_equal(vm_exits(f->vm)->mmio_trap - before, 6);
-	assert_int_equal(vm_vmm_stats(f->vm)->emul_programmed, 1);
-	assert_int_equal(vm_irte_used(f->vm), 1);
+	/*
+	 * As QEMU over VFIO and KVM: SET_IRQS at enable (vector 0, fd -1) and for
+	 * entry 3; one route committed, one irqfd; two host interrupts held,
+	 * vector 0's from the enable and entry 3's.
+	 */
+	assert_int_equal(vm_vmm_stats(f->vm)->set_irqs, 2);
+	assert_int_equal(vm_vmm_stats(f->vm)->vfio_setups, 1);
+	assert_int_equal(vm_vmm_stats(f->vm)->irqfds, 1);
+	assert_int_equal(vm_vmm_stats(f->vm)->route_commits, 1);
+	assert_int_equal(vm_irte_used(f->vm), 2);
 	raise_msix(f->nic, 3);
 	assert_true(got(f, 1, 0x41));
 	assert_int_equal(host_stats(f->h)->posted, 1);
@@ -317,7 +326,9 @@ static void emulated_msix_errors_are_lost(void **state)
 	guest_msix_write(f->vm, f->nic_d, 0, &bad_dest);   /* no vCPU 9 */
 	guest_msix_write(f->vm, f->nic_d, 1, &remappable); /* no vIOMMU to resolve it */
 	assert_int_equal(vm_vmm_stats(f->vm)->emul_errors, 2);
-	assert_int_equal(vm_irte_used(f->vm), 0);
+	/* only vector 0's host interrupt, from enabling MSI-X (QEMU's fd -1 trick) */
+	assert_int_equal(vm_irte_used(f->vm), 1);
+	assert_int_equal(vm_vmm_stats(f->vm)->vfio_setups, 0);
 	/* the entries stay masked on the device: nothing reaches anyone */
 	assert_int_equal(pci_func_raise_msix(f->nic, 0, &r), 0);
 	assert_int_equal(r, PCI_IRQ_PENDING);
@@ -575,22 +586,67 @@ static void host_table_full(void **state)
 	teardown((void **)&f);
 }
 
+/* 2048 host interrupts need 2048 host vectors: 11 pCPUs of 202; this host has 12. */
 static void batch_of_2048_in_one_exit(void **state)
 {
-	struct fx *f = *state;
-	uint64_t before;
+	struct fx *f = fx_new((struct fx_opts){.pcpus = 12});
+	uint64_t before, set_irqs;
 	struct vcpu_regs r;
 
+	(void)state;
 	opt_in(f);
 	for (uint32_t i = 0; i < 2048; i++)
 		virte_put(f->vm, TABLE, i, DSA_BDF, PVIR_VIRTE_PRESENT, i % 2,
 			  (uint8_t)(0x30 + i % 0x40)); /* clear of 0x80 */
 	before = vm_exits(f->vm)->total;
+	set_irqs = vm_vmm_stats(f->vm)->set_irqs;
 	r = sync(f, 0, 2048);
 	assert_int_equal(hret(&r), 0);
 	assert_int_equal(vm_exits(f->vm)->total - before, 1);
 	assert_int_equal(vm_irte_used(f->vm), 2048);
 	assert_int_equal(r.rcx, 4096 - 2048);
+	/* one SET_IRQS for the one contiguous range, a commit, an irqfd a vector */
+	assert_int_equal(vm_vmm_stats(f->vm)->set_irqs - set_irqs, 1);
+	assert_int_equal(vm_vmm_stats(f->vm)->route_commits, 1);
+	assert_int_equal(vm_vmm_stats(f->vm)->irqfds, 2048);
+	assert_int_equal(host_stats(f->h)->vectors_held, 2048);
+	teardown((void **)&f);
+}
+
+/*
+ * The host's vectors are finite: 4 pCPUs hold 4 x 202. A SYNC of 2048 gets
+ * 808 and stops at the entry that found none: -ENOSPC, RBX names it, its
+ * status says so, and it and the entries after it hold nothing.
+ */
+static void sync_runs_out_of_host_vectors(void **state)
+{
+	struct fx *f = *state;
+	const uint32_t room = 4 * HOST_DEVICE_VECTORS;
+	uint32_t irtes;
+	int32_t status;
+	struct vcpu_regs r;
+
+	opt_in(f);
+	irtes = ir_driver_in_use(host_ir_driver(f->h));
+	for (uint32_t i = 0; i < 2048; i++)
+		virte_put(f->vm, TABLE, i, DSA_BDF, PVIR_VIRTE_PRESENT, 0, 0x30);
+	r = sync(f, 0, 2048);
+	assert_int_equal(hret(&r), -ENOSPC);
+	assert_int_equal(r.rbx, room);
+	(void)virte_msg(f->vm, TABLE, room, &status);
+	assert_int_equal(status, -ENOSPC);
+	assert_int_equal(vm_irte_used(f->vm), room);
+	assert_int_equal(ir_driver_in_use(host_ir_driver(f->h)), irtes + room);
+	assert_int_equal(host_stats(f->h)->vectors_held, room);
+	assert_int_equal(vm_hcall_entries(f->vm), room);
+	assert_int_equal(virte_msg(f->vm, TABLE, room + 1, NULL).address_lo, 0);
+	/* everything back once the entries go */
+	for (uint32_t i = 0; i < room; i++)
+		virte_put(f->vm, TABLE, i, DSA_BDF, 0, 0, 0);
+	assert_int_equal(rc(sync(f, 0, room)), 0);
+	assert_int_equal(vm_irte_used(f->vm), 0);
+	assert_int_equal(host_stats(f->h)->vectors_held, 0);
+	assert_int_equal(ir_driver_in_use(host_ir_driver(f->h)), irtes);
 }
 
 /* The guest rewrites the entry after the host copied it: the copy is what counts. */
@@ -780,7 +836,8 @@ int main(void)
 	    FX(ranged_sync_stops_at_first_failure),
 	    TEST(quota_exhaustion),
 	    TEST(host_table_full),
-	    FX(batch_of_2048_in_one_exit),
+	    cmocka_unit_test(batch_of_2048_in_one_exit),
+	    FX(sync_runs_out_of_host_vectors),
 	    FX(entry_changed_during_sync),
 	    ROGUE("compat-format", 0),
 	    ROGUE("address-hi", 1),

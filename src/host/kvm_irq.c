@@ -1,0 +1,473 @@
+// SPDX-License-Identifier: MIT
+/*
+ * KVM's side of device interrupts, with the uapi structs of <linux/kvm.h>:
+ * eventfds, KVM_IRQFD, KVM_SET_GSI_ROUTING and IRQ bypass; and, at the end,
+ * the VMM's own route table, which it commits whole as QEMU does.
+ *
+ *  - An irqfd binds an eventfd to a GSI. A signal on the eventfd injects the
+ *    MSI that the GSI's route names (kvm_set_msi).
+ *  - A commit replaces the routing table and walks every irqfd
+ *    (kvm_irq_routing_update -> irqfd_update). Since Linux 515a0c79e796
+ *    ("kvm: irqfd: avoid update unmodified entries of the routing", 2021)
+ *    only an irqfd whose MSI route changed touches its IRTE; before it, the
+ *    `legacy` kernel, every irqfd's IRTE was rewritten at every commit.
+ *  - IRQ bypass: VFIO registers its host interrupt as a producer under the
+ *    eventfd it signals, KVM's irqfd a consumer under its eventfd; when both
+ *    are there they meet, and KVM aims the IRTE at the route
+ *    (kvm_pi_update_irte): posted when the route names one vCPU and the
+ *    IOMMU can post, else remapped to the host vector, and the host's
+ *    interrupt handler signals the eventfd, so that the irqfd injects.
+ *
+ * Not modelled: resample fds (level-triggered INTx), irqchip routes (the
+ * IOAPIC's 24 are reserved MSI routes, as QEMU's split irqchip makes them),
+ * the SRCU grace period of a commit (it is in the cost model's figure).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pvir/hcall_abi.h"
+#include "pvir/ir_driver.h"
+#include "vm_internal.h"
+
+#define FDS_GROW 64
+
+static bool tuned(const struct vm *vm);
+
+/* ---- eventfds ----------------------------------------------------------------- */
+
+int kvm_irq_init(struct vm *vm)
+{
+	struct kvm_irq *k = &vm->kvm;
+
+	k->table = calloc(VM_MAX_ROUTES, sizeof(*k->table));
+	k->table_gsis = calloc(VM_MAX_ROUTES, sizeof(*k->table_gsis));
+	k->vmm_routes = calloc(VMM_MAX_MSIS, sizeof(*k->vmm_routes));
+	k->vmm_bound_fd = malloc(VMM_MAX_MSIS * sizeof(*k->vmm_bound_fd));
+	k->commit_buf =
+	    calloc(1, sizeof(*k->commit_buf) + VM_MAX_ROUTES * sizeof(k->commit_buf->entries[0]));
+	if (!k->table || !k->table_gsis || !k->vmm_routes || !k->vmm_bound_fd || !k->commit_buf)
+		return -ENOMEM;
+	for (uint32_t h = 0; h < VMM_MAX_MSIS; h++)
+		k->vmm_bound_fd[h] = -1;
+	/* QEMU's split irqchip: one MSI route per IOAPIC pin, committed at start */
+	for (uint32_t gsi = 0; gsi < VM_IOAPIC_ROUTES; gsi++) {
+		k->vmm_routes[gsi].gsi = gsi;
+		k->vmm_routes[gsi].type = KVM_IRQ_ROUTING_MSI;
+	}
+	k->vmm_nroutes = VM_IOAPIC_ROUTES;
+	k->vmm_end = VM_IOAPIC_ROUTES;
+	vm->stats.routes = VM_IOAPIC_ROUTES;
+	for (uint32_t gsi = 0; gsi < VM_IOAPIC_ROUTES; gsi++) {
+		k->table[gsi] = k->vmm_routes[gsi];
+		k->table_gsis[k->table_n++] = gsi;
+	}
+	return 0;
+}
+
+void kvm_irq_free(struct vm *vm)
+{
+	free(vm->kvm.fds);
+	free(vm->kvm.table);
+	free(vm->kvm.table_gsis);
+	free(vm->kvm.vmm_routes);
+	free(vm->kvm.vmm_bound_fd);
+	free(vm->kvm.commit_buf);
+	vm->kvm = (struct kvm_irq){0};
+}
+
+bool kvm_eventfd_valid(const struct vm *vm, int fd)
+{
+	return fd >= 0 && (unsigned)fd < vm->kvm.nfds && vm->kvm.fds[fd].open;
+}
+
+int kvm_eventfd_new(struct vm *vm)
+{
+	struct kvm_irq *k = &vm->kvm;
+	unsigned fd;
+
+	for (fd = 0; fd < k->nfds; fd++)
+		if (!k->fds[fd].open)
+			break;
+	if (fd == k->nfds) {
+		struct kvm_eventfd *n = realloc(k->fds, (k->nfds + FDS_GROW) * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		memset(n + k->nfds, 0, FDS_GROW * sizeof(*n));
+		k->fds = n;
+		k->nfds += FDS_GROW;
+	}
+	k->fds[fd] = (struct kvm_eventfd){.open = true};
+	return (int)fd;
+}
+
+/* The VMM closes its fd; irqfd and producer are gone first (callers see to it). */
+void kvm_eventfd_close(struct vm *vm, int fd)
+{
+	if (kvm_eventfd_valid(vm, fd))
+		vm->kvm.fds[fd] = (struct kvm_eventfd){0};
+}
+
+/* ---- routes ------------------------------------------------------------------------ */
+
+/*
+ * kvm_set_msi_irq + kvm_intr_is_single_vcpu: the route's compatibility-
+ * format message names one vCPU by physical APIC ID, with fixed or
+ * lowest-priority delivery. (x2APIC IDs above 255 would come in
+ * address_hi under KVM_X2APIC_API; our VMs stop at 256 vCPUs.)
+ */
+struct vcpu *kvm_msi_target(struct vm *vm, const struct kvm_irq_routing_msi *m, uint8_t *ret_vector)
+{
+	struct msi_msg msg = {m->address_lo, m->address_hi, m->data};
+	struct msi_compat c;
+
+	if (!msi_is_interrupt_address(&msg) || msg.address_hi ||
+	    msi_format_of(&msg) != MSI_FORMAT_COMPAT)
+		return NULL;
+	msi_compat_decode(&msg, &c);
+	if (c.dm || c.trigger || c.vector < PVIR_FIRST_VECTOR ||
+	    (c.delivery_mode != MSI_DM_FIXED && c.delivery_mode != MSI_DM_LOWPRI))
+		return NULL;
+	*ret_vector = c.vector;
+	return vm_vcpu_by_apic_id(vm, c.dest_id);
+}
+
+static bool same_route(const struct kvm_irq_routing_entry *a, const struct kvm_irq_routing_entry *b)
+{
+	return a->type == b->type && a->u.msi.address_lo == b->u.msi.address_lo &&
+	       a->u.msi.address_hi == b->u.msi.address_hi && a->u.msi.data == b->u.msi.data;
+}
+
+/* ---- IRQ bypass: producer meets consumer ------------------------------------------------- */
+
+/*
+ * kvm_pi_update_irte: the IRTE follows the irqfd's route. A failure is only
+ * logged by KVM; the IRTE then stays as it was, remapped or posted, and the
+ * interrupt is still delivered through the irqfd or the old posting.
+ */
+static void pi_update(struct vm *vm, struct kvm_eventfd *e)
+{
+	uint8_t vector = 0;
+	struct vcpu *v = NULL;
+
+	if (e->bound.type == KVM_IRQ_ROUTING_MSI)
+		v = kvm_msi_target(vm, &e->bound.u.msi, &vector);
+	vm->stats.pi_updates++;
+	if (v)
+		(void)!host_irq_target(vm->host, e->producer, v, vector, false);
+	else
+		(void)!host_irq_untarget(vm->host, e->producer);
+}
+
+void kvm_bypass_add_producer(struct vm *vm, int fd, struct host_irq *hi)
+{
+	struct kvm_eventfd *e;
+
+	if (!kvm_eventfd_valid(vm, fd))
+		return; /* VFIO logs a failed registration and goes on */
+	e = &vm->kvm.fds[fd];
+	e->producer = hi;
+	if (e->irqfd)
+		pi_update(vm, e);
+}
+
+void kvm_bypass_del_producer(struct vm *vm, int fd)
+{
+	struct kvm_eventfd *e;
+
+	if (!kvm_eventfd_valid(vm, fd) || !vm->kvm.fds[fd].producer)
+		return;
+	e = &vm->kvm.fds[fd];
+	if (e->irqfd)
+		(void)!host_irq_untarget(vm->host, e->producer);
+	e->producer = NULL;
+}
+
+/* ---- KVM_IRQFD -------------------------------------------------------------------------------- */
+
+static bool tuned(const struct vm *vm)
+{
+	return host_kernel(vm->host) == HOST_KERNEL_TUNED;
+}
+
+static struct kvm_irq_routing_entry irqfd_msi(const struct kvm_irqfd *a)
+{
+	struct kvm_irq_routing_entry r = {.type = KVM_IRQ_ROUTING_MSI};
+
+	memcpy(&r.u.msi, a->pad, sizeof(r.u.msi));
+	return r;
+}
+
+static int irqfd_assign(struct vm *vm, const struct kvm_irqfd *a)
+{
+	struct kvm_eventfd *e = &vm->kvm.fds[a->fd];
+	bool msi = a->flags & KVM_IRQFD_FLAG_MSI;
+
+	if (e->irqfd)
+		return -EBUSY; /* one irqfd per eventfd */
+	e->irqfd = true;
+	e->msi_irqfd = msi;
+	e->gsi = msi ? 0 : a->gsi;
+	e->bound = msi ? irqfd_msi(a) : vm->kvm.table[a->gsi];
+	vm->stats.irqfds++;
+	vm->stats.irqfds_held++;
+	if (e->producer)
+		pi_update(vm, e);
+	return 0;
+}
+
+/* T1: one irqfd's MSI changes; nothing else is walked, no table is rebuilt. */
+static int irqfd_update_msi(struct vm *vm, const struct kvm_irqfd *a)
+{
+	struct kvm_eventfd *e = &vm->kvm.fds[a->fd];
+	struct kvm_irq_routing_entry r = irqfd_msi(a);
+	bool changed = !same_route(&e->bound, &r);
+
+	vm->stats.msi_updates++;
+	vm->stats.routes_walked++;
+	e->bound = r;
+	if (changed && e->producer)
+		pi_update(vm, e);
+	return 0;
+}
+
+static int irqfd_deassign(struct vm *vm, const struct kvm_irqfd *a)
+{
+	struct kvm_eventfd *e = &vm->kvm.fds[a->fd];
+
+	if (!e->irqfd || (!e->msi_irqfd && e->gsi != a->gsi))
+		return 0; /* KVM finds nothing to remove and says so with 0 */
+	if (e->producer)
+		(void)!host_irq_untarget(vm->host, e->producer);
+	e->irqfd = false;
+	e->msi_irqfd = false;
+	e->bound = (struct kvm_irq_routing_entry){0};
+	vm->stats.irqfds_held--;
+	return 0;
+}
+
+int kvm_irqfd(struct vm *vm, const struct kvm_irqfd *a)
+{
+	uint32_t known = KVM_IRQFD_FLAG_DEASSIGN | (tuned(vm) ? KVM_IRQFD_FLAG_MSI : 0);
+
+	if (a->flags & ~known)
+		return -EINVAL; /* resample is not modelled; MSI irqfds are tuned's */
+	if (a->gsi >= VM_MAX_ROUTES)
+		return -EINVAL;
+	if (!kvm_eventfd_valid(vm, (int)a->fd))
+		return -EBADF;
+	if (a->flags & KVM_IRQFD_FLAG_DEASSIGN)
+		return irqfd_deassign(vm, a);
+	if ((a->flags & KVM_IRQFD_FLAG_MSI) && vm->kvm.fds[a->fd].msi_irqfd)
+		return irqfd_update_msi(vm, a);
+	return irqfd_assign(vm, a);
+}
+
+void kvm_eventfd_set_handler(struct vm *vm, int fd, void (*fn)(void *ctx), void *ctx)
+{
+	if (!kvm_eventfd_valid(vm, fd))
+		return;
+	vm->kvm.fds[fd].user_fn = fn;
+	vm->kvm.fds[fd].user_ctx = ctx;
+}
+
+/* A signal: the irqfd injects its route's MSI; with none, the VMM reads it. */
+void kvm_eventfd_signal(struct vm *vm, int fd)
+{
+	struct kvm_eventfd *e;
+	struct vcpu *v = NULL;
+	uint8_t vector = 0;
+
+	if (!kvm_eventfd_valid(vm, fd))
+		return;
+	e = &vm->kvm.fds[fd];
+	if (e->irqfd && e->bound.type == KVM_IRQ_ROUTING_MSI)
+		v = kvm_msi_target(vm, &e->bound.u.msi, &vector);
+	if (v)
+		host_vcpu_inject(vm->host, v, vector);
+	else if (e->user_fn)
+		e->user_fn(e->user_ctx);
+	else
+		e->user_signals++;
+}
+
+/* ---- KVM_SET_GSI_ROUTING ------------------------------------------------------------------ */
+
+/* One rule per check (kvm_set_irq_routing): only MSI routes, without a device id. */
+static int route_entry_valid(const struct kvm_irq_routing_entry *e, const uint64_t *seen)
+{
+	if (e->gsi >= VM_MAX_ROUTES)
+		return -EINVAL;
+	if (e->flags || e->type != KVM_IRQ_ROUTING_MSI)
+		return -EINVAL;
+	if (bit_get(seen[e->gsi / 64], e->gsi % 64))
+		return -EINVAL; /* two MSI routes on one GSI */
+	return 0;
+}
+
+static int routing_valid(const struct kvm_irq_routing *r)
+{
+	uint64_t seen[VM_MAX_ROUTES / 64] = {0};
+	int err;
+
+	if (r->flags || r->nr > VM_MAX_ROUTES)
+		return -EINVAL;
+	for (uint32_t i = 0; i < r->nr; i++) {
+		err = route_entry_valid(&r->entries[i], seen);
+		if (err)
+			return err;
+		seen[r->entries[i].gsi / 64] |= UINT64_C(1) << (r->entries[i].gsi % 64);
+	}
+	return 0;
+}
+
+/*
+ * The new table replaces the old; then every irqfd is walked. Stock: an irqfd
+ * whose route changed takes it, and re-aims its IRTE if bypass is on.
+ * Legacy (before 515a0c79e796): every irqfd re-aims its IRTE, changed or not.
+ */
+int kvm_set_gsi_routing(struct vm *vm, const struct kvm_irq_routing *r)
+{
+	struct kvm_irq *k = &vm->kvm;
+	bool legacy = host_kernel(vm->host) == HOST_KERNEL_LEGACY;
+	int err = routing_valid(r);
+
+	if (err)
+		return err;
+	for (uint32_t i = 0; i < k->table_n; i++)
+		k->table[k->table_gsis[i]] = (struct kvm_irq_routing_entry){0};
+	for (uint32_t i = 0; i < r->nr; i++) {
+		k->table[r->entries[i].gsi] = r->entries[i];
+		k->table_gsis[i] = r->entries[i].gsi;
+	}
+	k->table_n = r->nr;
+	vm->stats.route_commits++;
+	for (unsigned fd = 0; fd < k->nfds; fd++) {
+		struct kvm_eventfd *e = &k->fds[fd];
+		bool changed;
+
+		if (!e->open || !e->irqfd || e->msi_irqfd)
+			continue;
+		vm->stats.routes_walked++;
+		changed = !same_route(&e->bound, &k->table[e->gsi]);
+		e->bound = k->table[e->gsi];
+		if (e->producer && (changed || legacy))
+			pi_update(vm, e);
+	}
+	return 0;
+}
+
+/* ---- the VMM's route table (QEMU's kvm_irqchip_*) ---------------------------------------- */
+
+static struct kvm_irq_routing_entry msi_route(uint32_t gsi, const struct msi_msg *m)
+{
+	return (struct kvm_irq_routing_entry){
+	    .gsi = gsi,
+	    .type = KVM_IRQ_ROUTING_MSI,
+	    .u.msi = {.address_lo = m->address_lo, .address_hi = m->address_hi, .data = m->data}};
+}
+
+/*
+ * kvm_irqchip_add_msi_route: the lowest free GSI; -ENOSPC at KVM_MAX_IRQ_ROUTES.
+ * On `tuned` the handle names an MSI the VMM keeps for an MSI irqfd: no
+ * route, no cap but the VMM's table.
+ */
+int vmm_route_add(struct vm *vm, const struct msi_msg *m, uint32_t *ret_gsi)
+{
+	struct kvm_irq *k = &vm->kvm;
+	uint32_t end = tuned(vm) ? VMM_MAX_MSIS : VM_MAX_ROUTES;
+
+	for (uint32_t gsi = VM_IOAPIC_ROUTES; gsi < end; gsi++)
+		if (!k->vmm_routes[gsi].type) {
+			k->vmm_routes[gsi] = msi_route(gsi, m);
+			if (gsi >= k->vmm_end)
+				k->vmm_end = gsi + 1;
+			if (!tuned(vm)) {
+				k->vmm_nroutes++;
+				vm->stats.routes = k->vmm_nroutes;
+			}
+			*ret_gsi = gsi;
+			return 0;
+		}
+	vm->stats.route_refusals++;
+	return -ENOSPC;
+}
+
+static struct kvm_irqfd msi_irqfd_args(const struct vm *vm, int fd, uint32_t h)
+{
+	struct kvm_irqfd a = {.fd = (uint32_t)fd, .flags = KVM_IRQFD_FLAG_MSI};
+
+	memcpy(a.pad, &vm->kvm.vmm_routes[h].u.msi, sizeof(vm->kvm.vmm_routes[h].u.msi));
+	return a;
+}
+
+/* kvm_irqchip_update_msi_route; on `tuned` the MSI irqfd is updated at once (T1). */
+void vmm_route_update(struct vm *vm, uint32_t gsi, const struct msi_msg *m)
+{
+	vm->kvm.vmm_routes[gsi] = msi_route(gsi, m);
+	if (tuned(vm) && vm->kvm.vmm_bound_fd[gsi] >= 0) {
+		struct kvm_irqfd a = msi_irqfd_args(vm, vm->kvm.vmm_bound_fd[gsi], gsi);
+
+		(void)!kvm_irqfd(vm, &a); /* the fd's MSI irqfd: an update cannot fail */
+	}
+}
+
+struct msi_msg vmm_route_msg(const struct vm *vm, uint32_t gsi)
+{
+	const struct kvm_irq_routing_msi *r = &vm->kvm.vmm_routes[gsi].u.msi;
+
+	return (struct msi_msg){r->address_lo, r->address_hi, r->data};
+}
+
+/* kvm_irqchip_release_virq: gone from the next commit on; no commit of its own. */
+void vmm_route_remove(struct vm *vm, uint32_t gsi)
+{
+	if (gsi < VM_IOAPIC_ROUTES || gsi >= VMM_MAX_MSIS || !vm->kvm.vmm_routes[gsi].type)
+		return;
+	vm->kvm.vmm_routes[gsi] = (struct kvm_irq_routing_entry){0};
+	vm->kvm.vmm_bound_fd[gsi] = -1;
+	if (!tuned(vm)) {
+		vm->kvm.vmm_nroutes--;
+		vm->stats.routes = vm->kvm.vmm_nroutes;
+	}
+}
+
+/* kvm_irqchip_commit_routes: the whole table, every time; on `tuned` nothing is left to. */
+void vmm_route_commit(struct vm *vm)
+{
+	struct kvm_irq *k = &vm->kvm;
+	struct kvm_irq_routing *r = k->commit_buf;
+
+	if (tuned(vm))
+		return;
+	r->nr = 0;
+	r->flags = 0;
+	for (uint32_t gsi = 0; gsi < k->vmm_end; gsi++)
+		if (k->vmm_routes[gsi].type)
+			r->entries[r->nr++] = k->vmm_routes[gsi];
+	/* The table holds at most VM_MAX_ROUTES valid MSI routes: KVM takes it. */
+	(void)!kvm_set_gsi_routing(vm, r);
+}
+
+int vmm_irqfd_assign(struct vm *vm, int fd, uint32_t gsi)
+{
+	struct kvm_irqfd a = {.fd = (uint32_t)fd, .gsi = gsi};
+	int err;
+
+	if (tuned(vm))
+		a = msi_irqfd_args(vm, fd, gsi);
+	err = kvm_irqfd(vm, &a);
+	if (!err && tuned(vm))
+		vm->kvm.vmm_bound_fd[gsi] = fd;
+	return err;
+}
+
+void vmm_irqfd_deassign(struct vm *vm, int fd, uint32_t gsi)
+{
+	(void)!kvm_irqfd(vm, &(struct kvm_irqfd){.fd = (uint32_t)fd,
+						 .gsi = tuned(vm) ? 0 : gsi,
+						 .flags = KVM_IRQFD_FLAG_DEASSIGN});
+	if (gsi < VMM_MAX_MSIS)
+		vm->kvm.vmm_bound_fd[gsi] = -1;
+}
