@@ -336,6 +336,9 @@ static void irq_rows(FILE *out, const struct sim_report r[SIM_DESIGN_COUNT])
 	ROW("lost", r[d].irq.lost);
 	ROW("misdelivered", r[d].irq.misdelivered);
 	ROW("VMM-refused writes", r[d].vmm_refused);
+	fprintf(out, "uapi beyond stock Linux (docs/host-kernel.md)\n");
+	ROW("VFIO IMS index SET_IRQS", r[d].ims_set_irqs);
+	ROW("guest-storage reads", r[d].msg_reads);
 #undef ROW
 }
 

@@ -449,6 +449,7 @@ int vfio_set_irqs(struct assigned_dev *d, const struct vfio_irq_set *s)
 	int err = set_irqs_valid(d, s);
 
 	d->vm->stats.set_irqs++;
+	d->vm->stats.ims_set_irqs += s->index == VFIO_PCI_IMS_IRQ_INDEX;
 	if (err)
 		return err;
 	k = vfio_kind_of(s->index);

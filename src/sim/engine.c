@@ -1078,6 +1078,8 @@ static void finish(struct sim *s)
 		r->pi_updates += vm_vmm_stats(sv->vm)->pi_updates;
 		r->msi_updates += vm_vmm_stats(sv->vm)->msi_updates;
 		r->vfio_setups += vm_vmm_stats(sv->vm)->vfio_setups;
+		r->ims_set_irqs += vm_vmm_stats(sv->vm)->ims_set_irqs;
+		r->msg_reads += vm_vmm_stats(sv->vm)->msg_reads;
 		r->retranslations += vm_vmm_stats(sv->vm)->retranslations;
 		r->vmm_refused += vm_vmm_stats(sv->vm)->emul_errors;
 	}
