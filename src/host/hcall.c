@@ -381,6 +381,9 @@ static bool any_route_change(const struct batch *b)
 	return false;
 }
 
+/* Messages read back: one VFIO call per range; this many on the stack. */
+#define MSG_CHUNK 64
+
 /* Steps E and F: irqfds for the new vectors; every entry's message written back. */
 static void bind_and_write_back(struct batch *b)
 {
@@ -398,14 +401,20 @@ static void bind_and_write_back(struct batch *b)
 	for (uint32_t i = 0; i < b->n;) {
 		struct hc_entry *e = &vm->hc.e[b->first + i];
 		uint32_t j = e->dev ? range_end(b, i, b->p[i].step, old_at) : i + 1;
-		struct msi_msg m[1] = {{0}};
-		struct msi_msg *msgs = j - i > 1 ? calloc(j - i, sizeof(*msgs)) : m;
+		struct msi_msg few[MSG_CHUNK] = {{0}};
+		struct msi_msg *msgs = j - i > MSG_CHUNK ? calloc(j - i, sizeof(*msgs)) : NULL;
 
-		if (msgs && e->dev)
+		if (!msgs) { /* a short range, or no memory for a long one: read it in chunks */
+			msgs = few;
+			if (j - i > MSG_CHUNK)
+				j = i + MSG_CHUNK;
+		}
+		/* the vectors were set up above: VFIO has a message for each */
+		if (e->dev)
 			(void)!vfio_irq_msgs_get(e->dev, dev_index(e->dev), e->vec, j - i, msgs);
 		for (uint32_t k = i; k < j; k++)
-			write_back(vm, b->first + k, msgs ? &msgs[k - i] : &(struct msi_msg){0}, 0);
-		if (msgs != m)
+			write_back(vm, b->first + k, &msgs[k - i], 0);
+		if (msgs != few)
 			free(msgs);
 		i = j;
 	}
