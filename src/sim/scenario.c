@@ -236,9 +236,22 @@ static yaml_node_t *get(struct ctx *c, yaml_node_t *map, const char *key)
 	return NULL;
 }
 
+/*
+ * A key's path for messages. Paths are short; one longer than PATH_MAX_LEN
+ * is cut, which only shortens a message (the return value says so, and
+ * using it keeps -O3's -Wformat-truncation from warning about it).
+ */
 static void subpath(char *out, const char *path, const char *key)
 {
-	snprintf(out, PATH_MAX_LEN, "%s%s%s", path, *path ? "." : "", key);
+	if (snprintf(out, PATH_MAX_LEN, "%s%s%s", path, *path ? "." : "", key) >= PATH_MAX_LEN)
+		out[PATH_MAX_LEN - 2] = '~';
+}
+
+/* "path[i]", cut like subpath() */
+static void index_path(char *out, const char *path, unsigned i)
+{
+	if (snprintf(out, PATH_MAX_LEN, "%s[%u]", path, i) >= PATH_MAX_LEN)
+		out[PATH_MAX_LEN - 2] = '~';
 }
 
 static bool require(struct ctx *c, yaml_node_t *map, const char *path, const char *key,
@@ -392,7 +405,7 @@ static bool parse_pin(struct ctx *c, yaml_node_t *n, const char *path, struct sc
 	if (seq_len(n) != vm->vcpus)
 		return fail(c, n, path, "%u entries for %u vCPUs", seq_len(n), vm->vcpus);
 	for (unsigned i = 0; i < seq_len(n); i++) {
-		snprintf(p, sizeof(p), "%s[%u]", path, i);
+		index_path(p, path, i);
 		if (!parse_unsigned(c, seq_item(c, n, i), p, 0, c->sc->pcpus - 1, &vm->pin[i]))
 			return false;
 	}
@@ -421,7 +434,7 @@ static bool unique_devices(struct ctx *c, yaml_node_t *list, const char *path, s
 		for (unsigned j = 0; j < i; j++) {
 			char p[PATH_MAX_LEN];
 
-			snprintf(p, sizeof(p), "%s[%u]", path, i);
+			index_path(p, path, i);
 			if (!strcmp(vm->devs[i].name, vm->devs[j].name))
 				return fail(c, seq_item(c, list, i), p, "name '%s' used twice",
 					    vm->devs[i].name);
@@ -605,7 +618,7 @@ static bool parse_cpus(struct ctx *c, yaml_node_t *n, const char *path, unsigned
 	for (unsigned i = 0; i < seq_len(n); i++) {
 		unsigned cpu;
 
-		snprintf(p, sizeof(p), "%s[%u]", path, i);
+		index_path(p, path, i);
 		if (!parse_unsigned(c, seq_item(c, n, i), p, 0, vcpus - 1, &cpu))
 			return false;
 		cpumask_set(ret, cpu);
@@ -686,7 +699,7 @@ static bool parse_entries(struct ctx *c, yaml_node_t *n, const char *path, struc
 	if (!op->entries)
 		return fail(c, n, path, "out of memory");
 	for (unsigned i = 0; i < op->nentries; i++) {
-		snprintf(p, sizeof(p), "%s[%u]", path, i);
+		index_path(p, path, i);
 		if (!parse_unsigned(c, seq_item(c, n, i), p, 0, dev_capacity(c->sc, op) - 1,
 				    &op->entries[i]))
 			return false;
