@@ -278,17 +278,64 @@ static const struct hc_entry *old_at(const struct batch *b, uint32_t i)
 	return &b->vm->hc.e[b->first + i];
 }
 
+static int set_fds(struct assigned_dev *d, uint32_t start, uint32_t count, const int32_t *fds)
+{
+	return vfio_set_triggers(d, dev_index(d), start, count, fds);
+}
+
+/*
+ * A NORESIZE host (VFIO before Linux 6.5) cannot add an MSI-X vector past
+ * those it enabled MSI-X with: MSI-X goes off and on again with all of
+ * them, [0, @end), as QEMU did before 8.2. The device's other vIRTEs keep
+ * their vectors, re-attached; if the new set fails, the old one is set again.
+ */
+static int resize_and_set(const struct batch *b, uint32_t i, uint32_t j, unsigned end)
+{
+	struct assigned_dev *d = new_at(b, i)->dev;
+	unsigned old_end = vfio_vectors_allocated(d, dev_index(d));
+	int32_t *fds = malloc(end * sizeof(*fds));
+	int err = fds ? 0 : -ENOMEM;
+
+	for (unsigned n = 0; fds && n < end; n++)
+		fds[n] = -1;
+	for (uint32_t k = 0; fds && k < b->vm->hc.entries; k++) {
+		const struct hc_entry *e = &b->vm->hc.e[k];
+
+		if (e->dev == d && e->vec < end)
+			fds[e->vec] = e->fd;
+	}
+	if (fds) {
+		(void)!vfio_disable_index(d, dev_index(d)); /* enabled: cannot fail */
+		for (uint32_t k = i; k < j; k++)
+			fds[new_at(b, k)->vec] = new_at(b, k)->fd;
+		err = set_fds(d, 0, end, fds);
+		if (err) {
+			for (uint32_t k = i; k < j; k++)
+				fds[new_at(b, k)->vec] = -1;
+			(void)!set_fds(d, 0, old_end, fds); /* what it held a moment ago */
+		}
+	}
+	free(fds);
+	return err;
+}
+
 static int set_range(const struct batch *b, uint32_t i, uint32_t j, bool on)
 {
 	const struct hc_entry *e = on ? new_at(b, i) : old_at(b, i);
-	int32_t *fds = malloc((j - i) * sizeof(*fds));
+	unsigned end = e->vec + (j - i);
+	int32_t *fds;
 	int err;
 
+	if (on && e->dev->vfio[VFIO_KIND_MSIX].count && host_msix_noresize(b->vm->host) &&
+	    e->dev->vfio[VFIO_KIND_MSIX].enabled &&
+	    end > vfio_vectors_allocated(e->dev, VFIO_PCI_MSIX_IRQ_INDEX))
+		return resize_and_set(b, i, j, end);
+	fds = malloc((j - i) * sizeof(*fds));
 	if (!fds)
 		return -ENOMEM;
 	for (uint32_t k = i; k < j; k++)
 		fds[k - i] = on ? new_at(b, k)->fd : -1;
-	err = vfio_set_triggers(e->dev, dev_index(e->dev), e->vec, j - i, fds);
+	err = set_fds(e->dev, e->vec, j - i, fds);
 	free(fds);
 	return err;
 }

@@ -489,6 +489,16 @@ int vfio_set_triggers(struct assigned_dev *d, uint32_t index, uint32_t start, ui
 	return err;
 }
 
+unsigned vfio_vectors_allocated(const struct assigned_dev *d, uint32_t index)
+{
+	const struct vfio_index *x = &d->vfio[vfio_kind_of(index)];
+	unsigned n = 0;
+
+	while (x->enabled && n < x->count && x->v[n].hi)
+		n++;
+	return n;
+}
+
 int vfio_disable_index(struct assigned_dev *d, uint32_t index)
 {
 	struct vfio_irq_set s = {.argsz = sizeof(s),

@@ -227,6 +227,8 @@ int vfio_set_irqs(struct assigned_dev *d, const struct vfio_irq_set *set) WARN_U
 /* Builds and issues SET_IRQS TRIGGER|DATA_EVENTFD for [start, start + count) with @fds. */
 int vfio_set_triggers(struct assigned_dev *d, uint32_t index, uint32_t start, uint32_t count,
 		      const int32_t *fds) WARN_UNUSED;
+/* Vectors of @index with a host interrupt: on NORESIZE, those MSI-X was enabled with. */
+unsigned vfio_vectors_allocated(const struct assigned_dev *d, uint32_t index);
 /* SET_IRQS TRIGGER|DATA_NONE, count 0: the index off, every vector freed. */
 int vfio_disable_index(struct assigned_dev *d, uint32_t index) WARN_UNUSED;
 /*

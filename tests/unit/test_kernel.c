@@ -41,6 +41,7 @@
 	"workload:\n"
 
 #define ACT_1	 "  - {at: 0ms, do: activate, dev: a/n, count: 1, affinity: [0]}\n"
+#define ACT_4	 "  - {at: 0ms, do: activate, dev: a/n, count: 4}\n"
 #define ACT_64	 "  - {at: 0ms, do: activate, dev: a/n, count: 64}\n"
 #define ACT_IMS	 "  - {at: 0ms, do: activate, dev: a/d, count: 2048}\n"
 #define MOVE_1	 "  - {at: 0ms, do: set_affinity, irq: a/n/0, cpus: [1]}\n"
@@ -114,6 +115,21 @@ static const struct row rows[] = {
     {"activate-64/hcall/stock", HCALL, "stock", ACT_64, 0, {1, 64, 64, 1, 0, 0, 64, 128, 64, 64}},
     {"activate-64/hcall/legacy", HCALL, "legacy", ACT_64, 0, {1, 64, 64, 1, 0, 0, 64, 128, 64, 64}},
     {"activate-64/hcall/tuned", HCALL, "tuned", ACT_64, 0, {1, 64, 64, 0, 0, 0, 64, 128, 64, 0}},
+    /*
+     * 4 MSI-X vectors on a NORESIZE host (VFIO before Linux 6.5): QEMU does
+     * not enable MSI-X with vector 0 (it could not grow it); vector k > 0
+     * turns MSI-X off (each of the k attached vectors: IRTE remapped by the
+     * bypass going, cleared by free_irq, zeroed as its interrupt is freed)
+     * and on with k + 1 vectors (each requested and posted again): 1 + 2 x 3
+     * SET_IRQS, 1 + 2 + 3 + 4 triggers and re-aims, 2 + 7 + 12 + 17 IRTE
+     * writes, 1 + 3 + 5 + 7 switches.
+     */
+    {"activate-4/trap/stock-noresize",
+     TRAP,
+     "stock, vfio_msix: noresize",
+     ACT_4,
+     0,
+     {7, 10, 4, 4, TRI(4), 0, 10, 38, 16, 4}},
     /* 2048 IMS entries, over the VFIO IMS index: no enable of vector 0 */
     {"activate-ims/trap/stock",
      TRAP,

@@ -36,6 +36,7 @@ struct fx_opts {
 	uint32_t quota;
 	uint32_t irte_entries;
 	unsigned pcpus; /* 0: 4 */
+	bool noresize;	/* VFIO without dynamic MSI-X */
 };
 
 static const struct pci_func_config nic_cfg = {
@@ -75,6 +76,7 @@ static struct fx *fx_new(struct fx_opts o)
 	struct fx *f = calloc(1, sizeof(*f));
 
 	hc.pcpus = o.pcpus ? o.pcpus : 4;
+	hc.msix_noresize = o.noresize;
 	if (o.irte_entries)
 		hc.irte_entries = o.irte_entries;
 	other_cfg.rid = 0x0400;
@@ -586,6 +588,45 @@ static void host_table_full(void **state)
 	teardown((void **)&f);
 }
 
+/*
+ * A NORESIZE host (VFIO before Linux 6.5) cannot add a vector to an enabled
+ * MSI-X: the service turns MSI-X off and on again with every vector, as QEMU
+ * did. Two vIRTEs, then two more: the second SYNC is two SET_IRQS (off; on
+ * with 0..3) and four triggers, the first two re-attached and posted again,
+ * and every entry still delivers. GET_IRQ_INFO says NORESIZE.
+ */
+static void sync_grows_msix_on_a_noresize_host(void **state)
+{
+	struct fx *f = fx_new((struct fx_opts){.noresize = true});
+	struct vfio_irq_info info = {.argsz = sizeof(info), .index = VFIO_PCI_MSIX_IRQ_INDEX};
+	uint64_t set_irqs, triggers;
+
+	(void)state;
+	assert_int_equal(vfio_irq_info(f->h, f->nic, &info), 0);
+	assert_true(info.flags & VFIO_IRQ_INFO_NORESIZE);
+	opt_in(f);
+	guest_msix_enable(f->vm, NIC_BDF);
+	(void)activate(f, 0, 0, 0, 0x40);
+	(void)activate(f, 1, 1, 1, 0x41);
+	set_irqs = vm_vmm_stats(f->vm)->set_irqs;
+	triggers = vm_vmm_stats(f->vm)->vfio_setups;
+	virte_put(f->vm, TABLE, 2, NIC_BDF, PVIR_VIRTE_PRESENT, 0, 0x42);
+	virte_put(f->vm, TABLE, 3, NIC_BDF, PVIR_VIRTE_PRESENT, 1, 0x43);
+	assert_int_equal(rc(sync(f, 2, 2)), 0);
+	assert_int_equal(vm_vmm_stats(f->vm)->set_irqs - set_irqs, 2);
+	assert_int_equal(vm_vmm_stats(f->vm)->vfio_setups - triggers, 4);
+	for (unsigned n = 2; n < 4; n++) {
+		struct msi_msg m = virte_msg(f->vm, TABLE, n, NULL);
+
+		guest_msix_write(f->vm, f->nic_d, n, &m);
+	}
+	for (unsigned n = 0; n < 4; n++)
+		raise_msix(f->nic, n);
+	assert_true(got(f, 0, 0x40) && got(f, 1, 0x41) && got(f, 0, 0x42) && got(f, 1, 0x43));
+	assert_int_equal(host_stats(f->h)->posted, 4);
+	teardown((void **)&f);
+}
+
 /* 2048 host interrupts need 2048 host vectors: 11 pCPUs of 202; this host has 12. */
 static void batch_of_2048_in_one_exit(void **state)
 {
@@ -837,6 +878,7 @@ int main(void)
 	    TEST(quota_exhaustion),
 	    TEST(host_table_full),
 	    cmocka_unit_test(batch_of_2048_in_one_exit),
+	    cmocka_unit_test(sync_grows_msix_on_a_noresize_host),
 	    FX(sync_runs_out_of_host_vectors),
 	    FX(entry_changed_during_sync),
 	    ROGUE("compat-format", 0),
