@@ -407,6 +407,21 @@ static void compare_every_kernel(void **state)
 	cli_free(&r);
 }
 
+/* The default scenario on every kernel: nothing refused, and it is what the README shows. */
+static void compare_every_kernel_default(void **state)
+{
+	char *argv[] = {"compare", "--kernel", "all"};
+	struct cli_out r = compare(3, argv);
+
+	(void)state;
+	assert_int_equal(r.rc, CLI_EXIT_OK);
+	assert_string_equal(r.err, "");
+	assert_null(strstr(r.out, "refused"));
+	assert_null(strstr(r.out, "ENOSPC"));
+	assert_readme_block("$ pvir compare --kernel all", r.out);
+	cli_free(&r);
+}
+
 static void compare_refuses_bad_usage(void **state)
 {
 	char *sweep[] = {"compare", "--sweep", "64,x"};
@@ -454,6 +469,7 @@ int main(void)
 	    TEST(compare_default_table),
 	    TEST(compare_sweep_grows),
 	    TEST(compare_every_kernel),
+	    TEST(compare_every_kernel_default),
 	    TEST(compare_refuses_bad_usage),
 	};
 
