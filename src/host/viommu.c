@@ -14,8 +14,8 @@
  * the MSI-X (and IMS) emulation in irq_emul.c asks viommu_resolve() what a
  * message means, as QEMU's MSI route fix-up asks vtd_int_remap(). When the
  * guest invalidates, QEMU translates every MSI route again and commits the
- * table once (kvm_update_msi_routes_all(), whose source says "TODO: explicit
- * route update"); we do the same.
+ * table once (kvm_update_msi_routes_all(), whose own comment leaves an
+ * explicit update of the one changed route for later); we do the same.
  */
 #include <errno.h>
 
