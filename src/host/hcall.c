@@ -90,10 +90,11 @@ static void write_back(struct vm *vm, uint32_t index, const struct msi_msg *m, i
 {
 	uint8_t out[PVIR_VIRTE_SIZE - PVIR_VIRTE_GUEST_SIZE];
 
-	put_le32(out + PVIR_VIRTE_ADDR_LO - PVIR_VIRTE_GUEST_SIZE, m->address_lo);
-	put_le32(out + PVIR_VIRTE_ADDR_HI - PVIR_VIRTE_GUEST_SIZE, m->address_hi);
-	put_le32(out + PVIR_VIRTE_DATA - PVIR_VIRTE_GUEST_SIZE, m->data);
-	put_le32(out + PVIR_VIRTE_STATUS - PVIR_VIRTE_GUEST_SIZE, (uint32_t)status);
+	/* offsets into @out, computed before they meet the pointer */
+	put_le32(out + (PVIR_VIRTE_ADDR_LO - PVIR_VIRTE_GUEST_SIZE), m->address_lo);
+	put_le32(out + (PVIR_VIRTE_ADDR_HI - PVIR_VIRTE_GUEST_SIZE), m->address_hi);
+	put_le32(out + (PVIR_VIRTE_DATA - PVIR_VIRTE_GUEST_SIZE), m->data);
+	put_le32(out + (PVIR_VIRTE_STATUS - PVIR_VIRTE_GUEST_SIZE), (uint32_t)status);
 	(void)!physmem_write(vm->mem, entry_gpa(vm, index) + PVIR_VIRTE_GUEST_SIZE, out,
 			     sizeof(out)); /* inside the table, checked at SET_TABLE */
 }
