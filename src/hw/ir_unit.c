@@ -549,6 +549,7 @@ static int process_desc(struct ir_unit *ir, const struct qi_desc *d)
 static void process_queue(struct ir_unit *ir)
 {
 	uint64_t base = ir->iqa & bits_mask(63, IQ_ADDR_LO);
+	uint32_t n = iq_entries(ir);
 
 	if (!bit_get(ir->gsts, DMA_GSTS_QIES) || ir->iqe)
 		return;
@@ -556,7 +557,17 @@ static void process_queue(struct ir_unit *ir)
 		ir->iqe = true;
 		return;
 	}
-	while (ir->iq_head != ir->iq_tail) {
+	/*
+	 * IQA rewritten under a running queue (undefined, VT-d §10.4.24) can
+	 * leave IQH or IQT past the queue's new end, where IQH would chase a
+	 * tail it never meets. Hardware reports a queue error, not a hang: so
+	 * do we, and no pass takes more than one lap.
+	 */
+	if (ir->iq_head >= n || ir->iq_tail >= n) {
+		ir->iqe = true;
+		return;
+	}
+	for (uint32_t lap = 0; ir->iq_head != ir->iq_tail && lap < n; lap++) {
 		uint64_t v[2];
 		struct qi_desc d;
 
@@ -569,7 +580,7 @@ static void process_queue(struct ir_unit *ir)
 			ir->iqe = true;
 			return;
 		}
-		ir->iq_head = (ir->iq_head + 1) % iq_entries(ir);
+		ir->iq_head = (ir->iq_head + 1) % n;
 	}
 }
 

@@ -649,6 +649,51 @@ static void qi_unknown_type_and_big_mask(void **state)
 	assert_true(bit_get(fsts(f), DMA_FSTS_IQE));
 }
 
+/*
+ * A hostile queue: stopped on a bad descriptor at 300 of 512 with the tail
+ * at 400, then shrunk to 256 entries under the running queue (IQA written
+ * while QI is enabled, which VT-d leaves undefined). Repairing and clearing
+ * IQE must give a queue error, not a head that laps the queue for ever
+ * looking for a tail past its end.
+ */
+static void qi_queue_shrunk_under_the_tail(void **state)
+{
+	struct fx *f = *state;
+	struct qi_desc good = qi_iec_global();
+
+	for (uint32_t i = 0; i < 2 * IQ_ENTRIES; i++) {
+		assert_int_equal(physmem_store64(f->pm, IQ_BASE + i * 16, good.lo), 0);
+		assert_int_equal(physmem_store64(f->pm, IQ_BASE + i * 16 + 8, good.hi), 0);
+	}
+	assert_int_equal(physmem_store64(f->pm, IQ_BASE + 300 * 16, 0xf), 0); /* type 15 */
+	ir_unit_write(f->ir, DMAR_IQA_REG, 8, IQ_BASE | 1); /* QS=1: 512 entries */
+	ir_unit_write(f->ir, DMAR_IQT_REG, 8, (uint64_t)400 << 4);
+	assert_true(bit_get(fsts(f), DMA_FSTS_IQE));
+	assert_int_equal(ir_unit_read(f->ir, DMAR_IQH_REG, 8) >> 4, 300);
+	ir_unit_write(f->ir, DMAR_IQA_REG, 8, IQ_BASE); /* QS=0: 256 entries */
+	assert_int_equal(physmem_store64(f->pm, IQ_BASE + 300 * 16, good.lo), 0);
+	ir_unit_write(f->ir, DMAR_FSTS_REG, 4, UINT32_C(1) << DMA_FSTS_IQE);
+	assert_true(bit_get(fsts(f), DMA_FSTS_IQE)); /* an error, and it returned */
+}
+
+/* Every register written with hostile values, in both sizes: each write returns. */
+static void hostile_register_writes_return(void **state)
+{
+	static const uint64_t values[] = {
+	    0, UINT64_MAX, UINT64_C(0x5555555555555555), UINT64_C(0xaaaaaaaaaaaaaaaa), 0x7, 0xfff0};
+	struct fx *f = *state;
+
+	for (unsigned r = 0; r < 3; r++)
+		for (uint32_t off = 0; off < 0x400; off += 4)
+			for (size_t v = 0; v < sizeof(values) / sizeof(values[0]); v++) {
+				ir_unit_write(f->ir, off, 4, values[v] >> (8 * r));
+				if (off % 8 == 0)
+					ir_unit_write(f->ir, off, 8, values[v] << r);
+				(void)ir_unit_read(f->ir, off, 4);
+			}
+	assert_true(ir_unit_read(f->ir, DMAR_IQH_REG, 8) >> 4 < 8 * IQ_ENTRIES);
+}
+
 static void fault_names(void **state)
 {
 	(void)state;
@@ -710,6 +755,8 @@ int main(void)
 	    TEST(sirtp_invalidates_only_with_esirtps),
 	    FX(qi_invalid_descriptor, setup_x2apic),
 	    FX(qi_unknown_type_and_big_mask, setup_x2apic),
+	    FX(qi_queue_shrunk_under_the_tail, setup_x2apic),
+	    FX(hostile_register_writes_return, setup_x2apic),
 	    TEST(fault_names),
 	    TEST(bad_config),
 	};
