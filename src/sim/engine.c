@@ -198,8 +198,12 @@ static int build_vm(struct sim *s, unsigned i)
 	err = guest_boot(sv->vm, &gc, &sv->g);
 	if (err)
 		return build_fail(s, err, "guest of VM", v->name);
-	for (unsigned d = 0; d < v->ndevs; d++)
+	for (unsigned d = 0; d < v->ndevs; d++) {
 		sv->devs[d].gdev = guest_pci_find(sv->g, v->devs[d].guest_bdf);
+		if (!sv->devs[d].gdev) /* the loader admits only what the guest scans */
+			return build_fail(s, -ENODEV, "device (the guest did not find it)",
+					  v->devs[d].name);
+	}
 	guest_set_observer(sv->g, guest_took, sv);
 	return 0;
 }

@@ -17,8 +17,10 @@
 #include <string.h>
 #include <yaml.h>
 
-#define PATH_MAX_LEN 96
-#define MAX_SCALAR   64
+#define PATH_MAX_LEN	    96
+/* bus 0, any device, function 0: what the guest's PCI scan finds */
+#define GUEST_BDF_SLOT_MASK 0x00f8u
+#define MAX_SCALAR	    64
 
 struct ctx {
 	yaml_document_t *doc;
@@ -295,7 +297,7 @@ static bool parse_kernel(struct ctx *c, yaml_node_t *host)
 			return false;
 		if (!host_kernel_parse(v, &c->sc->kernel))
 			return fail(c, n, "host.kernel",
-				    "'%s' is not a kernel setting (stock, legacy)", v);
+				    "'%s' is not a kernel setting (stock, legacy, tuned)", v);
 	}
 	if ((n = get(c, host, "vfio_msix"))) {
 		if (!scalar(c, n, "host.vfio_msix", v, sizeof(v)))
@@ -368,6 +370,16 @@ static bool parse_device(struct ctx *c, yaml_node_t *d, const char *path, struct
 	subpath(p, path, "guest_bdf");
 	if (!parse_bdf(c, n, p, &dev->guest_bdf))
 		return false;
+	/*
+	 * The guest scans function 0 of every slot on bus 0, as Linux finds
+	 * devices with no bridge and no multi-function header modelled: a
+	 * function it would never see is refused here, not met at run time.
+	 */
+	if (dev->guest_bdf & ~GUEST_BDF_SLOT_MASK)
+		return fail(c, n, p,
+			    "%02x:%02x.%u is not function 0 of a slot on bus 0, the only "
+			    "functions the guest enumerates",
+			    dev->guest_bdf >> 8, (dev->guest_bdf >> 3) & 0x1f, dev->guest_bdf & 7);
 	subpath(p, path, "msix");
 	if ((n = get(c, d, "msix")) &&
 	    !parse_unsigned(c, n, p, 1, PCI_MSIX_MAX_VECTORS, &dev->msix))

@@ -179,6 +179,16 @@ static const struct bad_row bad_rows[] = {
     {OP("{at: 1ms, do: hypercall, vm: a, vcpu: 0, regs: {rax: 1, r8: 2}}"),
      "t.yaml:10: workload[0].regs.r8: unknown key"},
     {"duration: 1ms\nhost: {pcpus: [\n", "t.yaml:3: yaml:"},
+    {"duration: 1ms\nhost: {pcpus: 2}\nvms:\n  - name: a\n    vcpus: 1\n    devices:\n"
+     "      - {name: n, bdf: \"03:00.0\", guest_bdf: \"00:04.1\", msix: 1}\n",
+     "t.yaml:7: vms[0].devices[0].guest_bdf: 00:04.1 is not function 0 of a slot on bus 0"},
+    {"duration: 1ms\nhost: {pcpus: 2}\nvms:\n  - name: a\n    vcpus: 1\n    devices:\n"
+     "      - {name: n, bdf: \"03:00.0\", guest_bdf: \"01:00.0\", msix: 1}\n",
+     "t.yaml:7: vms[0].devices[0].guest_bdf: 01:00.0 is not function 0 of a slot on bus 0"},
+    {"duration: 1ms\nhost: {pcpus: 2, kernel: mainline}\n",
+     "t.yaml:2: host.kernel: 'mainline' is not a kernel setting (stock, legacy, tuned)"},
+    {"duration: 1ms\nhost: {pcpus: 2, vfio_msix: static}\n",
+     "t.yaml:2: host.vfio_msix: 'static' is neither dynamic nor noresize"},
 };
 
 static void bad_scenario(void **state)
@@ -248,6 +258,10 @@ int main(void)
 	    BAD("rogue-data", 33),
 	    BAD("regs-unknown", 34),
 	    BAD("yaml-syntax", 35),
+	    BAD("guest-bdf-function", 36),
+	    BAD("guest-bdf-bus", 37),
+	    BAD("host-kernel", 38),
+	    BAD("host-vfio-msix", 39),
 	};
 
 	return cmocka_run_group_tests_name("scenario", tests, NULL, NULL);
