@@ -90,6 +90,7 @@ struct sim {
 	unsigned handling;	/* interrupts taken so far in this EV_HANDLE */
 	int raising;		/* the irq of the entry being raised, -1 if it has none */
 	bool rogue;		/* the entry being raised holds a rogue message */
+	bool rogue_op;		/* a rogue_write is storing or restoring raw words */
 	uint64_t wakeups_before;
 	struct sim_report *r;
 	bool oom;
@@ -502,7 +503,9 @@ static void handle_if_pending(struct sim *s, struct sim_vm *sv, unsigned cpu, ui
  * engine raised an active entry; otherwise (a pending entry sent on unmask, a
  * rogue message) to some interrupt of the same device — except for a rogue
  * message in storage the VMM emulates: that names any (vCPU, vector) of the
- * guest's own, and the VMM honours it by design (`trap`, `vir-emul`).
+ * guest's own, and the VMM honours it by design (`trap`, `vir-emul`). So
+ * does a half-written one while a rogue_write stores or restores its words
+ * one at a time: an interrupt latched meanwhile may go where it says.
  */
 static bool owned_by(const struct sim *s, const struct sim_vm *src, const struct sim_dev *dev,
 		     const struct vcpu *v, uint8_t vector)
@@ -511,7 +514,7 @@ static bool owned_by(const struct sim *s, const struct sim_vm *src, const struct
 
 	if (!v || v->vm != src->vm)
 		return false;
-	if (s->rogue && !guest_pvir(src->g))
+	if ((s->rogue || s->rogue_op) && !guest_pvir(src->g))
 		return true;
 	irq = guest_irq_at(src->g, v->id, vector);
 	if (s->raising >= 0)
@@ -783,9 +786,11 @@ static int op_rogue_write(struct sim *s, const struct sc_op *op)
 	if (!gpa)
 		return -EFAULT; /* memory-kind storage the guest never set up */
 	load(sv, gpa, in_ram, saved, 3);
+	s->rogue_op = true;
 	store(sv, gpa, in_ram, rogue, 3);
 	(void)raise(s, sv, d, op->index, true);
 	store(sv, gpa, in_ram, saved, 3);
+	s->rogue_op = false;
 	return 0;
 }
 

@@ -150,6 +150,34 @@ static void ims_per_design(void **state)
 	run_free(&run);
 }
 
+/*
+ * A rogue write the emulation refuses (a remappable message with no
+ * vIOMMU), then restored a word at a time while the entry is unmasked: the
+ * half-restored message (the old address, the rogue data 0x45) is a valid
+ * one, the VMM programs it, and the interrupt the device latched goes to
+ * vector 0x45 of the guest's own vCPU — spurious, its own doing, not a
+ * misdelivery. Under `hcall` the IOMMU blocks the rogue message.
+ */
+static void rogue_write_restored_word_by_word(void **state)
+{
+	static const char text[] = "duration: 2ms\nhost: {pcpus: 2}\n" VM_A(
+	    "") "workload:\n"
+		"  - {at: 0ms, do: activate, dev: a/n, count: 4}\n"
+		"  - {at: 1ms, do: rogue_write, dev: a/n, entry: 1, addr: 0xfee00010, data: "
+		"0x45}\n";
+	struct run run = run_design(text, TRAP, NULL);
+
+	(void)state;
+	assert_sound(&run);
+	assert_int_equal(run.r.irq.delivered, 1);
+	assert_int_equal(run.r.irq.spurious, 1);
+	run_free(&run);
+	run = run_design(text, HCALL, NULL);
+	assert_sound(&run);
+	assert_int_equal(run.r.irq.blocked, 1);
+	run_free(&run);
+}
+
 /* The cost model turns exact counts into time; a scenario's override is what it uses. */
 static void cost_overrides_apply(void **state)
 {
@@ -462,6 +490,7 @@ int main(void)
 	    TEST_ROW("ims_per_design/trap", ims_per_design, &ims_rows[0]),
 	    TEST_ROW("ims_per_design/vir-emul", ims_per_design, &ims_rows[1]),
 	    TEST_ROW("ims_per_design/hcall", ims_per_design, &ims_rows[2]),
+	    TEST(rogue_write_restored_word_by_word),
 	    TEST(cost_overrides_apply),
 	    TEST(irqfd_walks_grow_quadratically),
 	    TEST(past_4096_routes_stock_refuses),
