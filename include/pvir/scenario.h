@@ -23,6 +23,14 @@
 #define SC_MAX_IMS  65536
 #define SC_ERR_MAX  512
 
+/* Limits on what a scenario may ask for (docs/scenarios.md, "Limits"). */
+#define SC_MAX_FILE_BYTES (UINT64_C(1) << 20) /* a scenario file */
+#define SC_MAX_DEPTH	  16		      /* nesting of lists and mappings */
+#define SC_MAX_MEMORY	  (UINT64_C(4) << 30) /* guest RAM per VM */
+#define SC_MAX_DURATION	  UINT64_C(60000000000) /* 60 s of virtual time */
+#define SC_MAX_COST	  UINT64_C(1000000000)	/* 1 s per cost constant */
+#define SC_MAX_RAISES	  UINT64_C(20000000)	/* device raises over all traffic */
+
 struct sc_device {
 	char name[SC_NAME_MAX];
 	uint16_t bdf;

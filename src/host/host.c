@@ -30,7 +30,6 @@
 #define QI_BASE	      0x1000
 #define IRT_BASE      0x100000
 #define PID_BASE      0x200000
-#define MAX_DEVICES   64
 
 struct pcpu {
 	struct lapic apic;
@@ -48,7 +47,7 @@ struct host {
 	struct ir_unit *ir;
 	struct ir_driver *ird;
 	struct pcpu *pcpus;
-	struct pci_func *devices[MAX_DEVICES];
+	struct pci_func *devices[HOST_MAX_DEVICES];
 	unsigned ndevices;
 	uint64_t pid_next;
 	struct vcpu **pid_owner; /* by (descriptor address - PID_BASE) / PID_SIZE */
@@ -261,7 +260,7 @@ int host_add_device(struct host *h, const struct pci_func_config *cfg, struct pc
 	struct pci_func *f;
 	int err;
 
-	if (h->ndevices == MAX_DEVICES)
+	if (h->ndevices == HOST_MAX_DEVICES)
 		return -ENOSPC;
 	err = pci_func_create(cfg, &f);
 	if (err)

@@ -29,6 +29,7 @@ struct ctx {
 	size_t errlen;
 	bool failed;
 	struct scenario *sc;
+	uint64_t raises; /* the traffic's device raises, summed so far */
 };
 
 static bool fail(struct ctx *c, const yaml_node_t *n, const char *path, const char *fmt, ...)
@@ -86,8 +87,15 @@ static bool parse_uint(struct ctx *c, yaml_node_t *n, const char *path, uint64_t
 		return false;
 	errno = 0;
 	v = strtoull(s, &end, 0);
-	if (!isdigit((unsigned char)s[0]) || *end || errno)
+	if (!isdigit((unsigned char)s[0]) || *end || (errno && errno != ERANGE))
 		return fail(c, n, path, "'%s' is not a whole number", s);
+	/* C reads 010 as octal 8; a scenario's author means ten, or made a slip */
+	if (s[0] == '0' && isdigit((unsigned char)s[1]))
+		return fail(c, n, path, "'%s' has a leading zero (write it in decimal, or 0x hex)",
+			    s);
+	if (errno == ERANGE)
+		return fail(c, n, path, "'%s' is out of range (%" PRIu64 "..%" PRIu64 ")", s, min,
+			    max);
 	if (v < min || v > max)
 		return fail(c, n, path, "%llu is out of range (%" PRIu64 "..%" PRIu64 ")", v, min,
 			    max);
@@ -118,6 +126,18 @@ struct units {
 	struct unit list[5];
 };
 
+/* Digits, at most one '.', more digits: what strtod reads of @s, no hex or exponent. */
+static bool decimal_prefix(const char *s)
+{
+	size_t i = strspn(s, "0123456789");
+
+	if (!i)
+		return false;
+	if (s[i] == '.')
+		i += 1 + strspn(s + i + 1, "0123456789");
+	return !s[i] || !strchr("0123456789.xXeEpP", s[i]);
+}
+
 static bool parse_with_unit(struct ctx *c, yaml_node_t *n, const char *path, const struct units *u,
 			    uint64_t *ret)
 {
@@ -127,6 +147,9 @@ static bool parse_with_unit(struct ctx *c, yaml_node_t *n, const char *path, con
 
 	if (!scalar(c, n, path, s, sizeof(s)))
 		return false;
+	if (!decimal_prefix(s))
+		return fail(c, n, path, "'%s' is not a %s (a decimal number, then a unit: %s)", s,
+			    what, u->help);
 	errno = 0;
 	v = strtod(s, &end);
 	if (end == s || errno || v < 0 || !isdigit((unsigned char)s[0]))
@@ -203,6 +226,22 @@ static bool parse_name(struct ctx *c, yaml_node_t *n, const char *path, char *ou
 /* ---- mappings: key lookup with unknown-key detection ------------------------------ */
 
 /* Fails on any key of @map not in @allowed (NULL-terminated). */
+/* Whether the key of @pair appears before it in @map (YAML forbids it; libyaml lets it by). */
+static bool key_again(struct ctx *c, yaml_node_t *map, const yaml_node_pair_t *pair)
+{
+	yaml_node_t *k = node(c, pair->key);
+
+	for (const yaml_node_pair_t *p = map->data.mapping.pairs.start; p < pair; p++) {
+		yaml_node_t *o = node(c, p->key);
+
+		if (o->type == YAML_SCALAR_NODE && k->type == YAML_SCALAR_NODE &&
+		    o->data.scalar.length == k->data.scalar.length &&
+		    !memcmp(o->data.scalar.value, k->data.scalar.value, k->data.scalar.length))
+			return true;
+	}
+	return false;
+}
+
 static bool check_keys(struct ctx *c, yaml_node_t *map, const char *path,
 		       const char *const *allowed)
 {
@@ -221,6 +260,8 @@ static bool check_keys(struct ctx *c, yaml_node_t *map, const char *path,
 		snprintf(full, sizeof(full), "%s%s%s", path, *path ? "." : "", key);
 		if (!ok)
 			return fail(c, k, full, "unknown key");
+		if (key_again(c, map, p))
+			return fail(c, k, full, "given twice");
 	}
 	return true;
 }
@@ -494,6 +535,8 @@ static bool parse_vm(struct ctx *c, yaml_node_t *v, const char *path, struct sc_
 			return false;
 		if (vm->memory < (4u << 20) || vm->memory % 4096)
 			return fail(c, n, p, "at least 4M, in whole pages");
+		if (vm->memory > SC_MAX_MEMORY)
+			return fail(c, n, p, "at most 4G");
 	}
 	subpath(p, path, "pvir");
 	if ((n = get(c, v, "pvir")) && !parse_vm_pvir(c, n, p, vm))
@@ -536,6 +579,14 @@ static bool parse_vms(struct ctx *c, yaml_node_t *vms)
 			if (!strcmp(sc->vms[i].name, sc->vms[j].name))
 				return fail(c, seq_item(c, vms, i), p, "name '%s' used twice",
 					    sc->vms[i].name);
+	}
+	/* the host's slots for functions */
+	for (unsigned a = 0, total = 0; a < sc->nvms; a++) {
+		total += sc->vms[a].ndevs;
+		if (total > HOST_MAX_DEVICES)
+			return fail(c, seq_item(c, vms, a), "vms",
+				    "more than the host's %d functions, with those of %s",
+				    HOST_MAX_DEVICES, sc->vms[a].name);
 	}
 	/* a physical function belongs to one VM */
 	for (unsigned a = 0; a < sc->nvms; a++)
@@ -734,6 +785,13 @@ static bool parse_traffic(struct ctx *c, yaml_node_t *o, const char *path, struc
 		return false;
 	if (op->until <= op->at)
 		return fail(c, n, p, "not after at");
+	/* a run's length is its raises: bounded, so that none runs for hours */
+	c->raises += (uint64_t)((double)op->rate * (double)(op->until - op->at) / 1e9);
+	if (c->raises > SC_MAX_RAISES)
+		return fail(c, n, p,
+			    "the traffic so far raises %" PRIu64 " interrupts, more than %" PRIu64
+			    " a run",
+			    c->raises, SC_MAX_RAISES);
 	subpath(p, path, "entries");
 	return !(n = get(c, o, "entries")) || parse_entries(c, n, p, op);
 }
@@ -901,8 +959,12 @@ static bool parse_costs(struct ctx *c, yaml_node_t *m)
 		if (!scalar(c, node(c, p->key), "costs", key, sizeof(key)))
 			return false;
 		subpath(path, "costs", key);
+		if (key_again(c, m, p))
+			return fail(c, node(c, p->key), path, "given twice");
 		if (!parse_duration(c, node(c, p->value), path, &ns))
 			return false;
+		if (ns > SC_MAX_COST)
+			return fail(c, node(c, p->value), path, "at most 1s");
 		if (!cost_model_set(&c->sc->costs, key, ns))
 			return fail(c, node(c, p->key), path, "unknown cost");
 	}
@@ -931,6 +993,8 @@ static bool parse_root(struct ctx *c, yaml_node_t *root)
 		return false;
 	if (!sc->duration)
 		return fail(c, n, "duration", "must be more than 0");
+	if (sc->duration > SC_MAX_DURATION)
+		return fail(c, n, "duration", "at most 60s");
 	if (!require(c, root, "", "host", &n) || !parse_host(c, n))
 		return false;
 	if (!require(c, root, "", "vms", &n) || !parse_vms(c, n))
@@ -954,6 +1018,68 @@ static void set_defaults(struct scenario *sc, const char *file)
 	sc->costs = cost_model_default();
 }
 
+static int yaml_error(const yaml_parser_t *parser, const char *file, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "%s:%lu: yaml: %s", file,
+		 (unsigned long)parser->problem_mark.line + 1,
+		 parser->problem ? parser->problem : "cannot be parsed");
+	return -EINVAL;
+}
+
+/*
+ * A pass over the events before the document is built: libyaml's loader
+ * takes time quadratic in the nesting depth, and a hostile file nests a
+ * hundred thousand deep. A scenario needs a handful of levels; past
+ * SC_MAX_DEPTH the file is refused where the nesting goes too deep.
+ */
+static int check_depth(const char *text, size_t len, const char *file, char *err, size_t errlen)
+{
+	yaml_parser_t parser;
+	yaml_event_t ev;
+	unsigned depth = 0;
+	int rc = 0;
+
+	if (!yaml_parser_initialize(&parser))
+		return -ENOMEM;
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+	for (bool done = false; !done && !rc;) {
+		if (!yaml_parser_parse(&parser, &ev)) {
+			rc = yaml_error(&parser, file, err, errlen);
+			break;
+		}
+		if (ev.type == YAML_SEQUENCE_START_EVENT || ev.type == YAML_MAPPING_START_EVENT) {
+			if (++depth > SC_MAX_DEPTH) {
+				snprintf(err, errlen, "%s:%lu: yaml: nested deeper than %d", file,
+					 (unsigned long)ev.start_mark.line + 1, SC_MAX_DEPTH);
+				rc = -EINVAL;
+			}
+		} else if (ev.type == YAML_SEQUENCE_END_EVENT ||
+			   ev.type == YAML_MAPPING_END_EVENT) {
+			depth--;
+		}
+		done = ev.type == YAML_STREAM_END_EVENT;
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&parser);
+	return rc;
+}
+
+/* After the scenario's document: nothing, or the file holds a second one. */
+static int check_one_document(yaml_parser_t *parser, const char *file, char *err, size_t errlen)
+{
+	yaml_document_t next;
+	bool more;
+
+	if (!yaml_parser_load(parser, &next))
+		return yaml_error(parser, file, err, errlen);
+	more = yaml_document_get_root_node(&next) != NULL;
+	if (more)
+		snprintf(err, errlen, "%s:%lu: yaml: a second document; a file holds one scenario",
+			 file, (unsigned long)next.start_mark.line + 1);
+	yaml_document_delete(&next);
+	return more ? -EINVAL : 0;
+}
+
 int scenario_parse(const char *text, size_t len, const char *file, struct scenario **ret, char *err,
 		   size_t errlen)
 {
@@ -962,6 +1088,7 @@ int scenario_parse(const char *text, size_t len, const char *file, struct scenar
 	yaml_document_t doc;
 	struct ctx c = {.doc = &doc, .file = file, .err = err, .errlen = errlen, .sc = sc};
 	bool ok;
+	int rc;
 
 	if (!sc)
 		return -ENOMEM;
@@ -971,16 +1098,18 @@ int scenario_parse(const char *text, size_t len, const char *file, struct scenar
 		return -ENOMEM;
 	}
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-	if (!yaml_parser_load(&parser, &doc)) {
-		snprintf(err, errlen, "%s:%lu: yaml: %s", file,
-			 (unsigned long)parser.problem_mark.line + 1,
-			 parser.problem ? parser.problem : "cannot be parsed");
+	rc = check_depth(text, len, file, err, errlen);
+	if (!rc && !yaml_parser_load(&parser, &doc))
+		rc = yaml_error(&parser, file, err, errlen);
+	if (rc) {
 		yaml_parser_delete(&parser);
 		free(sc);
-		return -EINVAL;
+		return rc;
 	}
 	ok = parse_root(&c, yaml_document_get_root_node(&doc));
 	yaml_document_delete(&doc);
+	if (ok && check_one_document(&parser, file, err, errlen))
+		ok = false;
 	yaml_parser_delete(&parser);
 	if (!ok) {
 		scenario_free(sc);
@@ -1002,6 +1131,13 @@ int scenario_load(const char *path, struct scenario **ret, char *err, size_t err
 		return -ENOENT;
 	}
 	do {
+		if (len > SC_MAX_FILE_BYTES) { /* /dev/zero reads for ever */
+			snprintf(err, errlen, "%s: larger than %" PRIu64 " bytes", path,
+				 SC_MAX_FILE_BYTES);
+			free(text);
+			fclose(f);
+			return -EFBIG;
+		}
 		if (len + 4096 > cap) {
 			char *t = realloc(text, cap = cap ? 2 * cap : 8192);
 
@@ -1015,6 +1151,12 @@ int scenario_load(const char *path, struct scenario **ret, char *err, size_t err
 		n = fread(text + len, 1, cap - len, f);
 		len += n;
 	} while (n);
+	if (ferror(f)) { /* a directory opens, and then cannot be read */
+		snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+		free(text);
+		fclose(f);
+		return -EIO;
+	}
 	fclose(f);
 	rc = scenario_parse(text ? text : "", len, path, ret, err, errlen);
 	free(text);

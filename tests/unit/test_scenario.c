@@ -7,6 +7,8 @@
 #include "test.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "pvir/scenario.h"
@@ -189,6 +191,28 @@ static const struct bad_row bad_rows[] = {
      "t.yaml:2: host.kernel: 'mainline' is not a kernel setting (stock, legacy, tuned)"},
     {"duration: 1ms\nhost: {pcpus: 2, vfio_msix: static}\n",
      "t.yaml:2: host.vfio_msix: 'static' is neither dynamic nor noresize"},
+    /* malformed and oversized input (issue 11, point 6) */
+    {"duration: 1ms\nhost: {pcpus: 010}\n",
+     "t.yaml:2: host.pcpus: '010' has a leading zero (write it in decimal, or 0x hex)"},
+    {"duration: 0x10ms\n", "t.yaml:1: duration: '0x10ms' is not a duration (a decimal number"},
+    {BASE "costs: {hypercall: 1e10s}\n",
+     "t.yaml:9: costs.hypercall: '1e10s' is not a duration (a decimal number"},
+    {BASE "costs: {hypercall: 2s}\n", "t.yaml:9: costs.hypercall: at most 1s"},
+    {BASE "costs: {hypercall: 1us, hypercall: 2us}\n", "t.yaml:9: costs.hypercall: given twice"},
+    {BASE "seed: 99999999999999999999999\n",
+     "t.yaml:9: seed: '99999999999999999999999' is out of range"},
+    {BASE "duration: 2ms\n", "t.yaml:9: duration: given twice"},
+    {BASE "---\nduration: 1ms\n", "t.yaml:9: yaml: a second document; a file holds one scenario"},
+    {"duration: 61s\n", "t.yaml:1: duration: at most 60s"},
+    {"duration: 1ms\nhost: {pcpus: 2}\nvms:\n  - {name: a, vcpus: 1, memory: 64G}\n",
+     "t.yaml:4: vms[0].memory: at most 4G"},
+    {"duration: 1ms\nx: [[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]\n",
+     "t.yaml:2: yaml: nested deeper than 16"},
+    {"duration: 30s\nhost: {pcpus: 4}\nvms:\n  - name: a\n    vcpus: 2\n    devices:\n"
+     "      - {name: n, bdf: \"03:00.0\", guest_bdf: \"00:04.0\", msix: 8}\n"
+     "workload:\n  - {at: 0ms, do: traffic, dev: a/n, rate: 1G/s, until: 21ms}\n",
+     "t.yaml:9: workload[0].until: the traffic so far raises 21000000 interrupts, more than "
+     "20000000 a run"},
 };
 
 static void bad_scenario(void **state)
@@ -212,6 +236,53 @@ static void unreadable_file(void **state)
 	(void)state;
 	assert_int_equal(scenario_load("/nonexistent/x.yaml", &sc, err, sizeof(err)), -ENOENT);
 	assert_non_null(strstr(err, "/nonexistent/x.yaml: cannot open"));
+	/* a directory opens and cannot be read; /dev/zero reads for ever */
+	assert_int_equal(scenario_load("/", &sc, err, sizeof(err)), -EIO);
+	assert_non_null(strstr(err, "/: cannot read: Is a directory"));
+	assert_int_equal(scenario_load("/dev/zero", &sc, err, sizeof(err)), -EFBIG);
+	assert_non_null(strstr(err, "/dev/zero: larger than 1048576 bytes"));
+	assert_null(sc);
+}
+
+/* 100,000 levels of flow nesting: refused at once, not after libyaml's quadratic minutes. */
+static void deep_nesting_is_refused_quickly(void **state)
+{
+	enum { DEPTH = 100000 };
+	size_t len = strlen("duration: 1ms\nx: ") + 2 * DEPTH + 1;
+	char *text = malloc(len + 1), err[SC_ERR_MAX] = "";
+	struct scenario *sc = NULL;
+	size_t at = (size_t)sprintf(text, "duration: 1ms\nx: ");
+
+	(void)state;
+	memset(text + at, '[', DEPTH);
+	memset(text + at + DEPTH, ']', DEPTH);
+	text[at + 2 * DEPTH] = '\n';
+	assert_int_equal(scenario_parse(text, len, "t.yaml", &sc, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "t.yaml:2: yaml: nested deeper than 16");
+	free(text);
+}
+
+/* 5 VMs of 13 functions: the 65th does not fit the host, and the loader says where. */
+static void more_functions_than_the_host_holds(void **state)
+{
+	char text[16384], err[SC_ERR_MAX] = "";
+	struct scenario *sc = NULL;
+	size_t at = (size_t)snprintf(text, sizeof(text), "duration: 1ms\nhost: {pcpus: 2}\nvms:\n");
+
+	(void)state;
+	for (unsigned v = 0; v < 5; v++) {
+		at += (size_t)snprintf(text + at, sizeof(text) - at,
+				       "  - name: v%u\n    vcpus: 1\n    devices:\n", v);
+		for (unsigned d = 0; d < 13; d++)
+			at +=
+			    (size_t)snprintf(text + at, sizeof(text) - at,
+					     "      - {name: d%u, bdf: \"%02x:%02x.0\", guest_bdf: "
+					     "\"00:%02x.0\", msix: 1}\n",
+					     d, v + 1, d, d + 1);
+	}
+	assert_int_equal(scenario_parse(text, at, "t.yaml", &sc, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err,
+			    "t.yaml:68: vms: more than the host's 64 functions, with those of v4");
 }
 
 #define BAD(name, i) TEST_ROW("scenario/bad/" name, bad_scenario, &bad_rows[i])
@@ -262,6 +333,20 @@ int main(void)
 	    BAD("guest-bdf-bus", 37),
 	    BAD("host-kernel", 38),
 	    BAD("host-vfio-msix", 39),
+	    BAD("leading-zero", 40),
+	    BAD("hex-duration", 41),
+	    BAD("exponent-cost", 42),
+	    BAD("cost-over-1s", 43),
+	    BAD("cost-twice", 44),
+	    BAD("huge-integer", 45),
+	    BAD("key-twice", 46),
+	    BAD("second-document", 47),
+	    BAD("duration-over-60s", 48),
+	    BAD("memory-over-4g", 49),
+	    BAD("nested-deep", 50),
+	    BAD("too-many-raises", 51),
+	    TEST(deep_nesting_is_refused_quickly),
+	    TEST(more_functions_than_the_host_holds),
 	};
 
 	return cmocka_run_group_tests_name("scenario", tests, NULL, NULL);
