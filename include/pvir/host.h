@@ -164,7 +164,8 @@ uint64_t host_alloc_pid(struct host *h);
  * The scheduler's calls. Each keeps the descriptor consistent with the state
  * (FACTS §2.3) and counts the exits and wakeups it causes in the VM.
  */
-void host_vcpu_init(struct host *h, struct vcpu *v);
+/** host_vcpu_init() - a descriptor for @v; Return: 0, or -ENOMEM (no room in host memory) */
+int host_vcpu_init(struct host *h, struct vcpu *v) WARN_UNUSED;
 void host_vcpu_run(struct host *h, struct vcpu *v);
 void host_vcpu_preempt(struct host *h, struct vcpu *v);
 /** host_vcpu_block() - the guest halted; Return: false if it had work and stays running */

@@ -58,7 +58,11 @@ int vm_create(struct host *h, const struct vm_config *cfg, struct vm **ret)
 		v->id = i;
 		v->apic_id = i;
 		v->pcpu = cfg->pin ? cfg->pin[i] : i;
-		host_vcpu_init(h, v);
+		if (host_vcpu_init(h, v)) {
+			vm->nvcpus = i; /* the ones with descriptors */
+			vm_free(vm);
+			return -ENOMEM;
+		}
 		host_vcpu_run(h, v);
 	}
 	if (cfg->viommu && viommu_create(vm)) {
