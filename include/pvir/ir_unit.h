@@ -10,8 +10,9 @@
  * cached entry until software invalidates it; queued invalidation with IEC
  * and wait descriptors; translation with every IR fault reason 0x20..0x27;
  * posting into posted-interrupt descriptors; fault recording with primary
- * fault overflow. Not modelled: DMA remapping, the fault event interrupt
- * message (FECTL.IP is set, nobody is interrupted), 256-bit descriptors,
+ * fault overflow; the fault event (FECTL.IP, IM), which the unit's owner
+ * takes with ir_unit_take_fault_event() as the message it would send. Not
+ * modelled: DMA remapping, the event message's FEDATA/FEADDR, 256-bit descriptors,
  * fault collapsing (the spec permits, QEMU does, we record every fault).
  *
  * One thread drives a unit; only the descriptors it posts into are shared.
@@ -190,6 +191,13 @@ struct ir_unit_stats {
 };
 
 struct ir_unit;
+
+/**
+ * ir_unit_take_fault_event() - whether a fault event message is due, and
+ * clear it: the unit's owner delivers it (the host drains its fault log then,
+ * as Linux's dmar_fault() does on the event interrupt)
+ */
+bool ir_unit_take_fault_event(struct ir_unit *ir);
 
 /**
  * ir_unit_new() - a unit whose IR table and descriptors live in @hostmem

@@ -629,6 +629,9 @@ static void msi_from_device(void *ctx, const struct msi_msg *msg, uint16_t rid)
 	}
 	l.outcome = r.outcome;
 	l.fault = r.fault;
+	/* the fault event interrupt: the host's handler drains the log (dmar_fault) */
+	if (ir_unit_take_fault_event(h->ir))
+		(void)ir_driver_drain_faults(h->ird);
 	if (r.send_irq)
 		apic_bus(h, &r.irq);
 	h->landing = NULL;

@@ -71,6 +71,7 @@ struct ir_unit {
 	bool pfo;
 	bool iqe;
 	uint32_t fectl;
+	bool fault_event; /* a fault event message is due (FECTL.IP rose with IM clear) */
 	uint32_t ics;
 	unsigned fri;	    /* FSTS.FRI: the record that set PPF */
 	unsigned next_frcd; /* where the next fault is recorded */
@@ -255,6 +256,34 @@ static bool any_fault_pending(const struct ir_unit *ir)
 }
 
 /*
+ * The fault event (VT-d §7.3.1): a fault recorded while FECTL.IP is clear
+ * sets IP and, unless IM masks it, sends the event message; software
+ * drains the log in its handler (Linux's dmar_fault()). IP clears once no
+ * fault is pending and PFO is clear. Unmasking with IP set sends it then.
+ */
+static void raise_fault_event(struct ir_unit *ir)
+{
+	if (bit_get(ir->fectl, DMA_FECTL_IP))
+		return;
+	ir->fectl = (uint32_t)bit_set(ir->fectl, DMA_FECTL_IP, true);
+	ir->fault_event |= !bit_get(ir->fectl, DMA_FECTL_IM);
+}
+
+static void settle_fault_event(struct ir_unit *ir)
+{
+	if (!any_fault_pending(ir) && !ir->pfo)
+		ir->fectl = (uint32_t)bit_set(ir->fectl, DMA_FECTL_IP, false);
+}
+
+bool ir_unit_take_fault_event(struct ir_unit *ir)
+{
+	bool due = ir->fault_event;
+
+	ir->fault_event = false;
+	return due;
+}
+
+/*
  * Primary fault logging (VT-d §7.3.1, QEMU vtd_report_frcd_fault): records
  * go to the fault recording registers in turn, wrapping. If the next one still
  * holds an unserviced fault (F set), or overflow is already flagged, the new
@@ -286,7 +315,7 @@ static bool record_fault(struct ir_unit *ir, uint8_t reason, uint16_t rid, uint3
 	if (!ppf)
 		ir->fri = ir->next_frcd;
 	ir->next_frcd = (ir->next_frcd + 1) % ir->cfg.nfr;
-	ir->fectl = (uint32_t)bit_set(ir->fectl, DMA_FECTL_IP, true);
+	raise_fault_event(ir);
 	ir->stats.faults_recorded++;
 	return true;
 }
@@ -626,6 +655,7 @@ static void write_fsts(struct ir_unit *ir, uint32_t val)
 {
 	if (bit_get(val, DMA_FSTS_PFO))
 		ir->pfo = false;
+	settle_fault_event(ir);
 	if (bit_get(val, DMA_FSTS_IQE)) {
 		ir->iqe = false;
 		process_queue(ir);
@@ -690,6 +720,7 @@ static void write_frcd(struct ir_unit *ir, uint32_t offset, uint64_t hi_qword)
 
 	if (offset % FRCD_LEN && bit_get(hi_qword, DMA_FRCD_F))
 		r->hi = bit_set(r->hi, DMA_FRCD_F, false); /* RW1C; the rest is RO */
+	settle_fault_event(ir);
 }
 
 static void write_reg64(struct ir_unit *ir, uint32_t offset, uint64_t val, uint64_t lanes)
@@ -711,6 +742,9 @@ static void write_reg64(struct ir_unit *ir, uint32_t offset, uint64_t val, uint6
 		/* IM (bit 31) is software's; IP (bit 30) only hardware sets. */
 		ir->fectl = (uint32_t)((ir->fectl & (UINT64_C(1) << DMA_FECTL_IP)) |
 				       (val & lanes & (UINT64_C(1) << DMA_FECTL_IM)));
+		/* unmasked with a fault pending: the held event goes now */
+		ir->fault_event |=
+		    bit_get(ir->fectl, DMA_FECTL_IP) && !bit_get(ir->fectl, DMA_FECTL_IM);
 		break;
 	case DMAR_IQT_REG:
 		ir->iq_tail =

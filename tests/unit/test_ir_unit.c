@@ -694,6 +694,32 @@ static void hostile_register_writes_return(void **state)
 	assert_true(ir_unit_read(f->ir, DMAR_IQH_REG, 8) >> 4 < 8 * IQ_ENTRIES);
 }
 
+/*
+ * The fault event (VT-d §7.3.1): the first fault recorded sets FECTL.IP and
+ * sends one event; more faults while IP is set send none; IP clears once the
+ * records are cleared; with IM set the event is held, and sent on unmask.
+ */
+static void fault_event_rises_once_and_clears(void **state)
+{
+	struct fx *f = *state;
+	uint32_t ip = UINT32_C(1) << DMA_FECTL_IP, im = UINT32_C(1) << DMA_FECTL_IM;
+
+	(void)send(f, handle_msg(9), RID); /* IRTE 9 not present: 0x22 */
+	assert_true(ir_unit_read(f->ir, DMAR_FECTL_REG, 4) & ip);
+	assert_true(ir_unit_take_fault_event(f->ir));
+	(void)send(f, handle_msg(9), RID);
+	assert_false(ir_unit_take_fault_event(f->ir)); /* IP was still set */
+	for (uint32_t r = 0; r < 2; r++)
+		ir_unit_write(f->ir, DMAR_FRCD_REG + 16 * r + 12, 4, UINT32_C(1) << 31);
+	assert_false(ir_unit_read(f->ir, DMAR_FECTL_REG, 4) & ip);
+	ir_unit_write(f->ir, DMAR_FECTL_REG, 4, im);
+	(void)send(f, handle_msg(9), RID);
+	assert_true(ir_unit_read(f->ir, DMAR_FECTL_REG, 4) & ip);
+	assert_false(ir_unit_take_fault_event(f->ir)); /* masked: held */
+	ir_unit_write(f->ir, DMAR_FECTL_REG, 4, 0);
+	assert_true(ir_unit_take_fault_event(f->ir)); /* unmasked: sent */
+}
+
 static void fault_names(void **state)
 {
 	(void)state;
@@ -757,6 +783,7 @@ int main(void)
 	    FX(qi_unknown_type_and_big_mask, setup_x2apic),
 	    FX(qi_queue_shrunk_under_the_tail, setup_x2apic),
 	    FX(hostile_register_writes_return, setup_x2apic),
+	    FX(fault_event_rises_once_and_clears, setup_x2apic),
 	    TEST(fault_names),
 	    TEST(bad_config),
 	};
