@@ -102,6 +102,8 @@ struct host;
 /* Where one device message ended up, for an observer (the engine, a trace). */
 struct host_landing {
 	uint16_t rid;
+	const struct pci_func
+	    *func; /* the function that sent it (the simulator knows; the IOMMU sees only @rid) */
 	enum ir_outcome outcome;
 	uint8_t fault;	   /* IR_BLOCKED: the reason */
 	struct vcpu *vcpu; /* posted to, or injected into; NULL otherwise */
@@ -152,6 +154,27 @@ void host_set_observer(struct host *h, host_observer_fn fn, void *ctx);
  */
 int host_add_device(struct host *h, const struct pci_func_config *cfg,
 		    struct pci_func **ret) WARN_UNUSED;
+
+/*
+ * Who holds a requester-id (DESIGN.md §5). Source validation checks the
+ * requester-id only, so where functions sharing one (SIOV interfaces told
+ * apart by PASID) are held by different VMs, none of them may program its
+ * own interrupt storage: the VMM mediates it. @owner is an opaque VM handle.
+ */
+/**
+ * host_rid_claim() - @owner holds one more function of @rid
+ * @unmediated: its interrupt storage cannot be mediated (IMS in guest memory)
+ *
+ * Return: 0; -EPERM if another owner holds @rid and either side's storage
+ * cannot be mediated; -EBUSY if another owner has storage of @rid in its
+ * guest's hands (host_rid_direct()); -ENOSPC.
+ */
+int host_rid_claim(struct host *h, uint16_t rid, const void *owner, bool unmediated) WARN_UNUSED;
+void host_rid_release(struct host *h, uint16_t rid, const void *owner, bool unmediated);
+/** host_rid_exclusive() - no one but @owner holds a function of @rid */
+bool host_rid_exclusive(const struct host *h, uint16_t rid, const void *owner);
+/** host_rid_direct() - @owner's guest programs storage of @rid itself (@on), or no more */
+void host_rid_direct(struct host *h, uint16_t rid, const void *owner, bool on);
 
 /* ---- host memory ---------------------------------------------------------- */
 

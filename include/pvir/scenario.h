@@ -17,16 +17,17 @@
 #include "pvir/pci.h"
 #include "pvir/vm.h"
 
-#define SC_NAME_MAX 32
-#define SC_MAX_VMS  16
-#define SC_MAX_DEVS 16
-#define SC_MAX_IMS  65536
-#define SC_ERR_MAX  512
+#define SC_NAME_MAX   32
+#define SC_MAX_VMS    16
+#define SC_MAX_DEVS   16
+#define SC_MAX_IMS    65536
+#define PCI_PASID_MAX 0xfffff /* 20 bits (PCIe PASID TLP prefix) */
+#define SC_ERR_MAX    512
 
 /* Limits on what a scenario may ask for (docs/scenarios.md, "Limits"). */
-#define SC_MAX_FILE_BYTES (UINT64_C(1) << 20) /* a scenario file */
-#define SC_MAX_DEPTH	  16		      /* nesting of lists and mappings */
-#define SC_MAX_MEMORY	  (UINT64_C(4) << 30) /* guest RAM per VM */
+#define SC_MAX_FILE_BYTES (UINT64_C(1) << 20)	/* a scenario file */
+#define SC_MAX_DEPTH	  16			/* nesting of lists and mappings */
+#define SC_MAX_MEMORY	  (UINT64_C(4) << 30)	/* guest RAM per VM */
 #define SC_MAX_DURATION	  UINT64_C(60000000000) /* 60 s of virtual time */
 #define SC_MAX_COST	  UINT64_C(1000000000)	/* 1 s per cost constant */
 #define SC_MAX_RAISES	  UINT64_C(20000000)	/* device raises over all traffic */
@@ -38,6 +39,7 @@ struct sc_device {
 	unsigned msix; /* vectors, 0: none */
 	unsigned ims;  /* entries, 0: none */
 	enum ims_storage ims_storage;
+	uint32_t pasid; /* 0: none; functions sharing a bdf are told apart by it (SIOV) */
 };
 
 struct sc_vm {

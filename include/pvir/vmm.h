@@ -45,8 +45,11 @@ struct assigned_dev;
 
 /* How an assigned device's MSI-X table and IMS storage reach the device. */
 enum vmm_storage_mode {
-	VMM_STORAGE_TRAPPED, /* every guest access exits; the VMM emulates */
-	VMM_STORAGE_DIRECT,  /* mapped into the guest: no exit */
+	VMM_STORAGE_TRAPPED,  /* every guest access exits; the VMM emulates */
+	VMM_STORAGE_DIRECT,   /* mapped into the guest: no exit */
+	VMM_STORAGE_MEDIATED, /* opted in, but the requester-id is shared with another VM:
+				 every write exits, and only handles granted to the
+				 function reach it (DESIGN.md §5) */
 };
 
 struct vmm_stats {
@@ -67,6 +70,8 @@ struct vmm_stats {
 	uint64_t route_refusals; /* routes refused at VM_MAX_ROUTES */
 	uint64_t msg_reads;	 /* host messages read with the guest-storage feature */
 	uint64_t ims_set_irqs;	 /* SET_IRQS calls on the VFIO IMS index */
+	uint64_t
+	    foreign_refused; /* mediated storage: entries held masked, their message not granted */
 	uint64_t retranslations; /* routes translated again after a vIOMMU IEC flush */
 };
 

@@ -525,19 +525,35 @@ static bool emulation_in_use(const struct vm *vm)
 	return false;
 }
 
-/* Maps (or unmaps) every device's interrupt storage into the guest. */
-static void set_storage_mode(struct vm *vm, enum vmm_storage_mode mode)
+/*
+ * Opted in (@direct): each device's storage is mapped into the guest where
+ * its requester-id is this VM's alone, and mediated where another VM holds
+ * it too (mediate.c). Opted out: trapped and emulated again.
+ */
+static int set_storage_mode(struct vm *vm, bool direct)
 {
 	for (unsigned d = 0; d < vm->ndevs; d++) {
 		struct assigned_dev *dev = vm->devs[d];
+		enum vmm_storage_mode mode = VMM_STORAGE_TRAPPED;
 
+		mediate_free(dev);
+		if (direct && !vfio_guest_storage_set(dev, VFIO_STORAGE_GUEST)) {
+			mode = VMM_STORAGE_DIRECT;
+		} else if (direct) {
+			/* set_table checked that remapping is secure: VFIO takes it */
+			(void)!vfio_guest_storage_set(dev, VFIO_STORAGE_MEDIATED);
+			if (mediate_init(dev))
+				return -ENOMEM;
+			mode = VMM_STORAGE_MEDIATED;
+		} else {
+			(void)!vfio_guest_storage_set(dev, VFIO_STORAGE_KERNEL);
+		}
 		dev->msix_mode = mode;
 		dev->ims_mode = mode;
-		/* Direct pages only merge regions: this cannot run out of them. */
+		/* Regions only split where storage pages are: this cannot run out of them. */
 		(void)!vmm_map_storage(vm, dev);
-		/* set_table checked that remapping is secure: VFIO takes it */
-		(void)!vfio_guest_storage_set(dev, mode == VMM_STORAGE_DIRECT);
 	}
+	return 0;
 }
 
 static int set_table(struct vm *vm, uint64_t gpa, uint64_t entries)
@@ -550,7 +566,7 @@ static int set_table(struct vm *vm, uint64_t gpa, uint64_t entries)
 		free(vm->hc.e);
 		vm->hc = (struct hc_state){.copy_hook = vm->hc.copy_hook,
 					   .copy_hook_ctx = vm->hc.copy_hook_ctx};
-		set_storage_mode(vm, VMM_STORAGE_TRAPPED);
+		(void)!set_storage_mode(vm, false); /* trapping again allocates nothing */
 		return 0;
 	}
 	if (gpa % PVIR_TABLE_ALIGN || entries > PVIR_TABLE_MAX_ENTRIES)
@@ -562,14 +578,18 @@ static int set_table(struct vm *vm, uint64_t gpa, uint64_t entries)
 	if (emulation_in_use(vm))
 		return -EBUSY; /* the guest is using emulated MSI-X: finish that first */
 	e = calloc(entries, sizeof(*e));
-	if (!e)
+	if (!e || set_storage_mode(vm, true)) {
+		free(e);
+		/* back as it was: the current table's storage, or trapped */
+		if (set_storage_mode(vm, vm->hc.table_set))
+			(void)!set_storage_mode(vm, false);
 		return -ENOMEM;
+	}
 	free(vm->hc.e);
 	vm->hc.e = e;
 	vm->hc.table_set = true;
 	vm->hc.table_gpa = gpa;
 	vm->hc.entries = (uint32_t)entries;
-	set_storage_mode(vm, VMM_STORAGE_DIRECT);
 	return 0;
 }
 

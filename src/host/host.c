@@ -42,14 +42,31 @@ struct pcpu {
 	unsigned nvectors;			 /* of them in use */
 };
 
+/* A physical function's connection to the host: its messages come in here. */
+struct host_port {
+	struct host *h;
+	struct pci_func *func;
+};
+
+/* Functions of requester-id @rid that @owner (a VM) holds. */
+struct rid_claim {
+	uint16_t rid;
+	const void *owner;
+	unsigned functions;
+	unsigned unmediated; /* of them, with storage the VMM cannot trap */
+	unsigned direct;     /* of them, with storage in the guest's hands */
+};
+
 struct host {
 	struct host_config cfg;
 	struct physmem *mem;
 	struct ir_unit *ir;
 	struct ir_driver *ird;
 	struct pcpu *pcpus;
-	struct pci_func *devices[HOST_MAX_DEVICES];
+	struct host_port ports[HOST_MAX_DEVICES];
 	unsigned ndevices;
+	struct rid_claim claims[HOST_MAX_DEVICES];
+	unsigned nclaims;
 	uint64_t pid_next;
 	struct vcpu **pid_owner; /* by (descriptor address - PID_BASE) / PID_SIZE */
 	unsigned npids;
@@ -159,7 +176,7 @@ void host_free(struct host *h)
 	if (!h)
 		return;
 	for (unsigned i = 0; i < h->ndevices; i++)
-		pci_func_free(h->devices[i]);
+		pci_func_free(h->ports[i].func);
 	/* host_irqs belong to the VMs that made them, freed with those */
 	for (unsigned i = 0; h->pcpus && i < h->cfg.pcpus; i++)
 		free(h->pcpus[i].wakeup);
@@ -257,7 +274,8 @@ static struct vcpu **pid_owner_slot(struct host *h, uint64_t pda)
 
 int host_add_device(struct host *h, const struct pci_func_config *cfg, struct pci_func **ret)
 {
-	struct msi_sink sink = {.deliver = msi_from_device, .ctx = h};
+	struct host_port *port = &h->ports[h->ndevices];
+	struct msi_sink sink = {.deliver = msi_from_device, .ctx = port};
 	struct pci_func *f;
 	int err;
 
@@ -266,10 +284,75 @@ int host_add_device(struct host *h, const struct pci_func_config *cfg, struct pc
 	err = pci_func_create(cfg, &f);
 	if (err)
 		return err;
+	*port = (struct host_port){.h = h, .func = f};
 	pci_func_attach(f, &sink, NULL);
-	h->devices[h->ndevices++] = f;
+	h->ndevices++;
 	*ret = f;
 	return 0;
+}
+
+/* ---- who owns a requester-id ---------------------------------------------- */
+
+static struct rid_claim *claim_of(struct host *h, uint16_t rid, const void *owner)
+{
+	for (unsigned i = 0; i < h->nclaims; i++)
+		if (h->claims[i].rid == rid && h->claims[i].owner == owner)
+			return &h->claims[i];
+	return NULL;
+}
+
+int host_rid_claim(struct host *h, uint16_t rid, const void *owner, bool unmediated)
+{
+	struct rid_claim *c = claim_of(h, rid, owner);
+
+	for (unsigned i = 0; i < h->nclaims; i++) {
+		const struct rid_claim *o = &h->claims[i];
+
+		if (o->rid != rid || o->owner == owner)
+			continue;
+		if (unmediated || o->unmediated)
+			return -EPERM; /* a shared requester-id needs mediated storage on all sides */
+		if (o->direct)
+			return -EBUSY; /* another guest programs storage of this requester-id */
+	}
+	if (!c && h->nclaims == HOST_MAX_DEVICES)
+		return -ENOSPC;
+	if (!c) {
+		c = &h->claims[h->nclaims++];
+		*c = (struct rid_claim){.rid = rid, .owner = owner};
+	}
+	c->functions++;
+	c->unmediated += unmediated;
+	return 0;
+}
+
+void host_rid_direct(struct host *h, uint16_t rid, const void *owner, bool on)
+{
+	struct rid_claim *c = claim_of(h, rid, owner);
+
+	if (c && on)
+		c->direct++;
+	else if (c && c->direct)
+		c->direct--;
+}
+
+void host_rid_release(struct host *h, uint16_t rid, const void *owner, bool unmediated)
+{
+	struct rid_claim *c = claim_of(h, rid, owner);
+
+	if (!c)
+		return;
+	c->unmediated -= unmediated && c->unmediated;
+	if (!--c->functions)
+		*c = h->claims[--h->nclaims];
+}
+
+bool host_rid_exclusive(const struct host *h, uint16_t rid, const void *owner)
+{
+	for (unsigned i = 0; i < h->nclaims; i++)
+		if (h->claims[i].rid == rid && h->claims[i].owner != owner)
+			return false;
+	return true;
 }
 
 uint64_t host_alloc_pid(struct host *h)
@@ -598,8 +681,9 @@ static void apic_bus(struct host *h, const struct apic_irq *irq)
 
 static void msi_from_device(void *ctx, const struct msi_msg *msg, uint16_t rid)
 {
-	struct host *h = ctx;
-	struct host_landing l = {.rid = rid};
+	const struct host_port *port = ctx;
+	struct host *h = port->h;
+	struct host_landing l = {.rid = rid, .func = port->func};
 	struct ir_result r;
 
 	h->stats.messages++;

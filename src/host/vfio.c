@@ -210,8 +210,8 @@ int vfio_irqs_init(struct assigned_dev *d)
 }
 
 /* The device's entry @n: the MSI-X table, or device-resident IMS slots. */
-static bool entry_at(struct assigned_dev *d, enum vfio_kind k, unsigned n, unsigned *ret_bar,
-		     uint64_t *ret_off)
+bool vfio_entry_at(struct assigned_dev *d, enum vfio_kind k, unsigned n, unsigned *ret_bar,
+		   uint64_t *ret_off)
 {
 	uint8_t cap = pci_find_capability(d->func, PCI_CAP_ID_MSIX);
 	uint64_t len;
@@ -239,7 +239,7 @@ static void entry_write(struct assigned_dev *d, enum vfio_kind k, unsigned n, un
 	unsigned bar;
 	uint64_t off;
 
-	if (!d->guest_owned && entry_at(d, k, n, &bar, &off))
+	if (!d->guest_owned && vfio_entry_at(d, k, n, &bar, &off))
 		(void)!pci_mmio_write(d->func, bar, off + 4 * dword, 4, val); /* aligned, inside */
 }
 
@@ -518,13 +518,28 @@ void vfio_irqs_free(struct assigned_dev *d)
 	}
 	free(d->hc_vec_used);
 	d->hc_vec_used = NULL;
+	(void)!vfio_guest_storage_set(d, VFIO_STORAGE_KERNEL);
 }
 
-int vfio_guest_storage_set(struct assigned_dev *d, bool on)
+/*
+ * The feature's SET. GUEST (the guest writes messages itself) needs
+ * remapping with compatibility format blocked, and a requester-id no other
+ * VM holds: source validation cannot tell such functions apart. MEDIATED
+ * (the VMM writes what it checked) needs remapping only.
+ */
+int vfio_guest_storage_set(struct assigned_dev *d, enum vfio_storage_owner to)
 {
-	if (on && !vfio_msix_mappable(d->vm->host, d->func))
-		return -EOPNOTSUPP; /* only where remapping makes guest-written messages safe */
-	d->guest_owned = on;
+	struct host *h = d->vm->host;
+	uint16_t rid = pci_func_rid(d->func);
+
+	if (to != VFIO_STORAGE_KERNEL && !vfio_msix_mappable(h, d->func))
+		return -EOPNOTSUPP; /* only where remapping makes written messages safe */
+	if (to == VFIO_STORAGE_GUEST && !host_rid_exclusive(h, rid, d->vm))
+		return -EPERM;
+	if ((to == VFIO_STORAGE_GUEST) != (d->storage_owner == VFIO_STORAGE_GUEST))
+		host_rid_direct(h, rid, d->vm, to == VFIO_STORAGE_GUEST);
+	d->storage_owner = to;
+	d->guest_owned = to != VFIO_STORAGE_KERNEL;
 	return 0;
 }
 

@@ -125,6 +125,22 @@ struct kvm_irq {
 	struct kvm_irq_routing *commit_buf;
 };
 
+/* Mediated storage (mediate.c): the guest's entries, as it wrote them. */
+struct med_store {
+	uint32_t (*e)[4];
+	bool *held; /* the entry is live for the guest, held masked on the device */
+	unsigned n;
+	unsigned bar;
+	uint64_t off;
+};
+
+/* What VFIO_DEVICE_FEATURE_IRQ_GUEST_STORAGE is set to (docs/host-kernel.md). */
+enum vfio_storage_owner {
+	VFIO_STORAGE_KERNEL,   /* off: VFIO writes the host message into the entry */
+	VFIO_STORAGE_MEDIATED, /* the VMM writes entries, after checking them */
+	VFIO_STORAGE_GUEST,    /* mapped into the guest: its requester-id its VM's alone */
+};
+
 struct assigned_dev {
 	struct vm *vm;
 	struct pci_func *func;
@@ -136,6 +152,8 @@ struct assigned_dev {
 	struct emul_store ims;
 	struct vfio_index vfio[VFIO_KINDS];
 	bool guest_owned; /* VFIO_DEVICE_FEATURE_IRQ_GUEST_STORAGE set: VFIO leaves storage alone */
+	enum vfio_storage_owner storage_owner;
+	struct med_store med[VFIO_KINDS];
 	bool *hc_vec_used; /* the service: VFIO vectors that back a vIRTE (or are reserved) */
 };
 
@@ -237,9 +255,22 @@ int vfio_disable_index(struct assigned_dev *d, uint32_t index) WARN_UNUSED;
  * table and IMS storage to the guest; GET reads the host messages of a range
  * of vectors.
  */
-int vfio_guest_storage_set(struct assigned_dev *d, bool on) WARN_UNUSED;
+/* Return: 0; -EOPNOTSUPP (remapping not secure); -EPERM (GUEST, on a shared requester-id). */
+int vfio_guest_storage_set(struct assigned_dev *d, enum vfio_storage_owner to) WARN_UNUSED;
+/* Where entry @n of @k's storage is in the device; false for storage in guest memory. */
+bool vfio_entry_at(struct assigned_dev *d, enum vfio_kind k, unsigned n, unsigned *ret_bar,
+		   uint64_t *ret_off);
 int vfio_irq_msgs_get(struct assigned_dev *d, uint32_t index, uint32_t start, uint32_t count,
 		      struct msi_msg *ret) WARN_UNUSED;
+
+/* mediate.c: storage of a shared requester-id, every write checked */
+int mediate_init(struct assigned_dev *d);
+void mediate_free(struct assigned_dev *d);
+struct med_store *mediate_at(struct assigned_dev *d, unsigned bar, uint64_t off, uint64_t *ret_rel,
+			     enum vfio_kind *ret_kind);
+void mediate_write(struct assigned_dev *d, struct med_store *m, enum vfio_kind k, uint64_t rel,
+		   unsigned size, uint64_t val);
+uint64_t mediate_read(struct assigned_dev *d, struct med_store *m, uint64_t rel, unsigned size);
 
 /* kvm_irq.c: eventfds, irqfds, routes and bypass (KVM), and the VMM's route table */
 int kvm_irq_init(struct vm *vm);

@@ -89,7 +89,7 @@ static bool page_trapped(struct assigned_dev *d, unsigned bar, uint64_t page)
 	unsigned n = storage_ranges(d, r);
 
 	for (unsigned i = 0; i < n; i++)
-		if (r[i].bar == bar && *r[i].mode == VMM_STORAGE_TRAPPED &&
+		if (r[i].bar == bar && *r[i].mode != VMM_STORAGE_DIRECT &&
 		    r[i].off < page + PAGE_SIZE && page < r[i].off + r[i].len)
 			return true;
 	return false;
@@ -168,9 +168,17 @@ int vm_assign_device(struct vm *vm, struct pci_func *func, uint16_t guest_bdf,
 	for (unsigned i = 0; i < vm->ndevs; i++)
 		if (vm->devs[i]->guest_bdf == guest_bdf || vm->devs[i]->func == func)
 			return -EBUSY;
+	/* a requester-id shared with another VM only where storage can be mediated */
+	err = host_rid_claim(vm->host, pci_func_rid(func), vm,
+			     pci_func_ims_storage(func) == IMS_MEMORY);
+	if (err)
+		return err;
 	d = calloc(1, sizeof(*d));
-	if (!d)
+	if (!d) {
+		host_rid_release(vm->host, pci_func_rid(func), vm,
+				 pci_func_ims_storage(func) == IMS_MEMORY);
 		return -ENOMEM;
+	}
 	d->vm = vm;
 	d->func = func;
 	d->guest_bdf = guest_bdf;
@@ -187,6 +195,8 @@ int vm_assign_device(struct vm *vm, struct pci_func *func, uint16_t guest_bdf,
 		drop_regions(vm, d);
 		irq_emul_free(d);
 		vfio_irqs_free(d);
+		host_rid_release(vm->host, pci_func_rid(func), vm,
+				 pci_func_ims_storage(func) == IMS_MEMORY);
 		free(d);
 		return err;
 	}
@@ -201,8 +211,13 @@ void vmm_free_devices(struct vm *vm)
 {
 	/* the VMM's irqfds and routes first, then VFIO's host interrupts */
 	for (unsigned i = 0; i < vm->ndevs; i++) {
+		struct pci_func *f = vm->devs[i]->func;
+
 		irq_emul_free(vm->devs[i]);
+		mediate_free(vm->devs[i]);
 		vfio_irqs_free(vm->devs[i]);
+		host_rid_release(vm->host, pci_func_rid(f), vm,
+				 pci_func_ims_storage(f) == IMS_MEMORY);
 		pci_func_set_dma(vm->devs[i]->func, NULL);
 		free(vm->devs[i]);
 	}
@@ -270,6 +285,8 @@ int vm_mmio_read(struct vm *vm, struct vcpu *v, uint64_t gpa, unsigned size, uin
 {
 	struct mmio_region *r = find_region(vm, gpa, size);
 	struct emul_store *st;
+	struct med_store *med;
+	enum vfio_kind kind;
 	uint64_t off, rel;
 
 	(void)v;
@@ -289,6 +306,10 @@ int vm_mmio_read(struct vm *vm, struct vcpu *v, uint64_t gpa, unsigned size, uin
 			*ret = irq_emul_read(r->dev, st, rel, size);
 			return 0;
 		}
+		if ((med = mediate_at(r->dev, r->bar, off, &rel, &kind))) {
+			*ret = mediate_read(r->dev, med, rel, size);
+			return 0;
+		}
 	}
 	vm->stats.device_reads++;
 	return pci_mmio_read(r->dev->func, r->bar, off, size, ret);
@@ -298,6 +319,8 @@ int vm_mmio_write(struct vm *vm, struct vcpu *v, uint64_t gpa, unsigned size, ui
 {
 	struct mmio_region *r = find_region(vm, gpa, size);
 	struct emul_store *st;
+	struct med_store *med;
+	enum vfio_kind kind;
 	uint64_t off, rel;
 
 	(void)v;
@@ -313,6 +336,10 @@ int vm_mmio_write(struct vm *vm, struct vcpu *v, uint64_t gpa, unsigned size, ui
 		vm_count_exit(vm, VM_EXIT_MMIO_TRAP);
 		if ((st = irq_emul_store_at(r->dev, r->bar, off, &rel))) {
 			irq_emul_write(r->dev, st, rel, size, val);
+			return 0;
+		}
+		if ((med = mediate_at(r->dev, r->bar, off, &rel, &kind))) {
+			mediate_write(r->dev, med, kind, rel, size, val);
 			return 0;
 		}
 	}

@@ -176,7 +176,7 @@ static int build_vm(struct sim *s, unsigned i)
 			       .pin = v->pinned ? v->pin : NULL,
 			       .mem_size = v->memory,
 			       .irte_quota = v->irte_quota};
-	struct guest_config gc = {0};
+	struct guest_config gc = {0}; /* the guest's half is boot_guest()'s */
 	int err;
 
 	design_configure(s->design, v, &vc, &gc);
@@ -193,9 +193,19 @@ static int build_vm(struct sim *s, unsigned i)
 	err = vm_create(s->h, &vc, &sv->vm);
 	if (err)
 		return build_fail(s, err, "VM", v->name);
-	err = build_devices(s, sv, v);
-	if (err)
-		return err;
+	return build_devices(s, sv, v);
+}
+
+/* The guest kernel boots, enumerates, and (hcall) opts in. */
+static int boot_guest(struct sim *s, unsigned i)
+{
+	const struct sc_vm *v = &s->sc->vms[i];
+	struct sim_vm *sv = &s->vms[i];
+	struct vm_config vc = {0}; /* the VMM's half is build_vm()'s */
+	struct guest_config gc = {0};
+	int err;
+
+	design_configure(s->design, v, &vc, &gc);
 	err = guest_boot(sv->vm, &gc, &sv->g);
 	if (err)
 		return build_fail(s, err, "guest of VM", v->name);
@@ -224,8 +234,14 @@ static int build(struct sim *s)
 	if (err)
 		return build_fail(s, err, "host", "host");
 	host_set_observer(s->h, host_landed, s);
+	/* every VM and its devices first: who shares a requester-id is known before any guest boots */
 	for (unsigned i = 0; i < s->sc->nvms; i++) {
 		err = build_vm(s, i);
+		if (err)
+			return err;
+	}
+	for (unsigned i = 0; i < s->sc->nvms; i++) {
+		err = boot_guest(s, i);
 		if (err)
 			return err;
 	}
@@ -419,7 +435,7 @@ static struct work work_now(const struct sim *s)
 		w.msi_updates += v->msi_updates;
 		w.vfio_setups += v->vfio_setups;
 		w.retranslations += v->retranslations;
-		w.vmm_refused += v->emul_errors;
+		w.vmm_refused += v->emul_errors + v->foreign_refused;
 	}
 	return w;
 }
@@ -466,11 +482,13 @@ static struct sim_vm *vm_of(struct sim *s, const struct vm *vm)
 	return NULL;
 }
 
-static struct sim_vm *source_vm(struct sim *s, uint16_t rid, const struct sim_dev **dev)
+/* The VM and device a message came from: by function, as functions may share a requester-id. */
+static struct sim_vm *source_vm(struct sim *s, const struct pci_func *func,
+				const struct sim_dev **dev)
 {
 	for (unsigned i = 0; i < s->sc->nvms; i++)
 		for (unsigned d = 0; d < s->sc->vms[i].ndevs; d++)
-			if (s->vms[i].devs[d].sc->bdf == rid) {
+			if (s->vms[i].devs[d].func == func) {
 				*dev = &s->vms[i].devs[d];
 				return &s->vms[i];
 			}
@@ -526,7 +544,7 @@ static void host_landed(void *ctx, const struct host_landing *l)
 {
 	struct sim *s = ctx;
 	const struct sim_dev *dev = NULL;
-	struct sim_vm *src = source_vm(s, l->rid, &dev), *dst;
+	struct sim_vm *src = source_vm(s, l->func, &dev), *dst;
 	bool woke;
 	uint64_t cost;
 
@@ -1090,7 +1108,8 @@ static void finish(struct sim *s)
 		r->ims_set_irqs += vm_vmm_stats(sv->vm)->ims_set_irqs;
 		r->msg_reads += vm_vmm_stats(sv->vm)->msg_reads;
 		r->retranslations += vm_vmm_stats(sv->vm)->retranslations;
-		r->vmm_refused += vm_vmm_stats(sv->vm)->emul_errors;
+		r->vmm_refused +=
+		    vm_vmm_stats(sv->vm)->emul_errors + vm_vmm_stats(sv->vm)->foreign_refused;
 	}
 	r->hypercalls = r->exits.hypercall;
 	sim_latency_sort(&r->setup);

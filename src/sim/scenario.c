@@ -395,7 +395,7 @@ static bool parse_host(struct ctx *c, yaml_node_t *host)
 static bool parse_device(struct ctx *c, yaml_node_t *d, const char *path, struct sc_device *dev)
 {
 	static const char *const keys[] = {"name", "bdf",	  "guest_bdf", "msix",
-					   "ims",  "ims_storage", NULL};
+					   "ims",  "ims_storage", "pasid",     NULL};
 	char p[PATH_MAX_LEN], storage[MAX_SCALAR];
 	yaml_node_t *n;
 
@@ -441,6 +441,14 @@ static bool parse_device(struct ctx *c, yaml_node_t *d, const char *path, struct
 			dev->ims_storage = IMS_MEMORY;
 		else if (strcmp(storage, "device"))
 			return fail(c, n, p, "'%s' is not device or memory", storage);
+	}
+	subpath(p, path, "pasid");
+	if ((n = get(c, d, "pasid"))) {
+		uint64_t pasid;
+
+		if (!parse_uint(c, n, p, 1, PCI_PASID_MAX, &pasid))
+			return false;
+		dev->pasid = (uint32_t)pasid;
 	}
 	if (!dev->msix && !dev->ims)
 		return fail(c, d, path, "a device needs msix or ims");
@@ -560,6 +568,16 @@ static bool parse_vm(struct ctx *c, yaml_node_t *v, const char *path, struct sc_
 	return unique_devices(c, n, p, vm);
 }
 
+/*
+ * One physical function: the same requester-id with no PASID to tell them
+ * apart. Functions sharing a requester-id are distinct interfaces (SIOV)
+ * only when each names its own PASID.
+ */
+static bool same_function(const struct sc_device *a, const struct sc_device *b)
+{
+	return a->bdf == b->bdf && (!a->pasid || !b->pasid || a->pasid == b->pasid);
+}
+
 static bool parse_vms(struct ctx *c, yaml_node_t *vms)
 {
 	struct scenario *sc = c->sc;
@@ -593,10 +611,12 @@ static bool parse_vms(struct ctx *c, yaml_node_t *vms)
 		for (unsigned d = 0; d < sc->vms[a].ndevs; d++)
 			for (unsigned b = 0; b <= a; b++)
 				for (unsigned e = 0; e < (b == a ? d : sc->vms[b].ndevs); e++)
-					if (sc->vms[a].devs[d].bdf == sc->vms[b].devs[e].bdf)
+					if (same_function(&sc->vms[a].devs[d], &sc->vms[b].devs[e]))
 						return fail(
 						    c, seq_item(c, vms, a), "vms",
-						    "bdf of %s/%s is also %s/%s's", sc->vms[a].name,
+						    "bdf of %s/%s is also %s/%s's (a shared bdf needs "
+						    "a distinct pasid on each)",
+						    sc->vms[a].name,
 						    sc->vms[a].devs[d].name, sc->vms[b].name,
 						    sc->vms[b].devs[e].name);
 	return true;

@@ -178,6 +178,36 @@ static void rogue_write_restored_word_by_word(void **state)
 	run_free(&run);
 }
 
+/*
+ * Two VMs hold IMS interfaces of one function, told apart by PASID only:
+ * one requester-id. b writes a's first handle (IRTE 1: 0xfee00038) into its
+ * own slot and the device raises it. Source validation would let it into
+ * a's vCPU; the VMM mediates both VMs' storage instead, holds b's slot
+ * masked, and the latched raise reaches b once its own message is back.
+ */
+static void shared_rid_rogue_handle_stays_home(void **state)
+{
+	static const char text[] =
+	    "duration: 2ms\nhost: {pcpus: 4}\nvms:\n"
+	    "  - name: a\n    vcpus: 2\n    pin: [0, 1]\n    devices:\n"
+	    "      - {name: d, bdf: \"6a:01.0\", pasid: 1, guest_bdf: \"00:04.0\", ims: 8}\n"
+	    "  - name: b\n    vcpus: 2\n    pin: [2, 3]\n    devices:\n"
+	    "      - {name: d, bdf: \"6a:01.0\", pasid: 2, guest_bdf: \"00:04.0\", ims: 8}\n"
+	    "workload:\n"
+	    "  - {at: 0ms, do: activate, dev: a/d, count: 1}\n"
+	    "  - {at: 0ms, do: activate, dev: b/d, count: 1}\n"
+	    "  - {at: 1ms, do: rogue_write, dev: b/d, entry: 0, addr: 0xfee00038, data: 0}\n";
+	struct run run = run_design(text, HCALL, NULL);
+
+	(void)state;
+	assert_sound(&run);
+	assert_int_equal(op(&run, 2)->vmm_refused, 1);
+	assert_true(op(&run, 0)->mmio_traps > 0); /* mediated: the guest's writes exit */
+	assert_int_equal(run.r.vms[0].irq.delivered, 0);
+	assert_int_equal(run.r.vms[1].irq.delivered, 1);
+	run_free(&run);
+}
+
 /* The cost model turns exact counts into time; a scenario's override is what it uses. */
 static void cost_overrides_apply(void **state)
 {
@@ -491,6 +521,7 @@ int main(void)
 	    TEST_ROW("ims_per_design/vir-emul", ims_per_design, &ims_rows[1]),
 	    TEST_ROW("ims_per_design/hcall", ims_per_design, &ims_rows[2]),
 	    TEST(rogue_write_restored_word_by_word),
+	    TEST(shared_rid_rogue_handle_stays_home),
 	    TEST(cost_overrides_apply),
 	    TEST(irqfd_walks_grow_quadratically),
 	    TEST(past_4096_routes_stock_refuses),

@@ -213,6 +213,17 @@ static const struct bad_row bad_rows[] = {
      "workload:\n  - {at: 0ms, do: traffic, dev: a/n, rate: 1G/s, until: 21ms}\n",
      "t.yaml:9: workload[0].until: the traffic so far raises 21000000 interrupts, more than "
      "20000000 a run"},
+    /* a requester-id shared by functions of different VMs (issue 11, point 1) */
+    {"duration: 1ms\nhost: {pcpus: 2}\nvms:\n"
+     "  - {name: a, vcpus: 1, devices: [{name: d, bdf: \"6a:01.0\", guest_bdf: \"00:04.0\", "
+     "ims: 8, pasid: 1}]}\n"
+     "  - {name: b, vcpus: 1, devices: [{name: d, bdf: \"6a:01.0\", guest_bdf: \"00:04.0\", "
+     "ims: 8}]}\n",
+     "t.yaml:5: vms: bdf of b/d is also a/d's (a shared bdf needs a distinct pasid on each)"},
+    {"duration: 1ms\nhost: {pcpus: 2}\nvms:\n"
+     "  - {name: a, vcpus: 1, devices: [{name: d, bdf: \"6a:01.0\", guest_bdf: \"00:04.0\", "
+     "ims: 8, pasid: 0x100000}]}\n",
+     "t.yaml:4: vms[0].devices[0].pasid: 1048576 is out of range (1..1048575)"},
 };
 
 static void bad_scenario(void **state)
@@ -345,6 +356,8 @@ int main(void)
 	    BAD("memory-over-4g", 49),
 	    BAD("nested-deep", 50),
 	    BAD("too-many-raises", 51),
+	    BAD("shared-bdf-without-pasid", 52),
+	    BAD("pasid-out-of-range", 53),
 	    TEST(deep_nesting_is_refused_quickly),
 	    TEST(more_functions_than_the_host_holds),
 	};

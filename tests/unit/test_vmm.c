@@ -627,6 +627,150 @@ static void sync_grows_msix_on_a_noresize_host(void **state)
 	teardown((void **)&f);
 }
 
+/* ---- a requester-id shared by functions of different VMs (DESIGN.md §5) ----------- */
+
+struct shared {
+	struct host *h;
+	struct pci_func *fa, *fb;
+	struct vm *a, *b;
+	struct assigned_dev *da, *db;
+};
+
+/* Two MSI-X functions with one requester-id (SIOV interfaces): to VMs a and b, or both to a. */
+static struct shared shared_new(bool same_vm)
+{
+	struct host_config hc = host_default_config();
+	struct vm_config vc = {.name = "a",
+			       .vcpus = 2,
+			       .pin = (const unsigned[]){1, 2},
+			       .mem_size = MEM,
+			       .irte_quota = 64,
+			       .pvir_service = true};
+	struct shared x = {0};
+
+	hc.pcpus = 4;
+	assert_int_equal(host_create(&hc, &x.h), 0);
+	assert_int_equal(host_add_device(x.h, &nic_cfg, &x.fa), 0);
+	assert_int_equal(host_add_device(x.h, &nic_cfg, &x.fb), 0);
+	assert_int_equal(vm_create(x.h, &vc, &x.a), 0);
+	assert_int_equal(vm_assign_device(x.a, x.fa, NIC_BDF, &x.da), 0);
+	if (same_vm) {
+		assert_int_equal(vm_assign_device(x.a, x.fb, DSA_BDF, &x.db), 0);
+		return x;
+	}
+	vc.name = "b";
+	vc.pin = (const unsigned[]){3, 0}; /* its own pCPUs: both VMs' vCPUs run */
+	assert_int_equal(vm_create(x.h, &vc, &x.b), 0);
+	assert_int_equal(vm_assign_device(x.b, x.fb, NIC_BDF, &x.db), 0);
+	return x;
+}
+
+static void shared_free(struct shared *x)
+{
+	vm_free(x->a);
+	vm_free(x->b);
+	host_free(x->h);
+}
+
+/* A vIRTE of @vm for @bdf at (vCPU 0, @vector), synced: the host's message. */
+static struct msi_msg grant(struct vm *vm, uint32_t idx, uint16_t bdf, uint8_t vector)
+{
+	struct msi_msg m;
+	int32_t status;
+
+	virte_put(vm, TABLE, idx, bdf, PVIR_VIRTE_PRESENT, 0, vector);
+	assert_int_equal(rc(hcall(vm, PVIR_HC_SYNC, idx, 1)), 0);
+	m = virte_msg(vm, TABLE, idx, &status);
+	assert_int_equal(status, 0);
+	return m;
+}
+
+/*
+ * VMs a and b each hold a function of one requester-id. Both opt in; neither
+ * gets its table mapped: every write exits, and b writing a's handle into
+ * its own entry (which source validation would let through: same
+ * requester-id) leaves the entry masked. b's device latches its raise, a
+ * receives nothing; when b writes its own message back, the latched
+ * interrupt reaches b.
+ */
+static void shared_rid_across_vms_is_mediated(void **state)
+{
+	struct shared x = shared_new(false);
+	struct msi_msg ma, mb;
+	enum pci_irq_result r;
+	uint64_t exits;
+
+	(void)state;
+	assert_int_equal(rc(hcall(x.a, PVIR_HC_SET_TABLE, TABLE, ENTRIES)), 0);
+	assert_int_equal(rc(hcall(x.b, PVIR_HC_SET_TABLE, TABLE, ENTRIES)), 0);
+	assert_int_equal(assigned_dev_msix_mode(x.da), VMM_STORAGE_MEDIATED);
+	assert_int_equal(assigned_dev_msix_mode(x.db), VMM_STORAGE_MEDIATED);
+	guest_msix_enable(x.a, NIC_BDF);
+	guest_msix_enable(x.b, NIC_BDF);
+	ma = grant(x.a, 0, NIC_BDF, 0x41);
+	mb = grant(x.b, 0, NIC_BDF, 0x51);
+	exits = vm_exits(x.a)->mmio_trap;
+	guest_msix_write(x.a, x.da, 0, &ma);
+	assert_int_equal(vm_exits(x.a)->mmio_trap - exits, 6); /* every access exits */
+	guest_msix_write(x.b, x.db, 0, &ma);		       /* a's handle, in b's storage */
+	assert_int_equal(vm_vmm_stats(x.b)->foreign_refused, 1);
+	assert_int_equal(pci_func_raise_msix(x.fb, 0, &r), 0);
+	assert_int_equal(r, PCI_IRQ_PENDING); /* masked on the device: latched */
+	assert_false(vm_vcpu_irr_test(vm_vcpu(x.a, 0), 0x41));
+	guest_msix_write(x.b, x.db, 0, &mb);
+	assert_true(vm_vcpu_irr_test(vm_vcpu(x.b, 0), 0x51));
+	assert_int_equal(vm_vmm_stats(x.b)->foreign_refused, 1);
+	raise_msix(x.fa, 0);
+	assert_true(vm_vcpu_irr_test(vm_vcpu(x.a, 0), 0x41));
+	shared_free(&x);
+}
+
+/* Two functions of one requester-id in one VM: it owns the requester-id, so direct. */
+static void shared_rid_in_one_vm_is_direct(void **state)
+{
+	struct shared x = shared_new(true);
+
+	(void)state;
+	assert_int_equal(rc(hcall(x.a, PVIR_HC_SET_TABLE, TABLE, ENTRIES)), 0);
+	assert_int_equal(assigned_dev_msix_mode(x.da), VMM_STORAGE_DIRECT);
+	assert_int_equal(assigned_dev_msix_mode(x.db), VMM_STORAGE_DIRECT);
+	shared_free(&x);
+}
+
+/*
+ * The host's rules on who may share a requester-id: not once one VM's
+ * guest programs its storage directly (-EBUSY), and never with IMS in
+ * guest memory, which no VMM can mediate (-EPERM).
+ */
+static void shared_rid_claims_refused(void **state)
+{
+	struct shared x = shared_new(true);
+	struct pci_func_config mem_cfg = {.rid = 0x0300,
+					  .bars = {[0] = {.size = 0x1000}},
+					  .ims_storage = IMS_MEMORY,
+					  .ims_entries = 64};
+	struct vm_config vc = {.name = "c",
+			       .vcpus = 1,
+			       .pin = (const unsigned[]){3},
+			       .mem_size = 1 << 20,
+			       .irte_quota = 8,
+			       .pvir_service = true};
+	struct pci_func *fc, *fm;
+	struct vm *c;
+
+	(void)state;
+	assert_int_equal(rc(hcall(x.a, PVIR_HC_SET_TABLE, TABLE, ENTRIES)), 0); /* direct */
+	assert_int_equal(host_add_device(x.h, &nic_cfg, &fc), 0);
+	assert_int_equal(host_add_device(x.h, &mem_cfg, &fm), 0);
+	assert_int_equal(vm_create(x.h, &vc, &c), 0);
+	assert_int_equal(vm_assign_device(c, fc, NIC_BDF, NULL), -EBUSY);
+	assert_int_equal(rc(hcall(x.a, PVIR_HC_SET_TABLE, 0, 0)), 0); /* a traps again */
+	assert_int_equal(vm_assign_device(c, fm, NIC_BDF, NULL), -EPERM);
+	assert_int_equal(vm_assign_device(c, fc, NIC_BDF, NULL), 0);
+	vm_free(c);
+	shared_free(&x);
+}
+
 /* 2048 host interrupts need 2048 host vectors: 11 pCPUs of 202; this host has 12. */
 static void batch_of_2048_in_one_exit(void **state)
 {
@@ -879,6 +1023,9 @@ int main(void)
 	    TEST(host_table_full),
 	    cmocka_unit_test(batch_of_2048_in_one_exit),
 	    cmocka_unit_test(sync_grows_msix_on_a_noresize_host),
+	    cmocka_unit_test(shared_rid_across_vms_is_mediated),
+	    cmocka_unit_test(shared_rid_in_one_vm_is_direct),
+	    cmocka_unit_test(shared_rid_claims_refused),
 	    FX(sync_runs_out_of_host_vectors),
 	    FX(entry_changed_during_sync),
 	    ROGUE("compat-format", 0),

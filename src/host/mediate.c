@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Mediated interrupt storage (DESIGN.md §5): a guest that opted in to the
+ * pvir hypercalls, on a function whose requester-id another VM also holds
+ * (SIOV interfaces told apart only by PASID, or functions a bridge aliases).
+ * Source validation checks the requester-id alone, so a handle the host
+ * granted to the other VM's function would pass it: such storage is never
+ * mapped into the guest. Every write to it exits, and the VMM lets a
+ * message reach the device only if it is zero or exactly a message the
+ * service granted to this very function (a VFIO vector of it with a
+ * trigger). Anything else leaves the device's entry masked, so nothing is
+ * sent with it; an interrupt the device raises meanwhile latches, and goes
+ * when the guest puts a granted message back and unmasks. The refusal is
+ * counted (foreign_refused): an MMIO write cannot return an error.
+ *
+ * Entries have the MSI-X layout in both kinds of storage the VMM can trap:
+ * address low, high, data, control with the mask in bit 0. IMS in guest
+ * memory cannot be trapped, so a function with it never shares its
+ * requester-id across VMs (host_rid_claim() refuses it).
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "vm_internal.h"
+
+#define CTRL_DWORD 3
+#define MASK_BIT   0x1u
+
+static void entry_write(struct assigned_dev *d, enum vfio_kind k, unsigned n, unsigned dw,
+			uint32_t val)
+{
+	unsigned bar;
+	uint64_t off;
+
+	if (vfio_entry_at(d, k, n, &bar, &off))
+		(void)!pci_mmio_write(d->func, bar, off + 4 * dw, 4, val); /* aligned, inside */
+}
+
+int mediate_init(struct assigned_dev *d)
+{
+	for (unsigned k = 0; k < VFIO_KINDS; k++) {
+		struct med_store *m = &d->med[k];
+		unsigned bar;
+		uint64_t off;
+
+		if (!d->vfio[k].count || !vfio_entry_at(d, k, 0, &bar, &off))
+			continue;
+		*m = (struct med_store){.n = d->vfio[k].count, .bar = bar, .off = off};
+		m->e = calloc(m->n, sizeof(*m->e));
+		m->held = calloc(m->n, sizeof(*m->held));
+		if (!m->e || !m->held) {
+			mediate_free(d);
+			return -ENOMEM;
+		}
+		for (unsigned n = 0; n < m->n; n++) {
+			m->e[n][CTRL_DWORD] = MASK_BIT;
+			entry_write(d, (enum vfio_kind)k, n, CTRL_DWORD, MASK_BIT);
+		}
+	}
+	return 0;
+}
+
+void mediate_free(struct assigned_dev *d)
+{
+	for (unsigned k = 0; k < VFIO_KINDS; k++) {
+		free(d->med[k].e);
+		free(d->med[k].held);
+		d->med[k] = (struct med_store){0};
+	}
+}
+
+struct med_store *mediate_at(struct assigned_dev *d, unsigned bar, uint64_t off, uint64_t *ret_rel,
+			     enum vfio_kind *ret_kind)
+{
+	for (unsigned k = 0; k < VFIO_KINDS; k++) {
+		struct med_store *m = &d->med[k];
+
+		if (m->e && m->bar == bar && off >= m->off &&
+		    off - m->off < (uint64_t)m->n * PCI_MSIX_ENTRY_SIZE) {
+			*ret_rel = off - m->off;
+			*ret_kind = (enum vfio_kind)k;
+			return m;
+		}
+	}
+	return NULL;
+}
+
+/* Zero (an entry being cleared), or exactly the message of a vector granted to @d. */
+static bool granted(const struct assigned_dev *d, enum vfio_kind k, const struct msi_msg *m)
+{
+	const struct vfio_index *x = &d->vfio[k];
+
+	if (!m->address_lo && !m->address_hi && !m->data)
+		return true;
+	for (unsigned n = 0; n < x->count; n++) {
+		struct msi_msg g;
+
+		if (x->v[n].trigger < 0 || !x->v[n].hi)
+			continue;
+		g = host_irq_msg(x->v[n].hi);
+		if (g.address_lo == m->address_lo && g.address_hi == m->address_hi &&
+		    g.data == m->data)
+			return true;
+	}
+	return false;
+}
+
+static void store_dword(uint32_t *entry, unsigned dw, uint32_t val)
+{
+	entry[dw] = dw == CTRL_DWORD ? val & MASK_BIT : val;
+}
+
+/*
+ * The device's entry follows the guest's only while its message is granted.
+ * A refusal is counted once, when a live entry starts being held masked.
+ */
+static void settle(struct assigned_dev *d, struct med_store *m, enum vfio_kind k, unsigned n)
+{
+	const uint32_t *e = m->e[n];
+	struct msi_msg msg = {e[0], e[1], e[2]};
+	bool live = !(e[CTRL_DWORD] & MASK_BIT);
+
+	if (!granted(d, k, &msg)) {
+		entry_write(d, k, n, CTRL_DWORD, MASK_BIT);
+		d->vm->stats.foreign_refused += live && !m->held[n];
+		m->held[n] = live;
+		return;
+	}
+	m->held[n] = false;
+	for (unsigned dw = 0; dw < CTRL_DWORD; dw++)
+		entry_write(d, k, n, dw, e[dw]);
+	entry_write(d, k, n, CTRL_DWORD, e[CTRL_DWORD]);
+}
+
+void mediate_write(struct assigned_dev *d, struct med_store *m, enum vfio_kind k, uint64_t rel,
+		   unsigned size, uint64_t val)
+{
+	unsigned n = (unsigned)(rel / PCI_MSIX_ENTRY_SIZE);
+	unsigned dw = (unsigned)(rel % PCI_MSIX_ENTRY_SIZE) / 4;
+
+	if ((size != 4 && size != 8) || rel % size)
+		return; /* as the table's access rules drop it */
+	store_dword(m->e[n], dw, (uint32_t)val);
+	if (size == 8)
+		store_dword(m->e[n], dw + 1, (uint32_t)(val >> 32));
+	settle(d, m, k, n);
+}
+
+uint64_t mediate_read(struct assigned_dev *d, struct med_store *m, uint64_t rel, unsigned size)
+{
+	const uint32_t *e = m->e[rel / PCI_MSIX_ENTRY_SIZE];
+	unsigned dw = (unsigned)(rel % PCI_MSIX_ENTRY_SIZE) / 4;
+
+	(void)d;
+	if ((size != 4 && size != 8) || rel % size)
+		return size >= 8 ? UINT64_MAX : bits_mask(8 * size - 1, 0);
+	return size == 8 ? e[dw] | (uint64_t)e[dw + 1] << 32 : e[dw];
+}
