@@ -91,6 +91,15 @@ int ir_irte_free(struct ir_driver *d, uint32_t index, uint32_t count) WARN_UNUSE
 int ir_irte_write(struct ir_driver *d, uint32_t index, const struct irte *e) WARN_UNUSED;
 
 /**
+ * ir_irte_update() - ir_irte_write(), undone if the invalidation fails
+ * If the invalidation does not complete, the old entry is stored back, so
+ * that memory and whatever the cache holds both say what the entry said
+ * before the call, and the caller's own record of it stays true.
+ * Return: as ir_irte_write(); on any error the entry is as it was.
+ */
+int ir_irte_update(struct ir_driver *d, uint32_t index, const struct irte *e) WARN_UNUSED;
+
+/**
  * ir_irte_write_same() - ir_irte_write() of what the entry holds already
  *
  * Linux rewrites an entry and flushes its IEC entry even when nothing

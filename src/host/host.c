@@ -782,7 +782,12 @@ static unsigned least_loaded_pcpu(const struct host *h)
 	return best;
 }
 
-/* An IRTE write, as modify_irte(): a rewrite of the same entry is only counted. */
+/*
+ * An IRTE write, as modify_irte(): a rewrite of the same entry is only
+ * counted. If the invalidation fails (-EIO) the old entry is put back, so the
+ * host_irq's record (vector, pCPU, posted, vCPU), which the callers leave as
+ * it was on an error, stays what the unit translates with.
+ */
 static int irte_write(struct host *h, const struct host_irq *hi, const struct irte *e)
 {
 	struct irte now;
@@ -791,7 +796,7 @@ static int irte_write(struct host *h, const struct host_irq *hi, const struct ir
 		ir_irte_write_same(h->ird, hi->irte);
 		return 0;
 	}
-	return ir_irte_write(h->ird, hi->irte, e);
+	return ir_irte_update(h->ird, hi->irte, e);
 }
 
 /* Source validation for every entry: this device's requester-id, all 16 bits. */
@@ -916,7 +921,7 @@ void host_irq_shutdown(struct host *h, struct host_irq *hi)
 	 * unit may serve a cached copy until it evicts it; Linux's deactivate
 	 * ignores modify_irte()'s result too. The host does not stop for it.
 	 */
-	(void)!irte_write(h, hi, &clear);
+	(void)!ir_irte_write(h->ird, hi->irte, &clear);
 	if (hi->has_vector)
 		vector_put(h, hi->hpcpu, hi->hvector);
 	hi->has_vector = false;

@@ -408,6 +408,25 @@ int ir_irte_write(struct ir_driver *d, uint32_t index, const struct irte *e)
 	return flush_iec(d, index, 0);
 }
 
+/*
+ * The rollback store needs no invalidation to be right: the cache was not
+ * invalidated, so it holds the old entry or nothing. (On hardware a request
+ * could fetch the new entry between the two stores; in the model nothing
+ * translates while the host writes.)
+ */
+int ir_irte_update(struct ir_driver *d, uint32_t index, const struct irte *e)
+{
+	struct irte old;
+	int err = ir_irte_read(d, index, &old);
+
+	if (err)
+		return err;
+	err = ir_irte_write(d, index, e);
+	if (err == -EIO)
+		(void)!store_entry(d, index, &old); /* read above: the same address stores */
+	return err;
+}
+
 void ir_irte_write_same(struct ir_driver *d, uint32_t index)
 {
 	(void)index;

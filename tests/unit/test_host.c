@@ -385,6 +385,14 @@ static void observer_sees_injection(void **state)
 	assert_true(vm_vcpu_has_pending(vm_vcpu(f->vm, 0)));
 }
 
+/* The unit's queue stops taking descriptors: every invalidation fails, -EIO. */
+static void break_invalidation_queue(struct fx *f)
+{
+	struct ir_unit *ir = host_ir_unit(f->h);
+
+	ir_unit_write(ir, DMAR_IQA_REG, 8, ir_unit_read(ir, DMAR_IQA_REG, 8) | UINT64_C(1) << 11);
+}
+
 /*
  * The unit's invalidation queue breaks (256-bit descriptors asked for, IQA.DW,
  * bit 11, which the unit does not do): every invalidation from then on fails
@@ -395,13 +403,12 @@ static void observer_sees_injection(void **state)
 static void invalidation_failure_does_not_stop_the_host(void **state)
 {
 	struct fx *f = *state;
-	struct ir_unit *ir = host_ir_unit(f->h);
 	uint32_t in_use;
 	struct irte e;
 
 	bind(f, 0, 1, 0x41);
 	in_use = ir_driver_in_use(host_ir_driver(f->h));
-	ir_unit_write(ir, DMAR_IQA_REG, 8, ir_unit_read(ir, DMAR_IQA_REG, 8) | UINT64_C(1) << 11);
+	break_invalidation_queue(f);
 	host_irq_shutdown(f->h, f->hi[0]);
 	assert_int_equal(ir_irte_read(host_ir_driver(f->h), host_irq_index(f->hi[0]), &e), 0);
 	assert_false(irte_is_present(&e));
@@ -520,6 +527,51 @@ static void bad_vm_config(void **state)
 	assert_null(vm);
 }
 
+/*
+ * An affinity change whose invalidation fails: the caller gets -EIO and the
+ * entry is put back, so the interrupt lands where the host (and the guest,
+ * which rolls back on the error) still say it goes. (The new entry stayed in
+ * memory: once the cache had no copy, the interrupt went to vCPU 0 at 0x42,
+ * a vector nobody had asked for there.)
+ */
+static void failed_retarget_leaves_the_live_target(void **state)
+{
+	struct fx *f = *state;
+	struct irte before, after;
+
+	bind(f, 0, 1, 0x41);
+	assert_int_equal(ir_irte_read(host_ir_driver(f->h), host_irq_index(f->hi[0]), &before), 0);
+	break_invalidation_queue(f);
+	assert_int_equal(host_irq_target(f->h, f->hi[0], vm_vcpu(f->vm, 0), 0x42, false), -EIO);
+	assert_int_equal(ir_irte_read(host_ir_driver(f->h), host_irq_index(f->hi[0]), &after), 0);
+	assert_true(after.lo == before.lo && after.hi == before.hi);
+	assert_true(host_irq_posted(f->hi[0]));
+	raise(f->nic, 0);
+	assert_true(vm_vcpu_irr_test(vm_vcpu(f->vm, 1), 0x41));
+	assert_false(vm_vcpu_irr_test(vm_vcpu(f->vm, 0), 0x42));
+	assert_false(pir_has(f, 0, 0x42));
+}
+
+/*
+ * Remapped: the host vector cannot follow the vCPU to its new pCPU (the
+ * invalidation fails), so it stays on the old one, where its IRTE still
+ * points, and the handler injects into the new target. (The IRTE pointed at
+ * the new pCPU's vector, which had been given back: the interrupt was lost.)
+ */
+static void failed_vector_move_still_delivers(void **state)
+{
+	struct fx *f = *state;
+
+	bind(f, 0, 0, 0x41);
+	assert_int_equal(irte_dest(f, 0), 1);
+	break_invalidation_queue(f);
+	assert_int_equal(host_irq_target(f->h, f->hi[0], vm_vcpu(f->vm, 1), 0x43, false), 0);
+	assert_int_equal(irte_dest(f, 0), 1);
+	raise(f->nic, 0);
+	assert_true(vm_vcpu_irr_test(vm_vcpu(f->vm, 1), 0x43));
+	assert_int_equal(host_stats(f->h)->injected, 1);
+}
+
 #define POSTED(fn)   cmocka_unit_test_setup_teardown(fn, setup_posted, teardown)
 #define FALLBACK(fn) cmocka_unit_test_setup_teardown(fn, setup_fallback, teardown)
 
@@ -545,6 +597,8 @@ int main(void)
 	    FALLBACK(fallback_injects_with_an_exit),
 	    FALLBACK(fallback_follows_the_vcpu),
 	    FALLBACK(fallback_wakes_blocked_vcpu),
+	    POSTED(failed_retarget_leaves_the_live_target),
+	    FALLBACK(failed_vector_move_still_delivers),
 	    TEST(bad_host_config),
 	    POSTED(bad_vm_config),
 	};
