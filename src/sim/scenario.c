@@ -614,11 +614,11 @@ static bool parse_vms(struct ctx *c, yaml_node_t *vms)
 					if (same_function(&sc->vms[a].devs[d], &sc->vms[b].devs[e]))
 						return fail(
 						    c, seq_item(c, vms, a), "vms",
-						    "bdf of %s/%s is also %s/%s's (a shared bdf needs "
+						    "bdf of %s/%s is also %s/%s's (a shared bdf "
+						    "needs "
 						    "a distinct pasid on each)",
-						    sc->vms[a].name,
-						    sc->vms[a].devs[d].name, sc->vms[b].name,
-						    sc->vms[b].devs[e].name);
+						    sc->vms[a].name, sc->vms[a].devs[d].name,
+						    sc->vms[b].name, sc->vms[b].devs[e].name);
 	return true;
 }
 
