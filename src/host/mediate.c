@@ -26,16 +26,6 @@
 #define CTRL_DWORD 3
 #define MASK_BIT   0x1u
 
-static void entry_write(struct assigned_dev *d, enum vfio_kind k, unsigned n, unsigned dw,
-			uint32_t val)
-{
-	unsigned bar;
-	uint64_t off;
-
-	if (vfio_entry_at(d, k, n, &bar, &off))
-		(void)!pci_mmio_write(d->func, bar, off + 4 * dw, 4, val); /* aligned, inside */
-}
-
 int mediate_init(struct assigned_dev *d)
 {
 	for (unsigned k = 0; k < VFIO_KINDS; k++) {
@@ -54,7 +44,7 @@ int mediate_init(struct assigned_dev *d)
 		}
 		for (unsigned n = 0; n < m->n; n++) {
 			m->e[n][CTRL_DWORD] = MASK_BIT;
-			entry_write(d, (enum vfio_kind)k, n, CTRL_DWORD, MASK_BIT);
+			vfio_entry_store(d, (enum vfio_kind)k, n, CTRL_DWORD, MASK_BIT);
 		}
 	}
 	return 0;
@@ -121,15 +111,15 @@ static void settle(struct assigned_dev *d, struct med_store *m, enum vfio_kind k
 	bool live = !(e[CTRL_DWORD] & MASK_BIT);
 
 	if (!granted(d, k, &msg)) {
-		entry_write(d, k, n, CTRL_DWORD, MASK_BIT);
+		vfio_entry_store(d, k, n, CTRL_DWORD, MASK_BIT);
 		d->vm->stats.foreign_refused += live && !m->held[n];
 		m->held[n] = live;
 		return;
 	}
 	m->held[n] = false;
 	for (unsigned dw = 0; dw < CTRL_DWORD; dw++)
-		entry_write(d, k, n, dw, e[dw]);
-	entry_write(d, k, n, CTRL_DWORD, e[CTRL_DWORD]);
+		vfio_entry_store(d, k, n, dw, e[dw]);
+	vfio_entry_store(d, k, n, CTRL_DWORD, e[CTRL_DWORD]);
 }
 
 void mediate_write(struct assigned_dev *d, struct med_store *m, enum vfio_kind k, uint64_t rel,
@@ -146,12 +136,11 @@ void mediate_write(struct assigned_dev *d, struct med_store *m, enum vfio_kind k
 	settle(d, m, k, n);
 }
 
-uint64_t mediate_read(struct assigned_dev *d, struct med_store *m, uint64_t rel, unsigned size)
+uint64_t mediate_read(const struct med_store *m, uint64_t rel, unsigned size)
 {
 	const uint32_t *e = m->e[rel / PCI_MSIX_ENTRY_SIZE];
 	unsigned dw = (unsigned)(rel % PCI_MSIX_ENTRY_SIZE) / 4;
 
-	(void)d;
 	if ((size != 4 && size != 8) || rel % size)
 		return size >= 8 ? UINT64_MAX : bits_mask(8 * size - 1, 0);
 	return size == 8 ? e[dw] | (uint64_t)e[dw + 1] << 32 : e[dw];

@@ -233,14 +233,22 @@ bool vfio_entry_at(struct assigned_dev *d, enum vfio_kind k, unsigned n, unsigne
 #define ENTRY_CTRL_DWORD 3
 #define ENTRY_MASKBIT	 0x1u /* PCI_MSIX_ENTRY_CTRL_MASKBIT and IMS_CTRL_MASK alike */
 
-static void entry_write(struct assigned_dev *d, enum vfio_kind k, unsigned n, unsigned dword,
-			uint32_t val)
+void vfio_entry_store(struct assigned_dev *d, enum vfio_kind k, unsigned n, unsigned dword,
+		      uint32_t val)
 {
 	unsigned bar;
 	uint64_t off;
 
-	if (!d->guest_owned && vfio_entry_at(d, k, n, &bar, &off))
+	if (vfio_entry_at(d, k, n, &bar, &off))
 		(void)!pci_mmio_write(d->func, bar, off + 4 * dword, 4, val); /* aligned, inside */
+}
+
+/* VFIO's own writes: none once the feature hands the storage to the guest or the VMM. */
+static void entry_write(struct assigned_dev *d, enum vfio_kind k, unsigned n, unsigned dword,
+			uint32_t val)
+{
+	if (d->storage_owner == VFIO_STORAGE_KERNEL)
+		vfio_entry_store(d, k, n, dword, val);
 }
 
 static void vector_charge_free(struct assigned_dev *d, struct vfio_vector *v)
@@ -539,7 +547,6 @@ int vfio_guest_storage_set(struct assigned_dev *d, enum vfio_storage_owner to)
 	if ((to == VFIO_STORAGE_GUEST) != (d->storage_owner == VFIO_STORAGE_GUEST))
 		host_rid_direct(h, rid, d->vm, to == VFIO_STORAGE_GUEST);
 	d->storage_owner = to;
-	d->guest_owned = to != VFIO_STORAGE_KERNEL;
 	return 0;
 }
 
@@ -549,7 +556,7 @@ int vfio_irq_msgs_get(struct assigned_dev *d, uint32_t index, uint32_t start, ui
 	const struct vfio_index *x = &d->vfio[vfio_kind_of(index)];
 
 	d->vm->stats.msg_reads++;
-	if (!d->guest_owned || start > x->count || count > x->count - start)
+	if (d->storage_owner == VFIO_STORAGE_KERNEL || start > x->count || count > x->count - start)
 		return -EINVAL;
 	for (uint32_t j = 0; j < count; j++)
 		if (!x->v[start + j].hi)

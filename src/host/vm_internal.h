@@ -151,8 +151,7 @@ struct assigned_dev {
 	struct emul_store msix;
 	struct emul_store ims;
 	struct vfio_index vfio[VFIO_KINDS];
-	bool guest_owned; /* VFIO_DEVICE_FEATURE_IRQ_GUEST_STORAGE set: VFIO leaves storage alone */
-	enum vfio_storage_owner storage_owner;
+	enum vfio_storage_owner storage_owner; /* not KERNEL: VFIO leaves the storage alone */
 	struct med_store med[VFIO_KINDS];
 	bool *hc_vec_used; /* the service: VFIO vectors that back a vIRTE (or are reserved) */
 };
@@ -260,6 +259,9 @@ int vfio_guest_storage_set(struct assigned_dev *d, enum vfio_storage_owner to) W
 /* Where entry @n of @k's storage is in the device; false for storage in guest memory. */
 bool vfio_entry_at(struct assigned_dev *d, enum vfio_kind k, unsigned n, unsigned *ret_bar,
 		   uint64_t *ret_off);
+/* Dword @dword of entry @n into the device, whoever owns the storage (the VMM, mediating). */
+void vfio_entry_store(struct assigned_dev *d, enum vfio_kind k, unsigned n, unsigned dword,
+		      uint32_t val);
 int vfio_irq_msgs_get(struct assigned_dev *d, uint32_t index, uint32_t start, uint32_t count,
 		      struct msi_msg *ret) WARN_UNUSED;
 
@@ -270,7 +272,7 @@ struct med_store *mediate_at(struct assigned_dev *d, unsigned bar, uint64_t off,
 			     enum vfio_kind *ret_kind);
 void mediate_write(struct assigned_dev *d, struct med_store *m, enum vfio_kind k, uint64_t rel,
 		   unsigned size, uint64_t val);
-uint64_t mediate_read(struct assigned_dev *d, struct med_store *m, uint64_t rel, unsigned size);
+uint64_t mediate_read(const struct med_store *m, uint64_t rel, unsigned size);
 
 /* kvm_irq.c: eventfds, irqfds, routes and bypass (KVM), and the VMM's route table */
 int kvm_irq_init(struct vm *vm);

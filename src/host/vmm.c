@@ -307,7 +307,7 @@ int vm_mmio_read(struct vm *vm, struct vcpu *v, uint64_t gpa, unsigned size, uin
 			return 0;
 		}
 		if ((med = mediate_at(r->dev, r->bar, off, &rel, &kind))) {
-			*ret = mediate_read(r->dev, med, rel, size);
+			*ret = mediate_read(med, rel, size);
 			return 0;
 		}
 	}
