@@ -91,25 +91,18 @@ int ir_irte_free(struct ir_driver *d, uint32_t index, uint32_t count) WARN_UNUSE
 int ir_irte_write(struct ir_driver *d, uint32_t index, const struct irte *e) WARN_UNUSED;
 
 /**
- * ir_irte_update() - ir_irte_write(), undone if the invalidation fails
+ * ir_irte_update() - ir_irte_write() as the host's modify_irte() uses it
+ *
+ * An entry that already holds @e is only counted, as written and flushed:
+ * Linux rewrites and flushes even when nothing changed, and KVM's route
+ * commits on a `legacy` kernel do it for every irqfd of a VM, millions of
+ * times in a large run; the unit would refetch the same entry.
  * If the invalidation does not complete, the old entry is stored back, so
  * that memory and whatever the cache holds both say what the entry said
  * before the call, and the caller's own record of it stays true.
  * Return: as ir_irte_write(); on any error the entry is as it was.
  */
 int ir_irte_update(struct ir_driver *d, uint32_t index, const struct irte *e) WARN_UNUSED;
-
-/**
- * ir_irte_write_same() - ir_irte_write() of what the entry holds already
- *
- * Linux rewrites an entry and flushes its IEC entry even when nothing
- * changed (modify_irte() always flushes); KVM's route commits on a `legacy`
- * kernel do it for every irqfd of a VM, millions of times in a large run.
- * Both are counted in the stats, as ir_irte_write() counts them, but neither
- * is run through the unit: the entry is the same, and an IEC refetch would
- * find the same. The caller has checked that @index holds @e.
- */
-void ir_irte_write_same(struct ir_driver *d, uint32_t index);
 
 /** ir_irte_read() - the entry as it is in memory */
 int ir_irte_read(const struct ir_driver *d, uint32_t index, struct irte *ret) WARN_UNUSED;

@@ -783,19 +783,13 @@ static unsigned least_loaded_pcpu(const struct host *h)
 }
 
 /*
- * An IRTE write, as modify_irte(): a rewrite of the same entry is only
- * counted. If the invalidation fails (-EIO) the old entry is put back, so the
- * host_irq's record (vector, pCPU, posted, vCPU), which the callers leave as
- * it was on an error, stays what the unit translates with.
+ * An IRTE write, as modify_irte(). If the invalidation fails (-EIO) the old
+ * entry is put back, so the host_irq's record (vector, pCPU, posted, vCPU),
+ * which the callers leave as it was on an error, stays what the unit
+ * translates with.
  */
 static int irte_write(struct host *h, const struct host_irq *hi, const struct irte *e)
 {
-	struct irte now;
-
-	if (!ir_irte_read(h->ird, hi->irte, &now) && now.lo == e->lo && now.hi == e->hi) {
-		ir_irte_write_same(h->ird, hi->irte);
-		return 0;
-	}
 	return ir_irte_update(h->ird, hi->irte, e);
 }
 

@@ -417,21 +417,22 @@ int ir_irte_write(struct ir_driver *d, uint32_t index, const struct irte *e)
 int ir_irte_update(struct ir_driver *d, uint32_t index, const struct irte *e)
 {
 	struct irte old;
-	int err = ir_irte_read(d, index, &old);
+	int err;
 
+	if (!ir_irte_allocated(d, index))
+		return -EINVAL;
+	err = ir_irte_read(d, index, &old);
 	if (err)
 		return err;
+	if (old.lo == e->lo && old.hi == e->hi) {
+		d->stats.irte_writes++; /* the same entry: counted, not run through the unit */
+		d->stats.iec_invalidations++;
+		return 0;
+	}
 	err = ir_irte_write(d, index, e);
 	if (err == -EIO)
 		(void)!store_entry(d, index, &old); /* read above: the same address stores */
 	return err;
-}
-
-void ir_irte_write_same(struct ir_driver *d, uint32_t index)
-{
-	(void)index;
-	d->stats.irte_writes++;
-	d->stats.iec_invalidations++;
 }
 
 int ir_irte_free(struct ir_driver *d, uint32_t index, uint32_t count)
