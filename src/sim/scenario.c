@@ -284,17 +284,21 @@ static yaml_node_t *get(struct ctx *c, yaml_node_t *map, const char *key)
  * is cut, which only shortens a message (the return value says so, and
  * using it keeps -O3's -Wformat-truncation from warning about it).
  */
+static void mark_if_cut(char *out, int len)
+{
+	if (len >= PATH_MAX_LEN)
+		out[PATH_MAX_LEN - 2] = '~';
+}
+
 static void subpath(char *out, const char *path, const char *key)
 {
-	if (snprintf(out, PATH_MAX_LEN, "%s%s%s", path, *path ? "." : "", key) >= PATH_MAX_LEN)
-		out[PATH_MAX_LEN - 2] = '~';
+	mark_if_cut(out, snprintf(out, PATH_MAX_LEN, "%s%s%s", path, *path ? "." : "", key));
 }
 
 /* "path[i]", cut like subpath() */
 static void index_path(char *out, const char *path, unsigned i)
 {
-	if (snprintf(out, PATH_MAX_LEN, "%s[%u]", path, i) >= PATH_MAX_LEN)
-		out[PATH_MAX_LEN - 2] = '~';
+	mark_if_cut(out, snprintf(out, PATH_MAX_LEN, "%s[%u]", path, i));
 }
 
 static bool require(struct ctx *c, yaml_node_t *map, const char *path, const char *key,
@@ -578,6 +582,19 @@ static bool same_function(const struct sc_device *a, const struct sc_device *b)
 	return a->bdf == b->bdf && (!a->pasid || !b->pasid || a->pasid == b->pasid);
 }
 
+/* The VM (and its device) that names device @d of VM @a's function earlier in the file. */
+static const struct sc_vm *function_seen_before(const struct scenario *sc, unsigned a, unsigned d,
+						const struct sc_device **ret_dev)
+{
+	for (unsigned b = 0; b <= a; b++)
+		for (unsigned e = 0; e < (b == a ? d : sc->vms[b].ndevs); e++)
+			if (same_function(&sc->vms[a].devs[d], &sc->vms[b].devs[e])) {
+				*ret_dev = &sc->vms[b].devs[e];
+				return &sc->vms[b];
+			}
+	return NULL;
+}
+
 static bool parse_vms(struct ctx *c, yaml_node_t *vms)
 {
 	struct scenario *sc = c->sc;
@@ -608,17 +625,17 @@ static bool parse_vms(struct ctx *c, yaml_node_t *vms)
 	}
 	/* a physical function belongs to one VM */
 	for (unsigned a = 0; a < sc->nvms; a++)
-		for (unsigned d = 0; d < sc->vms[a].ndevs; d++)
-			for (unsigned b = 0; b <= a; b++)
-				for (unsigned e = 0; e < (b == a ? d : sc->vms[b].ndevs); e++)
-					if (same_function(&sc->vms[a].devs[d], &sc->vms[b].devs[e]))
-						return fail(
-						    c, seq_item(c, vms, a), "vms",
-						    "bdf of %s/%s is also %s/%s's (a shared bdf "
-						    "needs "
-						    "a distinct pasid on each)",
-						    sc->vms[a].name, sc->vms[a].devs[d].name,
-						    sc->vms[b].name, sc->vms[b].devs[e].name);
+		for (unsigned d = 0; d < sc->vms[a].ndevs; d++) {
+			const struct sc_device *other;
+			const struct sc_vm *owner = function_seen_before(sc, a, d, &other);
+
+			if (owner)
+				return fail(c, seq_item(c, vms, a), "vms",
+					    "bdf of %s/%s is also %s/%s's (a shared bdf needs a "
+					    "distinct pasid on each)",
+					    sc->vms[a].name, sc->vms[a].devs[d].name, owner->name,
+					    other->name);
+		}
 	return true;
 }
 
