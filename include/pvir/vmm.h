@@ -69,6 +69,7 @@ struct vmm_stats {
 	uint64_t msi_updates;	 /* tuned: MSI irqfds updated alone, no commit */
 	uint64_t route_refusals; /* routes refused at VM_MAX_ROUTES */
 	uint64_t msg_reads;	 /* host messages read with the guest-storage feature */
+	uint64_t bypass_reports; /* commits asking KVM to report an IRTE left behind */
 	uint64_t ims_set_irqs;	 /* SET_IRQS calls on the VFIO IMS index */
 	uint64_t
 	    foreign_refused; /* mediated storage: entries held masked, their message not granted */

@@ -339,6 +339,7 @@ static void irq_rows(FILE *out, const struct sim_report r[SIM_DESIGN_COUNT])
 	fprintf(out, "uapi beyond stock Linux (docs/host-kernel.md)\n");
 	ROW("VFIO IMS index SET_IRQS", r[d].ims_set_irqs);
 	ROW("guest-storage reads", r[d].msg_reads);
+	ROW("bypass-report commits", r[d].bypass_reports);
 #undef ROW
 }
 

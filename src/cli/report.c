@@ -134,6 +134,7 @@ static void json_design(struct json *j, const struct sim_report *r)
 	json_object_begin(j, "uapi_additions");
 	json_uint(j, "vfio_ims_index", r->ims_set_irqs);
 	json_uint(j, "vfio_irq_guest_storage", r->msg_reads);
+	json_uint(j, "kvm_routing_report_bypass", r->bypass_reports);
 	json_object_end(j);
 	json_uint(j, "retranslations", r->retranslations);
 	json_uint(j, "vmm_refused", r->vmm_refused);
@@ -224,11 +225,12 @@ static void text_exits(FILE *out, const struct sim_report *r)
 		")\n           posted<->remapped %" PRIu64 ", host vectors held %" PRIu64 "\n",
 		r->set_irqs, r->vfio_setups, r->irqfds, r->route_commits, r->routes_walked,
 		r->pi_updates, r->format_changes, r->host_vectors);
-	if (r->ims_set_irqs || r->msg_reads)
+	if (r->ims_set_irqs || r->msg_reads || r->bypass_reports)
 		fprintf(out,
 			"uapi       beyond stock Linux: VFIO IMS index %" PRIu64
-			" SET_IRQS, VFIO guest storage %" PRIu64 " reads (docs/host-kernel.md)\n",
-			r->ims_set_irqs, r->msg_reads);
+			" SET_IRQS, VFIO guest storage %" PRIu64
+			" reads, KVM bypass report %" PRIu64 " commits (docs/host-kernel.md)\n",
+			r->ims_set_irqs, r->msg_reads, r->bypass_reports);
 	if (r->retranslations || r->vmm_refused)
 		fprintf(out,
 			"vmm        vIOMMU retranslations %" PRIu64 ", writes refused %" PRIu64

@@ -25,6 +25,9 @@
  * host vectors, and says which it was: the entries before it are done, it
  * and those after it keep their previous host state (B's failed range is
  * set again vector by vector to find the entry; VFIO undoes a failed block).
+ * D can fail only for a retarget whose IRTE could not follow (-EIO): KVM
+ * keeps that route, and only those entries keep their previous state; the
+ * first is the one named, each entry's status says which took effect.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -141,6 +144,7 @@ struct plan {
 	struct hc_entry next;	/* STEP_NEW: what the entry gets */
 	bool route_changed;	/* STEP_RETARGET */
 	struct msi_msg old_msg; /* STEP_RETARGET: the route before, to undo */
+	int status;		/* STEP_RETARGET: -EIO when KVM kept the old route */
 };
 
 struct batch {
@@ -239,7 +243,8 @@ static int plan_entry(struct batch *b, uint32_t index, struct plan *p)
 	p->step = STEP_RETARGET;
 	p->old_msg = vmm_route_msg(vm, e->gsi);
 	p->route_changed = memcmp(&p->old_msg, &route, sizeof(route)) != 0;
-	vmm_route_update(vm, e->gsi, &route);
+	if (p->route_changed)
+		vmm_route_update(vm, e->gsi, &route);
 	return 0;
 }
 
@@ -252,7 +257,7 @@ static void unplan(struct batch *b, uint32_t from)
 		if (p->step == STEP_NEW)
 			unreserve(b->vm, &p->next);
 		else if (p->step == STEP_RETARGET)
-			vmm_route_update(b->vm, b->vm->hc.e[b->first + i].gsi, &p->old_msg);
+			vmm_route_restore(b->vm, b->vm->hc.e[b->first + i].gsi, &p->old_msg);
 	}
 	b->n = from;
 }
@@ -429,6 +434,32 @@ static bool any_route_change(const struct batch *b)
 	return false;
 }
 
+/*
+ * Step D: one commit. An IRTE that could not follow its new route (the
+ * host's invalidation failed, -EIO) left KVM on the old route: that entry
+ * keeps its previous host state, route included, and its status says -EIO.
+ * Return: the batch index of the first such entry, or b->n if none.
+ */
+static uint32_t commit_routes(struct batch *b)
+{
+	struct vm *vm = b->vm;
+	uint32_t first_refused = b->n;
+
+	if (!any_route_change(b) || !vmm_route_commit(vm, true))
+		return b->n;
+	for (uint32_t i = b->n; i-- > 0;) {
+		struct plan *p = &b->p[i];
+		uint32_t gsi = vm->hc.e[b->first + i].gsi;
+
+		if (p->step != STEP_RETARGET || !p->route_changed || !vmm_route_refused(vm, gsi))
+			continue;
+		vmm_route_restore(vm, gsi, &p->old_msg);
+		p->status = -EIO;
+		first_refused = i;
+	}
+	return first_refused;
+}
+
 /* Messages read back: one VFIO call per range; this many on the stack. */
 #define MSG_CHUNK 64
 
@@ -461,7 +492,7 @@ static void bind_and_write_back(struct batch *b)
 		if (e->dev)
 			(void)!vfio_irq_msgs_get(e->dev, dev_index(e->dev), e->vec, j - i, msgs);
 		for (uint32_t k = i; k < j; k++)
-			write_back(vm, b->first + k, &msgs[k - i], 0);
+			write_back(vm, b->first + k, &msgs[k - i], b->p[k].status);
 		if (msgs != few)
 			free(msgs);
 		i = j;
@@ -471,6 +502,7 @@ static void bind_and_write_back(struct batch *b)
 static int sync_batch(struct vm *vm, uint32_t first, uint32_t count, uint32_t *ret_done)
 {
 	struct batch b = {.vm = vm, .first = first};
+	uint32_t refused;
 	int err = 0;
 
 	b.p = calloc(count, sizeof(*b.p));
@@ -485,10 +517,15 @@ static int sync_batch(struct vm *vm, uint32_t first, uint32_t count, uint32_t *r
 	set_new_triggers(&b);
 	teardown_entries(&b);
 	release_idle_devices(vm);
-	if (any_route_change(&b))
-		vmm_route_commit(vm);
+	refused = commit_routes(&b);
 	bind_and_write_back(&b);
 	*ret_done = b.n;
+	if (refused < b.n) { /* it comes first: the stop's entry gets its status here */
+		if (b.err)
+			write_status(vm, first + b.n, b.err);
+		*ret_done = refused;
+		b.err = -EIO;
+	}
 	free(b.p);
 	return b.err;
 }

@@ -273,7 +273,7 @@ static int add_virq(struct vm *vm, struct emul_vector *v, const struct msi_msg *
 		vmm_route_remove(vm, gsi);
 		return v->kvm_fd;
 	}
-	vmm_route_commit(vm);
+	(void)vmm_route_commit(vm, false); /* a new route: no irqfd on it yet */
 	err = vmm_irqfd_assign(vm, v->kvm_fd, gsi);
 	if (err) {
 		kvm_eventfd_close(vm, v->kvm_fd);
@@ -326,7 +326,7 @@ static int vector_use(struct assigned_dev *d, struct emul_store *s, unsigned n)
 			return err;
 	} else if (!same_msg(&m, &v->routed)) {
 		vmm_route_update(vm, (uint32_t)v->virq, &route);
-		vmm_route_commit(vm);
+		(void)vmm_route_commit(vm, false); /* QEMU: KVM logs an IRTE left behind */
 	}
 	v->routed = m;
 	if (!s->ims && host_msix_noresize(vm->host) && n >= s->nr_vectors)
@@ -538,5 +538,6 @@ void irq_emul_retranslate(struct vm *vm)
 					vmm_route_update(vm, (uint32_t)v->virq, &route);
 			}
 	}
-	vmm_route_commit(vm); /* QEMU commits even when there was nothing to translate */
+	/* QEMU commits even when there was nothing to translate; KVM logs an IRTE left behind */
+	(void)vmm_route_commit(vm, false);
 }

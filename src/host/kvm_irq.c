@@ -142,11 +142,13 @@ static bool same_route(const struct kvm_irq_routing_entry *a, const struct kvm_i
 /* ---- IRQ bypass: producer meets consumer ------------------------------------------------- */
 
 /*
- * kvm_pi_update_irte: the IRTE follows the irqfd's route. A failure is only
- * logged by KVM; the IRTE then stays as it was, remapped or posted, and the
- * interrupt is still delivered through the irqfd or the old posting.
+ * kvm_pi_update_irte: the IRTE follows the irqfd's route. Stock KVM only
+ * logs a failure; the IRTE then stays as it was, remapped or posted, and the
+ * interrupt is still delivered through the irqfd or the old posting. The
+ * error is returned for the callers that report it (KVM_IRQ_ROUTING_REPORT_BYPASS,
+ * T1's MSI update).
  */
-static void pi_update(struct vm *vm, struct kvm_eventfd *e)
+static int pi_update(struct vm *vm, struct kvm_eventfd *e)
 {
 	uint8_t vector = 0;
 	struct vcpu *v = NULL;
@@ -155,9 +157,8 @@ static void pi_update(struct vm *vm, struct kvm_eventfd *e)
 		v = kvm_msi_target(vm, &e->bound.u.msi, &vector);
 	vm->stats.pi_updates++;
 	if (v)
-		(void)!host_irq_target(vm->host, e->producer, v, vector, false);
-	else
-		(void)!host_irq_untarget(vm->host, e->producer);
+		return host_irq_target(vm->host, e->producer, v, vector, false);
+	return host_irq_untarget(vm->host, e->producer);
 }
 
 void kvm_bypass_add_producer(struct vm *vm, int fd, struct host_irq *hi)
@@ -169,7 +170,7 @@ void kvm_bypass_add_producer(struct vm *vm, int fd, struct host_irq *hi)
 	e = &vm->kvm.fds[fd];
 	e->producer = hi;
 	if (e->irqfd)
-		pi_update(vm, e);
+		(void)!pi_update(vm, e); /* logged: the IRTE stays remapped, the irqfd injects */
 }
 
 void kvm_bypass_del_producer(struct vm *vm, int fd)
@@ -213,23 +214,29 @@ static int irqfd_assign(struct vm *vm, const struct kvm_irqfd *a)
 	vm->stats.irqfds++;
 	vm->stats.irqfds_held++;
 	if (e->producer)
-		pi_update(vm, e);
+		(void)!pi_update(vm, e); /* logged: the IRTE stays remapped, the irqfd injects */
 	return 0;
 }
 
-/* T1: one irqfd's MSI changes; nothing else is walked, no table is rebuilt. */
+/*
+ * T1: one irqfd's MSI changes; nothing else is walked, no table is rebuilt.
+ * An IRTE that cannot follow (-EIO) keeps the irqfd on its MSI and says so.
+ */
 static int irqfd_update_msi(struct vm *vm, const struct kvm_irqfd *a)
 {
 	struct kvm_eventfd *e = &vm->kvm.fds[a->fd];
-	struct kvm_irq_routing_entry r = irqfd_msi(a);
-	bool changed = !same_route(&e->bound, &r);
+	struct kvm_irq_routing_entry old = e->bound;
+	int err;
 
 	vm->stats.msi_updates++;
 	vm->stats.routes_walked++;
-	e->bound = r;
-	if (changed && e->producer)
-		pi_update(vm, e);
-	return 0;
+	e->bound = irqfd_msi(a);
+	if (same_route(&old, &e->bound) || !e->producer)
+		return 0;
+	err = pi_update(vm, e);
+	if (err)
+		e->bound = old;
+	return err;
 }
 
 static int irqfd_deassign(struct vm *vm, const struct kvm_irqfd *a)
@@ -311,7 +318,7 @@ static int routing_valid(const struct kvm_irq_routing *r)
 	uint64_t seen[VM_MAX_ROUTES / 64] = {0};
 	int err;
 
-	if (r->flags || r->nr > VM_MAX_ROUTES)
+	if ((r->flags & ~KVM_IRQ_ROUTING_REPORT_BYPASS) || r->nr > VM_MAX_ROUTES)
 		return -EINVAL;
 	for (uint32_t i = 0; i < r->nr; i++) {
 		err = route_entry_valid(&r->entries[i], seen);
@@ -322,16 +329,49 @@ static int routing_valid(const struct kvm_irq_routing *r)
 	return 0;
 }
 
+/* The caller's entry for @gsi, flagged: its route was kept (REPORT_BYPASS). */
+static void flag_refused(struct kvm_irq_routing *r, uint32_t gsi)
+{
+	for (uint32_t i = 0; i < r->nr; i++)
+		if (r->entries[i].gsi == gsi)
+			r->entries[i].flags |= KVM_IRQ_ROUTING_F_BYPASS_FAILED;
+}
+
+/*
+ * One irqfd after a commit: it takes its GSI's new route and, if bypass is
+ * on and the route changed (or on `legacy`, always), re-aims its IRTE. With
+ * REPORT_BYPASS a changed route whose IRTE stayed is put back, for the irqfd
+ * and the GSI, and flagged.
+ */
+static int irqfd_follow(struct vm *vm, struct kvm_eventfd *e, struct kvm_irq_routing *r)
+{
+	struct kvm_irq_routing_entry old = e->bound;
+	bool changed = !same_route(&old, &vm->kvm.table[e->gsi]);
+	bool legacy = host_kernel(vm->host) == HOST_KERNEL_LEGACY;
+	int err;
+
+	vm->stats.routes_walked++;
+	e->bound = vm->kvm.table[e->gsi];
+	if (!e->producer || !(changed || legacy))
+		return 0;
+	err = pi_update(vm, e);
+	if (!err || !changed || !(r->flags & KVM_IRQ_ROUTING_REPORT_BYPASS))
+		return 0; /* stock: logged */
+	e->bound = old;
+	vm->kvm.table[e->gsi] = old;
+	flag_refused(r, e->gsi);
+	return err;
+}
+
 /*
  * The new table replaces the old; then every irqfd is walked. Stock: an irqfd
  * whose route changed takes it, and re-aims its IRTE if bypass is on.
  * Legacy (before 515a0c79e796): every irqfd re-aims its IRTE, changed or not.
  */
-int kvm_set_gsi_routing(struct vm *vm, const struct kvm_irq_routing *r)
+int kvm_set_gsi_routing(struct vm *vm, struct kvm_irq_routing *r)
 {
 	struct kvm_irq *k = &vm->kvm;
-	bool legacy = host_kernel(vm->host) == HOST_KERNEL_LEGACY;
-	int err = routing_valid(r);
+	int err = routing_valid(r), first_err = 0;
 
 	if (err)
 		return err;
@@ -345,17 +385,14 @@ int kvm_set_gsi_routing(struct vm *vm, const struct kvm_irq_routing *r)
 	vm->stats.route_commits++;
 	for (unsigned fd = 0; fd < k->nfds; fd++) {
 		struct kvm_eventfd *e = &k->fds[fd];
-		bool changed;
 
 		if (!e->open || !e->irqfd || e->msi_irqfd)
 			continue;
-		vm->stats.routes_walked++;
-		changed = !same_route(&e->bound, &k->table[e->gsi]);
-		e->bound = k->table[e->gsi];
-		if (e->producer && (changed || legacy))
-			pi_update(vm, e);
+		err = irqfd_follow(vm, e, r);
+		if (!first_err)
+			first_err = err;
 	}
-	return 0;
+	return first_err;
 }
 
 /* ---- the VMM's route table (QEMU's kvm_irqchip_*) ---------------------------------------- */
@@ -402,15 +439,23 @@ static struct kvm_irqfd msi_irqfd_args(const struct vm *vm, int fd, uint32_t h)
 	return a;
 }
 
-/* kvm_irqchip_update_msi_route; on `tuned` the MSI irqfd is updated at once (T1). */
+/* kvm_irqchip_update_msi_route: the VMM's table; KVM sees it at the commit. */
 void vmm_route_update(struct vm *vm, uint32_t gsi, const struct msi_msg *m)
 {
 	vm->kvm.vmm_routes[gsi] = msi_route(gsi, m);
-	if (tuned(vm) && vm->kvm.vmm_bound_fd[gsi] >= 0) {
-		struct kvm_irqfd a = msi_irqfd_args(vm, vm->kvm.vmm_bound_fd[gsi], gsi);
+	vm->kvm.vmm_dirty[gsi / 64] |= UINT64_C(1) << (gsi % 64);
+}
 
-		(void)!kvm_irqfd(vm, &a); /* the fd's MSI irqfd: an update cannot fail */
-	}
+/* A route KVM kept (refused at the last commit) back in the VMM's table, not dirty. */
+void vmm_route_restore(struct vm *vm, uint32_t gsi, const struct msi_msg *m)
+{
+	vm->kvm.vmm_routes[gsi] = msi_route(gsi, m);
+	vm->kvm.vmm_dirty[gsi / 64] &= ~(UINT64_C(1) << (gsi % 64));
+}
+
+bool vmm_route_refused(const struct vm *vm, uint32_t gsi)
+{
+	return gsi < VMM_MAX_MSIS && bit_get(vm->kvm.vmm_refused[gsi / 64], gsi % 64);
 }
 
 struct msi_msg vmm_route_msg(const struct vm *vm, uint32_t gsi)
@@ -433,21 +478,67 @@ void vmm_route_remove(struct vm *vm, uint32_t gsi)
 	}
 }
 
-/* kvm_irqchip_commit_routes: the whole table, every time; on `tuned` nothing is left to. */
-void vmm_route_commit(struct vm *vm)
+static void mark_refused(struct vm *vm, uint32_t gsi)
+{
+	vm->kvm.vmm_refused[gsi / 64] |= UINT64_C(1) << (gsi % 64);
+}
+
+/* `tuned`: each MSI irqfd whose handle was updated gets its MSI (T1), alone. */
+static int commit_msi_irqfds(struct vm *vm)
+{
+	struct kvm_irq *k = &vm->kvm;
+	int first_err = 0;
+
+	for (uint32_t w = 0; w < (k->vmm_end + 63) / 64; w++)
+		for (uint64_t bits = k->vmm_dirty[w]; bits; bits &= bits - 1) {
+			uint32_t gsi = w * 64 + (uint32_t)__builtin_ctzll(bits);
+			struct kvm_irqfd a;
+			int err;
+
+			if (k->vmm_bound_fd[gsi] < 0)
+				continue; /* no irqfd yet: it takes the MSI when it is assigned */
+			a = msi_irqfd_args(vm, k->vmm_bound_fd[gsi], gsi);
+			err = kvm_irqfd(vm, &a);
+			if (err)
+				mark_refused(vm, gsi);
+			if (!first_err)
+				first_err = err;
+		}
+	return first_err;
+}
+
+/* The whole table, every time (kvm_irqchip_commit_routes). */
+static int commit_table(struct vm *vm, bool report)
 {
 	struct kvm_irq *k = &vm->kvm;
 	struct kvm_irq_routing *r = k->commit_buf;
+	int err;
 
-	if (tuned(vm))
-		return;
 	r->nr = 0;
-	r->flags = 0;
+	r->flags = report ? KVM_IRQ_ROUTING_REPORT_BYPASS : 0;
+	vm->stats.bypass_reports += report;
 	for (uint32_t gsi = 0; gsi < k->vmm_end; gsi++)
 		if (k->vmm_routes[gsi].type)
 			r->entries[r->nr++] = k->vmm_routes[gsi];
-	/* The table holds at most VM_MAX_ROUTES valid MSI routes: KVM takes it. */
-	(void)!kvm_set_gsi_routing(vm, r);
+	/* At most VM_MAX_ROUTES valid MSI routes: only an IRTE can fail, and only reported. */
+	err = kvm_set_gsi_routing(vm, r);
+	for (uint32_t i = 0; err && i < r->nr; i++)
+		if (r->entries[i].flags & KVM_IRQ_ROUTING_F_BYPASS_FAILED)
+			mark_refused(vm, r->entries[i].gsi);
+	return err;
+}
+
+int vmm_route_commit(struct vm *vm, bool report)
+{
+	struct kvm_irq *k = &vm->kvm;
+	int err;
+
+	size_t words = (k->vmm_end + 63) / 64 * sizeof(uint64_t); /* no handle at or past vmm_end */
+
+	memset(k->vmm_refused, 0, words);
+	err = tuned(vm) ? commit_msi_irqfds(vm) : commit_table(vm, report);
+	memset(k->vmm_dirty, 0, words);
+	return report ? err : 0;
 }
 
 int vmm_irqfd_assign(struct vm *vm, int fd, uint32_t gsi)

@@ -94,6 +94,19 @@ struct vfio_index {
  */
 #define KVM_IRQFD_FLAG_MSI (1u << 2)
 
+/*
+ * What `hcall` adds on every kernel (docs/host-kernel.md): KVM_SET_GSI_ROUTING
+ * with this kvm_irq_routing.flags bit reports an IRTE that could not follow
+ * its irqfd's new route (kvm_pi_update_irte failed, -EIO from the IOMMU's
+ * invalidation). KVM keeps that GSI's previous route, so that the irqfd
+ * agrees with the IRTE, flags the caller's entry with
+ * KVM_IRQ_ROUTING_F_BYPASS_FAILED, installs the rest, and returns -EIO.
+ * Stock KVM only logs the failure (b33252b9d172 made it not even WARN).
+ * On `tuned`, T1's MSI update reports the same way: -EIO, the MSI kept.
+ */
+#define KVM_IRQ_ROUTING_REPORT_BYPASS	(1u << 0)
+#define KVM_IRQ_ROUTING_F_BYPASS_FAILED (1u << 31)
+
 /* The VMM's MSI handles: GSIs below VM_MAX_ROUTES; on `tuned`, any of these. */
 #define VMM_MAX_MSIS 65536
 
@@ -120,6 +133,8 @@ struct kvm_irq {
 	/* the VMM's (QEMU's KVMState irq_routes): the table it commits whole */
 	struct kvm_irq_routing_entry *vmm_routes; /* by GSI (VMM_MAX_MSIS handles on tuned) */
 	int *vmm_bound_fd;			  /* tuned: the MSI irqfd of each handle, -1 */
+	uint64_t vmm_dirty[VMM_MAX_MSIS / 64];	  /* tuned: updated since the last commit */
+	uint64_t vmm_refused[VMM_MAX_MSIS / 64];  /* the last commit's, when it reported */
 	uint32_t vmm_nroutes;
 	uint32_t vmm_end; /* no route at or past this GSI */
 	struct kvm_irq_routing *commit_buf;
@@ -287,7 +302,7 @@ bool kvm_eventfd_valid(const struct vm *vm, int fd);
 void kvm_bypass_add_producer(struct vm *vm, int fd, struct host_irq *hi);
 void kvm_bypass_del_producer(struct vm *vm, int fd);
 int kvm_irqfd(struct vm *vm, const struct kvm_irqfd *args) WARN_UNUSED;
-int kvm_set_gsi_routing(struct vm *vm, const struct kvm_irq_routing *r) WARN_UNUSED;
+int kvm_set_gsi_routing(struct vm *vm, struct kvm_irq_routing *r) WARN_UNUSED;
 /* The VCPU and vector an MSI route delivers to, if exactly one (kvm_intr_is_single_vcpu). */
 struct vcpu *kvm_msi_target(struct vm *vm, const struct kvm_irq_routing_msi *m,
 			    uint8_t *ret_vector);
@@ -296,7 +311,15 @@ int vmm_route_add(struct vm *vm, const struct msi_msg *m, uint32_t *ret_gsi) WAR
 void vmm_route_update(struct vm *vm, uint32_t gsi, const struct msi_msg *m);
 void vmm_route_remove(struct vm *vm, uint32_t gsi);
 struct msi_msg vmm_route_msg(const struct vm *vm, uint32_t gsi);
-void vmm_route_commit(struct vm *vm);
+/*
+ * The commit: -EIO with @report when an IRTE could not follow a changed route;
+ * vmm_route_refused() names those handles, which KVM left on their previous
+ * route while the VMM's table still holds the new one (the caller restores
+ * it with vmm_route_restore()). Without @report KVM's answer is 0, as stock.
+ */
+int vmm_route_commit(struct vm *vm, bool report);
+bool vmm_route_refused(const struct vm *vm, uint32_t gsi);
+void vmm_route_restore(struct vm *vm, uint32_t gsi, const struct msi_msg *m);
 /* irqfd helpers, as QEMU's kvm_irqchip_add/remove_irqfd_notifier_gsi */
 int vmm_irqfd_assign(struct vm *vm, int fd, uint32_t gsi) WARN_UNUSED;
 void vmm_irqfd_deassign(struct vm *vm, int fd, uint32_t gsi);

@@ -1107,6 +1107,7 @@ static void finish(struct sim *s)
 		r->vfio_setups += vm_vmm_stats(sv->vm)->vfio_setups;
 		r->ims_set_irqs += vm_vmm_stats(sv->vm)->ims_set_irqs;
 		r->msg_reads += vm_vmm_stats(sv->vm)->msg_reads;
+		r->bypass_reports += vm_vmm_stats(sv->vm)->bypass_reports;
 		r->retranslations += vm_vmm_stats(sv->vm)->retranslations;
 		r->vmm_refused +=
 		    vm_vmm_stats(sv->vm)->emul_errors + vm_vmm_stats(sv->vm)->foreign_refused;

@@ -37,6 +37,7 @@ struct fx_opts {
 	uint32_t irte_entries;
 	unsigned pcpus; /* 0: 4 */
 	bool noresize;	/* VFIO without dynamic MSI-X */
+	enum host_kernel kernel;
 };
 
 static const struct pci_func_config nic_cfg = {
@@ -77,6 +78,7 @@ static struct fx *fx_new(struct fx_opts o)
 
 	hc.pcpus = o.pcpus ? o.pcpus : 4;
 	hc.msix_noresize = o.noresize;
+	hc.kernel = o.kernel;
 	if (o.irte_entries)
 		hc.irte_entries = o.irte_entries;
 	other_cfg.rid = 0x0400;
@@ -524,6 +526,48 @@ static void sync_error_leaves_state(void **state)
 	assert_true(got(f, 0, 0x41));
 	teardown((void **)&f);
 }
+
+/*
+ * The host's invalidation queue fails (IQA.DW asked for, which the unit does
+ * not do) under a posted affinity change. The host IRTE stays where it was,
+ * so KVM must keep the old route and the guest must hear -EIO (stock KVM only
+ * logged it, and the SYNC said 0 while the interrupt posted to the old vCPU).
+ * In the same SYNC, entry 8's teardown is done: a ranged SYNC that fails here
+ * leaves each entry's status to say which took effect.
+ */
+static void failed_retarget_reports_eio(void **state)
+{
+	const enum host_kernel *kernel = *state;
+	struct fx *f = fx_new((struct fx_opts){.kernel = *kernel});
+	struct ir_unit *ir = host_ir_unit(f->h);
+	struct msi_msg before, after;
+	struct vcpu_regs r;
+	int32_t status;
+
+	opt_in(f);
+	guest_msix_enable(f->vm, NIC_BDF);
+	before = activate(f, 7, 2, 0, 0x41);
+	activate(f, 8, 3, 0, 0x42);
+	ir_unit_write(ir, DMAR_IQA_REG, 8, ir_unit_read(ir, DMAR_IQA_REG, 8) | UINT64_C(1) << 11);
+	virte_put(f->vm, TABLE, 7, NIC_BDF, PVIR_VIRTE_PRESENT, 1, 0x55);
+	virte_put(f->vm, TABLE, 8, NIC_BDF, 0, 0, 0);
+	r = sync(f, 7, 2);
+	assert_int_equal(hret(&r), -EIO);
+	assert_int_equal(r.rbx, 7);
+	after = virte_msg(f->vm, TABLE, 7, &status);
+	assert_int_equal(status, -EIO);
+	assert_memory_equal(&before, &after, sizeof(before));
+	virte_msg(f->vm, TABLE, 8, &status);
+	assert_int_equal(status, 0);
+	assert_int_equal(vm_hcall_entries(f->vm), 1); /* 8 went, 7 stayed */
+	raise_msix(f->nic, 2);			      /* where the guest, told -EIO, still has it */
+	assert_true(got(f, 0, 0x41));
+	assert_false(got(f, 1, 0x55));
+	teardown((void **)&f);
+}
+
+static const enum host_kernel kernels[] = {HOST_KERNEL_STOCK, HOST_KERNEL_LEGACY,
+					   HOST_KERNEL_TUNED};
 
 static void sync_range_errors(void **state)
 {
@@ -989,6 +1033,8 @@ static void unmapped_mmio(void **state)
 #define OLD(fn)	    cmocka_unit_test_setup_teardown(fn, setup_old_vmm, teardown)
 #define ERR(n, i)   TEST_ROW("vmm/sync-error/" n, sync_error_leaves_state, &sync_err_rows[i])
 #define ROGUE(n, i) TEST_ROW("vmm/rogue/" n, rogue_write, &rogue_rows[i])
+#define KERNEL_EIO(n, i) \
+	TEST_ROW("vmm/failed-retarget/" n, failed_retarget_reports_eio, &kernels[i])
 
 int main(void)
 {
@@ -1017,6 +1063,9 @@ int main(void)
 	    ERR("syscall-vector", 5),
 	    ERR("no-such-vcpu", 6),
 	    ERR("not-our-device", 7),
+	    KERNEL_EIO("stock", 0),
+	    KERNEL_EIO("legacy", 1),
+	    KERNEL_EIO("tuned", 2),
 	    FX(sync_range_errors),
 	    FX(ranged_sync_stops_at_first_failure),
 	    TEST(quota_exhaustion),
