@@ -10,7 +10,7 @@ PVIR      := $(BUILD)/pvir
 SAN_OPTS  := -Db_sanitize=address,undefined -Db_lundef=false \
              -Dc_args=-fno-sanitize-recover=all
 
-.PHONY: all deps build build-san build-csan build-tsan run test format check-format clean
+.PHONY: all deps build build-san build-csan build-tsan run test check-long format check-format clean
 
 all: build
 
@@ -64,6 +64,12 @@ test: build build-san build-csan build-tsan
 		--print-errorlogs || rc=1; \
 	python3 scripts/test-summary $(BUILD) $(BUILD_SAN) $(BUILD_CSAN) $(BUILD_TSAN) || rc=1; \
 	exit $$rc
+
+# The full sizes of what make test samples (PVIR_LONG=1): failure injection
+# at every N with more vectors per operation. Under ASan+UBSan, no timeout.
+check-long: build-san
+	PVIR_LONG=1 $(SAN_ENV) meson test -C $(BUILD_SAN) --timeout-multiplier 0 \
+		--print-errorlogs inject
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -34,6 +34,7 @@ struct ir_driver_config {
 	uint64_t qi_base;     /* 4 KiB aligned, one page: 256 descriptors */
 	uint64_t status_addr; /* 4-byte aligned word for wait descriptors */
 	bool x2apic;	      /* IRTA.EIME */
+	bool failpoints;      /* the host's: IRTE writes and invalidations can be made to fail */
 };
 
 /* How the driver reaches the unit's registers (VT-d §10.4 offsets). */

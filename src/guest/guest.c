@@ -346,5 +346,5 @@ bool guest_check(const struct guest *g)
 				return false;
 		}
 	}
-	return vectors == guest_vectors_in_use(g) && virtes == g->virtes_in_use;
+	return vectors == guest_vectors_in_use(g) && virtes + g->virtes_stale == g->virtes_in_use;
 }

@@ -95,6 +95,8 @@ struct guest {
 	uint32_t table_entries;
 	uint64_t *virte_used;
 	unsigned virtes_in_use;
+	uint64_t *virte_stale; /* torn down, but the host still holds them */
+	unsigned virtes_stale;
 	/* the VT-d IR domain (`vir-emul`) */
 	struct ir_driver *vtd;
 	int vtd_probe;
@@ -129,6 +131,9 @@ void pvir_free(struct guest *g);
 int virte_alloc(struct guest *g, unsigned count, uint32_t *ret_base) WARN_UNUSED;
 void virte_free(struct guest *g, uint32_t base, unsigned count);
 void virte_write(struct guest *g, const struct irq_desc *d, bool present);
+void virte_teardown(struct guest *g, uint32_t first, uint32_t count);
+void virte_reap(struct guest *g);
+bool virte_is_stale(const struct guest *g, uint32_t i);
 struct msi_msg virte_msg(struct guest *g, uint32_t idx);
 /* Return: 0, or the errno with *@ret_failed the failing index and *@ret_left the quota left */
 int pvir_sync(struct guest *g, uint32_t first, uint32_t count, uint64_t *ret_failed,

@@ -90,7 +90,7 @@ static void virtes_teardown(struct guest *g, struct irq_desc **ds, unsigned prog
 		virte_write(g, ds[i], false);
 	/* Entries the host programmed: a SYNC of not-present tears them down. */
 	if (programmed)
-		(void)!pvir_sync(g, (uint32_t)ds[0]->virte, programmed, NULL, NULL);
+		virte_teardown(g, (uint32_t)ds[0]->virte, programmed);
 }
 
 static int activate_batch(struct guest *g, struct irq_desc **ds, unsigned n, uint64_t *ret_left)
@@ -147,7 +147,7 @@ static void release_batch(struct guest *g, struct irq_desc **ds, unsigned n)
 		if (!ds[i])
 			continue;
 		vector_free(g, ds[i]);
-		if (ds[i]->virte >= 0)
+		if (ds[i]->virte >= 0 && !virte_is_stale(g, (uint32_t)ds[i]->virte))
 			virte_free(g, (uint32_t)ds[i]->virte, 1);
 		desc_free(ds[i]);
 	}
@@ -219,6 +219,7 @@ static unsigned virte_run(struct guest *g, const unsigned *irqs, unsigned n)
  */
 static void free_irqs(struct guest *g, const unsigned *irqs, unsigned n)
 {
+	virte_reap(g);
 	for (unsigned i = 0; i < n; i++) {
 		struct irq_desc *d = desc_of(g, irqs[i]);
 
@@ -238,7 +239,7 @@ static void free_irqs(struct guest *g, const unsigned *irqs, unsigned n)
 
 		run = d && d->virte >= 0 ? virte_run(g, irqs + i, n - i) : 1;
 		if (d && d->virte >= 0)
-			(void)!pvir_sync(g, (uint32_t)d->virte, run, NULL, NULL);
+			virte_teardown(g, (uint32_t)d->virte, run);
 	}
 	for (unsigned i = 0; i < n; i++) {
 		struct irq_desc *d = desc_of(g, irqs[i]);
@@ -247,7 +248,7 @@ static void free_irqs(struct guest *g, const unsigned *irqs, unsigned n)
 			continue;
 		vtd_deactivate(g, d);
 		vector_free(g, d);
-		if (d->virte >= 0)
+		if (d->virte >= 0 && !virte_is_stale(g, (uint32_t)d->virte))
 			virte_free(g, (uint32_t)d->virte, 1);
 		desc_free(d);
 	}

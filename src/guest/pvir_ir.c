@@ -61,7 +61,8 @@ void pvir_probe(struct guest *g)
 	entries = table_size(g, r.rdx);
 	table = guest_alloc_ram(g, (uint64_t)entries * PVIR_VIRTE_SIZE);
 	g->virte_used = calloc((entries + 63) / 64, sizeof(*g->virte_used));
-	if (!table || !g->virte_used) {
+	g->virte_stale = calloc((entries + 63) / 64, sizeof(*g->virte_stale));
+	if (!table || !g->virte_used || !g->virte_stale) {
 		g->pv_probe = -ENOMEM;
 		return;
 	}
@@ -79,12 +80,19 @@ void pvir_probe(struct guest *g)
 void pvir_free(struct guest *g)
 {
 	free(g->virte_used);
+	free(g->virte_stale);
 	g->virte_used = NULL;
+	g->virte_stale = NULL;
+}
+
+static bool bit(const uint64_t *map, uint32_t i)
+{
+	return (map[i / 64] >> (i % 64)) & 1;
 }
 
 static bool used(const struct guest *g, uint32_t i)
 {
-	return (g->virte_used[i / 64] >> (i % 64)) & 1;
+	return bit(g->virte_used, i);
 }
 
 static void mark(struct guest *g, uint32_t i, bool on)
@@ -158,6 +166,49 @@ struct msi_msg virte_msg(struct guest *g, uint32_t idx)
 	    .data = (uint32_t)b[8] | (uint32_t)b[9] << 8 | (uint32_t)b[10] << 16 |
 		    (uint32_t)b[11] << 24,
 	};
+}
+
+static void set_stale(struct guest *g, uint32_t i, bool on)
+{
+	uint64_t b = UINT64_C(1) << (i % 64);
+
+	g->virte_stale[i / 64] = on ? g->virte_stale[i / 64] | b : g->virte_stale[i / 64] & ~b;
+	g->virtes_stale = on ? g->virtes_stale + 1 : g->virtes_stale - 1;
+}
+
+/*
+ * The host side of vIRTEs [first, first + count), already written not
+ * present, torn down. The SYNC can fail (the host could not copy an entry,
+ * or ran out of memory): entries before the one named are done, and the
+ * rest is tried once more from it. What still fails keeps its host IRTE:
+ * those indices stay out of the pool, stale, until virte_reap() succeeds.
+ */
+void virte_teardown(struct guest *g, uint32_t first, uint32_t count)
+{
+	uint32_t end = first + count;
+	uint64_t failed = first;
+
+	for (unsigned tries = 0; failed < end && tries < 2; tries++)
+		if (!pvir_sync(g, (uint32_t)failed, end - (uint32_t)failed, &failed, NULL))
+			failed = end;
+	for (uint32_t i = first; i < end; i++)
+		if (i >= failed && used(g, i) && !bit(g->virte_stale, i))
+			set_stale(g, i, true);
+}
+
+/* Stale vIRTEs tried again, one SYNC each; those the host lets go are free. */
+void virte_reap(struct guest *g)
+{
+	for (uint32_t i = 0; g->virtes_stale && i < g->table_entries; i++)
+		if (bit(g->virte_stale, i) && !pvir_sync(g, i, 1, NULL, NULL)) {
+			set_stale(g, i, false);
+			virte_free(g, i, 1);
+		}
+}
+
+bool virte_is_stale(const struct guest *g, uint32_t i)
+{
+	return g->virte_stale && i < g->table_entries && bit(g->virte_stale, i);
 }
 
 int pvir_sync(struct guest *g, uint32_t first, uint32_t count, uint64_t *ret_failed,

@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pvir/failpoint.h"
 #include "pvir/hcall_abi.h"
 #include "pvir/ir_driver.h"
 #include "pvir/physmem.h"
@@ -72,9 +73,9 @@ static uint64_t entry_gpa(const struct vm *vm, uint32_t index)
 static int copy_entry(struct vm *vm, uint32_t index, struct virte *ret)
 {
 	uint8_t raw[PVIR_VIRTE_GUEST_SIZE];
-	int err = physmem_read(vm->mem, entry_gpa(vm, index), raw, sizeof(raw));
 
-	if (err)
+	if (failpoint_hit(FAILPOINT_GUEST_READ) ||
+	    physmem_read(vm->mem, entry_gpa(vm, index), raw, sizeof(raw)))
 		return -EFAULT;
 	ret->sid = le16(raw + PVIR_VIRTE_SID);
 	ret->flags = le16(raw + PVIR_VIRTE_FLAGS);

@@ -128,7 +128,8 @@ static int boot_iommu(struct host *h)
 					.entries = h->cfg.irte_entries,
 					.qi_base = QI_BASE,
 					.status_addr = STATUS_ADDR,
-					.x2apic = h->cfg.x2apic};
+					.x2apic = h->cfg.x2apic,
+					.failpoints = true};
 
 	ucfg.posting = h->cfg.posting;
 	ucfg.eim = h->cfg.x2apic;

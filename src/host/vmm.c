@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "pvir/failpoint.h"
 #include "pvir/physmem.h"
 #include "vm_internal.h"
 
@@ -153,6 +154,8 @@ int vmm_map_storage(struct vm *vm, struct assigned_dev *d)
 static int dma_from_guest(void *ctx, uint64_t addr, void *buf, size_t len)
 {
 	/* No vIOMMU: device addresses are guest-physical. */
+	if (failpoint_hit(FAILPOINT_GUEST_READ))
+		return -EFAULT;
 	return physmem_read(vm_memory(ctx), addr, buf, len);
 }
 

@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "pvir/failpoint.h"
 #include "pvir/physmem.h"
 
 #define QI_ENTRIES    256
@@ -115,6 +116,8 @@ static int qi_submit_sync(struct ir_driver *d, struct qi_desc desc)
 static int flush_iec(struct ir_driver *d, uint32_t index, unsigned im)
 {
 	d->stats.iec_invalidations++;
+	if (d->cfg.failpoints && failpoint_hit(FAILPOINT_INVALIDATION))
+		return -EIO; /* as an invalidation queue error */
 	return qi_submit_sync(d, qi_iec_index((uint16_t)index, im));
 }
 
@@ -401,6 +404,8 @@ int ir_irte_write(struct ir_driver *d, uint32_t index, const struct irte *e)
 
 	if (!ir_irte_allocated(d, index))
 		return -EINVAL;
+	if (d->cfg.failpoints && failpoint_hit(FAILPOINT_IRTE_WRITE))
+		return -EIO; /* modify_irte() failed: the entry as it was */
 	err = store_entry(d, index, e);
 	if (err)
 		return err;

@@ -1,0 +1,491 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Failure injection, SQLite-style (pvir/failpoint.h): for each setup path a
+ * guest can take — MSI-X, device IMS and memory IMS activation, an affinity
+ * change, a free, and the opt-in (SET_TABLE) at boot — under each design,
+ * fail the Nth allocation, host IRTE write, host invalidation or host read
+ * of guest memory, for N = 1, 2, ... until the operation succeeds.
+ *
+ * After each injected failure:
+ *  - an operation that returned an error left everything as it was: the
+ *    host IRTE table (every entry, raw), the VM's quota, the VMM's routes and
+ *    irqfds, the guest's vectors and vIRTEs, the device's MSI-X table and
+ *    IMS storage;
+ *  - an operation that returned 0 absorbed the failure: every interrupt the
+ *    guest has is delivered to its handler, or, under the emulating designs
+ *    only, the VMM counted a write it could not honour (the guest cannot be
+ *    told; docs/abi.md);
+ *  - in both cases, once the drivers are removed, the host holds nothing
+ *    (no IRTE, no quota, no route), and the sanitizers see no leak.
+ *
+ * make test runs N = 1..64 and a seeded sample beyond; PVIR_LONG=1 (make
+ * check-long) runs every N.
+ */
+#include "test.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pvir/failpoint.h"
+#include "pvir/guest.h"
+#include "pvir/guest_drivers.h"
+#include "pvir/host.h"
+#include "pvir/ir_driver.h"
+#include "pvir/pci.h"
+#include "pvir/vm.h"
+#include "pvir/vmm.h"
+
+/* ---- allocations through the failpoint (linked with --wrap) ------------------ */
+
+void *__real_malloc(size_t size);
+void *__real_calloc(size_t n, size_t size);
+void *__real_realloc(void *p, size_t size);
+void *__wrap_malloc(size_t size);
+void *__wrap_calloc(size_t n, size_t size);
+void *__wrap_realloc(void *p, size_t size);
+
+void *__wrap_malloc(size_t size)
+{
+	return failpoint_hit(FAILPOINT_ALLOC) ? NULL : __real_malloc(size);
+}
+
+void *__wrap_calloc(size_t n, size_t size)
+{
+	return failpoint_hit(FAILPOINT_ALLOC) ? NULL : __real_calloc(n, size);
+}
+
+void *__wrap_realloc(void *p, size_t size)
+{
+	return failpoint_hit(FAILPOINT_ALLOC) ? NULL : __real_realloc(p, size);
+}
+
+/* ---- the world ---------------------------------------------------------------- */
+
+#define NIC_BDF	   0x0020 /* 00:04.0 */
+#define DSA_BDF	   0x0028 /* 00:05.0 */
+#define MEMDSA_BDF 0x0030 /* 00:06.0 */
+#define DSA_IMS	   0x8000
+#define DSA_SLOTS  64
+
+enum design { TRAP, VIR_EMUL, HCALL };
+
+static const char *const design_names[] = {"trap", "vir-emul", "hcall"};
+
+struct world {
+	enum design d;
+	struct host *h;
+	struct pci_func *nic, *dsa, *memdsa;
+	struct vm *vm;
+	struct guest *g;
+	struct nic_driver nic_drv;
+	struct accel_driver dsa_drv, mem_drv;
+};
+
+static const struct guest_ims_layout dsa_layout = {IMS_DEVICE, 0, DSA_IMS, DSA_SLOTS};
+static const struct guest_ims_layout memdsa_layout = {IMS_MEMORY, 0, 0, 64};
+
+static void world_devices(struct world *w)
+{
+	struct pci_func_config nic = {.rid = 0x0300,
+				      .bars = {[0] = {.size = 0x4000}},
+				      .msix_vectors = 16,
+				      .msix_pba_offset = 0x2000};
+	struct pci_func_config dsa = {.rid = 0x6a08,
+				      .bars = {[0] = {.size = 0x10000}},
+				      .ims_storage = IMS_DEVICE,
+				      .ims_entries = DSA_SLOTS,
+				      .ims_offset = DSA_IMS};
+	struct pci_func_config memdsa = {.rid = 0x6a10,
+					 .bars = {[0] = {.size = 0x1000}},
+					 .ims_storage = IMS_MEMORY,
+					 .ims_entries = 64};
+
+	assert_int_equal(host_add_device(w->h, &nic, &w->nic), 0);
+	assert_int_equal(host_add_device(w->h, &dsa, &w->dsa), 0);
+	assert_int_equal(host_add_device(w->h, &memdsa, &w->memdsa), 0);
+}
+
+/* Host, VM and devices; the guest boots separately (its opt-in is an operation). */
+static struct world *world_new(enum design d)
+{
+	struct host_config hc = host_default_config();
+	struct vm_config vc = {.name = "web",
+			       .vcpus = 4,
+			       .mem_size = 8u << 20,
+			       .irte_quota = 256,
+			       .pvir_service = d == HCALL,
+			       .viommu = d == VIR_EMUL};
+	struct world *w = calloc(1, sizeof(*w));
+
+	assert_non_null(w);
+	w->d = d;
+	hc.pcpus = 4;
+	hc.irte_entries = 512;
+	assert_int_equal(host_create(&hc, &w->h), 0);
+	world_devices(w);
+	assert_int_equal(vm_create(w->h, &vc, &w->vm), 0);
+	assert_int_equal(vm_assign_device(w->vm, w->nic, NIC_BDF, NULL), 0);
+	assert_int_equal(vm_assign_device(w->vm, w->dsa, DSA_BDF, NULL), 0);
+	assert_int_equal(vm_assign_device(w->vm, w->memdsa, MEMDSA_BDF, NULL), 0);
+	return w;
+}
+
+static int boot(struct world *w)
+{
+	struct guest_config gc = {.pvir_driver = w->d == HCALL, .vtd_driver = w->d == VIR_EMUL};
+
+	return guest_boot(w->vm, &gc, &w->g);
+}
+
+static void remove_drivers(struct world *w)
+{
+	if (w->nic_drv.handled)
+		nic_remove(&w->nic_drv);
+	if (w->dsa_drv.handled)
+		accel_remove(&w->dsa_drv);
+	if (w->mem_drv.handled)
+		accel_remove(&w->mem_drv);
+	w->nic_drv = (struct nic_driver){0};
+	w->dsa_drv = w->mem_drv = (struct accel_driver){0};
+}
+
+static void world_free(struct world *w)
+{
+	remove_drivers(w);
+	guest_free(w->g);
+	vm_free(w->vm);
+	host_free(w->h);
+	free(w);
+}
+
+/* ---- what must not change -------------------------------------------------------- */
+
+struct snapshot {
+	uint64_t irtes;	     /* every host IRTE, raw, hashed with its index */
+	uint32_t irtes_used; /* the host table's and the VM's quota */
+	uint32_t quota_used;
+	uint32_t routes, irqfds;  /* the VMM's KVM routes, irqfds bound */
+	unsigned vectors, virtes; /* the guest's */
+	uint64_t storage;	  /* the NIC's MSI-X table and the DSA's IMS slots, hashed */
+};
+
+static uint64_t fnv(uint64_t h, uint64_t v)
+{
+	for (unsigned i = 0; i < 8; i++)
+		h = (h ^ ((v >> (8 * i)) & 0xff)) * UINT64_C(0x100000001b3);
+	return h;
+}
+
+static uint64_t irte_hash(struct world *w)
+{
+	struct ir_driver *d = host_ir_driver(w->h);
+	uint64_t h = UINT64_C(0xcbf29ce484222325);
+
+	for (uint32_t i = 0; i < ir_driver_entries(d); i++) {
+		struct irte e;
+
+		assert_int_equal(ir_irte_read(d, i, &e), 0);
+		if (e.lo || e.hi)
+			h = fnv(fnv(fnv(h, i), e.lo), e.hi);
+	}
+	return h;
+}
+
+static uint64_t region_hash(struct pci_func *f, uint64_t off, uint64_t len, uint64_t h)
+{
+	for (uint64_t o = off; o < off + len; o += 4) {
+		uint64_t v = 0;
+
+		assert_int_equal(pci_mmio_read(f, 0, o, 4, &v), 0);
+		h = fnv(h, v);
+	}
+	return h;
+}
+
+static struct snapshot snap(struct world *w)
+{
+	const struct vmm_stats *s = vm_vmm_stats(w->vm);
+	uint64_t storage = region_hash(w->nic, 0, 16 * 16, 0);
+
+	return (struct snapshot){
+	    .irtes = irte_hash(w),
+	    .irtes_used = ir_driver_in_use(host_ir_driver(w->h)),
+	    .quota_used = vm_irte_used(w->vm),
+	    .routes = s->routes,
+	    .irqfds = s->irqfds_held,
+	    .vectors = w->g ? guest_vectors_in_use(w->g) : 0,
+	    .virtes = w->g ? guest_virtes_in_use(w->g) : 0,
+	    .storage = region_hash(w->dsa, DSA_IMS, DSA_SLOTS * 16, storage),
+	};
+}
+
+static void assert_unchanged(const struct snapshot *a, const struct snapshot *b)
+{
+	assert_int_equal(a->irtes_used, b->irtes_used);
+	assert_int_equal(a->quota_used, b->quota_used);
+	assert_true(a->irtes == b->irtes);
+	assert_int_equal(a->routes, b->routes);
+	assert_int_equal(a->irqfds, b->irqfds);
+	assert_int_equal(a->vectors, b->vectors);
+	assert_int_equal(a->virtes, b->virtes);
+	assert_true(a->storage == b->storage);
+}
+
+/* ---- the operations ------------------------------------------------------------- */
+
+static bool long_run(void)
+{
+	const char *v = getenv("PVIR_LONG");
+
+	return v && *v && strcmp(v, "0");
+}
+
+/* Vectors or entries per operation: 4, and 16 under PVIR_LONG. */
+static unsigned queues(void)
+{
+	return long_run() ? 16 : 4;
+}
+
+static int probe_nic(struct world *w)
+{
+	return nic_probe(w->g, NIC_BDF, queues(), queues(), &w->nic_drv);
+}
+
+static int probe_dsa(struct world *w)
+{
+	return accel_probe(w->g, DSA_BDF, &dsa_layout, queues(), &w->dsa_drv);
+}
+
+static int probe_memdsa(struct world *w)
+{
+	return accel_probe(w->g, MEMDSA_BDF, &memdsa_layout, queues(), &w->mem_drv);
+}
+
+static int move_queue(struct world *w)
+{
+	struct cpumask m = cpumask_of(3);
+
+	return irq_set_affinity(w->g, (unsigned)nic_queue_irq(&w->nic_drv, 1), &m);
+}
+
+static int remove_all(struct world *w)
+{
+	remove_drivers(w);
+	return 0;
+}
+
+struct op {
+	const char *name;
+	int (*setup)(struct world *w); /* before the injection; NULL: a booted guest */
+	int (*run)(struct world *w);
+	bool pv_only; /* IMS needs the pvir service */
+};
+
+static int setup_nic(struct world *w)
+{
+	return probe_nic(w);
+}
+
+static int setup_all(struct world *w)
+{
+	int err = probe_nic(w);
+
+	if (!err && w->d == HCALL)
+		err = probe_dsa(w);
+	if (!err && w->d == HCALL)
+		err = probe_memdsa(w);
+	return err;
+}
+
+static const struct op ops[] = {
+    {"boot", NULL, boot, false},
+    {"msix", NULL, probe_nic, false},
+    {"ims-device", NULL, probe_dsa, true},
+    {"ims-memory", NULL, probe_memdsa, true},
+    {"affinity", setup_nic, move_queue, false},
+    {"free", setup_all, remove_all, false},
+};
+
+/* ---- the checks ------------------------------------------------------------------ */
+
+static unsigned run_all(struct world *w)
+{
+	unsigned n = 0;
+
+	for (unsigned c = 0; c < guest_cpus(w->g); c++)
+		n += guest_handle_interrupts(w->g, c);
+	return n;
+}
+
+static uint64_t handled(const uint64_t *counts, unsigned n)
+{
+	uint64_t sum = 0;
+
+	for (unsigned i = 0; counts && i < n; i++)
+		sum += counts[i];
+	return sum;
+}
+
+static uint64_t all_handled(const struct world *w)
+{
+	return handled(w->nic_drv.handled, w->nic_drv.queues) +
+	       handled(w->dsa_drv.handled, w->dsa_drv.entries) +
+	       handled(w->mem_drv.handled, w->mem_drv.entries);
+}
+
+static unsigned raise_all(struct world *w)
+{
+	enum pci_irq_result r;
+	unsigned sent = 0;
+
+	for (unsigned q = 0; w->nic_drv.handled && q < w->nic_drv.queues; q++)
+		sent += !pci_func_raise_msix(w->nic, q, &r);
+	for (unsigned e = 0; w->dsa_drv.handled && e < w->dsa_drv.entries; e++)
+		sent += !pci_func_raise_ims(w->dsa, e, &r);
+	for (unsigned e = 0; w->mem_drv.handled && e < w->mem_drv.entries; e++)
+		sent += !pci_func_raise_ims(w->memdsa, e, &r);
+	return sent;
+}
+
+/*
+ * A failure the operation absorbed (it returned 0): every interrupt the guest
+ * set up reaches its handler, unless an emulating VMM counted a write it
+ * could not honour, which the guest never learns of.
+ */
+static void assert_absorbed(struct world *w, uint64_t emul_errors_before)
+{
+	uint64_t before = all_handled(w);
+	unsigned sent = raise_all(w);
+
+	run_all(w);
+	if (all_handled(w) - before == sent)
+		return;
+	assert_int_not_equal(w->d, HCALL);
+	assert_true(vm_vmm_stats(w->vm)->emul_errors > emul_errors_before);
+}
+
+/* After the drivers go the host holds nothing for the VM. */
+static void assert_nothing_held(struct world *w)
+{
+	remove_drivers(w);
+	assert_int_equal(vm_irte_used(w->vm), 0);
+	assert_int_equal(vm_vmm_stats(w->vm)->irqfds_held, 0);
+	if (w->g) {
+		assert_int_equal(guest_virtes_in_use(w->g), 0);
+		assert_true(guest_check(w->g));
+	}
+}
+
+/* ---- one case: an operation, a design, a kind of failure ---------------------------- */
+
+struct inject_case {
+	const struct op *op;
+	enum design d;
+	enum failpoint fp;
+};
+
+/* The Nth call fails. Return: whether the Nth call came (false: the operation is done). */
+static bool inject_once(const struct inject_case *c, uint64_t nth)
+{
+	struct world *w = world_new(c->d);
+	struct snapshot before, after;
+	uint64_t emul_errors;
+	bool fired;
+	int err;
+
+	if (c->op->run != boot)
+		assert_int_equal(boot(w), 0);
+	if (c->op->setup)
+		assert_int_equal(c->op->setup(w), 0);
+	before = snap(w);
+	emul_errors = vm_vmm_stats(w->vm)->emul_errors;
+	failpoint_arm(c->fp, nth);
+	err = c->op->run(w);
+	fired = failpoint_fired(c->fp);
+	failpoint_disarm();
+	if (!fired)
+		assert_int_equal(err, 0);
+	if (err) {
+		after = snap(w);
+		assert_unchanged(&before, &after);
+	} else if (w->g) {
+		if (c->op->run == boot) /* what the guest booted into works */
+			assert_int_equal(probe_nic(w), 0);
+		assert_absorbed(w, emul_errors);
+	}
+	assert_nothing_held(w);
+	world_free(w);
+	return fired;
+}
+
+/* N = 1..64, every one; past 64, every N under PVIR_LONG, else a seeded sample of 8. */
+static void inject(void **state)
+{
+	const struct inject_case *c = *state;
+	uint64_t seed = 0x9e3779b97f4a7c15u ^ ((uint64_t)c->d << 8 | c->fp);
+	uint64_t n = 1;
+
+	while (inject_once(c, n)) {
+		if (n < 64 || long_run()) {
+			n++;
+			continue;
+		}
+		seed = seed * 6364136223846793005u + 1442695040888963407u;
+		n += 1 + (seed >> 58); /* a step of 1..64 */
+		if (n > 64 * 16)
+			break;
+	}
+}
+
+/*
+ * The host cannot read the table at all while the NIC's vectors go: both
+ * tries of the teardown fail, and the four vIRTEs stay stale, held by the
+ * host and kept out of the guest's pool. The next free reaps them first.
+ */
+static void stale_virtes_are_reaped(void **state)
+{
+	struct world *w = world_new(HCALL);
+
+	(void)state;
+	assert_int_equal(boot(w), 0);
+	assert_int_equal(probe_nic(w), 0);
+	failpoint_arm_sticky(FAILPOINT_GUEST_READ, 1);
+	nic_remove(&w->nic_drv);
+	w->nic_drv = (struct nic_driver){0};
+	assert_true(failpoint_calls(FAILPOINT_GUEST_READ) >= 2);
+	failpoint_disarm();
+	assert_int_equal(vm_irte_used(w->vm), queues());
+	assert_int_equal(guest_virtes_in_use(w->g), queues());
+	assert_true(guest_check(w->g));
+	assert_int_equal(probe_nic(w), 0); /* new indices: the stale ones are not reused */
+	assert_int_equal(vm_irte_used(w->vm), 2 * queues());
+	assert_nothing_held(w); /* the free reaps them */
+	world_free(w);
+}
+
+#define CASES (sizeof(ops) / sizeof(ops[0]) * 3 * FAILPOINT_COUNT)
+
+int main(void)
+{
+	static struct inject_case cases[CASES];
+	static char names[CASES][64];
+	struct CMUnitTest tests[CASES + 1];
+	size_t n = 0;
+
+	for (size_t o = 0; o < sizeof(ops) / sizeof(ops[0]); o++)
+		for (unsigned d = TRAP; d <= HCALL; d++)
+			for (unsigned fp = 0; fp < FAILPOINT_COUNT; fp++) {
+				if (ops[o].pv_only && d != HCALL)
+					continue;
+				cases[n] = (struct inject_case){&ops[o], (enum design)d,
+								(enum failpoint)fp};
+				snprintf(names[n], sizeof(names[n]), "inject/%s/%s/%s", ops[o].name,
+					 design_names[d], failpoint_name((enum failpoint)fp));
+				tests[n] = (struct CMUnitTest)TEST_ROW(names[n], inject, &cases[n]);
+				n++;
+			}
+	tests[n++] = (struct CMUnitTest)TEST(stale_virtes_are_reaped);
+	return _cmocka_run_group_tests("inject", tests, n, NULL, NULL);
+}
