@@ -28,9 +28,16 @@
 
 #include "pvir/hcall_abi.h"
 #include "pvir/ir_driver.h"
+#include "pvir/zmem.h"
 #include "vm_internal.h"
 
 #define FDS_GROW 64
+
+#define TABLE_BYTES	 (VM_MAX_ROUTES * sizeof(struct kvm_irq_routing_entry))
+#define VMM_ROUTES_BYTES (VMM_MAX_MSIS * sizeof(struct kvm_irq_routing_entry))
+#define VMM_FDS_BYTES	 (VMM_MAX_MSIS * sizeof(int))
+#define COMMIT_BYTES \
+	(sizeof(struct kvm_irq_routing) + VM_MAX_ROUTES * sizeof(struct kvm_irq_routing_entry))
 
 static bool tuned(const struct vm *vm);
 
@@ -40,16 +47,14 @@ int kvm_irq_init(struct vm *vm)
 {
 	struct kvm_irq *k = &vm->kvm;
 
-	k->table = calloc(VM_MAX_ROUTES, sizeof(*k->table));
+	/* sized for the most a VM may have; a VM pays for the pages it uses */
+	k->table = zmem_alloc(TABLE_BYTES);
 	k->table_gsis = calloc(VM_MAX_ROUTES, sizeof(*k->table_gsis));
-	k->vmm_routes = calloc(VMM_MAX_MSIS, sizeof(*k->vmm_routes));
-	k->vmm_bound_fd = malloc(VMM_MAX_MSIS * sizeof(*k->vmm_bound_fd));
-	k->commit_buf =
-	    calloc(1, sizeof(*k->commit_buf) + VM_MAX_ROUTES * sizeof(k->commit_buf->entries[0]));
+	k->vmm_routes = zmem_alloc(VMM_ROUTES_BYTES);
+	k->vmm_bound_fd = zmem_alloc(VMM_FDS_BYTES);
+	k->commit_buf = zmem_alloc(COMMIT_BYTES);
 	if (!k->table || !k->table_gsis || !k->vmm_routes || !k->vmm_bound_fd || !k->commit_buf)
 		return -ENOMEM;
-	for (uint32_t h = 0; h < VMM_MAX_MSIS; h++)
-		k->vmm_bound_fd[h] = -1;
 	/* QEMU's split irqchip: one MSI route per IOAPIC pin, committed at start */
 	for (uint32_t gsi = 0; gsi < VM_IOAPIC_ROUTES; gsi++) {
 		k->vmm_routes[gsi].gsi = gsi;
@@ -68,11 +73,11 @@ int kvm_irq_init(struct vm *vm)
 void kvm_irq_free(struct vm *vm)
 {
 	free(vm->kvm.fds);
-	free(vm->kvm.table);
+	zmem_free(vm->kvm.table, TABLE_BYTES);
 	free(vm->kvm.table_gsis);
-	free(vm->kvm.vmm_routes);
-	free(vm->kvm.vmm_bound_fd);
-	free(vm->kvm.commit_buf);
+	zmem_free(vm->kvm.vmm_routes, VMM_ROUTES_BYTES);
+	zmem_free(vm->kvm.vmm_bound_fd, VMM_FDS_BYTES);
+	zmem_free(vm->kvm.commit_buf, COMMIT_BYTES);
 	vm->kvm = (struct kvm_irq){0};
 }
 
@@ -471,7 +476,7 @@ void vmm_route_remove(struct vm *vm, uint32_t gsi)
 	if (gsi < VM_IOAPIC_ROUTES || gsi >= VMM_MAX_MSIS || !vm->kvm.vmm_routes[gsi].type)
 		return;
 	vm->kvm.vmm_routes[gsi] = (struct kvm_irq_routing_entry){0};
-	vm->kvm.vmm_bound_fd[gsi] = -1;
+	vm->kvm.vmm_bound_fd[gsi] = 0;
 	if (!tuned(vm)) {
 		vm->kvm.vmm_nroutes--;
 		vm->stats.routes = vm->kvm.vmm_nroutes;
@@ -495,9 +500,9 @@ static int commit_msi_irqfds(struct vm *vm)
 			struct kvm_irqfd a;
 			int err;
 
-			if (k->vmm_bound_fd[gsi] < 0)
+			if (!k->vmm_bound_fd[gsi])
 				continue; /* no irqfd yet: it takes the MSI when it is assigned */
-			a = msi_irqfd_args(vm, k->vmm_bound_fd[gsi], gsi);
+			a = msi_irqfd_args(vm, k->vmm_bound_fd[gsi] - 1, gsi);
 			err = kvm_irqfd(vm, &a);
 			if (err)
 				mark_refused(vm, gsi);
@@ -550,7 +555,7 @@ int vmm_irqfd_assign(struct vm *vm, int fd, uint32_t gsi)
 		a = msi_irqfd_args(vm, fd, gsi);
 	err = kvm_irqfd(vm, &a);
 	if (!err && tuned(vm))
-		vm->kvm.vmm_bound_fd[gsi] = fd;
+		vm->kvm.vmm_bound_fd[gsi] = fd + 1;
 	return err;
 }
 
@@ -560,5 +565,5 @@ void vmm_irqfd_deassign(struct vm *vm, int fd, uint32_t gsi)
 						 .gsi = tuned(vm) ? 0 : gsi,
 						 .flags = KVM_IRQFD_FLAG_DEASSIGN});
 	if (gsi < VMM_MAX_MSIS)
-		vm->kvm.vmm_bound_fd[gsi] = -1;
+		vm->kvm.vmm_bound_fd[gsi] = 0;
 }

@@ -132,9 +132,9 @@ struct kvm_irq {
 	uint32_t table_n;
 	/* the VMM's (QEMU's KVMState irq_routes): the table it commits whole */
 	struct kvm_irq_routing_entry *vmm_routes; /* by GSI (VMM_MAX_MSIS handles on tuned) */
-	int *vmm_bound_fd;			  /* tuned: the MSI irqfd of each handle, -1 */
-	uint64_t vmm_dirty[VMM_MAX_MSIS / 64];	  /* tuned: updated since the last commit */
-	uint64_t vmm_refused[VMM_MAX_MSIS / 64];  /* the last commit's, when it reported */
+	int *vmm_bound_fd; /* tuned: the MSI irqfd of each handle, as fd + 1; 0: none */
+	uint64_t vmm_dirty[VMM_MAX_MSIS / 64];	 /* tuned: updated since the last commit */
+	uint64_t vmm_refused[VMM_MAX_MSIS / 64]; /* the last commit's, when it reported */
 	uint32_t vmm_nroutes;
 	uint32_t vmm_end; /* no route at or past this GSI */
 	struct kvm_irq_routing *commit_buf;

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pvir/zmem.h"
+
 #if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "physmem maps guest byte order onto host qwords and assumes a little-endian host"
 #endif
@@ -23,8 +25,6 @@ struct physmem {
 	uint64_t *words;
 };
 
-_Static_assert(_Alignof(max_align_t) >= 16, "128-bit accesses need 16-byte aligned memory");
-
 struct physmem *physmem_new(uint64_t size)
 {
 	struct physmem *pm;
@@ -34,12 +34,8 @@ struct physmem *physmem_new(uint64_t size)
 	pm = calloc(1, sizeof(*pm));
 	if (!pm)
 		return NULL;
-	/*
-	 * calloc, not aligned_alloc and memset: a large block comes from mmap
-	 * already zeroed, and pages a run never touches cost nothing. Its
-	 * alignment (max_align_t) is the 16 bytes 128-bit accesses need.
-	 */
-	pm->words = calloc(1, (size_t)size);
+	/* pages a run never touches cost nothing; page alignment covers 128-bit accesses */
+	pm->words = zmem_alloc((size_t)size);
 	if (!pm->words) {
 		free(pm);
 		return NULL;
@@ -52,7 +48,7 @@ void physmem_free(struct physmem *pm)
 {
 	if (!pm)
 		return;
-	free(pm->words);
+	zmem_free(pm->words, (size_t)pm->size);
 	free(pm);
 }
 

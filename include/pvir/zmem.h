@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Large zeroed memory that costs only where it is touched: guest and host
+ * RAM, and the VMM's big tables. An anonymous private mapping, so the
+ * kernel supplies zero pages on first touch and takes them back whole at
+ * zmem_free(). (calloc gives the same only while glibc serves the size from
+ * mmap; after the first free its threshold rises and every calloc of that
+ * size memsets the whole block.)
+ */
+#ifndef PVIR_ZMEM_H
+#define PVIR_ZMEM_H
+
+#include <stddef.h>
+
+/* @size bytes of zeroes, page aligned; NULL if the mapping fails. */
+void *zmem_alloc(size_t size);
+/* @p from zmem_alloc(@size); NULL is ignored. */
+void zmem_free(void *p, size_t size);
+
+#endif
