@@ -6,11 +6,15 @@ BUILD     := build
 BUILD_SAN := build-san
 BUILD_TSAN := build-tsan
 BUILD_CSAN := build-clang-san
+BUILD_FUZZ := build-fuzz
+FUZZ_TIME ?= 60
+FUZZ_TARGETS := abi scenario decode
 PVIR      := $(BUILD)/pvir
 SAN_OPTS  := -Db_sanitize=address,undefined -Db_lundef=false \
              -Dc_args=-fno-sanitize-recover=all
 
-.PHONY: all deps build build-san build-csan build-tsan run test check-long format check-format clean
+.PHONY: all deps build build-san build-csan build-tsan build-fuzz run test check-long fuzz \
+	format check-format clean
 
 all: build
 
@@ -71,6 +75,27 @@ check-long: build-san
 	PVIR_LONG=1 $(SAN_ENV) meson test -C $(BUILD_SAN) --timeout-multiplier 0 \
 		--print-errorlogs inject
 
+# libFuzzer with ASan+UBSan (clang): each target for FUZZ_TIME seconds
+# (make fuzz FUZZ_TIME=600), one after the other. New inputs go to
+# build-fuzz/corpus-TARGET; the committed seeds (tests/fuzz/corpus/) are
+# read, never written. A finding is left as build-fuzz/crash-*.
+$(BUILD_FUZZ)/build.ninja: | deps
+	CC=clang meson setup $(BUILD_FUZZ) --buildtype=debugoptimized -Dfuzz=true \
+		-Db_sanitize=address,undefined -Db_lundef=false \
+		"-Dc_args=-fno-sanitize-recover=all -fsanitize=fuzzer-no-link"
+
+build-fuzz: deps $(BUILD_FUZZ)/build.ninja
+	ninja -C $(BUILD_FUZZ)
+
+fuzz: build-fuzz
+	@for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(BUILD_FUZZ)/corpus-$$t || exit 1; \
+		echo "== fuzz_$$t for $(FUZZ_TIME) s"; \
+		$(SAN_ENV) $(BUILD_FUZZ)/tests/libfuzzer_$$t -max_total_time=$(FUZZ_TIME) \
+			-max_len=4096 -print_final_stats=1 -artifact_prefix=$(BUILD_FUZZ)/ \
+			$(BUILD_FUZZ)/corpus-$$t tests/fuzz/corpus/$$t || exit 1; \
+	done
+
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
@@ -78,4 +103,4 @@ check-format:
 	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf $(BUILD) $(BUILD_SAN) $(BUILD_CSAN) $(BUILD_TSAN)
+	rm -rf $(BUILD) $(BUILD_SAN) $(BUILD_CSAN) $(BUILD_TSAN) $(BUILD_FUZZ)

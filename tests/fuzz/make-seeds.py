@@ -1,0 +1,111 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Writes the seed corpora of tests/fuzz/corpus/ (run from the repository root).
+
+The ABI seeds are programs in fuzz_abi.c's encoding: one opcode byte, then
+its operands, little-endian. The scenario seeds are the shipped scenarios
+that fit in 4 KiB plus small ones; the decode seeds, command lines.
+"""
+import os
+import shutil
+import struct
+
+SYNC, SET_TABLE, QUERY, VIRTE_RAW, VIRTE, HOOK = 0, 2, 3, 4, 5, 6
+MMIO_W, MMIO_R, CFG, MEM, RAISE, VCPU = 7, 8, 9, 10, 11, 12
+NIC, DSA, MEMIMS, OTHER = 0, 1, 2, 3  # structured vIRTE sid choice
+
+
+def virte(idx, sid=NIC, present=True, dest=0, vector=0x21):
+    sel = sid | (0 if present else 4)
+    return bytes([VIRTE, idx, sel, dest, vector - 0x20])
+
+
+def sync(first, count):
+    return bytes([SYNC, first, count])
+
+
+def raise_(dev, n, b=0):
+    return bytes([RAISE, dev, n, b])
+
+
+def mmio_w(dev, off, val):
+    return bytes([MMIO_W, dev]) + struct.pack('<HI', off, val)
+
+
+def vcpu(vm, n, action, pcpu=0):
+    return bytes([VCPU, vm | n << 1 | action << 2 | pcpu << 5])
+
+
+def guest_virte_raw(idx, raw16):
+    return bytes([VIRTE_RAW, idx]) + raw16
+
+
+ABI = {
+    'activate-nic': virte(0) + sync(0, 1) + raise_(NIC, 0),
+    'activate-dsa-batch': b''.join(virte(i, DSA, dest=i & 1, vector=0x30 + i) for i in range(4))
+    + sync(0, 4) + raise_(DSA, 0) + raise_(DSA, 3),
+    'activate-memory-ims': virte(5, MEMIMS, vector=0x50) + sync(5, 1) + raise_(MEMIMS, 0),
+    'retarget-then-teardown': virte(1) + sync(1, 1) + virte(1, dest=1, vector=0x33)
+    + sync(1, 1) + virte(1, present=False) + sync(1, 1) + raise_(NIC, 0),
+    'entry-changed-after-copy': virte(2) + bytes([HOOK]) + bytes([0x20, 0x00, 0x01, 0x00])
+    + bytes(12) + sync(2, 1),
+    'foreign-sid': virte(3, OTHER) + sync(3, 1) + virte(3, NIC, vector=0xec) + sync(3, 1),
+    'set-table-variants': bytes([SET_TABLE, 0x20, 0x00, 0x01, 0x00])
+    + bytes([SET_TABLE, 0x00, 0x00, 0x00, 0x00]) + bytes([SET_TABLE, 0xff, 0xff, 0xff, 0xff])
+    + struct.pack('<Q', 0x10000) + bytes([QUERY, 0, 0]),
+    'rogue-handles-in-msix': b''.join(mmio_w(NIC, 16 * n, 0xfee00010 | (h << 5))
+                                      + mmio_w(NIC, 16 * n + 8, 0)
+                                      + mmio_w(NIC, 16 * n + 12, 0) + raise_(NIC, n)
+                                      for n, h in enumerate([0, 1, 2, 511, 512, 0x7fff])),
+    'compat-message': mmio_w(NIC, 0, 0xfee01000) + mmio_w(NIC, 8, 0x41) + mmio_w(NIC, 12, 0)
+    + raise_(NIC, 0, 1),
+    'vcpu-states': virte(0) + sync(0, 1) + vcpu(0, 0, 0) + raise_(NIC, 0) + vcpu(0, 0, 1)
+    + vcpu(1, 1, 2) + raise_(NIC, 0, 1) + vcpu(1, 1, 3, 2) + raise_(NIC, 0, 1)
+    + vcpu(0, 1, 4),
+    'huge-sync-count': bytes([SYNC, 0, 0xff]) + struct.pack('<Q', 2**64 - 1),
+    'reserved-bits': guest_virte_raw(4, bytes([0x20, 0, 0x09, 0, 0, 0, 0, 0, 0x41, 1])
+                                     + bytes(6)) + sync(4, 1),
+    'guest-memory-under-table': bytes([MEM]) + (0x10000).to_bytes(3, 'little')
+    + struct.pack('<Q', 0x0000000100010020) + sync(0, 1),
+    'config-writes': bytes([CFG, 0x08, 0x04]) + struct.pack('<I', 0) + bytes([CFG, 0x0b, 0x72])
+    + struct.pack('<I', 0x0000c00f),
+}
+
+DECODE = {
+    'irte-posted': b'irte\n0x1234567800040300:0x9abcdec00041c501',
+    'irte-json-xapic': b'--json\n--xapic\nirte\n0x0:0x0000070100310001',
+    'irte-no-posting': b'--no-posting\nirte\n0x0:0x8001',
+    'msi-remappable': b'msi\n0xfee34240\n0xec',
+    'msi-compat': b'--json\nmsi\n0xfee0003c\n3',
+    'pid': b'pid\n0:0:0:0x0000000300f20005:0:0:0:0x8000000000000001',
+    'bad-hex': b'irte\n0x11112222333344445:0x0',
+}
+
+SCENARIO_SMALL = {
+    'minimal.yaml': 'duration: 1ms\nhost: {pcpus: 2}\nvms:\n  - name: a\n    vcpus: 1\n'
+    '    devices:\n      - {name: n, bdf: "03:00.0", guest_bdf: "00:04.0", msix: 2}\n'
+    'workload:\n  - {at: 0ms, do: activate, dev: a/n, count: 2}\n'
+    '  - {at: 0ms, do: traffic, dev: a/n, rate: 100k, until: 1ms}\n',
+}
+
+
+def write(folder, items):
+    os.makedirs(folder, exist_ok=True)
+    for name, data in items.items():
+        with open(os.path.join(folder, name), 'wb') as f:
+            f.write(data if isinstance(data, bytes) else data.encode())
+
+
+def main():
+    root = 'tests/fuzz/corpus'
+    write(os.path.join(root, 'abi'), ABI)
+    write(os.path.join(root, 'decode'), DECODE)
+    write(os.path.join(root, 'scenario'), SCENARIO_SMALL)
+    for name in sorted(os.listdir('scenarios')):
+        path = os.path.join('scenarios', name)
+        if os.path.getsize(path) <= 4096:
+            shutil.copy(path, os.path.join(root, 'scenario', name))
+
+
+if __name__ == '__main__':
+    main()
