@@ -477,11 +477,18 @@ int vfio_set_irqs(struct assigned_dev *d, const struct vfio_irq_set *s)
 	return 0;
 }
 
+/* Triggers for this many vectors are set from the stack: a release cannot run out of memory. */
+#define SET_IRQS_ON_STACK 8
+
 int vfio_set_triggers(struct assigned_dev *d, uint32_t index, uint32_t start, uint32_t count,
 		      const int32_t *fds)
 {
 	size_t argsz = SET_IRQS_MINSZ + (size_t)count * sizeof(int32_t);
-	struct vfio_irq_set *s = calloc(1, argsz);
+	union {
+		struct vfio_irq_set s;
+		uint8_t bytes[SET_IRQS_MINSZ + SET_IRQS_ON_STACK * sizeof(int32_t)];
+	} small;
+	struct vfio_irq_set *s = count <= SET_IRQS_ON_STACK ? &small.s : calloc(1, argsz);
 	int err;
 
 	if (!s)
@@ -493,7 +500,8 @@ int vfio_set_triggers(struct assigned_dev *d, uint32_t index, uint32_t start, ui
 				   .count = count};
 	memcpy(s->data, fds, (size_t)count * sizeof(int32_t));
 	err = vfio_set_irqs(d, s);
-	free(s);
+	if (s != &small.s)
+		free(s);
 	return err;
 }
 

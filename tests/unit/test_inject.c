@@ -36,6 +36,7 @@
 #include "pvir/pci.h"
 #include "pvir/vm.h"
 #include "pvir/vmm.h"
+#include "world.h"
 
 /* ---- allocations through the failpoint (linked with --wrap) ------------------ */
 
@@ -63,101 +64,14 @@ void *__wrap_realloc(void *p, size_t size)
 
 /* ---- the world ---------------------------------------------------------------- */
 
-#define NIC_BDF	   0x0020 /* 00:04.0 */
-#define DSA_BDF	   0x0028 /* 00:05.0 */
-#define MEMDSA_BDF 0x0030 /* 00:06.0 */
-#define DSA_IMS	   0x8000
-#define DSA_SLOTS  64
-
-enum design { TRAP, VIR_EMUL, HCALL };
-
-static const char *const design_names[] = {"trap", "vir-emul", "hcall"};
-
-struct world {
-	enum design d;
-	struct host *h;
-	struct pci_func *nic, *dsa, *memdsa;
-	struct vm *vm;
-	struct guest *g;
-	struct nic_driver nic_drv;
-	struct accel_driver dsa_drv, mem_drv;
-};
-
-static const struct guest_ims_layout dsa_layout = {IMS_DEVICE, 0, DSA_IMS, DSA_SLOTS};
-static const struct guest_ims_layout memdsa_layout = {IMS_MEMORY, 0, 0, 64};
-
-static void world_devices(struct world *w)
-{
-	struct pci_func_config nic = {.rid = 0x0300,
-				      .bars = {[0] = {.size = 0x4000}},
-				      .msix_vectors = 16,
-				      .msix_pba_offset = 0x2000};
-	struct pci_func_config dsa = {.rid = 0x6a08,
-				      .bars = {[0] = {.size = 0x10000}},
-				      .ims_storage = IMS_DEVICE,
-				      .ims_entries = DSA_SLOTS,
-				      .ims_offset = DSA_IMS};
-	struct pci_func_config memdsa = {.rid = 0x6a10,
-					 .bars = {[0] = {.size = 0x1000}},
-					 .ims_storage = IMS_MEMORY,
-					 .ims_entries = 64};
-
-	assert_int_equal(host_add_device(w->h, &nic, &w->nic), 0);
-	assert_int_equal(host_add_device(w->h, &dsa, &w->dsa), 0);
-	assert_int_equal(host_add_device(w->h, &memdsa, &w->memdsa), 0);
-}
-
-/* Host, VM and devices; the guest boots separately (its opt-in is an operation). */
-static struct world *world_new(enum design d)
-{
-	struct host_config hc = host_default_config();
-	struct vm_config vc = {.name = "web",
-			       .vcpus = 4,
-			       .mem_size = 8u << 20,
-			       .irte_quota = 256,
-			       .pvir_service = d == HCALL,
-			       .viommu = d == VIR_EMUL};
-	struct world *w = calloc(1, sizeof(*w));
-
-	assert_non_null(w);
-	w->d = d;
-	hc.pcpus = 4;
-	hc.irte_entries = 512;
-	assert_int_equal(host_create(&hc, &w->h), 0);
-	world_devices(w);
-	assert_int_equal(vm_create(w->h, &vc, &w->vm), 0);
-	assert_int_equal(vm_assign_device(w->vm, w->nic, NIC_BDF, NULL), 0);
-	assert_int_equal(vm_assign_device(w->vm, w->dsa, DSA_BDF, NULL), 0);
-	assert_int_equal(vm_assign_device(w->vm, w->memdsa, MEMDSA_BDF, NULL), 0);
-	return w;
-}
-
 static int boot(struct world *w)
 {
-	struct guest_config gc = {.pvir_driver = w->d == HCALL, .vtd_driver = w->d == VIR_EMUL};
-
-	return guest_boot(w->vm, &gc, &w->g);
+	return tenant_boot(w, &w->t);
 }
 
 static void remove_drivers(struct world *w)
 {
-	if (w->nic_drv.handled)
-		nic_remove(&w->nic_drv);
-	if (w->dsa_drv.handled)
-		accel_remove(&w->dsa_drv);
-	if (w->mem_drv.handled)
-		accel_remove(&w->mem_drv);
-	w->nic_drv = (struct nic_driver){0};
-	w->dsa_drv = w->mem_drv = (struct accel_driver){0};
-}
-
-static void world_free(struct world *w)
-{
-	remove_drivers(w);
-	guest_free(w->g);
-	vm_free(w->vm);
-	host_free(w->h);
-	free(w);
+	tenant_remove_drivers(&w->t);
 }
 
 /* ---- what must not change -------------------------------------------------------- */
@@ -206,18 +120,18 @@ static uint64_t region_hash(struct pci_func *f, uint64_t off, uint64_t len, uint
 
 static struct snapshot snap(struct world *w)
 {
-	const struct vmm_stats *s = vm_vmm_stats(w->vm);
-	uint64_t storage = region_hash(w->nic, 0, 16 * 16, 0);
+	const struct vmm_stats *s = vm_vmm_stats(w->t.vm);
+	uint64_t storage = region_hash(w->t.nic, 0, 16 * 16, 0);
 
 	return (struct snapshot){
 	    .irtes = irte_hash(w),
 	    .irtes_used = ir_driver_in_use(host_ir_driver(w->h)),
-	    .quota_used = vm_irte_used(w->vm),
+	    .quota_used = vm_irte_used(w->t.vm),
 	    .routes = s->routes,
 	    .irqfds = s->irqfds_held,
-	    .vectors = w->g ? guest_vectors_in_use(w->g) : 0,
-	    .virtes = w->g ? guest_virtes_in_use(w->g) : 0,
-	    .storage = region_hash(w->dsa, DSA_IMS, DSA_SLOTS * 16, storage),
+	    .vectors = w->t.g ? guest_vectors_in_use(w->t.g) : 0,
+	    .virtes = w->t.g ? guest_virtes_in_use(w->t.g) : 0,
+	    .storage = region_hash(w->t.dsa, DSA_IMS, DSA_SLOTS * 16, storage),
 	};
 }
 
@@ -250,24 +164,24 @@ static unsigned queues(void)
 
 static int probe_nic(struct world *w)
 {
-	return nic_probe(w->g, NIC_BDF, queues(), queues(), &w->nic_drv);
+	return nic_probe(w->t.g, NIC_BDF, queues(), queues(), &w->t.nic_drv);
 }
 
 static int probe_dsa(struct world *w)
 {
-	return accel_probe(w->g, DSA_BDF, &dsa_layout, queues(), &w->dsa_drv);
+	return accel_probe(w->t.g, DSA_BDF, &dsa_layout, queues(), &w->t.dsa_drv);
 }
 
 static int probe_memdsa(struct world *w)
 {
-	return accel_probe(w->g, MEMDSA_BDF, &memdsa_layout, queues(), &w->mem_drv);
+	return accel_probe(w->t.g, MEMDSA_BDF, &memdsa_layout, queues(), &w->t.mem_drv);
 }
 
 static int move_queue(struct world *w)
 {
-	struct cpumask m = cpumask_of(3);
+	struct cpumask m = cpumask_of(1); /* queue 0 is spread onto CPU 0 */
 
-	return irq_set_affinity(w->g, (unsigned)nic_queue_irq(&w->nic_drv, 1), &m);
+	return irq_set_affinity(w->t.g, (unsigned)nic_queue_irq(&w->t.nic_drv, 0), &m);
 }
 
 static int remove_all(struct world *w)
@@ -280,7 +194,7 @@ struct op {
 	const char *name;
 	int (*setup)(struct world *w); /* before the injection; NULL: a booted guest */
 	int (*run)(struct world *w);
-	bool pv_only; /* IMS needs the pvir service */
+	bool pv_only; /* memory IMS needs the pvir service */
 };
 
 static int setup_nic(struct world *w)
@@ -292,7 +206,7 @@ static int setup_all(struct world *w)
 {
 	int err = probe_nic(w);
 
-	if (!err && w->d == HCALL)
+	if (!err)
 		err = probe_dsa(w);
 	if (!err && w->d == HCALL)
 		err = probe_memdsa(w);
@@ -302,7 +216,7 @@ static int setup_all(struct world *w)
 static const struct op ops[] = {
     {"boot", NULL, boot, false},
     {"msix", NULL, probe_nic, false},
-    {"ims-device", NULL, probe_dsa, true},
+    {"ims-device", NULL, probe_dsa, false},
     {"ims-memory", NULL, probe_memdsa, true},
     {"affinity", setup_nic, move_queue, false},
     {"free", setup_all, remove_all, false},
@@ -310,29 +224,11 @@ static const struct op ops[] = {
 
 /* ---- the checks ------------------------------------------------------------------ */
 
-static unsigned run_all(struct world *w)
-{
-	unsigned n = 0;
-
-	for (unsigned c = 0; c < guest_cpus(w->g); c++)
-		n += guest_handle_interrupts(w->g, c);
-	return n;
-}
-
-static uint64_t handled(const uint64_t *counts, unsigned n)
-{
-	uint64_t sum = 0;
-
-	for (unsigned i = 0; counts && i < n; i++)
-		sum += counts[i];
-	return sum;
-}
-
 static uint64_t all_handled(const struct world *w)
 {
-	return handled(w->nic_drv.handled, w->nic_drv.queues) +
-	       handled(w->dsa_drv.handled, w->dsa_drv.entries) +
-	       handled(w->mem_drv.handled, w->mem_drv.entries);
+	return handled_sum(w->t.nic_drv.handled, w->t.nic_drv.queues) +
+	       handled_sum(w->t.dsa_drv.handled, w->t.dsa_drv.entries) +
+	       handled_sum(w->t.mem_drv.handled, w->t.mem_drv.entries);
 }
 
 static unsigned raise_all(struct world *w)
@@ -340,12 +236,12 @@ static unsigned raise_all(struct world *w)
 	enum pci_irq_result r;
 	unsigned sent = 0;
 
-	for (unsigned q = 0; w->nic_drv.handled && q < w->nic_drv.queues; q++)
-		sent += !pci_func_raise_msix(w->nic, q, &r);
-	for (unsigned e = 0; w->dsa_drv.handled && e < w->dsa_drv.entries; e++)
-		sent += !pci_func_raise_ims(w->dsa, e, &r);
-	for (unsigned e = 0; w->mem_drv.handled && e < w->mem_drv.entries; e++)
-		sent += !pci_func_raise_ims(w->memdsa, e, &r);
+	for (unsigned q = 0; w->t.nic_drv.handled && q < w->t.nic_drv.queues; q++)
+		sent += !pci_func_raise_msix(w->t.nic, q, &r);
+	for (unsigned e = 0; w->t.dsa_drv.handled && e < w->t.dsa_drv.entries; e++)
+		sent += !pci_func_raise_ims(w->t.dsa, e, &r);
+	for (unsigned e = 0; w->t.mem_drv.handled && e < w->t.mem_drv.entries; e++)
+		sent += !pci_func_raise_ims(w->t.memdsa, e, &r);
 	return sent;
 }
 
@@ -359,22 +255,22 @@ static void assert_absorbed(struct world *w, uint64_t emul_errors_before)
 	uint64_t before = all_handled(w);
 	unsigned sent = raise_all(w);
 
-	run_all(w);
+	tenant_run_all(&w->t);
 	if (all_handled(w) - before == sent)
 		return;
 	assert_int_not_equal(w->d, HCALL);
-	assert_true(vm_vmm_stats(w->vm)->emul_errors > emul_errors_before);
+	assert_true(vm_vmm_stats(w->t.vm)->emul_errors > emul_errors_before);
 }
 
 /* After the drivers go the host holds nothing for the VM. */
 static void assert_nothing_held(struct world *w)
 {
 	remove_drivers(w);
-	assert_int_equal(vm_irte_used(w->vm), 0);
-	assert_int_equal(vm_vmm_stats(w->vm)->irqfds_held, 0);
-	if (w->g) {
-		assert_int_equal(guest_virtes_in_use(w->g), 0);
-		assert_true(guest_check(w->g));
+	assert_int_equal(vm_irte_used(w->t.vm), 0);
+	assert_int_equal(vm_vmm_stats(w->t.vm)->irqfds_held, 0);
+	if (w->t.g) {
+		assert_int_equal(guest_virtes_in_use(w->t.g), 0);
+		assert_true(guest_check(w->t.g));
 	}
 }
 
@@ -389,7 +285,7 @@ struct inject_case {
 /* The Nth call fails. Return: whether the Nth call came (false: the operation is done). */
 static bool inject_once(const struct inject_case *c, uint64_t nth)
 {
-	struct world *w = world_new(c->d);
+	struct world *w = world_new(c->d, (struct world_opts){0});
 	struct snapshot before, after;
 	uint64_t emul_errors;
 	bool fired;
@@ -400,7 +296,7 @@ static bool inject_once(const struct inject_case *c, uint64_t nth)
 	if (c->op->setup)
 		assert_int_equal(c->op->setup(w), 0);
 	before = snap(w);
-	emul_errors = vm_vmm_stats(w->vm)->emul_errors;
+	emul_errors = vm_vmm_stats(w->t.vm)->emul_errors;
 	failpoint_arm(c->fp, nth);
 	err = c->op->run(w);
 	fired = failpoint_fired(c->fp);
@@ -410,7 +306,7 @@ static bool inject_once(const struct inject_case *c, uint64_t nth)
 	if (err) {
 		after = snap(w);
 		assert_unchanged(&before, &after);
-	} else if (w->g) {
+	} else if (w->t.g) {
 		if (c->op->run == boot) /* what the guest booted into works */
 			assert_int_equal(probe_nic(w), 0);
 		assert_absorbed(w, emul_errors);
@@ -446,21 +342,21 @@ static void inject(void **state)
  */
 static void stale_virtes_are_reaped(void **state)
 {
-	struct world *w = world_new(HCALL);
+	struct world *w = world_new(HCALL, (struct world_opts){0});
 
 	(void)state;
 	assert_int_equal(boot(w), 0);
 	assert_int_equal(probe_nic(w), 0);
 	failpoint_arm_sticky(FAILPOINT_GUEST_READ, 1);
-	nic_remove(&w->nic_drv);
-	w->nic_drv = (struct nic_driver){0};
+	nic_remove(&w->t.nic_drv);
+	w->t.nic_drv = (struct nic_driver){0};
 	assert_true(failpoint_calls(FAILPOINT_GUEST_READ) >= 2);
 	failpoint_disarm();
-	assert_int_equal(vm_irte_used(w->vm), queues());
-	assert_int_equal(guest_virtes_in_use(w->g), queues());
-	assert_true(guest_check(w->g));
+	assert_int_equal(vm_irte_used(w->t.vm), queues());
+	assert_int_equal(guest_virtes_in_use(w->t.g), queues());
+	assert_true(guest_check(w->t.g));
 	assert_int_equal(probe_nic(w), 0); /* new indices: the stale ones are not reused */
-	assert_int_equal(vm_irte_used(w->vm), 2 * queues());
+	assert_int_equal(vm_irte_used(w->t.vm), 2 * queues());
 	assert_nothing_held(w); /* the free reaps them */
 	world_free(w);
 }
