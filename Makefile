@@ -70,10 +70,12 @@ test: build build-san build-csan build-tsan
 	exit $$rc
 
 # The full sizes of what make test samples (PVIR_LONG=1): failure injection
-# at every N with more vectors per operation. Under ASan+UBSan, no timeout.
+# at every N with more vectors per operation; the spray over every handle
+# with SHV off and on and every compatibility destination x vector, under
+# each design. Under ASan+UBSan, no timeout.
 check-long: build-san
 	PVIR_LONG=1 $(SAN_ENV) meson test -C $(BUILD_SAN) --timeout-multiplier 0 \
-		--print-errorlogs inject
+		--print-errorlogs inject spray
 
 # libFuzzer with ASan+UBSan (clang): each target for FUZZ_TIME seconds
 # (make fuzz FUZZ_TIME=600), one after the other. New inputs go to

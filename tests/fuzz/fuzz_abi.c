@@ -92,21 +92,13 @@ static uint64_t take(struct input *in, unsigned bytes)
 
 /* ---- the world --------------------------------------------------------------------- */
 
-static bool vcpu_of(struct vm *vm, const struct vcpu *v)
-{
-	for (unsigned i = 0; i < vm_vcpus(vm); i++)
-		if (vm_vcpu(vm, i) == v)
-			return true;
-	return false;
-}
-
 static void observe(void *ctx, const struct host_landing *l)
 {
 	struct world *w = ctx;
 	bool from_b = l->func == w->b_nic;
 
 	if (l->vcpu)
-		CHECK(vcpu_of(from_b ? w->b : w->a, l->vcpu));
+		CHECK(l->vcpu->vm == (from_b ? w->b : w->a));
 	if (!from_b)
 		return;
 	CHECK(l->outcome != IR_BLOCKED);
