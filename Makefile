@@ -72,10 +72,13 @@ test: build build-san build-csan build-tsan
 # The full sizes of what make test samples (PVIR_LONG=1): failure injection
 # at every N with more vectors per operation; the spray over every handle
 # with SHV off and on and every compatibility destination x vector, under
-# each design. Under ASan+UBSan, no timeout.
-check-long: build-san
+# each design; the posted-path stress over 10M interrupts. Under ASan+UBSan
+# and, for the stress, TSan; no timeout.
+check-long: build-san build-tsan
 	PVIR_LONG=1 $(SAN_ENV) meson test -C $(BUILD_SAN) --timeout-multiplier 0 \
 		--print-errorlogs inject spray
+	PVIR_LONG=1 TSAN_OPTIONS=halt_on_error=1 meson test -C $(BUILD_TSAN) \
+		--timeout-multiplier 0 --print-errorlogs stress
 
 # libFuzzer with ASan+UBSan (clang): each target for FUZZ_TIME seconds
 # (make fuzz FUZZ_TIME=600), one after the other. New inputs go to

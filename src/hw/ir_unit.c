@@ -13,6 +13,8 @@
 #include "pvir/ir_unit.h"
 
 #include <errno.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -81,7 +83,26 @@ struct ir_unit {
 	uint32_t iq_tail;
 	struct iec_slot *iec;
 	struct ir_unit_stats stats;
+	atomic_bool busy; /* see unit_lock() */
 };
+
+/*
+ * The unit serializes its own state — registers, IEC, fault log, stats — as
+ * hardware does: requests from several devices and the driver's register
+ * accesses may come from different threads (tests/unit/test_stress.c). What
+ * it shares with the CPUs is memory, the IRT and the posted descriptors,
+ * reached only with the atomics real hardware uses, never under this lock.
+ */
+static void unit_lock(struct ir_unit *ir)
+{
+	while (atomic_exchange_explicit(&ir->busy, true, memory_order_acquire))
+		sched_yield();
+}
+
+static void unit_unlock(struct ir_unit *ir)
+{
+	atomic_store_explicit(&ir->busy, false, memory_order_release);
+}
 
 const char *ir_fault_name(unsigned reason)
 {
@@ -277,9 +298,12 @@ static void settle_fault_event(struct ir_unit *ir)
 
 bool ir_unit_take_fault_event(struct ir_unit *ir)
 {
-	bool due = ir->fault_event;
+	bool due;
 
+	unit_lock(ir);
+	due = ir->fault_event;
 	ir->fault_event = false;
+	unit_unlock(ir);
 	return due;
 }
 
@@ -489,8 +513,8 @@ static void translate_remappable(struct ir_unit *ir, const struct msi_msg *msg, 
 		block(ir, ret, fault, rid, ret->index, fpd);
 }
 
-void ir_unit_translate(struct ir_unit *ir, const struct msi_msg *msg, uint16_t rid,
-		       struct ir_result *ret)
+static void translate_locked(struct ir_unit *ir, const struct msi_msg *msg, uint16_t rid,
+			     struct ir_result *ret)
 {
 	bool cfis = bit_get(ir->gsts, DMA_GSTS_CFIS);
 
@@ -507,6 +531,14 @@ void ir_unit_translate(struct ir_unit *ir, const struct msi_msg *msg, uint16_t r
 	else
 		block(ir, ret, IR_FAULT_COMPAT, rid, 0, false);
 	ir->stats.outcomes[ret->outcome]++;
+}
+
+void ir_unit_translate(struct ir_unit *ir, const struct msi_msg *msg, uint16_t rid,
+		       struct ir_result *ret)
+{
+	unit_lock(ir);
+	translate_locked(ir, msg, rid, ret);
+	unit_unlock(ir);
 }
 
 /* ---- queued invalidation ------------------------------------------------ */
@@ -708,7 +740,9 @@ uint64_t ir_unit_read(struct ir_unit *ir, uint32_t offset, unsigned size)
 
 	if ((size != 4 && size != 8) || offset % size)
 		return ~UINT64_C(0);
+	unit_lock(ir);
 	v = read_reg64(ir, offset & ~7u);
+	unit_unlock(ir);
 	if (size == 4)
 		return (uint32_t)(v >> (8 * (offset & 4)));
 	return v;
@@ -772,9 +806,11 @@ void ir_unit_write(struct ir_unit *ir, uint32_t offset, unsigned size, uint64_t 
 
 	if ((size != 4 && size != 8) || offset % size)
 		return;
+	unit_lock(ir);
 	if (size == 8)
 		write_reg64(ir, offset, val, ~UINT64_C(0));
 	else
 		write_reg64(ir, offset & ~7u, (val & UINT32_MAX) << shift,
 			    (uint64_t)UINT32_MAX << shift);
+	unit_unlock(ir);
 }
