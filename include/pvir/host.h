@@ -221,6 +221,15 @@ typedef void (*host_irq_handler_fn)(void *ctx, struct host_irq *hi);
  * Return: 0 and *@ret, -ENOSPC (IR table full), -ENOMEM.
  */
 int host_irq_alloc(struct host *h, uint16_t rid, struct host_irq **ret) WARN_UNUSED;
+/*
+ * host_irq_alloc_for() - the same for function @f: from its handle window's
+ * block when it has one (DESIGN.md §5), so that its messages pass the window.
+ */
+int host_irq_alloc_for(struct host *h, const struct pci_func *f, struct host_irq **ret) WARN_UNUSED;
+/** host_window_idle() - IRTEs reserved for handle windows that hold no interrupt */
+uint32_t host_window_idle(const struct host *h);
+/** host_func_windowed() - @f enforces a handle window the host set */
+bool host_func_windowed(struct host *h, const struct pci_func *f);
 
 /**
  * host_irq_request() - request_irq(): a host vector on the least-loaded pCPU,

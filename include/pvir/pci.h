@@ -129,6 +129,12 @@ struct pci_func_config {
 	unsigned ims_entries;
 	unsigned ims_bar;
 	uint32_t ims_offset; /* slots (device kind) or registers (memory kind) */
+	/*
+	 * The function sends only remappable messages whose interrupt index lies
+	 * in a window the host sets (pci_func_set_handle_window), as a Scalable
+	 * IOV device can per interface: DESIGN.md §5's device-enforced mode.
+	 */
+	bool handle_window;
 };
 
 /* Where the function's interrupt writes go. */
@@ -149,6 +155,7 @@ enum pci_irq_result {
 	PCI_IRQ_PENDING,   /* masked: pending bit set, sent on unmask */
 	PCI_IRQ_DISABLED,  /* MSI/MSI-X/IMS off or bus mastering off: nothing sent */
 	PCI_IRQ_DMA_ERROR, /* memory-resident slot could not be read */
+	PCI_IRQ_WINDOW,	   /* outside the function's handle window: not sent */
 };
 
 struct pci_func_stats {
@@ -157,7 +164,8 @@ struct pci_func_stats {
 	uint64_t pending_set;
 	uint64_t disabled;
 	uint64_t dma_errors;
-	uint64_t bad_accesses; /* MMIO of wrong size/alignment to interrupt storage */
+	uint64_t bad_accesses;	 /* MMIO of wrong size/alignment to interrupt storage */
+	uint64_t window_refused; /* messages outside the handle window, not sent */
 };
 
 struct pci_func;
@@ -203,6 +211,16 @@ int pci_mmio_write(struct pci_func *f, unsigned bar, uint64_t offset, unsigned s
 int pci_func_raise_msi(struct pci_func *f, unsigned n, enum pci_irq_result *ret) WARN_UNUSED;
 int pci_func_raise_msix(struct pci_func *f, unsigned n, enum pci_irq_result *ret) WARN_UNUSED;
 int pci_func_raise_ims(struct pci_func *f, unsigned n, enum pci_irq_result *ret) WARN_UNUSED;
+
+/**
+ * pci_func_set_handle_window() - the host's (privileged) window register:
+ * from now on the function sends a message only if it is remappable and its
+ * interrupt index (handle, plus subhandle with SHV) is in [@base, @base +
+ * @count). Until it is set the window is empty. Return: 0, or -EOPNOTSUPP on
+ * a function without one.
+ */
+int pci_func_set_handle_window(struct pci_func *f, uint32_t base, uint32_t count) WARN_UNUSED;
+bool pci_func_has_handle_window(const struct pci_func *f);
 
 /** pci_func_pending_count() - interrupts the function holds latched (MSI, MSI-X, IMS) */
 unsigned pci_func_pending_count(const struct pci_func *f);

@@ -39,7 +39,8 @@ struct sc_device {
 	unsigned msix; /* vectors, 0: none */
 	unsigned ims;  /* entries, 0: none */
 	enum ims_storage ims_storage;
-	uint32_t pasid; /* 0: none; functions sharing a bdf are told apart by it (SIOV) */
+	uint32_t pasid;	    /* 0: none; functions sharing a bdf are told apart by it (SIOV) */
+	bool handle_window; /* the function enforces a handle window (DESIGN.md §5) */
 };
 
 struct sc_vm {

@@ -46,6 +46,9 @@ struct pcpu {
 struct host_port {
 	struct host *h;
 	struct pci_func *func;
+	/* a handle window: its IRTEs, a block reserved when the device came */
+	uint32_t win_base, win_count;
+	bool *win_used;
 };
 
 /* Functions of requester-id @rid that @owner (a VM) holds. */
@@ -86,6 +89,7 @@ struct host {
 struct host_irq {
 	uint32_t irte;
 	uint16_t rid;
+	struct host_port *window; /* the IRTE is a slot of this function's window */
 	bool requested;
 	bool has_vector; /* always while requested, except posted on a `tuned` kernel */
 	unsigned hpcpu;
@@ -176,8 +180,10 @@ void host_free(struct host *h)
 {
 	if (!h)
 		return;
-	for (unsigned i = 0; i < h->ndevices; i++)
+	for (unsigned i = 0; i < h->ndevices; i++) {
 		pci_func_free(h->ports[i].func);
+		free(h->ports[i].win_used);
+	}
 	/* host_irqs belong to the VMs that made them, freed with those */
 	for (unsigned i = 0; h->pcpus && i < h->cfg.pcpus; i++)
 		free(h->pcpus[i].wakeup);
@@ -273,6 +279,44 @@ static struct vcpu **pid_owner_slot(struct host *h, uint64_t pda)
 	return pda >= PID_BASE && i < h->npids ? &h->pid_owner[i] : NULL;
 }
 
+static uint32_t pow2_at_least(uint32_t n)
+{
+	uint32_t p = 1;
+
+	while (p < n)
+		p <<= 1;
+	return p;
+}
+
+/*
+ * A function with a handle window gets a block of IRTEs for all its
+ * vectors now, and the window is set to it: every host interrupt of the
+ * function is a slot of the block (host_irq_alloc_for()), and nothing else
+ * can leave the device.
+ */
+static int window_open(struct host *h, struct host_port *port, const struct pci_func_config *cfg)
+{
+	uint32_t count =
+	    cfg->msix_vectors > cfg->ims_entries ? cfg->msix_vectors : cfg->ims_entries;
+	int err;
+
+	if (!count)
+		return 0;
+	port->win_used = calloc(count, sizeof(*port->win_used));
+	if (!port->win_used)
+		return -ENOMEM;
+	err = ir_irte_alloc(h->ird, pow2_at_least(count), &port->win_base);
+	if (!err)
+		err = pci_func_set_handle_window(port->func, port->win_base, count);
+	if (err) {
+		free(port->win_used);
+		port->win_used = NULL;
+		return err;
+	}
+	port->win_count = count;
+	return 0;
+}
+
 int host_add_device(struct host *h, const struct pci_func_config *cfg, struct pci_func **ret)
 {
 	struct host_port *port = &h->ports[h->ndevices];
@@ -286,10 +330,43 @@ int host_add_device(struct host *h, const struct pci_func_config *cfg, struct pc
 	if (err)
 		return err;
 	*port = (struct host_port){.h = h, .func = f};
+	err = cfg->handle_window ? window_open(h, port, cfg) : 0;
+	if (err) {
+		pci_func_free(f);
+		return err;
+	}
 	pci_func_attach(f, &sink, NULL);
 	h->ndevices++;
 	*ret = f;
 	return 0;
+}
+
+static struct host_port *port_of(struct host *h, const struct pci_func *f)
+{
+	for (unsigned i = 0; i < h->ndevices; i++)
+		if (h->ports[i].func == f)
+			return &h->ports[i];
+	return NULL;
+}
+
+uint32_t host_window_idle(const struct host *h)
+{
+	uint32_t idle = 0;
+
+	for (unsigned i = 0; i < h->ndevices; i++) {
+		const struct host_port *p = &h->ports[i];
+
+		for (uint32_t s = 0; p->win_used && s < pow2_at_least(p->win_count); s++)
+			idle += s >= p->win_count || !p->win_used[s];
+	}
+	return idle;
+}
+
+bool host_func_windowed(struct host *h, const struct pci_func *f)
+{
+	struct host_port *p = port_of(h, f);
+
+	return p && p->win_used;
 }
 
 /* ---- who owns a requester-id ---------------------------------------------- */
@@ -726,6 +803,40 @@ static void msi_from_device(void *ctx, const struct msi_msg *msg, uint16_t rid)
 
 /* ---- host_irq --------------------------------------------------------------- */
 
+/* A free slot of @port's window for @hi; -ENOSPC when all are taken. */
+static int window_take(struct host_port *port, struct host_irq *hi)
+{
+	for (uint32_t i = 0; i < port->win_count; i++)
+		if (!port->win_used[i]) {
+			port->win_used[i] = true;
+			hi->irte = port->win_base + i;
+			hi->window = port;
+			return 0;
+		}
+	return -ENOSPC;
+}
+
+int host_irq_alloc_for(struct host *h, const struct pci_func *f, struct host_irq **ret)
+{
+	struct host_port *port = port_of(h, f);
+	struct host_irq *hi;
+	int err;
+
+	if (!port || !port->win_used)
+		return host_irq_alloc(h, pci_func_rid(f), ret);
+	hi = calloc(1, sizeof(*hi));
+	if (!hi)
+		return -ENOMEM;
+	err = window_take(port, hi);
+	if (err) {
+		free(hi);
+		return err;
+	}
+	hi->rid = pci_func_rid(f);
+	*ret = hi;
+	return 0;
+}
+
 int host_irq_alloc(struct host *h, uint16_t rid, struct host_irq **ret)
 {
 	struct host_irq *hi = calloc(1, sizeof(*hi));
@@ -1043,7 +1154,10 @@ void host_irq_free(struct host *h, struct host_irq *hi)
 		return;
 	host_irq_shutdown(h, hi);
 	/* zeroed and released even when the invalidation fails (-EIO), as above */
-	(void)!ir_irte_free(h->ird, hi->irte, 1);
+	if (hi->window)
+		hi->window->win_used[hi->irte - hi->window->win_base] = false; /* cleared above */
+	else
+		(void)!ir_irte_free(h->ird, hi->irte, 1);
 	free(hi);
 }
 

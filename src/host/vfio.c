@@ -265,7 +265,7 @@ static int vector_alloc(struct assigned_dev *d, struct vfio_vector *v)
 
 	if (err)
 		return err;
-	err = host_irq_alloc(d->vm->host, pci_func_rid(d->func), &v->hi);
+	err = host_irq_alloc_for(d->vm->host, d->func, &v->hi);
 	if (err)
 		vm_irte_uncharge(d->vm);
 	return err;
@@ -540,19 +540,22 @@ void vfio_irqs_free(struct assigned_dev *d)
 /*
  * The feature's SET. GUEST (the guest writes messages itself) needs
  * remapping with compatibility format blocked, and a requester-id no other
- * VM holds: source validation cannot tell such functions apart. MEDIATED
- * (the VMM writes what it checked) needs remapping only.
+ * VM holds — source validation cannot tell such functions apart — unless
+ * the function enforces a handle window, which can. MEDIATED (the VMM
+ * writes what it checked) needs remapping only.
  */
 int vfio_guest_storage_set(struct assigned_dev *d, enum vfio_storage_owner to)
 {
 	struct host *h = d->vm->host;
 	uint16_t rid = pci_func_rid(d->func);
+	bool windowed = host_func_windowed(h, d->func);
 
 	if (to != VFIO_STORAGE_KERNEL && !vfio_msix_mappable(h, d->func))
 		return -EOPNOTSUPP; /* only where remapping makes written messages safe */
-	if (to == VFIO_STORAGE_GUEST && !host_rid_exclusive(h, rid, d->vm))
+	if (to == VFIO_STORAGE_GUEST && !windowed && !host_rid_exclusive(h, rid, d->vm))
 		return -EPERM;
-	if ((to == VFIO_STORAGE_GUEST) != (d->storage_owner == VFIO_STORAGE_GUEST))
+	/* a windowed function's guest names only its own IRTEs: no claim on the rid */
+	if (!windowed && (to == VFIO_STORAGE_GUEST) != (d->storage_owner == VFIO_STORAGE_GUEST))
 		host_rid_direct(h, rid, d->vm, to == VFIO_STORAGE_GUEST);
 	d->storage_owner = to;
 	return 0;

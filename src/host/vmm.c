@@ -159,6 +159,12 @@ static int dma_from_guest(void *ctx, uint64_t addr, void *buf, size_t len)
 	return physmem_read(vm_memory(ctx), addr, buf, len);
 }
 
+/* Storage no VMM can trap (IMS in guest memory), unless the device windows it. */
+static bool unmediatable(struct vm *vm, const struct pci_func *func)
+{
+	return pci_func_ims_storage(func) == IMS_MEMORY && !host_func_windowed(vm->host, func);
+}
+
 int vm_assign_device(struct vm *vm, struct pci_func *func, uint16_t guest_bdf,
 		     struct assigned_dev **ret)
 {
@@ -172,14 +178,12 @@ int vm_assign_device(struct vm *vm, struct pci_func *func, uint16_t guest_bdf,
 		if (vm->devs[i]->guest_bdf == guest_bdf || vm->devs[i]->func == func)
 			return -EBUSY;
 	/* a requester-id shared with another VM only where storage can be mediated */
-	err = host_rid_claim(vm->host, pci_func_rid(func), vm,
-			     pci_func_ims_storage(func) == IMS_MEMORY);
+	err = host_rid_claim(vm->host, pci_func_rid(func), vm, unmediatable(vm, func));
 	if (err)
 		return err;
 	d = calloc(1, sizeof(*d));
 	if (!d) {
-		host_rid_release(vm->host, pci_func_rid(func), vm,
-				 pci_func_ims_storage(func) == IMS_MEMORY);
+		host_rid_release(vm->host, pci_func_rid(func), vm, unmediatable(vm, func));
 		return -ENOMEM;
 	}
 	d->vm = vm;
@@ -198,8 +202,7 @@ int vm_assign_device(struct vm *vm, struct pci_func *func, uint16_t guest_bdf,
 		drop_regions(vm, d);
 		irq_emul_free(d);
 		vfio_irqs_free(d);
-		host_rid_release(vm->host, pci_func_rid(func), vm,
-				 pci_func_ims_storage(func) == IMS_MEMORY);
+		host_rid_release(vm->host, pci_func_rid(func), vm, unmediatable(vm, func));
 		free(d);
 		return err;
 	}
@@ -219,8 +222,7 @@ void vmm_free_devices(struct vm *vm)
 		irq_emul_free(vm->devs[i]);
 		mediate_free(vm->devs[i]);
 		vfio_irqs_free(vm->devs[i]);
-		host_rid_release(vm->host, pci_func_rid(f), vm,
-				 pci_func_ims_storage(f) == IMS_MEMORY);
+		host_rid_release(vm->host, pci_func_rid(f), vm, unmediatable(vm, f));
 		pci_func_set_dma(vm->devs[i]->func, NULL);
 		free(vm->devs[i]);
 	}

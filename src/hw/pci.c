@@ -347,17 +347,57 @@ uint8_t pci_find_capability(struct pci_func *f, uint8_t id)
 
 /* ---- delivery shared by MSI, MSI-X and IMS ------------------------------- */
 
-static void send(struct pci_func *f, const struct msi_msg *msg)
+int pci_func_set_handle_window(struct pci_func *f, uint32_t base, uint32_t count)
 {
+	if (!f->cfg.handle_window)
+		return -EOPNOTSUPP;
+	f->win_base = base;
+	f->win_count = count;
+	return 0;
+}
+
+bool pci_func_has_handle_window(const struct pci_func *f)
+{
+	return f->cfg.handle_window;
+}
+
+/*
+ * A function with a handle window lets out only remappable messages naming
+ * an IRTE in it: a guest that owns one interface's storage cannot name an
+ * IRTE of another interface behind the same requester-id, which source
+ * validation alone could not tell apart.
+ */
+static bool in_window(const struct pci_func *f, const struct msi_msg *msg)
+{
+	struct msi_remap r;
+	uint32_t index;
+
+	if (!f->cfg.handle_window)
+		return true;
+	if (!msi_is_interrupt_address(msg) || msg->address_hi ||
+	    msi_format_of(msg) != MSI_FORMAT_REMAPPABLE)
+		return false;
+	msi_remap_decode(msg, &r);
+	index = msi_remap_index(&r);
+	return index >= f->win_base && index - f->win_base < f->win_count;
+}
+
+static bool send(struct pci_func *f, const struct msi_msg *msg)
+{
+	if (!in_window(f, msg)) {
+		f->stats.window_refused++;
+		return false;
+	}
 	f->stats.sent++;
 	if (f->sink.deliver)
 		f->sink.deliver(f->sink.ctx, msg, f->cfg.rid);
+	return true;
 }
 
 void pci_send_pending(struct pci_func *f, const struct msi_msg *msg)
 {
 	f->stats.sent_from_pending++;
-	send(f, msg);
+	(void)send(f, msg); /* outside the window: dropped, counted */
 }
 
 enum pci_irq_result pci_deliver_or_latch(struct pci_func *f, bool enabled, bool masked,
@@ -372,8 +412,7 @@ enum pci_irq_result pci_deliver_or_latch(struct pci_func *f, bool enabled, bool 
 		f->stats.pending_set++;
 		return PCI_IRQ_PENDING;
 	}
-	send(f, msg);
-	return PCI_IRQ_SENT;
+	return send(f, msg) ? PCI_IRQ_SENT : PCI_IRQ_WINDOW;
 }
 
 /* ---- MSI ---------------------------------------------------------------- */

@@ -35,6 +35,7 @@ struct pci_func {
 	struct msi_sink sink;
 	struct pci_dma dma;
 	struct pci_func_stats stats;
+	uint32_t win_base, win_count; /* the handle window, if the function has one */
 };
 
 static inline bool bitmap_test(const uint64_t *map, unsigned n)

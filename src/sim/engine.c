@@ -114,7 +114,10 @@ static uint64_t pow2_at_least(uint64_t v)
  */
 static struct pci_func_config device_config(const struct sc_device *d)
 {
-	struct pci_func_config c = {.rid = d->bdf, .vendor_id = 0x8086, .device_id = 0x0b25};
+	struct pci_func_config c = {.rid = d->bdf,
+				    .vendor_id = 0x8086,
+				    .device_id = 0x0b25,
+				    .handle_window = d->handle_window};
 
 	if (d->msix) {
 		uint64_t table = (uint64_t)d->msix * PCI_MSIX_ENTRY_SIZE;
@@ -645,6 +648,8 @@ static bool raise(struct sim *s, struct sim_vm *sv, struct sim_dev *d, unsigned 
 		return false;
 	}
 	sv->irq.raised++;
+	if (r == PCI_IRQ_WINDOW)
+		sv->irq.blocked++; /* by the device's handle window: no IR fault */
 	if (r == PCI_IRQ_PENDING && pci_func_pending_count(d->func) == latched)
 		sv->irq.coalesced++; /* its pending bit was already set */
 	return true;
@@ -1044,7 +1049,9 @@ static void check_balance(struct sim_report *r, const char *who, struct sim_irq_
 static void check_accounting(struct sim *s)
 {
 	struct sim_report *r = s->r;
-	uint32_t charged = 0, in_use = ir_driver_in_use(host_ir_driver(s->h));
+	/* handle windows reserve their IRTEs up front: only those in use are charged */
+	uint32_t charged = 0,
+		 in_use = ir_driver_in_use(host_ir_driver(s->h)) - host_window_idle(s->h);
 
 	for (unsigned i = 0; i < s->sc->nvms; i++) {
 		struct sim_vm *sv = &s->vms[i];

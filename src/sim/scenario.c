@@ -396,10 +396,29 @@ static bool parse_host(struct ctx *c, yaml_node_t *host)
 
 /* ---- VMs and devices --------------------------------------------------------------------- */
 
+/* How a function shares its requester-id: its PASID, and whether it enforces a handle window. */
+static bool parse_device_sharing(struct ctx *c, yaml_node_t *d, const char *path,
+				 struct sc_device *dev)
+{
+	char p[PATH_MAX_LEN];
+	yaml_node_t *n;
+
+	subpath(p, path, "pasid");
+	if ((n = get(c, d, "pasid"))) {
+		uint64_t pasid;
+
+		if (!parse_uint(c, n, p, 1, PCI_PASID_MAX, &pasid))
+			return false;
+		dev->pasid = (uint32_t)pasid;
+	}
+	subpath(p, path, "handle_window");
+	return !(n = get(c, d, "handle_window")) || parse_bool(c, n, p, &dev->handle_window);
+}
+
 static bool parse_device(struct ctx *c, yaml_node_t *d, const char *path, struct sc_device *dev)
 {
-	static const char *const keys[] = {"name", "bdf",	  "guest_bdf", "msix",
-					   "ims",  "ims_storage", "pasid",     NULL};
+	static const char *const keys[] = {"name",	  "bdf",   "guest_bdf",	    "msix", "ims",
+					   "ims_storage", "pasid", "handle_window", NULL};
 	char p[PATH_MAX_LEN], storage[MAX_SCALAR];
 	yaml_node_t *n;
 
@@ -446,14 +465,8 @@ static bool parse_device(struct ctx *c, yaml_node_t *d, const char *path, struct
 		else if (strcmp(storage, "device"))
 			return fail(c, n, p, "'%s' is not device or memory", storage);
 	}
-	subpath(p, path, "pasid");
-	if ((n = get(c, d, "pasid"))) {
-		uint64_t pasid;
-
-		if (!parse_uint(c, n, p, 1, PCI_PASID_MAX, &pasid))
-			return false;
-		dev->pasid = (uint32_t)pasid;
-	}
+	if (!parse_device_sharing(c, d, path, dev))
+		return false;
 	if (!dev->msix && !dev->ims)
 		return fail(c, d, path, "a device needs msix or ims");
 	if (dev->msix && dev->ims)

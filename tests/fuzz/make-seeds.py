@@ -82,6 +82,17 @@ DECODE = {
 }
 
 SCENARIO_SMALL = {
+    'handle-windows.yaml': 'duration: 2ms\nhost: {pcpus: 4}\nvms:\n'
+    '  - name: a\n    vcpus: 2\n    pin: [0, 1]\n    devices:\n'
+    '      - {name: d, bdf: "6a:01.0", pasid: 1, guest_bdf: "00:04.0", ims: 8, '
+    'handle_window: true}\n'
+    '  - name: b\n    vcpus: 2\n    pin: [2, 3]\n    devices:\n'
+    '      - {name: d, bdf: "6a:01.0", pasid: 2, guest_bdf: "00:04.0", ims: 8, '
+    'ims_storage: memory, handle_window: true}\n'
+    'workload:\n  - {at: 0ms, do: activate, dev: a/d, count: 2}\n'
+    '  - {at: 0ms, do: activate, dev: b/d, count: 2}\n'
+    '  - {at: 1ms, do: rogue_write, dev: b/d, entry: 0, addr: 0xfee00118, data: 0}\n'
+    '  - {at: 1ms, do: traffic, dev: a/d, rate: 10K/s, until: 2ms}\n',
     'minimal.yaml': 'duration: 1ms\nhost: {pcpus: 2}\nvms:\n  - name: a\n    vcpus: 1\n'
     '    devices:\n      - {name: n, bdf: "03:00.0", guest_bdf: "00:04.0", msix: 2}\n'
     'workload:\n  - {at: 0ms, do: activate, dev: a/n, count: 2}\n'

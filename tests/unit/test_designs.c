@@ -208,6 +208,41 @@ static void shared_rid_rogue_handle_stays_home(void **state)
 	run_free(&run);
 }
 
+/*
+ * The same interfaces, each enforcing a handle window (handle_window: true):
+ * the host gave a's interface IRTEs 8..15 and b's 16..23, so both VMs
+ * program their storage directly, and b's write of a's first handle (IRTE
+ * 8: 0xfee00118) never leaves b's device: blocked there, not delivered to a.
+ */
+static void shared_rid_windows_keep_rogue_handle_home(void **state)
+{
+	static const char text[] =
+	    "duration: 2ms\nhost: {pcpus: 4}\nvms:\n"
+	    "  - name: a\n    vcpus: 2\n    pin: [0, 1]\n    devices:\n"
+	    "      - {name: d, bdf: \"6a:01.0\", pasid: 1, guest_bdf: \"00:04.0\", ims: 8, "
+	    "handle_window: true}\n"
+	    "  - name: b\n    vcpus: 2\n    pin: [2, 3]\n    devices:\n"
+	    "      - {name: d, bdf: \"6a:01.0\", pasid: 2, guest_bdf: \"00:04.0\", ims: 8, "
+	    "handle_window: true}\n"
+	    "workload:\n"
+	    "  - {at: 0ms, do: activate, dev: a/d, count: 1}\n"
+	    "  - {at: 0ms, do: activate, dev: b/d, count: 1}\n"
+	    "  - {at: 1ms, do: rogue_write, dev: b/d, entry: 0, addr: 0xfee00118, data: 0}\n"
+	    "  - {at: 1ms, do: traffic, dev: a/d, rate: 10K/s, until: 2ms}\n";
+	struct run run = run_design(text, HCALL, NULL);
+
+	(void)state;
+	assert_sound(&run);
+	assert_int_equal(op(&run, 0)->mmio_traps, 0); /* direct: windows make it safe */
+	assert_int_equal(op(&run, 1)->mmio_traps, 0);
+	assert_int_equal(op(&run, 2)->vmm_refused, 0);
+	assert_int_equal(run.r.vms[1].irq.blocked, 1);
+	assert_int_equal(run.r.vms[1].irq.delivered, 0);
+	assert_true(run.r.vms[0].irq.delivered > 0); /* a's own traffic, and only that */
+	assert_int_equal(run.r.vms[0].irq.delivered, run.r.vms[0].irq.raised);
+	run_free(&run);
+}
+
 /* The cost model turns exact counts into time; a scenario's override is what it uses. */
 static void cost_overrides_apply(void **state)
 {
@@ -522,6 +557,7 @@ int main(void)
 	    TEST_ROW("ims_per_design/hcall", ims_per_design, &ims_rows[2]),
 	    TEST(rogue_write_restored_word_by_word),
 	    TEST(shared_rid_rogue_handle_stays_home),
+	    TEST(shared_rid_windows_keep_rogue_handle_home),
 	    TEST(cost_overrides_apply),
 	    TEST(irqfd_walks_grow_quadratically),
 	    TEST(past_4096_routes_stock_refuses),

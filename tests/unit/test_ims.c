@@ -154,6 +154,57 @@ static int mem_teardown(void **state)
 }
 
 /* The driver writes a slot in memory: little-endian address, data, control. */
+/*
+ * A handle window (DESIGN.md §5): the function sends only remappable
+ * messages whose interrupt index is in the window the host set; nothing
+ * before it is set. A subhandle counts (handle + subhandle with SHV), and a
+ * compatibility-format message never passes. A latched interrupt whose
+ * message is outside is dropped when it would go.
+ */
+static void handle_window_filters_messages(void **state)
+{
+	const struct pci_func_config c = {.rid = 0x6a08,
+					  .bars = {[0] = {.size = 0x10000}},
+					  .ims_storage = IMS_DEVICE,
+					  .ims_entries = 8,
+					  .ims_offset = IMS_OFF,
+					  .handle_window = true};
+	struct msi_msg in, edge, past, sub_past, compat = {0xfee01000, 0, 0x41};
+	struct sink_log log = {0};
+	struct pci_func *f, *plain = device_kind(&log);
+
+	(void)state;
+	msi_remap_encode(&(struct msi_remap){.handle = 101}, &in);
+	msi_remap_encode(&(struct msi_remap){.handle = 103, .shv = true}, &edge);
+	msi_remap_encode(&(struct msi_remap){.handle = 104}, &past);
+	msi_remap_encode(&(struct msi_remap){.handle = 100, .shv = true, .subhandle = 4},
+			 &sub_past);
+	assert_int_equal(pci_func_set_handle_window(plain, 0, 1), -EOPNOTSUPP);
+	pci_func_free(plain);
+	assert_int_equal(pci_func_create(&c, &f), 0);
+	attach_log(f, &log, NULL);
+	enable_function(f);
+	program_slot(f, IMS_BAR, IMS_OFF + SLOT(0), &in, false);
+	assert_int_equal(raise(f, 0), PCI_IRQ_WINDOW); /* no window yet: nothing passes */
+	assert_int_equal(pci_func_set_handle_window(f, 100, 4), 0);
+	assert_int_equal(raise(f, 0), PCI_IRQ_SENT);
+	program_slot(f, IMS_BAR, IMS_OFF + SLOT(1), &edge, false);
+	assert_int_equal(raise(f, 1), PCI_IRQ_SENT);
+	program_slot(f, IMS_BAR, IMS_OFF + SLOT(2), &past, false);
+	assert_int_equal(raise(f, 2), PCI_IRQ_WINDOW);
+	program_slot(f, IMS_BAR, IMS_OFF + SLOT(3), &sub_past, false);
+	assert_int_equal(raise(f, 3), PCI_IRQ_WINDOW);
+	program_slot(f, IMS_BAR, IMS_OFF + SLOT(4), &compat, false);
+	assert_int_equal(raise(f, 4), PCI_IRQ_WINDOW);
+	program_slot(f, IMS_BAR, IMS_OFF + SLOT(5), &past, true); /* masked: latches */
+	assert_int_equal(raise(f, 5), PCI_IRQ_PENDING);
+	program_slot(f, IMS_BAR, IMS_OFF + SLOT(5), &past, false); /* unmask: dropped */
+	assert_int_equal(pci_func_pending_count(f), 0);
+	assert_int_equal(log.n, 2);
+	assert_int_equal(pci_func_stats(f)->window_refused, 5);
+	pci_func_free(f);
+}
+
 static void mem_slot(struct mem_fx *fx, unsigned n, const struct msi_msg *m, bool masked)
 {
 	uint32_t v[4] = {m->address_lo, m->address_hi, m->data, masked ? IMS_CTRL_MASK : 0};
@@ -240,6 +291,7 @@ int main(void)
 	    TEST(device_slots),
 	    TEST(device_pending_bit),
 	    TEST(device_access_rules),
+	    TEST(handle_window_filters_messages),
 	    MEM_FX(memory_registers),
 	    MEM_FX(memory_reads_slot_each_time),
 	    MEM_FX(memory_mask_and_doorbell),

@@ -680,8 +680,8 @@ struct shared {
 	struct assigned_dev *da, *db;
 };
 
-/* Two MSI-X functions with one requester-id (SIOV interfaces): to VMs a and b, or both to a. */
-static struct shared shared_new(bool same_vm)
+/* Two functions of @cfg with one requester-id (SIOV interfaces): to VMs a and b, or both to a. */
+static struct shared shared_with(const struct pci_func_config *cfg, bool same_vm)
 {
 	struct host_config hc = host_default_config();
 	struct vm_config vc = {.name = "a",
@@ -694,8 +694,8 @@ static struct shared shared_new(bool same_vm)
 
 	hc.pcpus = 4;
 	assert_int_equal(host_create(&hc, &x.h), 0);
-	assert_int_equal(host_add_device(x.h, &nic_cfg, &x.fa), 0);
-	assert_int_equal(host_add_device(x.h, &nic_cfg, &x.fb), 0);
+	assert_int_equal(host_add_device(x.h, cfg, &x.fa), 0);
+	assert_int_equal(host_add_device(x.h, cfg, &x.fb), 0);
 	assert_int_equal(vm_create(x.h, &vc, &x.a), 0);
 	assert_int_equal(vm_assign_device(x.a, x.fa, NIC_BDF, &x.da), 0);
 	if (same_vm) {
@@ -707,6 +707,11 @@ static struct shared shared_new(bool same_vm)
 	assert_int_equal(vm_create(x.h, &vc, &x.b), 0);
 	assert_int_equal(vm_assign_device(x.b, x.fb, NIC_BDF, &x.db), 0);
 	return x;
+}
+
+static struct shared shared_new(bool same_vm)
+{
+	return shared_with(&nic_cfg, same_vm);
 }
 
 static void shared_free(struct shared *x)
@@ -729,6 +734,20 @@ static struct msi_msg grant(struct vm *vm, uint32_t idx, uint16_t bdf, uint8_t v
 	return m;
 }
 
+/* Both VMs opt in, with their storage in @mode; a's vector 0x41 and b's 0x51 granted. */
+static void opt_in_both(struct shared *x, enum vmm_storage_mode mode, struct msi_msg *ma,
+			struct msi_msg *mb)
+{
+	assert_int_equal(rc(hcall(x->a, PVIR_HC_SET_TABLE, TABLE, ENTRIES)), 0);
+	assert_int_equal(rc(hcall(x->b, PVIR_HC_SET_TABLE, TABLE, ENTRIES)), 0);
+	assert_int_equal(assigned_dev_msix_mode(x->da), mode);
+	assert_int_equal(assigned_dev_msix_mode(x->db), mode);
+	guest_msix_enable(x->a, NIC_BDF);
+	guest_msix_enable(x->b, NIC_BDF);
+	*ma = grant(x->a, 0, NIC_BDF, 0x41);
+	*mb = grant(x->b, 0, NIC_BDF, 0x51);
+}
+
 /*
  * VMs a and b each hold a function of one requester-id. Both opt in; neither
  * gets its table mapped: every write exits, and b writing a's handle into
@@ -745,14 +764,7 @@ static void shared_rid_across_vms_is_mediated(void **state)
 	uint64_t exits;
 
 	(void)state;
-	assert_int_equal(rc(hcall(x.a, PVIR_HC_SET_TABLE, TABLE, ENTRIES)), 0);
-	assert_int_equal(rc(hcall(x.b, PVIR_HC_SET_TABLE, TABLE, ENTRIES)), 0);
-	assert_int_equal(assigned_dev_msix_mode(x.da), VMM_STORAGE_MEDIATED);
-	assert_int_equal(assigned_dev_msix_mode(x.db), VMM_STORAGE_MEDIATED);
-	guest_msix_enable(x.a, NIC_BDF);
-	guest_msix_enable(x.b, NIC_BDF);
-	ma = grant(x.a, 0, NIC_BDF, 0x41);
-	mb = grant(x.b, 0, NIC_BDF, 0x51);
+	opt_in_both(&x, VMM_STORAGE_MEDIATED, &ma, &mb);
 	exits = vm_exits(x.a)->mmio_trap;
 	guest_msix_write(x.a, x.da, 0, &ma);
 	assert_int_equal(vm_exits(x.a)->mmio_trap - exits, 6); /* every access exits */
@@ -764,6 +776,41 @@ static void shared_rid_across_vms_is_mediated(void **state)
 	guest_msix_write(x.b, x.db, 0, &mb);
 	assert_true(vm_vcpu_irr_test(vm_vcpu(x.b, 0), 0x51));
 	assert_int_equal(vm_vmm_stats(x.b)->foreign_refused, 1);
+	raise_msix(x.fa, 0);
+	assert_true(vm_vcpu_irr_test(vm_vcpu(x.a, 0), 0x41));
+	shared_free(&x);
+}
+
+/*
+ * The same two VMs, but each function enforces a handle window the host set
+ * to its own block of IRTEs (DESIGN.md §5's device-enforced mode): both get
+ * their storage directly, no exit. b writing a's handle into its own entry
+ * reaches nothing: the device does not send it (no IR fault either, it never
+ * left); b's own handle still works, and so do a's.
+ */
+static void shared_rid_with_handle_windows_is_direct(void **state)
+{
+	struct pci_func_config windowed = nic_cfg;
+	struct shared x;
+	struct msi_msg ma, mb;
+	enum pci_irq_result r;
+	uint64_t exits;
+
+	(void)state;
+	windowed.handle_window = true;
+	x = shared_with(&windowed, false);
+	opt_in_both(&x, VMM_STORAGE_DIRECT, &ma, &mb);
+	exits = vm_exits(x.b)->mmio_trap;
+	guest_msix_write(x.b, x.db, 0, &ma); /* a's handle, in b's storage */
+	assert_int_equal(vm_exits(x.b)->mmio_trap, exits);
+	assert_int_equal(pci_func_raise_msix(x.fb, 0, &r), 0);
+	assert_int_equal(r, PCI_IRQ_WINDOW);
+	assert_false(vm_vcpu_irr_test(vm_vcpu(x.a, 0), 0x41));
+	assert_int_equal(ir_unit_stats(host_ir_unit(x.h))->faults_recorded, 0);
+	guest_msix_write(x.b, x.db, 0, &mb);
+	raise_msix(x.fb, 0);
+	assert_true(vm_vcpu_irr_test(vm_vcpu(x.b, 0), 0x51));
+	guest_msix_write(x.a, x.da, 0, &ma);
 	raise_msix(x.fa, 0);
 	assert_true(vm_vcpu_irr_test(vm_vcpu(x.a, 0), 0x41));
 	shared_free(&x);
@@ -1074,6 +1121,7 @@ int main(void)
 	    cmocka_unit_test(sync_grows_msix_on_a_noresize_host),
 	    cmocka_unit_test(shared_rid_across_vms_is_mediated),
 	    cmocka_unit_test(shared_rid_in_one_vm_is_direct),
+	    cmocka_unit_test(shared_rid_with_handle_windows_is_direct),
 	    cmocka_unit_test(shared_rid_claims_refused),
 	    FX(sync_runs_out_of_host_vectors),
 	    FX(entry_changed_during_sync),
