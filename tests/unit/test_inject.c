@@ -321,9 +321,10 @@ static void inject(void **state)
 {
 	const struct inject_case *c = *state;
 	uint64_t seed = 0x9e3779b97f4a7c15u ^ ((uint64_t)c->d << 8 | c->fp);
-	uint64_t n = 1;
+	uint64_t n = 1, injected = 0;
 
 	while (inject_once(c, n)) {
+		injected++;
 		if (n < 64 || long_run()) {
 			n++;
 			continue;
@@ -333,6 +334,9 @@ static void inject(void **state)
 		if (n > 64 * 16)
 			break;
 	}
+	print_message("%s/%s/%s: %llu failures injected, done at N = %llu\n", c->op->name,
+		      design_names[c->d], failpoint_name(c->fp), (unsigned long long)injected,
+		      (unsigned long long)n);
 }
 
 /*
