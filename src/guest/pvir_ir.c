@@ -95,11 +95,16 @@ static bool used(const struct guest *g, uint32_t i)
 	return bit(g->virte_used, i);
 }
 
-static void mark(struct guest *g, uint32_t i, bool on)
+static void assign(uint64_t *map, uint32_t i, bool on)
 {
 	uint64_t b = UINT64_C(1) << (i % 64);
 
-	g->virte_used[i / 64] = on ? g->virte_used[i / 64] | b : g->virte_used[i / 64] & ~b;
+	map[i / 64] = on ? map[i / 64] | b : map[i / 64] & ~b;
+}
+
+static void mark(struct guest *g, uint32_t i, bool on)
+{
+	assign(g->virte_used, i, on);
 }
 
 /* A contiguous run, so that a batch is one SYNC. First fit. */
@@ -170,9 +175,7 @@ struct msi_msg virte_msg(struct guest *g, uint32_t idx)
 
 static void set_stale(struct guest *g, uint32_t i, bool on)
 {
-	uint64_t b = UINT64_C(1) << (i % 64);
-
-	g->virte_stale[i / 64] = on ? g->virte_stale[i / 64] | b : g->virte_stale[i / 64] & ~b;
+	assign(g->virte_stale, i, on);
 	g->virtes_stale = on ? g->virtes_stale + 1 : g->virtes_stale - 1;
 }
 
