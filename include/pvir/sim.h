@@ -67,11 +67,25 @@ struct sim_options {
 	void *progress_ctx;
 };
 
-/* Samples in modelled ns, sorted when the run ends. */
+/*
+ * Samples in modelled ns, kept as a histogram of exact values: one bin per
+ * distinct value with its count. Modelled latencies are sums of a few cost
+ * constants and waits bounded by the run's longest, so the bins stop growing
+ * while the samples go on; percentiles are exact. Until sim_latency_sort()
+ * the bins are an open-addressed table (an empty bin has count 0); after it,
+ * the first @nbins are in ascending value order.
+ */
+struct latency_bin {
+	uint64_t value;
+	uint64_t count;
+};
+
 struct latency {
-	uint64_t *v;
-	size_t n;
-	size_t cap;
+	struct latency_bin *bins;
+	size_t nbins; /* in use */
+	size_t cap;   /* a power of two, or 0 */
+	size_t n;     /* samples */
+	bool sorted;
 };
 
 /* Two names, two slashes and an index. */
@@ -186,9 +200,11 @@ const char *sim_design_name(enum sim_design d);
 bool sim_design_parse(const char *name, enum sim_design *ret);
 /** sim_errno_name() - "ENOSPC" for -ENOSPC; "KVM_ENOSYS" for -1000 */
 const char *sim_errno_name(int err);
+/** sim_latency_add() - one sample; Return: 0, or -ENOMEM (the sample is not counted) */
+int sim_latency_add(struct latency *l, uint64_t value) WARN_UNUSED;
 /** sim_percentile() - nearest-rank percentile @p (0..100) of sorted @l; 0 if empty */
 uint64_t sim_percentile(const struct latency *l, unsigned p);
-/** sim_latency_sort() - sort @l's samples (sim_run does it for its report) */
+/** sim_latency_sort() - order @l's bins by value (sim_run does it for its report) */
 void sim_latency_sort(struct latency *l);
 
 #endif

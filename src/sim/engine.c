@@ -365,18 +365,8 @@ static void schedule(struct sim *s, uint64_t t, enum ev_type type, unsigned a, u
 
 static void latency_add(struct sim *s, struct latency *l, uint64_t v)
 {
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? 2 * l->cap : 256;
-		uint64_t *n = realloc(l->v, cap * sizeof(*n));
-
-		if (!n) {
-			s->oom = true;
-			return;
-		}
-		l->v = n;
-		l->cap = cap;
-	}
-	l->v[l->n++] = v;
+	if (sim_latency_add(l, v))
+		s->oom = true;
 }
 
 static void record_op(struct sim *s, const struct sim_op_result *res)
