@@ -157,8 +157,7 @@ void guest_free(struct guest *g)
 {
 	if (!g)
 		return;
-	for (unsigned i = 0; i < g->nirqs; i++)
-		free(g->irqs[i].counts);
+	free(g->irq_counts);
 	for (unsigned i = 0; i < g->ndevs; i++) {
 		free(g->devs[i].msix_irqs);
 		free(g->devs[i].ims_irqs);
@@ -213,7 +212,7 @@ unsigned guest_handle_interrupts(struct guest *g, unsigned cpu)
 		if (g->observer)
 			g->observer(g->observer_ctx, cpu, (uint8_t)vec, owned ? (int)d->irq : -1);
 		if (owned) {
-			d->counts[cpu]++;
+			irq_counts_of(g, d)[cpu]++;
 			g->stats.handled++;
 			d->handler(g, d->irq, d->dev_id);
 		} else {

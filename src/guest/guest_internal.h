@@ -55,7 +55,6 @@ struct irq_desc {
 	bool masked;
 	irq_handler_t handler;
 	void *dev_id;
-	uint64_t *counts; /* per CPU */
 };
 
 struct guest_pci_dev {
@@ -85,6 +84,8 @@ struct guest {
 	struct irq_desc **vector_irq; /* [cpu * GUEST_VECTORS + vector] */
 	struct irq_desc *irqs;
 	unsigned nirqs;
+	unsigned irqs_free_from; /* no free descriptor below this one */
+	uint64_t *irq_counts;	 /* per irq, per CPU: nirqs rows of ncpus */
 	uint64_t ram_next;
 	struct guest_pci_dev devs[GUEST_MAX_DEVS];
 	unsigned ndevs;
@@ -104,6 +105,12 @@ struct guest {
 	guest_observer_fn observer;
 	void *observer_ctx;
 };
+
+/* The handled-interrupt counts of @d, one per CPU. */
+static inline uint64_t *irq_counts_of(const struct guest *g, const struct irq_desc *d)
+{
+	return g->irq_counts + (size_t)d->irq * g->ncpus;
+}
 
 /* guest.c */
 struct vcpu *guest_vcpu(struct guest *g, unsigned cpu);

@@ -9,38 +9,51 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "guest_internal.h"
 
-#define IRQ_GROW 256
+#define IRQS_FIRST 256
 
+/* The counts, then the descriptors, twice as many; Return: false if out of memory. */
+static bool descs_grow(struct guest *g)
+{
+	unsigned n = g->nirqs ? 2 * g->nirqs : IRQS_FIRST;
+	size_t row = g->ncpus;
+	uint64_t *counts = realloc(g->irq_counts, (size_t)n * row * sizeof(*counts));
+	struct irq_desc *grown;
+
+	if (!counts)
+		return false;
+	memset(counts + (size_t)g->nirqs * row, 0, (size_t)(n - g->nirqs) * row * sizeof(*counts));
+	g->irq_counts = counts;
+	grown = realloc(g->irqs, n * sizeof(*grown));
+	if (!grown)
+		return false; /* the counts stay larger than needed: harmless */
+	/* vector_irq points into the old array: rebase it */
+	for (size_t s = 0; s < row * GUEST_VECTORS; s++)
+		if (g->vector_irq[s])
+			g->vector_irq[s] = grown + (g->vector_irq[s] - g->irqs);
+	for (unsigned i = g->nirqs; i < n; i++)
+		grown[i] = (struct irq_desc){.irq = i};
+	g->irqs = grown;
+	g->nirqs = n;
+	return true;
+}
+
+/* The lowest free descriptor, searched from where the last one was taken. */
 static struct irq_desc *desc_alloc(struct guest *g, struct guest_pci_dev *dev, enum irq_bus bus,
 				   unsigned index)
 {
 	struct irq_desc *d = NULL;
+	unsigned i = g->irqs_free_from;
 
-	for (unsigned i = 0; i < g->nirqs && !d; i++)
-		if (!g->irqs[i].used)
-			d = &g->irqs[i];
-	if (!d) {
-		unsigned n = g->nirqs + IRQ_GROW;
-		struct irq_desc *grown = realloc(g->irqs, n * sizeof(*grown));
-
-		if (!grown)
-			return NULL;
-		/* vector_irq points into the old array: rebase it */
-		for (size_t s = 0; s < (size_t)g->ncpus * GUEST_VECTORS; s++)
-			if (g->vector_irq[s])
-				g->vector_irq[s] = grown + (g->vector_irq[s] - g->irqs);
-		for (unsigned i = g->nirqs; i < n; i++)
-			grown[i] = (struct irq_desc){.irq = i};
-		g->irqs = grown;
-		d = &g->irqs[g->nirqs];
-		g->nirqs = n;
-	}
-	d->counts = calloc(g->ncpus, sizeof(*d->counts));
-	if (!d->counts)
+	while (i < g->nirqs && g->irqs[i].used)
+		i++;
+	if (i == g->nirqs && !descs_grow(g))
 		return NULL;
+	d = &g->irqs[i];
+	g->irqs_free_from = i + 1;
 	d->used = true;
 	d->dev = dev;
 	d->bus = bus;
@@ -51,12 +64,14 @@ static struct irq_desc *desc_alloc(struct guest *g, struct guest_pci_dev *dev, e
 	return d;
 }
 
-static void desc_free(struct irq_desc *d)
+static void desc_free(struct guest *g, struct irq_desc *d)
 {
 	unsigned irq = d->irq;
 
-	free(d->counts);
+	memset(irq_counts_of(g, d), 0, g->ncpus * sizeof(uint64_t));
 	*d = (struct irq_desc){.irq = irq};
+	if (irq < g->irqs_free_from)
+		g->irqs_free_from = irq;
 }
 
 static struct irq_desc *desc_of(const struct guest *g, unsigned irq)
@@ -149,7 +164,7 @@ static void release_batch(struct guest *g, struct irq_desc **ds, unsigned n)
 		vector_free(g, ds[i]);
 		if (ds[i]->virte >= 0 && !virte_is_stale(g, (uint32_t)ds[i]->virte))
 			virte_free(g, (uint32_t)ds[i]->virte, 1);
-		desc_free(ds[i]);
+		desc_free(g, ds[i]);
 	}
 }
 
@@ -250,7 +265,7 @@ static void free_irqs(struct guest *g, const unsigned *irqs, unsigned n)
 		vector_free(g, d);
 		if (d->virte >= 0 && !virte_is_stale(g, (uint32_t)d->virte))
 			virte_free(g, (uint32_t)d->virte, 1);
-		desc_free(d);
+		desc_free(g, d);
 	}
 }
 
@@ -452,7 +467,7 @@ uint64_t irq_count(const struct guest *g, unsigned irq, unsigned cpu)
 {
 	const struct irq_desc *d = desc_of(g, irq);
 
-	return d && cpu < g->ncpus ? d->counts[cpu] : 0;
+	return d && cpu < g->ncpus ? irq_counts_of(g, d)[cpu] : 0;
 }
 
 bool irq_move_pending(const struct guest *g, unsigned irq)
