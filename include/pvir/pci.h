@@ -162,6 +162,7 @@ struct pci_func_stats {
 	uint64_t sent; /* messages delivered to the sink, pending ones included */
 	uint64_t sent_from_pending;
 	uint64_t pending_set;
+	uint64_t pending_coalesced; /* raises onto a pending bit already set */
 	uint64_t disabled;
 	uint64_t dma_errors;
 	uint64_t bad_accesses;	 /* MMIO of wrong size/alignment to interrupt storage */

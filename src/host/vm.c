@@ -109,12 +109,10 @@ struct vcpu *vm_vcpu(struct vm *vm, unsigned id)
 	return id < vm->nvcpus ? &vm->vcpus[id] : NULL;
 }
 
+/* A vCPU's APIC ID is its index (vm_create), as KVM's default x2APIC IDs are. */
 struct vcpu *vm_vcpu_by_apic_id(struct vm *vm, uint32_t apic_id)
 {
-	for (unsigned i = 0; i < vm->nvcpus; i++)
-		if (vm->vcpus[i].apic_id == apic_id)
-			return &vm->vcpus[i];
-	return NULL;
+	return apic_id < vm->nvcpus ? &vm->vcpus[apic_id] : NULL;
 }
 
 struct physmem *vm_memory(struct vm *vm)

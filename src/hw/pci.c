@@ -408,6 +408,8 @@ enum pci_irq_result pci_deliver_or_latch(struct pci_func *f, bool enabled, bool 
 		return PCI_IRQ_DISABLED;
 	}
 	if (masked) {
+		if (bitmap_test(pending, n))
+			f->stats.pending_coalesced++;
 		bitmap_assign(pending, n, true);
 		f->stats.pending_set++;
 		return PCI_IRQ_PENDING;

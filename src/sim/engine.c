@@ -616,7 +616,7 @@ static int raise_entry(struct sim_dev *d, unsigned n, enum pci_irq_result *r)
  */
 static bool raise(struct sim *s, struct sim_vm *sv, struct sim_dev *d, unsigned n, bool rogue)
 {
-	unsigned latched = pci_func_pending_count(d->func);
+	uint64_t merged = pci_func_stats(d->func)->pending_coalesced;
 	enum pci_irq_result r;
 	int err;
 
@@ -640,7 +640,7 @@ static bool raise(struct sim *s, struct sim_vm *sv, struct sim_dev *d, unsigned 
 	sv->irq.raised++;
 	if (r == PCI_IRQ_WINDOW)
 		sv->irq.blocked++; /* by the device's handle window: no IR fault */
-	if (r == PCI_IRQ_PENDING && pci_func_pending_count(d->func) == latched)
+	if (r == PCI_IRQ_PENDING && pci_func_stats(d->func)->pending_coalesced != merged)
 		sv->irq.coalesced++; /* its pending bit was already set */
 	return true;
 }

@@ -109,6 +109,7 @@ static void masked_vector_latches_and_sends_on_unmask(void **state)
 	assert_int_equal(fx->log.n, 0);
 	assert_int_equal(pba(fx, 70), UINT64_C(1) << (70 - 64));
 	assert_int_equal(pci_func_pending_count(fx->f), 1);
+	assert_int_equal(pci_func_stats(fx->f)->pending_coalesced, 1); /* the second merged */
 	/* software retargets the masked entry, then unmasks: the new message goes out */
 	mmio_write32(fx->f, TABLE_BAR, ENTRY(70), msg_b.address_lo);
 	mmio_write32(fx->f, TABLE_BAR, ENTRY(70) + 12, 0);
