@@ -463,15 +463,18 @@ static void sync_pir(struct host *h, struct vcpu *v)
 
 	if (pid_clear_on(h->mem, v->pid_pa, &was_on) || pid_take_pir(h->mem, v->pid_pa, pir))
 		return; /* descriptors are allocated inside host memory */
-	for (unsigned vec = 0; vec < LAPIC_VECTORS; vec++) {
-		if (!bit_get(pir[vec / 64], vec % 64))
-			continue;
-		if (h->fault == HOST_FAULT_DROP_NEXT_PIR) {
-			h->fault = HOST_FAULT_NONE; /* the deliberate bug: taken, never set */
-			continue;
+	/* the set bits only, lowest vector first */
+	for (unsigned w = 0; w < PID_PIR_WORDS; w++)
+		for (uint64_t bits = pir[w]; bits; bits &= bits - 1) {
+			unsigned vec = w * 64 + (unsigned)__builtin_ctzll(bits);
+
+			if (h->fault == HOST_FAULT_DROP_NEXT_PIR) {
+				h->fault =
+				    HOST_FAULT_NONE; /* the deliberate bug: taken, never set */
+				continue;
+			}
+			lapic_accept_irq(&v->vapic, (uint8_t)vec, false);
 		}
-		lapic_accept_irq(&v->vapic, (uint8_t)vec, false);
-	}
 }
 
 /* Return: false if the list cannot grow: then the vCPU does not block. */
@@ -746,13 +749,21 @@ static void deliver_to_pcpu(struct host *h, unsigned pcpu, uint8_t vector)
 		sync_pir(h, v); /* VM entry again */
 }
 
+/*
+ * A physical destination names one pCPU, or all of them (broadcast). pCPU i
+ * has APIC ID i (host_create), so only that local APIC is asked, not every
+ * one; lapic_matches_physical() still decides.
+ */
 static void apic_bus(struct host *h, const struct apic_irq *irq)
 {
+	uint32_t dest = h->cfg.x2apic ? irq->dest : irq->dest & LAPIC_BROADCAST_XAPIC;
+	bool all = dest == (h->cfg.x2apic ? LAPIC_BROADCAST_X2APIC : LAPIC_BROADCAST_XAPIC);
+
 	if (irq->dm) { /* logical destinations are not modelled */
 		h->stats.unhandled++;
 		return;
 	}
-	for (unsigned i = 0; i < h->cfg.pcpus; i++)
+	for (unsigned i = all ? 0 : dest; i < h->cfg.pcpus && (all || i == dest); i++)
 		if (lapic_matches_physical(&h->pcpus[i].apic, irq->dest, h->cfg.x2apic))
 			deliver_to_pcpu(h, i, irq->vector);
 }
