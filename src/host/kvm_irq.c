@@ -423,6 +423,7 @@ int vmm_route_add(struct vm *vm, const struct msi_msg *m, uint32_t *ret_gsi)
 	for (uint32_t gsi = VM_IOAPIC_ROUTES; gsi < end; gsi++)
 		if (!k->vmm_routes[gsi].type) {
 			k->vmm_routes[gsi] = msi_route(gsi, m);
+			k->vmm_changed = true;
 			if (gsi >= k->vmm_end)
 				k->vmm_end = gsi + 1;
 			if (!tuned(vm)) {
@@ -447,8 +448,14 @@ static struct kvm_irqfd msi_irqfd_args(const struct vm *vm, int fd, uint32_t h)
 /* kvm_irqchip_update_msi_route: the VMM's table; KVM sees it at the commit. */
 void vmm_route_update(struct vm *vm, uint32_t gsi, const struct msi_msg *m)
 {
-	vm->kvm.vmm_routes[gsi] = msi_route(gsi, m);
+	struct kvm_irq_routing_entry r = msi_route(gsi, m);
+
+	/* the same route: the table stays as committed (tuned pushes each update, T1) */
+	if (!tuned(vm) && same_route(&vm->kvm.vmm_routes[gsi], &r))
+		return;
+	vm->kvm.vmm_routes[gsi] = r;
 	vm->kvm.vmm_dirty[gsi / 64] |= UINT64_C(1) << (gsi % 64);
+	vm->kvm.vmm_changed = true;
 }
 
 /* A route KVM kept (refused at the last commit) back in the VMM's table, not dirty. */
@@ -477,6 +484,7 @@ void vmm_route_remove(struct vm *vm, uint32_t gsi)
 		return;
 	vm->kvm.vmm_routes[gsi] = (struct kvm_irq_routing_entry){0};
 	vm->kvm.vmm_bound_fd[gsi] = 0;
+	vm->kvm.vmm_changed = true;
 	if (!tuned(vm)) {
 		vm->kvm.vmm_nroutes--;
 		vm->stats.routes = vm->kvm.vmm_nroutes;
@@ -513,15 +521,36 @@ static int commit_msi_irqfds(struct vm *vm)
 }
 
 /* The whole table, every time (kvm_irqchip_commit_routes). */
+/*
+ * The table the VMM commits is the one KVM holds: KVM would take it and walk
+ * every irqfd to find no route changed. The commit and the walk are counted
+ * as made, and there is nothing else to do. (Legacy re-aims every IRTE at
+ * every commit, so it always takes the whole path.)
+ */
+static void commit_unchanged(struct vm *vm)
+{
+	vm->stats.route_commits++;
+	for (unsigned fd = 0; fd < vm->kvm.nfds; fd++) {
+		const struct kvm_eventfd *e = &vm->kvm.fds[fd];
+
+		vm->stats.routes_walked += e->open && e->irqfd && !e->msi_irqfd;
+	}
+}
+
 static int commit_table(struct vm *vm, bool report)
 {
 	struct kvm_irq *k = &vm->kvm;
 	struct kvm_irq_routing *r = k->commit_buf;
 	int err;
 
+	vm->stats.bypass_reports += report;
+	if (!k->vmm_changed && host_kernel(vm->host) != HOST_KERNEL_LEGACY) {
+		commit_unchanged(vm);
+		return 0;
+	}
+	k->vmm_changed = false;
 	r->nr = 0;
 	r->flags = report ? KVM_IRQ_ROUTING_REPORT_BYPASS : 0;
-	vm->stats.bypass_reports += report;
 	for (uint32_t gsi = 0; gsi < k->vmm_end; gsi++)
 		if (k->vmm_routes[gsi].type)
 			r->entries[r->nr++] = k->vmm_routes[gsi];

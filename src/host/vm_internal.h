@@ -136,6 +136,7 @@ struct kvm_irq {
 	uint64_t vmm_dirty[VMM_MAX_MSIS / 64];	 /* tuned: updated since the last commit */
 	uint64_t vmm_refused[VMM_MAX_MSIS / 64]; /* the last commit's, when it reported */
 	uint32_t vmm_nroutes;
+	bool vmm_changed; /* the table may differ from the one committed last */
 	uint32_t vmm_end; /* no route at or past this GSI */
 	struct kvm_irq_routing *commit_buf;
 };
