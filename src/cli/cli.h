@@ -20,6 +20,7 @@
 int cli_decode(int argc, char **argv, FILE *out, FILE *err);
 int cli_run(int argc, char **argv, FILE *out, FILE *err);
 int cli_compare(int argc, char **argv, FILE *out, FILE *err);
+int cli_bench(int argc, char **argv, FILE *out, FILE *err);
 
 struct scenario;
 

@@ -17,6 +17,7 @@ static const struct command commands[] = {
     {"compare", "the same scenario under trap, vir-emul and hcall, one table with ratios",
      cli_compare},
     {"decode", "decode an IRTE, an MSI message or a posted-interrupt descriptor", cli_decode},
+    {"bench", "what the simulator costs per interrupt, as ratios to calibration loops", cli_bench},
 };
 
 static int usage(FILE *f)

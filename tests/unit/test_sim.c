@@ -592,6 +592,45 @@ static void readme_shows_the_default_run(void **state)
 	cli_free(&r);
 }
 
+/* A figure of pvir bench --json: present and above zero (never timed against a bound). */
+static uint64_t bench_figure(const char *json, const char *key)
+{
+	char pattern[64];
+	const char *at;
+	unsigned long long v = 0;
+
+	snprintf(pattern, sizeof(pattern), "\"%s\":", key);
+	at = strstr(json, pattern);
+	assert_non_null(at);
+	assert_int_equal(sscanf(at + strlen(pattern), "%llu", &v), 1);
+	return v;
+}
+
+/*
+ * pvir bench runs every loop and reports each figure; a short run, so only
+ * what it prints is checked (performance is read from pvir bench, never
+ * asserted in a test). A bad --rounds is refused.
+ */
+static void bench_reports_every_figure(void **state)
+{
+	static const char *const keys[] = {"bare", "protocol", "hot_path_8_pcpus",
+					   "hot_path_256_pcpus", "engine_per_delivered"};
+	char *argv[] = {"bench", "--json", "--rounds", "2000"};
+	char *bad[] = {"bench", "--rounds", "0"};
+	struct cli_out r = cli_call(cli_bench, 4, argv);
+
+	(void)state;
+	assert_int_equal(r.rc, CLI_EXIT_OK);
+	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+		assert_true(bench_figure(r.out, keys[k]) > 0);
+	assert_int_equal(bench_figure(r.out, "rounds"), 2000);
+	cli_free(&r);
+	r = cli_call(cli_bench, 3, bad);
+	assert_int_equal(r.rc, CLI_EXIT_USAGE);
+	assert_non_null(strstr(r.err, "--rounds"));
+	cli_free(&r);
+}
+
 static int cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -637,6 +676,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    TEST(default_run_delivers_posted_and_blocks_rogues),
 	    TEST(latency_percentiles_are_exact),
+	    TEST(bench_reports_every_figure),
 	    TEST(same_seed_same_bytes),
 	    TEST(activate_and_free),
 	    TEST(activate_failure_is_recorded_and_rolled_back),
