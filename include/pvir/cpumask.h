@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* A set of up to 256 CPUs (the guest's vCPUs), by value. */
+/* A set of up to 1024 CPUs (the guest's vCPUs), by value. */
 #ifndef PVIR_CPUMASK_H
 #define PVIR_CPUMASK_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
-#define CPUMASK_BITS 256
+#define CPUMASK_BITS 1024
 
 struct cpumask {
 	uint64_t bits[CPUMASK_BITS / 64];

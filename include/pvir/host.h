@@ -54,7 +54,7 @@ struct vcpu;
 #define HOST_LAST_DEVICE_VECTOR	       0xea
 #define HOST_IA32_SYSCALL_VECTOR       0x80
 #define HOST_DEVICE_VECTORS	       (HOST_LAST_DEVICE_VECTOR - HOST_FIRST_DEVICE_VECTOR + 1 - 1)
-#define HOST_MAX_PCPUS		       256
+#define HOST_MAX_PCPUS		       1024
 #define HOST_MAX_DEVICES	       64 /* physical functions a host holds */
 
 /*

@@ -27,7 +27,7 @@ struct physmem;
 struct pci_func;
 struct assigned_dev;
 
-#define VM_MAX_VCPUS   256
+#define VM_MAX_VCPUS   1024
 #define VM_MAX_DEVICES 16
 #define VM_NAME_MAX    32
 

@@ -130,12 +130,19 @@ void ims_setup(struct guest *g, struct guest_pci_dev *dev)
 }
 
 /* Without the pvir service: the x86 vector domain's own message. */
+_Static_assert(VM_MAX_VCPUS - 1 <= MSI_COMPAT_DEST_MAX, "a vCPU's APIC ID fits the message");
+
 struct msi_msg compose_compat(const struct irq_desc *d)
 {
 	struct msi_compat c = {
 	    .dest_id = d->vd.cpu, .vector = d->vd.vector, .delivery_mode = MSI_DM_FIXED};
 	struct msi_msg m = {0};
 
-	(void)!msi_compat_encode(&c, &m); /* CPU numbers fit: at most 256 vCPUs */
+	/*
+	 * APIC IDs past 255 go in the extended destination ID, address bits 11:5
+	 * (Linux's virt_ext_dest_id, when KVM offers KVM_FEATURE_MSI_EXT_DEST_ID):
+	 * 15 bits, so every vCPU a VM may have fits and the encode cannot fail.
+	 */
+	(void)!msi_compat_encode(&c, &m);
 	return m;
 }

@@ -119,8 +119,9 @@ void kvm_eventfd_close(struct vm *vm, int fd)
 /*
  * kvm_set_msi_irq + kvm_intr_is_single_vcpu: the route's compatibility-
  * format message names one vCPU by physical APIC ID, with fixed or
- * lowest-priority delivery. (x2APIC IDs above 255 would come in
- * address_hi under KVM_X2APIC_API; our VMs stop at 256 vCPUs.)
+ * lowest-priority delivery. APIC IDs past 255 come in the extended
+ * destination ID (address bits 11:5, KVM's virt_destid_8_14, 15 bits in all),
+ * not in address_hi as they would under KVM_X2APIC_API's x2APIC format.
  */
 struct vcpu *kvm_msi_target(struct vm *vm, const struct kvm_irq_routing_msi *m, uint8_t *ret_vector)
 {

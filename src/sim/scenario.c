@@ -365,7 +365,7 @@ static bool parse_host(struct ctx *c, yaml_node_t *host)
 	char kind[MAX_SCALAR];
 
 	if (!check_keys(c, host, "host", keys) || !require(c, host, "host", "pcpus", &n) ||
-	    !parse_unsigned(c, n, "host.pcpus", 1, VM_MAX_VCPUS, &sc->pcpus) ||
+	    !parse_unsigned(c, n, "host.pcpus", 1, HOST_MAX_PCPUS, &sc->pcpus) ||
 	    !parse_kernel(c, host))
 		return false;
 	iommu = get(c, host, "iommu");

@@ -243,6 +243,36 @@ static void shared_rid_windows_keep_rogue_handle_home(void **state)
 	run_free(&run);
 }
 
+/*
+ * KVM's default KVM_MAX_VCPUS on x86 is 1,024: a VM that size on a host of
+ * 1,024 pCPUs, its interrupts aimed at vCPUs past 255 (whose APIC IDs need
+ * the extended destination ID under trap, the x2APIC destination field
+ * under hcall), and one moved: every design delivers all of them.
+ */
+static void vcpus_past_255_take_interrupts(void **state)
+{
+	static const char text[] =
+	    "duration: 1ms\nhost: {pcpus: 1024}\nvms:\n"
+	    "  - name: a\n    vcpus: 1024\n    devices:\n"
+	    "      - {name: n, bdf: \"03:00.0\", guest_bdf: \"00:04.0\", msix: 8}\n"
+	    "workload:\n"
+	    "  - {at: 0ms, do: activate, dev: a/n, count: 4, affinity: [255, 256, 767, 1023]}\n"
+	    "  - {at: 0ms, do: set_affinity, irq: a/n/0, cpus: [512]}\n"
+	    "  - {at: 0ms, do: traffic, dev: a/n, rate: 200K/s, until: 1ms}\n";
+
+	(void)state;
+	for (unsigned d = 0; d < SIM_DESIGN_COUNT; d++) {
+		struct run run = run_design(text, (enum sim_design)d, NULL);
+
+		assert_sound(&run);
+		assert_int_equal(op(&run, 0)->err, 0);
+		assert_int_equal(op(&run, 1)->err, 0);
+		assert_true(run.r.irq.delivered > 100);
+		assert_int_equal(run.r.irq.delivered + run.r.irq.pending, run.r.irq.raised);
+		run_free(&run);
+	}
+}
+
 /* The cost model turns exact counts into time; a scenario's override is what it uses. */
 static void cost_overrides_apply(void **state)
 {
@@ -558,6 +588,7 @@ int main(void)
 	    TEST(rogue_write_restored_word_by_word),
 	    TEST(shared_rid_rogue_handle_stays_home),
 	    TEST(shared_rid_windows_keep_rogue_handle_home),
+	    TEST(vcpus_past_255_take_interrupts),
 	    TEST(cost_overrides_apply),
 	    TEST(irqfd_walks_grow_quadratically),
 	    TEST(past_4096_routes_stock_refuses),

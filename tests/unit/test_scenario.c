@@ -120,7 +120,7 @@ static const struct bad_row bad_rows[] = {
     {"duration: 10 parsecs\n", "t.yaml:1: duration: '10 parsecs' is not a duration"},
     {"duration: 0ms\n", "t.yaml:1: duration: must be more than 0"},
     {"duration: [1ms]\n", "t.yaml:1: duration: expected a value, found a list"},
-    {"duration: 1ms\nhost: {pcpus: 0}\n", "t.yaml:2: host.pcpus: 0 is out of range (1..256)"},
+    {"duration: 1ms\nhost: {pcpus: 0}\n", "t.yaml:2: host.pcpus: 0 is out of range (1..1024)"},
     {"duration: 1ms\nhost: {pcpus: 2, iommu: {kind: amd}}\n",
      "t.yaml:2: host.iommu.kind: 'amd' is not modelled (vtd)"},
     {"duration: 1ms\nhost: {pcpus: 2, iommu: {irte_entries: 1000}}\n",
