@@ -266,13 +266,16 @@ static uint64_t irtes_walk(struct world *w, bool all)
 {
 	struct ir_driver *d = host_ir_driver(w->h);
 	uint64_t hash = UINT64_C(0xcbf29ce484222325);
+	uint32_t entries = ir_driver_entries(d), left = ir_driver_in_use(d);
 
-	for (uint32_t i = 0; i < ir_driver_entries(d); i++) {
+	/* allocated entries only: done once the last of them was seen */
+	for (uint32_t i = 0; i < entries && (all || left); i++) {
 		struct irte e;
 		struct irte_remapped r;
 
 		if (!all && !ir_irte_allocated(d, i))
 			continue;
+		left -= left > 0;
 		if (ir_irte_read(d, i, &e))
 			violation("IRTE unreadable");
 		if (!irte_is_present(&e))
