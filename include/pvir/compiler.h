@@ -42,6 +42,27 @@ static inline uint64_t bit_set(uint64_t v, unsigned bit, bool on)
 	return on ? v | (UINT64_C(1) << bit) : v & ~(UINT64_C(1) << bit);
 }
 
+/* Bit @n of a bitmap of 64-bit words. */
+static inline bool bitmap_test(const uint64_t *map, unsigned n)
+{
+	return bit_get(map[n / 64], n % 64);
+}
+
+static inline void bitmap_assign(uint64_t *map, unsigned n, bool on)
+{
+	map[n / 64] = bit_set(map[n / 64], n % 64, on);
+}
+
+/* The smallest power of two at least @n (1 for 0). */
+static inline uint64_t pow2_at_least(uint64_t n)
+{
+	uint64_t p = 1;
+
+	while (p < n)
+		p <<= 1;
+	return p;
+}
+
 /* True when @field fits in a field of @width bits. */
 static inline bool bits_fit(uint64_t field, unsigned width)
 {

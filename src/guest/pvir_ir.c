@@ -85,26 +85,14 @@ void pvir_free(struct guest *g)
 	g->virte_stale = NULL;
 }
 
-static bool bit(const uint64_t *map, uint32_t i)
-{
-	return (map[i / 64] >> (i % 64)) & 1;
-}
-
 static bool used(const struct guest *g, uint32_t i)
 {
-	return bit(g->virte_used, i);
-}
-
-static void assign(uint64_t *map, uint32_t i, bool on)
-{
-	uint64_t b = UINT64_C(1) << (i % 64);
-
-	map[i / 64] = on ? map[i / 64] | b : map[i / 64] & ~b;
+	return bitmap_test(g->virte_used, i);
 }
 
 static void mark(struct guest *g, uint32_t i, bool on)
 {
-	assign(g->virte_used, i, on);
+	bitmap_assign(g->virte_used, i, on);
 }
 
 /* A contiguous run, so that a batch is one SYNC. First fit. */
@@ -175,7 +163,7 @@ struct msi_msg virte_msg(struct guest *g, uint32_t idx)
 
 static void set_stale(struct guest *g, uint32_t i, bool on)
 {
-	assign(g->virte_stale, i, on);
+	bitmap_assign(g->virte_stale, i, on);
 	g->virtes_stale = on ? g->virtes_stale + 1 : g->virtes_stale - 1;
 }
 
@@ -195,7 +183,7 @@ void virte_teardown(struct guest *g, uint32_t first, uint32_t count)
 		if (!pvir_sync(g, (uint32_t)failed, end - (uint32_t)failed, &failed, NULL))
 			failed = end;
 	for (uint32_t i = first; i < end; i++)
-		if (i >= failed && used(g, i) && !bit(g->virte_stale, i))
+		if (i >= failed && used(g, i) && !bitmap_test(g->virte_stale, i))
 			set_stale(g, i, true);
 }
 
@@ -203,7 +191,7 @@ void virte_teardown(struct guest *g, uint32_t first, uint32_t count)
 void virte_reap(struct guest *g)
 {
 	for (uint32_t i = 0; g->virtes_stale && i < g->table_entries; i++)
-		if (bit(g->virte_stale, i) && !pvir_sync(g, i, 1, NULL, NULL)) {
+		if (bitmap_test(g->virte_stale, i) && !pvir_sync(g, i, 1, NULL, NULL)) {
 			set_stale(g, i, false);
 			virte_free(g, i, 1);
 		}
@@ -211,7 +199,7 @@ void virte_reap(struct guest *g)
 
 bool virte_is_stale(const struct guest *g, uint32_t i)
 {
-	return g->virte_stale && i < g->table_entries && bit(g->virte_stale, i);
+	return g->virte_stale && i < g->table_entries && bitmap_test(g->virte_stale, i);
 }
 
 int pvir_sync(struct guest *g, uint32_t first, uint32_t count, uint64_t *ret_failed,

@@ -279,15 +279,6 @@ static struct vcpu **pid_owner_slot(struct host *h, uint64_t pda)
 	return pda >= PID_BASE && i < h->npids ? &h->pid_owner[i] : NULL;
 }
 
-static uint32_t pow2_at_least(uint32_t n)
-{
-	uint32_t p = 1;
-
-	while (p < n)
-		p <<= 1;
-	return p;
-}
-
 /*
  * A function with a handle window gets a block of IRTEs for all its
  * vectors now, and the window is set to it: every host interrupt of the
@@ -305,7 +296,7 @@ static int window_open(struct host *h, struct host_port *port, const struct pci_
 	port->win_used = calloc(count, sizeof(*port->win_used));
 	if (!port->win_used)
 		return -ENOMEM;
-	err = ir_irte_alloc(h->ird, pow2_at_least(count), &port->win_base);
+	err = ir_irte_alloc(h->ird, (uint32_t)pow2_at_least(count), &port->win_base);
 	if (!err)
 		err = pci_func_set_handle_window(port->func, port->win_base, count);
 	if (err) {
@@ -356,7 +347,7 @@ uint32_t host_window_idle(const struct host *h)
 	for (unsigned i = 0; i < h->ndevices; i++) {
 		const struct host_port *p = &h->ports[i];
 
-		for (uint32_t s = 0; p->win_used && s < pow2_at_least(p->win_count); s++)
+		for (uint32_t s = 0; p->win_used && s < (uint32_t)pow2_at_least(p->win_count); s++)
 			idle += s >= p->win_count || !p->win_used[s];
 	}
 	return idle;

@@ -314,7 +314,7 @@ static int route_entry_valid(const struct kvm_irq_routing_entry *e, const uint64
 		return -EINVAL;
 	if (e->flags || e->type != KVM_IRQ_ROUTING_MSI)
 		return -EINVAL;
-	if (bit_get(seen[e->gsi / 64], e->gsi % 64))
+	if (bitmap_test(seen, e->gsi))
 		return -EINVAL; /* two MSI routes on one GSI */
 	return 0;
 }
@@ -330,7 +330,7 @@ static int routing_valid(const struct kvm_irq_routing *r)
 		err = route_entry_valid(&r->entries[i], seen);
 		if (err)
 			return err;
-		seen[r->entries[i].gsi / 64] |= UINT64_C(1) << (r->entries[i].gsi % 64);
+		bitmap_assign(seen, r->entries[i].gsi, true);
 	}
 	return 0;
 }
@@ -455,7 +455,7 @@ void vmm_route_update(struct vm *vm, uint32_t gsi, const struct msi_msg *m)
 	if (!tuned(vm) && same_route(&vm->kvm.vmm_routes[gsi], &r))
 		return;
 	vm->kvm.vmm_routes[gsi] = r;
-	vm->kvm.vmm_dirty[gsi / 64] |= UINT64_C(1) << (gsi % 64);
+	bitmap_assign(vm->kvm.vmm_dirty, gsi, true);
 	vm->kvm.vmm_changed = true;
 }
 
@@ -463,12 +463,12 @@ void vmm_route_update(struct vm *vm, uint32_t gsi, const struct msi_msg *m)
 void vmm_route_restore(struct vm *vm, uint32_t gsi, const struct msi_msg *m)
 {
 	vm->kvm.vmm_routes[gsi] = msi_route(gsi, m);
-	vm->kvm.vmm_dirty[gsi / 64] &= ~(UINT64_C(1) << (gsi % 64));
+	bitmap_assign(vm->kvm.vmm_dirty, gsi, false);
 }
 
 bool vmm_route_refused(const struct vm *vm, uint32_t gsi)
 {
-	return gsi < VMM_MAX_MSIS && bit_get(vm->kvm.vmm_refused[gsi / 64], gsi % 64);
+	return gsi < VMM_MAX_MSIS && bitmap_test(vm->kvm.vmm_refused, gsi);
 }
 
 struct msi_msg vmm_route_msg(const struct vm *vm, uint32_t gsi)
@@ -494,7 +494,7 @@ void vmm_route_remove(struct vm *vm, uint32_t gsi)
 
 static void mark_refused(struct vm *vm, uint32_t gsi)
 {
-	vm->kvm.vmm_refused[gsi / 64] |= UINT64_C(1) << (gsi % 64);
+	bitmap_assign(vm->kvm.vmm_refused, gsi, true);
 }
 
 /* `tuned`: each MSI irqfd whose handle was updated gets its MSI (T1), alone. */

@@ -15,8 +15,9 @@
  *
  * Entries have the MSI-X layout in both kinds of storage the VMM can trap:
  * address low, high, data, control with the mask in bit 0. IMS in guest
- * memory cannot be trapped, so a function with it never shares its
- * requester-id across VMs (host_rid_claim() refuses it).
+ * memory cannot be trapped, so a function with it shares its requester-id
+ * across VMs only if it enforces a handle window (host_rid_claim() refuses
+ * it otherwise), and then its storage is direct, never mediated here.
  */
 #include <errno.h>
 #include <stdlib.h>

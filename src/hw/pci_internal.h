@@ -38,18 +38,6 @@ struct pci_func {
 	uint32_t win_base, win_count; /* the handle window, if the function has one */
 };
 
-static inline bool bitmap_test(const uint64_t *map, unsigned n)
-{
-	return (map[n / 64] >> (n % 64)) & 1;
-}
-
-static inline void bitmap_assign(uint64_t *map, unsigned n, bool on)
-{
-	uint64_t b = UINT64_C(1) << (n % 64);
-
-	map[n / 64] = on ? map[n / 64] | b : map[n / 64] & ~b;
-}
-
 static inline unsigned bitmap_words(unsigned bits)
 {
 	return (bits + 63) / 64;

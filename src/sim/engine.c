@@ -98,13 +98,10 @@ struct sim {
 
 /* ---- building the machine ------------------------------------------------------------------ */
 
-static uint64_t pow2_at_least(uint64_t v)
+/* A BAR: a power of two, a page at least. */
+static uint64_t bar_size(uint64_t v)
 {
-	uint64_t p = 0x1000;
-
-	while (p < v)
-		p <<= 1;
-	return p;
+	return pow2_at_least(v < 0x1000 ? 0x1000 : v);
 }
 
 /*
@@ -125,7 +122,7 @@ static struct pci_func_config device_config(const struct sc_device *d)
 
 		c.msix_vectors = d->msix;
 		c.msix_pba_offset = (uint32_t)pba;
-		c.bars[0].size = pow2_at_least(pba + (d->msix + 63) / 64 * 8);
+		c.bars[0].size = bar_size(pba + (d->msix + 63) / 64 * 8);
 	}
 	if (d->ims) {
 		uint64_t len =
@@ -133,7 +130,7 @@ static struct pci_func_config device_config(const struct sc_device *d)
 
 		c.ims_storage = d->ims_storage;
 		c.ims_entries = d->ims;
-		c.bars[0].size = pow2_at_least(len);
+		c.bars[0].size = bar_size(len);
 	}
 	return c;
 }
