@@ -95,6 +95,7 @@ struct host_stats {
 	uint64_t unhandled;	 /* host vectors with no handler (spurious) */
 	uint64_t vectors_held;	 /* host vectors held now, over every pCPU */
 	uint64_t format_changes; /* IRTEs switched between posted and remapped */
+	uint64_t switches;	 /* slices that ended with another vCPU waiting */
 };
 
 struct host;
@@ -186,16 +187,32 @@ uint64_t host_alloc_pid(struct host *h);
 /*
  * The scheduler's calls. Each keeps the descriptor consistent with the state
  * (FACTS §2.3) and counts the exits and wakeups it causes in the VM.
+ *
+ * Each pCPU runs one vCPU at a time; the runnable others wait in its queue,
+ * in turn (round-robin: fair share for vCPUs of equal weight). Whoever
+ * drives time ends slices with host_sched_tick(). A waiting vCPU is
+ * VCPU_PREEMPTED with SN set: posts to it accumulate in its PIR without a
+ * notification, and it takes them in when it runs.
  */
 /** host_vcpu_init() - a descriptor for @v; Return: 0, or -ENOMEM (no room in host memory) */
 int host_vcpu_init(struct host *h, struct vcpu *v) WARN_UNUSED;
+/** host_vcpu_run() - @v is runnable: it runs now if its pCPU is free, else waits its turn */
 void host_vcpu_run(struct host *h, struct vcpu *v);
+/** host_vcpu_preempt() - the host takes @v off its pCPU (or out of its queue) until run again */
 void host_vcpu_preempt(struct host *h, struct vcpu *v);
 /** host_vcpu_block() - the guest halted; Return: false if it had work and stays running */
 bool host_vcpu_block(struct host *h, struct vcpu *v);
-/** host_vcpu_migrate() - move to @pcpu; a running vCPU keeps running there */
+/** host_vcpu_migrate() - move to @pcpu; a runnable vCPU runs there or waits its turn */
 int host_vcpu_migrate(struct host *h, struct vcpu *v, unsigned pcpu) WARN_UNUSED;
 void host_vcpu_offline(struct host *h, struct vcpu *v);
+/**
+ * host_sched_tick() - the slice of the vCPU running on @pcpu ends: if
+ * another waits there, it runs and the one before goes to the back.
+ * Return: the vCPU switched in, or NULL if nothing changed.
+ */
+struct vcpu *host_sched_tick(struct host *h, unsigned pcpu);
+/** host_sched_waiting() - runnable vCPUs waiting for a slice, over every pCPU */
+unsigned host_sched_waiting(const struct host *h);
 /** host_vcpu_exit() - the vCPU is destroyed: forget its descriptor */
 void host_vcpu_exit(struct host *h, struct vcpu *v);
 /** host_vcpu_pir_count() - vectors waiting in @v's PIR */

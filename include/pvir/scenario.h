@@ -32,6 +32,16 @@
 #define SC_MAX_COST	  UINT64_C(1000000000)	/* 1 s per cost constant */
 #define SC_MAX_RAISES	  UINT64_C(20000000)	/* device raises over all traffic */
 
+/*
+ * The host scheduler's slice. The default is Linux's EEVDF base slice on a
+ * host of 8 or more CPUs: sysctl_sched_base_slice, 0.75 ms scaled by
+ * 1 + ilog2(min(ncpus, 8)) (kernel/sched/fair.c, v6.6). The bounds are what
+ * sched_setattr() accepts as a task's own slice (0.1-100 ms, 857b158dc5e8).
+ */
+#define SC_DEFAULT_SLICE UINT64_C(3000000)
+#define SC_MIN_SLICE	 UINT64_C(100000)
+#define SC_MAX_SLICE	 UINT64_C(100000000)
+
 struct sc_device {
 	char name[SC_NAME_MAX];
 	uint16_t bdf;
@@ -96,6 +106,7 @@ struct scenario {
 	uint64_t seed;
 	uint64_t duration; /* ns */
 	unsigned pcpus;
+	uint64_t slice_ns; /* host.slice */
 	uint32_t irte_entries;
 	enum host_kernel kernel; /* host.kernel */
 	bool msix_noresize;	 /* host.vfio_msix: noresize */

@@ -173,6 +173,12 @@ struct sim_report {
 	uint64_t vmm_refused; /* see sim_op_result */
 	uint64_t posted;
 	uint64_t injected;
+	/* the host scheduler */
+	unsigned vcpus;		       /* over every VM */
+	unsigned vcpus_never_ran;      /* never in guest mode */
+	uint64_t vcpu_min_delivered;   /* the fewest interrupts one vCPU took */
+	char vcpu_min[SIM_TARGET_MAX]; /* that vCPU: vm/i */
+	uint64_t switches;	       /* slices that ended with another vCPU waiting */
 	struct sim_irq_counts irq;
 	struct sim_vm_report vms[SC_MAX_VMS];
 	unsigned nvms;

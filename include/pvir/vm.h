@@ -33,7 +33,7 @@ struct assigned_dev;
 
 enum vcpu_state {
 	VCPU_RUNNING,	/* in guest mode on its pCPU */
-	VCPU_PREEMPTED, /* runnable, descheduled: notifications suppressed */
+	VCPU_PREEMPTED, /* descheduled (waiting for a slice, or held off): notifications suppressed */
 	VCPU_BLOCKED,	/* halted: wakeup vector armed */
 	VCPU_OFFLINE,	/* taken offline by the guest */
 };
@@ -48,6 +48,9 @@ struct vcpu {
 	struct lapic vapic;  /* the virtual APIC (vIRR, vISR) */
 	bool on_wakeup_list; /* of pCPU @wakeup_pcpu */
 	unsigned wakeup_pcpu;
+	uint64_t entries;	   /* times the scheduler ran it (vcpu_load) */
+	bool queued;		   /* on @pcpu's run queue, waiting for a slice */
+	struct vcpu *rq_next;	   /* the next one in that queue */
 	struct host_irq *fallback; /* remapped (non-posted) interrupts aimed here */
 };
 
@@ -83,7 +86,7 @@ struct vcpu_regs {
 struct vm_config {
 	const char *name;
 	unsigned vcpus;
-	const unsigned *pin; /* vCPU i starts on pCPU pin[i]; NULL: pCPU i */
+	const unsigned *pin; /* vCPU i starts on pCPU pin[i]; NULL: pCPU i mod the host's */
 	uint64_t mem_size;   /* bytes, a multiple of 4 KiB */
 	uint32_t irte_quota; /* host IRTEs this VM may hold */
 	bool pvir_service;   /* a VMM that knows the pvir hypercalls */
@@ -93,7 +96,8 @@ struct vm_config {
 struct vm;
 
 /**
- * vm_create() - a VM on @h, every vCPU running on its pCPU
+ * vm_create() - a VM on @h, each vCPU runnable on its pCPU (pin[i], else
+ * i modulo the host's pCPUs): running, or waiting its turn where the pCPU is taken
  * Return: 0 and *@ret, -EINVAL (no vCPUs, too many, a pin beyond the host's
  * pCPUs, a memory size that is not whole pages), -ENOMEM.
  */

@@ -143,6 +143,13 @@ static void json_design(struct json *j, const struct sim_report *r)
 	json_uint(j, "posted", r->posted);
 	json_uint(j, "injected", r->injected);
 	json_object_end(j);
+	json_object_begin(j, "vcpus");
+	json_uint(j, "count", r->vcpus);
+	json_uint(j, "never_ran", r->vcpus_never_ran);
+	json_uint(j, "min_delivered", r->vcpu_min_delivered);
+	json_string(j, "min_delivered_vcpu", r->vcpu_min);
+	json_uint(j, "slice_switches", r->switches);
+	json_object_end(j);
 	json_object_begin(j, "vms");
 	for (unsigned v = 0; v < r->nvms; v++) {
 		json_object_begin(j, r->vms[v].name);
@@ -248,6 +255,10 @@ static void text_interrupts(FILE *out, const struct sim_report *r)
 		text_irq_row(out, "all", &r->irq);
 	fprintf(out, "           delivered posted %" PRIu64 ", injected by the host %" PRIu64 "\n",
 		r->posted, r->injected);
+	fprintf(out,
+		"vcpus      %u, never ran %u, fewest delivered %" PRIu64
+		" (%s), slice switches %" PRIu64 "\n",
+		r->vcpus, r->vcpus_never_ran, r->vcpu_min_delivered, r->vcpu_min, r->switches);
 }
 
 static void text_faults(FILE *out, const struct sim_report *r)

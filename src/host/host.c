@@ -40,6 +40,7 @@ struct pcpu {
 	unsigned wakeup_cap;
 	struct host_irq *vectors[LAPIC_VECTORS]; /* the host interrupt behind each vector */
 	unsigned nvectors;			 /* of them in use */
+	struct vcpu *rq_head, *rq_tail;		 /* runnable vCPUs waiting here, in turn */
 };
 
 /* A physical function's connection to the host: its messages come in here. */
@@ -71,6 +72,7 @@ struct host {
 	struct rid_claim claims[HOST_MAX_DEVICES];
 	unsigned nclaims;
 	uint64_t pid_next;
+	unsigned nqueued;	 /* vCPUs waiting in every run queue */
 	struct vcpu **pid_owner; /* by (descriptor address - PID_BASE) / PID_SIZE */
 	unsigned npids;
 	struct host_stats stats;
@@ -553,36 +555,146 @@ unsigned host_vcpu_pir_count(struct host *h, struct vcpu *v)
 	return n;
 }
 
+/* ---- run queues: one FIFO per pCPU, round-robin by slices ---------------- */
+
+static void rq_push(struct host *h, struct vcpu *v)
+{
+	struct pcpu *p = &h->pcpus[v->pcpu];
+
+	v->rq_next = NULL;
+	if (p->rq_tail)
+		p->rq_tail->rq_next = v;
+	else
+		p->rq_head = v;
+	p->rq_tail = v;
+	v->queued = true;
+	h->nqueued++;
+}
+
+static struct vcpu *rq_pop(struct host *h, struct pcpu *p)
+{
+	struct vcpu *v = p->rq_head;
+
+	if (!v)
+		return NULL;
+	p->rq_head = v->rq_next;
+	if (!p->rq_head)
+		p->rq_tail = NULL;
+	v->queued = false;
+	h->nqueued--;
+	return v;
+}
+
+/* Out of its queue wherever it stands. Queues are as long as the overcommit: a walk is fine. */
+static void rq_del(struct host *h, struct vcpu *v)
+{
+	struct pcpu *p = &h->pcpus[v->pcpu];
+	struct vcpu *prev = NULL;
+
+	if (!v->queued)
+		return;
+	for (struct vcpu *q = p->rq_head; q != v; q = q->rq_next)
+		prev = q;
+	if (prev)
+		prev->rq_next = v->rq_next;
+	else
+		p->rq_head = v->rq_next;
+	if (p->rq_tail == v)
+		p->rq_tail = prev;
+	v->queued = false;
+	h->nqueued--;
+}
+
 /*
  * vcpu_load (vmx_vcpu_pi_load): leave the wakeup list, point NV/NDST at this
  * pCPU, clear SN, and — after the full barrier the atomics give — take in
  * anything posted while SN was set or the vCPU was blocked.
  */
-void host_vcpu_run(struct host *h, struct vcpu *v)
+static void switch_in(struct host *h, struct vcpu *v)
 {
 	struct pcpu *p = &h->pcpus[v->pcpu];
 
-	if (v->state == VCPU_RUNNING || v->state == VCPU_OFFLINE)
-		return;
-	if (p->running)
-		host_vcpu_preempt(h, p->running);
 	wakeup_list_del(h, v);
 	pid_update_ok(pid_set_notification(h->mem, v->pid_pa, HOST_POSTED_INTR_VECTOR,
 					   dest_field(h, v->pcpu)));
 	pid_update_ok(pid_set_sn(h->mem, v->pid_pa, false, NULL));
 	v->state = VCPU_RUNNING;
+	v->entries++;
 	p->running = v;
 	sync_pir(h, v);
 }
 
-/* vcpu_put while preempted: suppress notifications, let posts accumulate. */
-void host_vcpu_preempt(struct host *h, struct vcpu *v)
+/* vcpu_put while preempted (vmx_vcpu_pi_put): suppress notifications, let posts accumulate. */
+static void switch_out(struct host *h, struct vcpu *v)
 {
-	if (v->state != VCPU_RUNNING)
-		return;
 	pid_update_ok(pid_set_sn(h->mem, v->pid_pa, true, NULL));
 	h->pcpus[v->pcpu].running = NULL;
 	v->state = VCPU_PREEMPTED;
+}
+
+/* @pcpu is free: the vCPU that has waited longest for it runs. */
+static void run_next(struct host *h, unsigned pcpu)
+{
+	struct vcpu *v = rq_pop(h, &h->pcpus[pcpu]);
+
+	if (v)
+		switch_in(h, v);
+}
+
+/*
+ * A woken (or resumed) vCPU waits its turn behind the one running there:
+ * off the wakeup list, notifications suppressed as for any preempted vCPU.
+ * Whatever was posted meanwhile is taken in when it runs (switch_in).
+ */
+static void wait_for_slice(struct host *h, struct vcpu *v)
+{
+	wakeup_list_del(h, v);
+	pid_update_ok(pid_set_notification(h->mem, v->pid_pa, HOST_POSTED_INTR_VECTOR,
+					   dest_field(h, v->pcpu)));
+	pid_update_ok(pid_set_sn(h->mem, v->pid_pa, true, NULL));
+	v->state = VCPU_PREEMPTED;
+	rq_push(h, v);
+}
+
+void host_vcpu_run(struct host *h, struct vcpu *v)
+{
+	if (v->state == VCPU_RUNNING || v->state == VCPU_OFFLINE || v->queued)
+		return;
+	if (h->pcpus[v->pcpu].running)
+		wait_for_slice(h, v);
+	else
+		switch_in(h, v);
+}
+
+void host_vcpu_preempt(struct host *h, struct vcpu *v)
+{
+	if (v->queued) {
+		rq_del(h, v); /* held off: it waits for nothing until it is run again */
+		return;
+	}
+	if (v->state != VCPU_RUNNING)
+		return;
+	switch_out(h, v);
+	run_next(h, v->pcpu);
+}
+
+struct vcpu *host_sched_tick(struct host *h, unsigned pcpu)
+{
+	struct pcpu *p = &h->pcpus[pcpu];
+	struct vcpu *v = p->running;
+
+	if (!p->rq_head || !v)
+		return NULL; /* nobody waits: the running vCPU keeps the pCPU */
+	switch_out(h, v);
+	rq_push(h, v);
+	run_next(h, pcpu);
+	h->stats.switches++;
+	return p->running;
+}
+
+unsigned host_sched_waiting(const struct host *h)
+{
+	return h->nqueued;
 }
 
 static void deliver_to_pcpu(struct host *h, unsigned pcpu, uint8_t vector);
@@ -590,7 +702,8 @@ static void deliver_to_pcpu(struct host *h, unsigned pcpu, uint8_t vector);
 /*
  * vcpu_put while blocking (pi_enable_wakeup_handler): on this pCPU's wakeup
  * list, NV = wakeup vector. A post that raced in before NV changed left ON
- * set: send ourselves the wakeup vector so it is not slept through.
+ * set: send ourselves the wakeup vector so it is not slept through. The
+ * pCPU then runs whoever waits for it.
  */
 bool host_vcpu_block(struct host *h, struct vcpu *v)
 {
@@ -610,6 +723,8 @@ bool host_vcpu_block(struct host *h, struct vcpu *v)
 	pid_update_ok(pid_read(h->mem, v->pid_pa, &pid));
 	if (pid.on)
 		deliver_to_pcpu(h, v->pcpu, HOST_POSTED_INTR_WAKEUP_VECTOR);
+	if (!h->pcpus[v->pcpu].running)
+		run_next(h, v->pcpu);
 	return true;
 }
 
@@ -635,16 +750,15 @@ static void retarget_fallback(struct host *h, struct vcpu *v)
 
 int host_vcpu_migrate(struct host *h, struct vcpu *v, unsigned pcpu)
 {
-	bool was_running = v->state == VCPU_RUNNING;
+	bool runnable = v->state == VCPU_RUNNING || v->queued;
 
 	if (pcpu >= h->cfg.pcpus)
 		return -EINVAL;
-	if (was_running)
-		host_vcpu_preempt(h, v);
+	host_vcpu_preempt(h, v); /* off the old pCPU or its queue; the old pCPU runs its next */
 	v->pcpu = pcpu;
 	retarget_fallback(h, v);
-	if (was_running)
-		host_vcpu_run(h, v);
+	if (runnable)
+		host_vcpu_run(h, v); /* runs there, or waits its turn */
 	return 0;
 }
 

@@ -24,7 +24,7 @@ static bool config_valid(const struct host *h, const struct vm_config *c)
 	for (unsigned i = 0; c->pin && i < c->vcpus; i++)
 		if (c->pin[i] >= host_pcpus(h))
 			return false;
-	return c->pin || c->vcpus <= host_pcpus(h);
+	return true;
 }
 
 int vm_create(struct host *h, const struct vm_config *cfg, struct vm **ret)
@@ -57,7 +57,7 @@ int vm_create(struct host *h, const struct vm_config *cfg, struct vm **ret)
 		v->vm = vm;
 		v->id = i;
 		v->apic_id = i;
-		v->pcpu = cfg->pin ? cfg->pin[i] : i;
+		v->pcpu = cfg->pin ? cfg->pin[i] : i % host_pcpus(h);
 		if (host_vcpu_init(h, v)) {
 			vm->nvcpus = i; /* the ones with descriptors */
 			vm_free(vm);

@@ -45,6 +45,7 @@ enum ev_type {
 	EV_HANDLE,  /* a = vm, b = vcpu: the vCPU takes its interrupts */
 	EV_RESUME,  /* a = vm, b = vcpu: end of a preempt or block */
 	EV_TICK,
+	EV_SLICE, /* the host scheduler's slices end */
 };
 
 struct sim_dev {
@@ -59,6 +60,7 @@ struct sim_dev {
 struct sim_vcpu {
 	uint64_t handle_at;  /* when its EV_HANDLE is due, NO_TIME if none */
 	uint64_t busy_until; /* handling what it took last */
+	uint64_t delivered;  /* interrupts it took */
 	uint64_t landed[NO_VECTORS];
 };
 
@@ -92,6 +94,7 @@ struct sim {
 	bool rogue;		/* the entry being raised holds a rogue message */
 	bool rogue_op;		/* a rogue_write is storing or restoring raw words */
 	uint64_t wakeups_before;
+	bool slice_armed; /* an EV_SLICE is queued */
 	struct sim_report *r;
 	bool oom;
 };
@@ -571,6 +574,7 @@ static void guest_took(void *ctx, unsigned cpu, uint8_t vector, int irq)
 	uint64_t start = s->now + (uint64_t)s->handling++ * s->cost->guest_handler;
 
 	sv->irq.delivered++;
+	sv->vcpus[cpu].delivered++;
 	if (irq < 0)
 		sv->irq.spurious++;
 	if (*landed != NO_TIME) {
@@ -817,11 +821,21 @@ static int op_hypercall(struct sim *s, const struct sc_op *op, struct sim_op_res
 	return 0; /* the result is what it returned, not an error of the run */
 }
 
-static int op_vcpu(struct sim *s, const struct sc_op *op)
+/* A vCPU entered guest mode on @pcpu (a slice began): it takes what waited for it. */
+static void entered(struct sim *s, unsigned pcpu, const struct vcpu *before)
 {
-	struct sim_vm *sv = &s->vms[op->vm];
-	struct vcpu *v = vm_vcpu(sv->vm, op->vcpu);
-	struct vcpu *there;
+	struct vcpu *v = host_pcpu_running(s->h, pcpu);
+	struct sim_vm *sv;
+
+	if (!v || v == before)
+		return;
+	sv = vm_of(s, v->vm);
+	trace_instant(s->trace, pid_of(s, TRACE_VM, sv->idx), v->id, s->now, "slice");
+	handle_if_pending(s, sv, v->id, s->cost->posted_delivery);
+}
+
+static int vcpu_op(struct sim *s, const struct sc_op *op, struct sim_vm *sv, struct vcpu *v)
+{
 	int err;
 
 	switch (op->kind) {
@@ -837,8 +851,7 @@ static int op_vcpu(struct sim *s, const struct sc_op *op)
 			return -EAGAIN; /* it had an interrupt to take: it does not halt */
 		break;
 	case OP_MIGRATE:
-		there = host_pcpu_running(s->h, op->pcpu);
-		return there && there != v ? -EBUSY : host_vcpu_migrate(s->h, v, op->pcpu);
+		return host_vcpu_migrate(s->h, v, op->pcpu);
 	default: /* OP_OFFLINE */
 		err = guest_cpu_offline(sv->g, op->vcpu);
 		if (!err)
@@ -849,6 +862,19 @@ static int op_vcpu(struct sim *s, const struct sc_op *op)
 	return 0;
 }
 
+/* The op on a vCPU; the pCPU it leaves runs the next vCPU waiting there. */
+static int op_vcpu(struct sim *s, const struct sc_op *op)
+{
+	struct sim_vm *sv = &s->vms[op->vm];
+	struct vcpu *v = vm_vcpu(sv->vm, op->vcpu);
+	unsigned pcpu = v->pcpu;
+	struct vcpu *before = host_pcpu_running(s->h, pcpu);
+	int err = vcpu_op(s, op, sv, v);
+
+	entered(s, pcpu, before);
+	return err;
+}
+
 static void on_resume(struct sim *s, unsigned vm, unsigned cpu)
 {
 	struct sim_vm *sv = &s->vms[vm];
@@ -856,9 +882,37 @@ static void on_resume(struct sim *s, unsigned vm, unsigned cpu)
 
 	if (v->state != VCPU_PREEMPTED && v->state != VCPU_BLOCKED)
 		return; /* woken already, or taken offline */
+	if (v->queued)
+		return; /* woken already: it waits for a slice */
 	host_vcpu_run(s->h, v);
-	trace_instant(s->trace, pid_of(s, TRACE_VM, vm), cpu, s->now, "runs again");
+	trace_instant(s->trace, pid_of(s, TRACE_VM, vm), cpu, s->now,
+		      v->state == VCPU_RUNNING ? "runs again" : "waits for a slice");
 	handle_if_pending(s, sv, cpu, s->cost->posted_delivery);
+}
+
+/*
+ * Slices end together on every pCPU where a vCPU waits: a model of the
+ * scheduler tick that ends a task's slice once it has run its share. The
+ * tick is armed only while someone waits, so a host that is not
+ * overcommitted runs exactly as it would without a scheduler.
+ */
+static void arm_slice(struct sim *s)
+{
+	if (s->slice_armed || !host_sched_waiting(s->h))
+		return;
+	s->slice_armed = true;
+	schedule(s, s->now + s->sc->slice_ns, EV_SLICE, 0, 0);
+}
+
+static void on_slice(struct sim *s)
+{
+	s->slice_armed = false;
+	for (unsigned p = 0; p < s->sc->pcpus && host_sched_waiting(s->h); p++) {
+		struct vcpu *before = host_pcpu_running(s->h, p);
+
+		if (host_sched_tick(s->h, p))
+			entered(s, p, before);
+	}
 }
 
 static const char *const op_names[] = {
@@ -962,7 +1016,11 @@ static void dispatch(struct sim *s, const struct event *e)
 	case EV_TICK:
 		on_tick(s);
 		break;
+	case EV_SLICE:
+		on_slice(s);
+		break;
 	}
+	arm_slice(s);
 }
 
 /* ---- the end: what is still in flight, and the checks ---------------------------------------- */
@@ -1056,6 +1114,27 @@ static void check_accounting(struct sim *s)
 		violation(r, "host: %u IRTEs allocated but %u charged to VMs", in_use, charged);
 }
 
+/* Did every vCPU run, and how few interrupts did the least served one take? */
+static void vcpu_summary(struct sim *s)
+{
+	struct sim_report *r = s->r;
+
+	r->switches = host_stats(s->h)->switches;
+	r->vcpu_min_delivered = UINT64_MAX;
+	for (unsigned i = 0; i < s->sc->nvms; i++)
+		for (unsigned c = 0; c < s->sc->vms[i].vcpus; c++) {
+			const struct sim_vcpu *sc = &s->vms[i].vcpus[c];
+
+			r->vcpus++;
+			r->vcpus_never_ran += !vm_vcpu(s->vms[i].vm, c)->entries;
+			if (sc->delivered < r->vcpu_min_delivered) {
+				r->vcpu_min_delivered = sc->delivered;
+				snprintf(r->vcpu_min, sizeof(r->vcpu_min), "%s/%u",
+					 s->sc->vms[i].name, c);
+			}
+		}
+}
+
 static void finish(struct sim *s)
 {
 	struct sim_report *r = s->r;
@@ -1110,6 +1189,7 @@ static void finish(struct sim *s)
 	sim_latency_sort(&r->setup);
 	sim_latency_sort(&r->affinity);
 	sim_latency_sort(&r->delivery);
+	vcpu_summary(s);
 	check_accounting(s);
 }
 
@@ -1120,6 +1200,7 @@ static void run_events(struct sim *s)
 	for (unsigned i = 0; i < s->sc->nops; i++)
 		schedule(s, s->sc->ops[i].at, EV_OP, i, 0);
 	schedule(s, TICK_NS, EV_TICK, 0, 0);
+	arm_slice(s);
 	for (uint64_t n = 0; !s->oom && evq_pop(&s->q, &e) && e.time <= s->sc->duration; n++) {
 		s->now = e.time;
 		dispatch(s, &e);

@@ -355,9 +355,23 @@ static bool parse_kernel(struct ctx *c, yaml_node_t *host)
 	return true;
 }
 
+/* host.slice: the scheduler's slice, within what Linux lets a task ask for (0.1-100 ms) */
+static bool parse_slice(struct ctx *c, yaml_node_t *host)
+{
+	yaml_node_t *n = get(c, host, "slice");
+
+	if (!n)
+		return true;
+	if (!parse_duration(c, n, "host.slice", &c->sc->slice_ns))
+		return false;
+	if (c->sc->slice_ns < SC_MIN_SLICE || c->sc->slice_ns > SC_MAX_SLICE)
+		return fail(c, n, "host.slice", "must be 100us to 100ms");
+	return true;
+}
+
 static bool parse_host(struct ctx *c, yaml_node_t *host)
 {
-	static const char *const keys[] = {"pcpus", "iommu", "kernel", "vfio_msix", NULL};
+	static const char *const keys[] = {"pcpus", "iommu", "kernel", "vfio_msix", "slice", NULL};
 	static const char *const iommu_keys[] = {"kind", "irte_entries", "posting", "x2apic", NULL};
 	struct scenario *sc = c->sc;
 	yaml_node_t *n, *iommu;
@@ -366,7 +380,7 @@ static bool parse_host(struct ctx *c, yaml_node_t *host)
 
 	if (!check_keys(c, host, "host", keys) || !require(c, host, "host", "pcpus", &n) ||
 	    !parse_unsigned(c, n, "host.pcpus", 1, HOST_MAX_PCPUS, &sc->pcpus) ||
-	    !parse_kernel(c, host))
+	    !parse_kernel(c, host) || !parse_slice(c, host))
 		return false;
 	iommu = get(c, host, "iommu");
 	if (!iommu)
@@ -545,10 +559,6 @@ static bool parse_vm(struct ctx *c, yaml_node_t *v, const char *path, struct sc_
 	if ((n = get(c, v, "pin"))) {
 		if (!parse_pin(c, n, p, vm))
 			return false;
-	} else if (vm->vcpus > c->sc->pcpus) {
-		return fail(c, get(c, v, "vcpus"), p,
-			    "%u vCPUs on %u pCPUs need a pin list (vCPU i runs on pCPU i)",
-			    vm->vcpus, c->sc->pcpus);
 	}
 	subpath(p, path, "irte_quota");
 	if ((n = get(c, v, "irte_quota")) && !parse_uint(c, n, p, 0, 65536, &quota))
@@ -1065,6 +1075,7 @@ static void set_defaults(struct scenario *sc, const char *file)
 	sc->irte_entries = 65536;
 	sc->posting = true;
 	sc->x2apic = true;
+	sc->slice_ns = SC_DEFAULT_SLICE;
 	sc->costs = cost_model_default();
 }
 

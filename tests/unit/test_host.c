@@ -233,24 +233,89 @@ static void block_refused_with_pending_work(void **state)
 	assert_int_equal(v->state, VCPU_RUNNING);
 }
 
+/* A second VM whose only vCPU is pinned to @pcpu. */
+static struct vm *vm_on(struct fx *f, unsigned pcpu)
+{
+	struct vm_config vc = {
+	    .name = "batch", .vcpus = 1, .pin = (unsigned[]){pcpu}, .mem_size = 1 << 20};
+	struct vm *other = NULL;
+
+	assert_int_equal(vm_create(f->h, &vc, &other), 0);
+	return other;
+}
+
 static void wakeup_exits_whoever_runs_there(void **state)
 {
 	struct fx *f = *state;
-	struct vm_config vc = {
-	    .name = "batch", .vcpus = 1, .pin = (unsigned[]){1}, .mem_size = 1 << 20};
 	struct vcpu *v = vm_vcpu(f->vm, 0);
-	struct vm *other;
+	struct vm *other = vm_on(f, 1); /* pCPU 1 is v's: batch/0 waits for it */
+	struct vcpu *b = vm_vcpu(other, 0);
 
 	bind(f, 0, 0, 0x41);
-	assert_int_equal(vm_create(f->h, &vc, &other), 0); /* pCPU 1 is v's: v is preempted */
-	host_vcpu_run(f->h, v);				   /* and back, preempting batch/0 */
+	assert_true(b->queued);
 	assert_true(host_vcpu_block(f->h, v));
-	host_vcpu_run(f->h, vm_vcpu(other, 0)); /* batch/0 runs on pCPU 1 */
+	assert_ptr_equal(host_pcpu_running(f->h, 1), b); /* the pCPU went to the one waiting */
 	raise(f->nic, 0);
-	/* the wakeup vector interrupted batch/0: an exit there, v runs again */
+	/* the wakeup vector interrupted batch/0: an exit there; v waits for its slice */
 	assert_int_equal(vm_exits(other)->ext_intr, 1);
-	assert_int_equal(v->state, VCPU_RUNNING);
+	assert_int_equal(host_stats(f->h)->wakeups, 1);
+	assert_int_equal(v->state, VCPU_PREEMPTED);
+	assert_true(v->queued);
+	assert_ptr_equal(host_sched_tick(f->h, 1), v);
 	assert_true(vm_vcpu_irr_test(v, 0x41));
+	assert_int_equal(b->state, VCPU_PREEMPTED);
+	vm_free(other);
+	assert_int_equal(host_sched_waiting(f->h), 0);
+}
+
+/* Overcommit: a descheduled vCPU gets no notification and takes its posts when its slice comes. */
+static void waiting_vcpu_takes_posts_on_its_slice(void **state)
+{
+	struct fx *f = *state;
+	struct vcpu *v = vm_vcpu(f->vm, 0);
+	struct vm *other = vm_on(f, 1);
+	struct pid_image pid;
+
+	bind(f, 0, 0, 0x41);
+	assert_null(host_sched_tick(f->h, 2)); /* nobody waits for pCPU 2 */
+	assert_ptr_equal(host_sched_tick(f->h, 1), vm_vcpu(other, 0));
+	assert_true(v->queued);
+	raise(f->nic, 0);
+	assert_int_equal(pid_read(host_memory(f->h), v->pid_pa, &pid), 0);
+	assert_true(pid.sn);
+	assert_int_equal(host_stats(f->h)->notifications, 0);
+	assert_int_equal(host_vcpu_pir_count(f->h, v), 1);
+	assert_false(vm_vcpu_irr_test(v, 0x41));
+	assert_ptr_equal(host_sched_tick(f->h, 1), v); /* round-robin: v's turn again */
+	assert_int_equal(host_vcpu_pir_count(f->h, v), 0);
+	assert_true(vm_vcpu_irr_test(v, 0x41));
+	assert_int_equal(host_stats(f->h)->switches, 2);
+	assert_int_equal(v->entries, 2);
+	vm_free(other);
+}
+
+/* A preempt op frees the pCPU for the next waiting vCPU; a waiting one leaves the queue. */
+static void preempt_hands_the_pcpu_on(void **state)
+{
+	struct fx *f = *state;
+	struct vcpu *v = vm_vcpu(f->vm, 0);
+	struct vm *other = vm_on(f, 1);
+	struct vcpu *b = vm_vcpu(other, 0);
+
+	host_vcpu_preempt(f->h, v);
+	assert_ptr_equal(host_pcpu_running(f->h, 1), b);
+	assert_false(v->queued); /* held off: not waiting */
+	assert_null(host_sched_tick(f->h, 1));
+	host_vcpu_run(f->h, v); /* it may run again: it waits its turn */
+	assert_true(v->queued);
+	host_vcpu_preempt(f->h, v);
+	assert_false(v->queued);
+	assert_int_equal(host_sched_waiting(f->h), 0);
+	assert_int_equal(host_vcpu_migrate(f->h, b, 2), 0); /* pCPU 2 is vCPU 1's: b waits there */
+	assert_true(b->queued);
+	assert_null(host_pcpu_running(f->h, 1));
+	host_vcpu_run(f->h, v);
+	assert_ptr_equal(host_pcpu_running(f->h, 1), v);
 	vm_free(other);
 }
 
@@ -519,7 +584,7 @@ static void bad_vm_config(void **state)
 
 	assert_int_equal(vm_create(f->h, &c, &vm), -EINVAL); /* pin beyond pCPUs */
 	c.pin = NULL;
-	c.vcpus = 5;
+	c.vcpus = VM_MAX_VCPUS + 1;
 	assert_int_equal(vm_create(f->h, &c, &vm), -EINVAL);
 	c.vcpus = 1;
 	c.mem_size = 1000;
@@ -585,6 +650,8 @@ int main(void)
 	    POSTED(post_racing_block_is_not_slept_through),
 	    POSTED(block_refused_with_pending_work),
 	    POSTED(wakeup_exits_whoever_runs_there),
+	    POSTED(waiting_vcpu_takes_posts_on_its_slice),
+	    POSTED(preempt_hands_the_pcpu_on),
 	    POSTED(migration_moves_notifications),
 	    POSTED(retarget_keeps_message),
 	    POSTED(other_device_cannot_use_the_handle),
