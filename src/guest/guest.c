@@ -139,7 +139,8 @@ int guest_boot(struct vm *vm, const struct guest_config *cfg, struct guest **ret
 	g->ram_next = GUEST_RAM_START;
 	g->matrix = irq_matrix_new(g->ncpus, GUEST_FIRST_VECTOR, GUEST_SYSTEM_START);
 	g->vector_irq = calloc((size_t)g->ncpus * GUEST_VECTORS, sizeof(*g->vector_irq));
-	if (!g->matrix || !g->vector_irq) {
+	g->cleanups = calloc(g->ncpus, sizeof(*g->cleanups));
+	if (!g->matrix || !g->vector_irq || !g->cleanups) {
 		guest_free(g);
 		return -ENOMEM;
 	}
@@ -164,6 +165,7 @@ void guest_free(struct guest *g)
 	}
 	free(g->irqs);
 	free(g->vector_irq);
+	free(g->cleanups);
 	irq_matrix_free(g->matrix);
 	pvir_free(g);
 	vtd_free(g);
@@ -321,10 +323,12 @@ unsigned guest_virtes_in_use(const struct guest *g)
 
 bool guest_check(const struct guest *g)
 {
-	unsigned vectors = 0, virtes = 0;
+	unsigned vectors = 0, virtes = 0, cleanups = 0;
 
 	if (!irq_matrix_check(g->matrix))
 		return false;
+	for (unsigned c = 0; c < g->ncpus; c++)
+		cleanups += g->cleanups[c];
 	for (unsigned i = 0; i < g->nirqs; i++) {
 		const struct irq_desc *d = &g->irqs[i];
 		const struct vector_data *vd = &d->vd;
@@ -332,6 +336,7 @@ bool guest_check(const struct guest *g)
 		if (!d->used)
 			continue;
 		virtes += d->virte >= 0;
+		cleanups -= vd->cleanup_pending;
 		if (vd->activated) {
 			vectors++;
 			if (g->vector_irq[(size_t)vd->cpu * GUEST_VECTORS + vd->vector] != d ||
@@ -345,5 +350,6 @@ bool guest_check(const struct guest *g)
 				return false;
 		}
 	}
-	return vectors == guest_vectors_in_use(g) && virtes + g->virtes_stale == g->virtes_in_use;
+	return vectors == guest_vectors_in_use(g) && virtes + g->virtes_stale == g->virtes_in_use &&
+	       !cleanups;
 }

@@ -82,6 +82,7 @@ struct guest {
 	struct guest_config cfg;
 	struct irq_matrix *matrix;
 	struct irq_desc **vector_irq; /* [cpu * GUEST_VECTORS + vector] */
+	unsigned *cleanups;	      /* per CPU: old vectors waiting for its cleanup timer */
 	struct irq_desc *irqs;
 	unsigned nirqs;
 	unsigned irqs_free_from; /* no free descriptor below this one */

@@ -90,6 +90,25 @@ int vector_activate(struct guest *g, struct irq_desc *d)
 	return 0;
 }
 
+/*
+ * The old vector waits for its CPU's cleanup timer. Counted per CPU, as
+ * Linux lists them per CPU (vector_cleanup), so that a tick on a CPU with
+ * nothing to clean costs nothing.
+ */
+static void cleanup_wait(struct guest *g, struct vector_data *vd)
+{
+	vd->cleanup_pending = true;
+	g->cleanups[vd->prev_cpu]++;
+}
+
+static void cleanup_done(struct guest *g, struct vector_data *vd)
+{
+	if (!vd->cleanup_pending)
+		return;
+	vd->cleanup_pending = false;
+	g->cleanups[vd->prev_cpu]--;
+}
+
 static void drop_prev(struct guest *g, struct irq_desc *d)
 {
 	struct vector_data *vd = &d->vd;
@@ -98,7 +117,7 @@ static void drop_prev(struct guest *g, struct irq_desc *d)
 		return;
 	release(g, d, vd->prev_cpu, vd->prev_vector);
 	vd->move_in_progress = false;
-	vd->cleanup_pending = false;
+	cleanup_done(g, vd);
 }
 
 void vector_deactivate(struct guest *g, struct irq_desc *d)
@@ -172,11 +191,11 @@ void vector_schedule_cleanup(struct guest *g, struct irq_desc *d)
 	struct vector_data *vd = &d->vd;
 
 	vd->move_in_progress = false;
-	vd->cleanup_pending = true;
+	cleanup_wait(g, vd);
 	if (!irq_matrix_cpu_online(g->matrix, vd->prev_cpu)) {
 		/* an offline CPU takes no interrupts: free at once */
 		release(g, d, vd->prev_cpu, vd->prev_vector);
-		vd->cleanup_pending = false;
+		cleanup_done(g, vd);
 		g->stats.cleaned++;
 	}
 }
@@ -190,7 +209,7 @@ void vector_cleanup(struct guest *g, unsigned cpu, bool force)
 {
 	struct vcpu *v = guest_vcpu(g, cpu);
 
-	for (unsigned i = 0; i < g->nirqs; i++) {
+	for (unsigned i = 0; g->cleanups[cpu] && i < g->nirqs; i++) {
 		struct irq_desc *d = &g->irqs[i];
 		struct vector_data *vd = &d->vd;
 
@@ -201,7 +220,7 @@ void vector_cleanup(struct guest *g, unsigned cpu, bool force)
 			continue; /* still pending: handled first, freed next tick */
 		}
 		release(g, d, vd->prev_cpu, vd->prev_vector);
-		vd->cleanup_pending = false;
+		cleanup_done(g, vd);
 		g->stats.cleaned++;
 	}
 }
