@@ -64,9 +64,13 @@ static inline bool cpumask_empty(const struct cpumask *m)
 /* The first CPU in @m at or after @from, or CPUMASK_BITS. */
 static inline unsigned cpumask_next(const struct cpumask *m, unsigned from)
 {
-	for (unsigned c = from; c < CPUMASK_BITS; c++)
-		if (cpumask_test(m, c))
-			return c;
+	for (unsigned w = from / 64; from < CPUMASK_BITS && w < CPUMASK_BITS / 64; w++) {
+		/* the word's bits at or after @from (only the first word has any below it) */
+		uint64_t bits = m->bits[w] & (~UINT64_C(0) << (w == from / 64 ? from % 64 : 0));
+
+		if (bits)
+			return w * 64 + (unsigned)__builtin_ctzll(bits);
+	}
 	return CPUMASK_BITS;
 }
 

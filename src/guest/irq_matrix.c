@@ -126,10 +126,17 @@ bool irq_matrix_cpu_online(const struct irq_matrix *m, unsigned cpu)
 /* First free vector not in use, managed or system; marked in the right map. */
 static unsigned alloc_area(struct irq_matrix *m, struct cpumap *cm, bool managed)
 {
-	for (unsigned bit = m->alloc_start; bit < m->alloc_end; bit++) {
-		if (test(cm->alloc_map, bit) || test(cm->managed_map, bit) ||
-		    test(m->system_map, bit))
+	for (unsigned w = m->alloc_start / 64; w * 64 < m->alloc_end; w++) {
+		uint64_t free = ~(cm->alloc_map[w] | cm->managed_map[w] | m->system_map[w]);
+		unsigned bit;
+
+		if (w == m->alloc_start / 64)
+			free &= ~UINT64_C(0) << (m->alloc_start % 64);
+		if (!free)
 			continue;
+		bit = w * 64 + (unsigned)__builtin_ctzll(free);
+		if (bit >= m->alloc_end)
+			break;
 		assign(managed ? cm->managed_map : cm->alloc_map, bit, true);
 		return bit;
 	}
