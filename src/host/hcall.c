@@ -162,13 +162,23 @@ static int vec_reserve(struct assigned_dev *d, unsigned *ret)
 {
 	struct vfio_index *x = dev_vfio(d);
 
-	for (unsigned n = 0; n < x->count; n++)
+	for (unsigned n = d->hc_vec_free_from; n < x->count; n++)
 		if (!d->hc_vec_used[n]) {
 			d->hc_vec_used[n] = true;
+			d->hc_vecs++;
+			d->hc_vec_free_from = n + 1;
 			*ret = n;
 			return 0;
 		}
 	return -ENOSPC; /* every vector of the device has a vIRTE */
+}
+
+static void vec_release(struct assigned_dev *d, unsigned n)
+{
+	d->hc_vec_used[n] = false;
+	d->hc_vecs--;
+	if (n < d->hc_vec_free_from)
+		d->hc_vec_free_from = n;
 }
 
 /* A's allocations for a new entry, undone. */
@@ -176,7 +186,7 @@ static void unreserve(struct vm *vm, const struct hc_entry *e)
 {
 	kvm_eventfd_close(vm, e->fd);
 	vmm_route_remove(vm, e->gsi);
-	e->dev->hc_vec_used[e->vec] = false;
+	vec_release(e->dev, e->vec);
 }
 
 static int plan_new(struct batch *b, struct plan *p, struct assigned_dev *dev,
@@ -192,18 +202,18 @@ static int plan_new(struct batch *b, struct plan *p, struct assigned_dev *dev,
 	e->dev = dev;
 	cached = dev_vfio(dev)->v[e->vec].hi != NULL; /* VFIO keeps it until MSI-X is off */
 	if (!cached && vm->used + b->new_irqs >= vm->quota) {
-		dev->hc_vec_used[e->vec] = false;
+		vec_release(dev, e->vec);
 		return -EDQUOT;
 	}
 	err = vmm_route_add(vm, route, &e->gsi);
 	if (err) {
-		dev->hc_vec_used[e->vec] = false;
+		vec_release(dev, e->vec);
 		return err; /* -ENOSPC: KVM_MAX_IRQ_ROUTES */
 	}
 	e->fd = kvm_eventfd_new(vm);
 	if (e->fd < 0) {
 		vmm_route_remove(vm, e->gsi);
-		dev->hc_vec_used[e->vec] = false;
+		vec_release(dev, e->vec);
 		return e->fd;
 	}
 	b->new_irqs += !cached;
@@ -403,12 +413,9 @@ static void teardown_entries(struct batch *b)
 	}
 }
 
-static bool dev_unused(struct assigned_dev *d)
+static bool dev_unused(const struct assigned_dev *d)
 {
-	for (unsigned n = 0; n < dev_vfio(d)->count; n++)
-		if (d->hc_vec_used[n])
-			return false;
-	return true;
+	return !d->hc_vecs;
 }
 
 /*

@@ -62,6 +62,7 @@ int kvm_irq_init(struct vm *vm)
 	}
 	k->vmm_nroutes = VM_IOAPIC_ROUTES;
 	k->vmm_end = VM_IOAPIC_ROUTES;
+	k->vmm_free_from = VM_IOAPIC_ROUTES;
 	vm->stats.routes = VM_IOAPIC_ROUTES;
 	for (uint32_t gsi = 0; gsi < VM_IOAPIC_ROUTES; gsi++) {
 		k->table[gsi] = k->vmm_routes[gsi];
@@ -91,7 +92,7 @@ int kvm_eventfd_new(struct vm *vm)
 	struct kvm_irq *k = &vm->kvm;
 	unsigned fd;
 
-	for (fd = 0; fd < k->nfds; fd++)
+	for (fd = k->fds_free_from; fd < k->nfds; fd++)
 		if (!k->fds[fd].open)
 			break;
 	if (fd == k->nfds) {
@@ -104,14 +105,18 @@ int kvm_eventfd_new(struct vm *vm)
 		k->nfds += FDS_GROW;
 	}
 	k->fds[fd] = (struct kvm_eventfd){.open = true};
+	k->fds_free_from = fd + 1;
 	return (int)fd;
 }
 
 /* The VMM closes its fd; irqfd and producer are gone first (callers see to it). */
 void kvm_eventfd_close(struct vm *vm, int fd)
 {
-	if (kvm_eventfd_valid(vm, fd))
-		vm->kvm.fds[fd] = (struct kvm_eventfd){0};
+	if (!kvm_eventfd_valid(vm, fd))
+		return;
+	vm->kvm.fds[fd] = (struct kvm_eventfd){0};
+	if ((unsigned)fd < vm->kvm.fds_free_from)
+		vm->kvm.fds_free_from = (unsigned)fd;
 }
 
 /* ---- routes ------------------------------------------------------------------------ */
@@ -421,9 +426,10 @@ int vmm_route_add(struct vm *vm, const struct msi_msg *m, uint32_t *ret_gsi)
 	struct kvm_irq *k = &vm->kvm;
 	uint32_t end = tuned(vm) ? VMM_MAX_MSIS : VM_MAX_ROUTES;
 
-	for (uint32_t gsi = VM_IOAPIC_ROUTES; gsi < end; gsi++)
+	for (uint32_t gsi = k->vmm_free_from; gsi < end; gsi++)
 		if (!k->vmm_routes[gsi].type) {
 			k->vmm_routes[gsi] = msi_route(gsi, m);
+			k->vmm_free_from = gsi + 1;
 			k->vmm_changed = true;
 			if (gsi >= k->vmm_end)
 				k->vmm_end = gsi + 1;
@@ -486,6 +492,8 @@ void vmm_route_remove(struct vm *vm, uint32_t gsi)
 	vm->kvm.vmm_routes[gsi] = (struct kvm_irq_routing_entry){0};
 	vm->kvm.vmm_bound_fd[gsi] = 0;
 	vm->kvm.vmm_changed = true;
+	if (gsi < vm->kvm.vmm_free_from)
+		vm->kvm.vmm_free_from = gsi;
 	if (!tuned(vm)) {
 		vm->kvm.vmm_nroutes--;
 		vm->stats.routes = vm->kvm.vmm_nroutes;

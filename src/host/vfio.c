@@ -534,6 +534,8 @@ void vfio_irqs_free(struct assigned_dev *d)
 	}
 	free(d->hc_vec_used);
 	d->hc_vec_used = NULL;
+	d->hc_vecs = 0;
+	d->hc_vec_free_from = 0;
 	(void)!vfio_guest_storage_set(d, VFIO_STORAGE_KERNEL);
 }
 

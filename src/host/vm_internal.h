@@ -126,6 +126,7 @@ struct kvm_eventfd {
 struct kvm_irq {
 	struct kvm_eventfd *fds; /* by fd number */
 	unsigned nfds;
+	unsigned fds_free_from; /* no free fd below this one: the lowest-free search starts here */
 	/* KVM's committed routing table, by GSI (type 0: no route) */
 	struct kvm_irq_routing_entry *table;
 	uint32_t *table_gsis; /* the GSIs it has routes for, to clear them at the next commit */
@@ -136,8 +137,9 @@ struct kvm_irq {
 	uint64_t vmm_dirty[VMM_MAX_MSIS / 64];	 /* tuned: updated since the last commit */
 	uint64_t vmm_refused[VMM_MAX_MSIS / 64]; /* the last commit's, when it reported */
 	uint32_t vmm_nroutes;
-	bool vmm_changed; /* the table may differ from the one committed last */
-	uint32_t vmm_end; /* no route at or past this GSI */
+	bool vmm_changed;	/* the table may differ from the one committed last */
+	uint32_t vmm_end;	/* no route at or past this GSI */
+	uint32_t vmm_free_from; /* no free GSI below this one */
 	struct kvm_irq_routing *commit_buf;
 };
 
@@ -170,6 +172,8 @@ struct assigned_dev {
 	enum vfio_storage_owner storage_owner; /* not KERNEL: VFIO leaves the storage alone */
 	struct med_store med[VFIO_KINDS];
 	bool *hc_vec_used; /* the service: VFIO vectors that back a vIRTE (or are reserved) */
+	unsigned hc_vecs;  /* of them */
+	unsigned hc_vec_free_from; /* no unused vector below this one */
 };
 
 /* One vIRTE's host side: a VFIO vector with an eventfd, an irqfd and a GSI route. */
