@@ -88,11 +88,13 @@ struct sim {
 	struct evq q;
 	uint64_t rng;
 	uint64_t now;
-	uint64_t *traffic_next; /* per op: the next entry to raise */
-	unsigned handling;	/* interrupts taken so far in this EV_HANDLE */
-	int raising;		/* the irq of the entry being raised, -1 if it has none */
-	bool rogue;		/* the entry being raised holds a rogue message */
-	bool rogue_op;		/* a rogue_write is storing or restoring raw words */
+	uint64_t *traffic_next;	   /* per op: the next entry to raise */
+	unsigned handling;	   /* interrupts taken so far in this EV_HANDLE */
+	int raising;		   /* the irq of the entry being raised, -1 if it has none */
+	struct sim_vm *raising_vm; /* whose device is raising, NULL between raises */
+	const struct sim_dev *raising_dev;
+	bool rogue;    /* the entry being raised holds a rogue message */
+	bool rogue_op; /* a rogue_write is storing or restoring raw words */
 	uint64_t wakeups_before;
 	bool slice_armed; /* an EV_SLICE is queued */
 	struct sim_report *r;
@@ -479,6 +481,10 @@ static struct sim_vm *vm_of(struct sim *s, const struct vm *vm)
 static struct sim_vm *source_vm(struct sim *s, const struct pci_func *func,
 				const struct sim_dev **dev)
 {
+	if (s->raising_dev && s->raising_dev->func == func) { /* the usual case: a raise */
+		*dev = s->raising_dev;
+		return s->raising_vm;
+	}
 	for (unsigned i = 0; i < s->sc->nvms; i++)
 		for (unsigned d = 0; d < s->sc->vms[i].ndevs; d++)
 			if (s->vms[i].devs[d].func == func) {
@@ -558,7 +564,7 @@ static void host_landed(void *ctx, const struct host_landing *l)
 	}
 	if (l->merged)
 		src->irq.coalesced++;
-	dst = vm_of(s, l->vcpu->vm);
+	dst = l->vcpu->vm == src->vm ? src : vm_of(s, l->vcpu->vm);
 	if (dst->vcpus[l->vcpu->id].landed[l->vector] == NO_TIME)
 		dst->vcpus[l->vcpu->id].landed[l->vector] = s->now;
 	woke = host_stats(s->h)->wakeups != s->wakeups_before;
@@ -631,7 +637,11 @@ static bool raise(struct sim *s, struct sim_vm *sv, struct sim_dev *d, unsigned 
 	}
 	s->raising = !rogue && n < d->nactive ? (int)d->irqs[n] : -1;
 	s->rogue = rogue;
+	s->raising_vm = sv;
+	s->raising_dev = d;
 	err = raise_entry(d, n, &r);
+	s->raising_vm = NULL;
+	s->raising_dev = NULL;
 	s->raising = -1;
 	s->rogue = false;
 	if (err || r == PCI_IRQ_DISABLED || r == PCI_IRQ_DMA_ERROR) {
