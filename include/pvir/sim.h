@@ -69,11 +69,12 @@ struct sim_options {
 
 /*
  * Samples in modelled ns, kept as a histogram of exact values: one bin per
- * distinct value with its count. Modelled latencies are sums of a few cost
- * constants and waits bounded by the run's longest, so the bins stop growing
- * while the samples go on; percentiles are exact. Until sim_latency_sort()
- * the bins are an open-addressed table (an empty bin has count 0); after it,
- * the first @nbins are in ascending value order.
+ * distinct value with its count, in ascending value order, so percentiles
+ * are exact. Modelled latencies are mostly sums of a few cost constants, so
+ * the bins stop growing while the samples go on. New samples wait in a
+ * buffer (@pend) as long as the bins, and are sorted and merged in when it
+ * fills: each sample costs an append and its share of a sequential merge,
+ * even where nearly every value is new (an overcommitted run's slice waits).
  */
 struct latency_bin {
 	uint64_t value;
@@ -82,9 +83,11 @@ struct latency_bin {
 
 struct latency {
 	struct latency_bin *bins;
-	size_t nbins; /* in use */
-	size_t cap;   /* a power of two, or 0 */
-	size_t n;     /* samples */
+	size_t nbins;
+	uint64_t *pend; /* samples not yet in the bins */
+	size_t npend;
+	size_t pend_cap;
+	size_t n; /* samples */
 	bool sorted;
 };
 
@@ -210,7 +213,11 @@ const char *sim_errno_name(int err);
 int sim_latency_add(struct latency *l, uint64_t value) WARN_UNUSED;
 /** sim_percentile() - nearest-rank percentile @p (0..100) of sorted @l; 0 if empty */
 uint64_t sim_percentile(const struct latency *l, unsigned p);
-/** sim_latency_sort() - order @l's bins by value (sim_run does it for its report) */
-void sim_latency_sort(struct latency *l);
+/**
+ * sim_latency_sort() - every sample into the bins, and the histogram closed
+ * (sim_run does it for its report). Return: 0, or -ENOMEM.
+ */
+int sim_latency_sort(struct latency *l) WARN_UNUSED;
+void sim_latency_free(struct latency *l);
 
 #endif

@@ -1196,9 +1196,9 @@ static void finish(struct sim *s)
 		    vm_vmm_stats(sv->vm)->emul_errors + vm_vmm_stats(sv->vm)->foreign_refused;
 	}
 	r->hypercalls = r->exits.hypercall;
-	sim_latency_sort(&r->setup);
-	sim_latency_sort(&r->affinity);
-	sim_latency_sort(&r->delivery);
+	if (sim_latency_sort(&r->setup) | sim_latency_sort(&r->affinity) |
+	    sim_latency_sort(&r->delivery))
+		s->oom = true;
 	vcpu_summary(s);
 	check_accounting(s);
 }
@@ -1248,8 +1248,12 @@ int sim_run(const struct scenario *sc, enum sim_design design, const struct sim_
 		run_events(&s);
 		err = s.oom ? -ENOMEM : 0;
 	}
-	if (!err)
+	if (!err) {
 		finish(&s);
+		err = s.oom ? -ENOMEM : 0;
+	}
 	teardown(&s);
+	if (err)
+		sim_report_done(ret); /* what a failed run gathered */
 	return err;
 }

@@ -9,11 +9,10 @@
 
 void sim_report_done(struct sim_report *r)
 {
-	free(r->setup.bins);
-	free(r->affinity.bins);
-	free(r->delivery.bins);
+	sim_latency_free(&r->setup);
+	sim_latency_free(&r->affinity);
+	sim_latency_free(&r->delivery);
 	free(r->ops);
-	r->setup = r->affinity = r->delivery = (struct latency){0};
 	r->ops = NULL;
 	r->nops = 0;
 }
@@ -72,76 +71,123 @@ const char *sim_errno_name(int err)
 
 /* ---- latency histograms ---------------------------------------------------- */
 
-static size_t slot_of(uint64_t value, size_t cap)
+#define PEND_MIN   4096 /* samples buffered before a merge, at least */
+#define RADIX_BITS 8
+#define RADIX_SIZE (1u << RADIX_BITS)
+
+void sim_latency_free(struct latency *l)
 {
-	/* Fibonacci hashing: the top bits of the product spread nearby values */
-	return (size_t)((value * UINT64_C(0x9e3779b97f4a7c15)) >> 32) & (cap - 1);
-}
-
-static struct latency_bin *find_bin(struct latency_bin *bins, size_t cap, uint64_t value)
-{
-	size_t i = slot_of(value, cap);
-
-	while (bins[i].count && bins[i].value != value)
-		i = (i + 1) & (cap - 1);
-	return &bins[i];
-}
-
-/* Twice the bins, every one moved to its slot in the new table. */
-static int grow(struct latency *l)
-{
-	size_t cap = l->cap ? 2 * l->cap : 64;
-	struct latency_bin *bins = calloc(cap, sizeof(*bins));
-
-	if (!bins)
-		return -ENOMEM;
-	for (size_t i = 0; i < l->cap; i++)
-		if (l->bins[i].count)
-			*find_bin(bins, cap, l->bins[i].value) = l->bins[i];
 	free(l->bins);
-	l->bins = bins;
-	l->cap = cap;
+	free(l->pend);
+	*l = (struct latency){0};
+}
+
+/* One stable counting pass on the digit at @shift, @src to @dst. */
+static void radix_pass(const uint64_t *src, uint64_t *dst, size_t n, unsigned shift)
+{
+	size_t count[RADIX_SIZE] = {0}, at = 0;
+
+	for (size_t i = 0; i < n; i++)
+		count[(src[i] >> shift) & (RADIX_SIZE - 1)]++;
+	for (size_t d = 0; d < RADIX_SIZE; d++) {
+		size_t c = count[d];
+
+		count[d] = at;
+		at += c;
+	}
+	for (size_t i = 0; i < n; i++)
+		dst[count[(src[i] >> shift) & (RADIX_SIZE - 1)]++] = src[i];
+}
+
+/* LSD radix over the digits the largest value has, through @tmp (n more words). */
+static void radix_sort(uint64_t *v, size_t n, uint64_t *tmp)
+{
+	uint64_t max = 0, *src = v, *dst = tmp;
+
+	for (size_t i = 0; i < n; i++)
+		max = v[i] > max ? v[i] : max;
+	for (unsigned shift = 0; shift < 64 && (shift == 0 || max >> shift); shift += RADIX_BITS) {
+		uint64_t *t = src;
+
+		radix_pass(src, dst, n, shift);
+		src = dst;
+		dst = t;
+	}
+	if (src != v)
+		memcpy(v, src, n * sizeof(*v));
+}
+
+/*
+ * The buffered samples, sorted, merged into the sorted bins: one pass over
+ * both, equal values counted in one bin. Sequential where a hash table of
+ * bins is random: an overcommitted run's delivery latencies include slice
+ * waits and are nearly all distinct, a million bins and more.
+ */
+static int flush(struct latency *l)
+{
+	struct latency_bin *out;
+	size_t i = 0, j = 0, k = 0;
+
+	if (!l->npend)
+		return 0;
+	radix_sort(l->pend, l->npend, l->pend + l->pend_cap);
+	out = malloc((l->nbins + l->npend) * sizeof(*out));
+	if (!out)
+		return -ENOMEM;
+	while (i < l->nbins || j < l->npend) {
+		uint64_t v = j == l->npend || (i < l->nbins && l->bins[i].value <= l->pend[j])
+				 ? l->bins[i].value
+				 : l->pend[j];
+		uint64_t c = 0;
+
+		if (i < l->nbins && l->bins[i].value == v)
+			c += l->bins[i++].count;
+		for (; j < l->npend && l->pend[j] == v; j++)
+			c++;
+		out[k++] = (struct latency_bin){.value = v, .count = c};
+	}
+	free(l->bins);
+	l->bins = out;
+	l->nbins = k;
+	l->npend = 0;
 	return 0;
 }
 
 int sim_latency_add(struct latency *l, uint64_t value)
 {
-	struct latency_bin *b;
-
 	if (l->sorted)
 		return -EINVAL; /* the report is made; its histogram is closed */
-	if (2 * (l->nbins + 1) > l->cap && grow(l))
-		return -ENOMEM;
-	b = find_bin(l->bins, l->cap, value);
-	if (!b->count) {
-		b->value = value;
-		l->nbins++;
+	if (l->npend == l->pend_cap) {
+		/* as many buffered as binned, so each merge's pass is paid for by its samples */
+		size_t cap = l->nbins > PEND_MIN ? l->nbins : PEND_MIN;
+		uint64_t *p;
+
+		if (flush(l))
+			return -ENOMEM;
+		if (cap > l->pend_cap) {
+			p = realloc(l->pend,
+				    2 * cap * sizeof(*p)); /* the second half: the sort's */
+			if (!p)
+				return -ENOMEM;
+			l->pend = p;
+			l->pend_cap = cap;
+		}
 	}
-	b->count++;
+	l->pend[l->npend++] = value;
 	l->n++;
 	return 0;
 }
 
-static int cmp_bin(const void *a, const void *b)
+/* Return: 0, or -ENOMEM: then the samples still buffered are not in the bins. */
+int sim_latency_sort(struct latency *l)
 {
-	uint64_t x = ((const struct latency_bin *)a)->value;
-	uint64_t y = ((const struct latency_bin *)b)->value;
+	int err = l->sorted ? 0 : flush(l);
 
-	return (x > y) - (x < y);
-}
-
-void sim_latency_sort(struct latency *l)
-{
-	size_t used = 0;
-
-	if (l->sorted)
-		return;
-	for (size_t i = 0; i < l->cap; i++)
-		if (l->bins[i].count)
-			l->bins[used++] = l->bins[i];
-	if (used)
-		qsort(l->bins, used, sizeof(*l->bins), cmp_bin);
+	free(l->pend);
+	l->pend = NULL;
+	l->pend_cap = l->npend = 0;
 	l->sorted = true;
+	return err;
 }
 
 /* Nearest rank: the smallest sample with at least p% of samples at or below it. */
