@@ -8,16 +8,9 @@ static bool before(const struct event *a, const struct event *b)
 	return a->time < b->time || (a->time == b->time && a->seq < b->seq);
 }
 
-static void swap(struct event *a, struct event *b)
-{
-	struct event t = *a;
-
-	*a = *b;
-	*b = t;
-}
-
 bool evq_push(struct evq *q, uint64_t time, unsigned type, unsigned a, unsigned b)
 {
+	struct event e = {time, q->next_seq++, type, a, b};
 	unsigned i;
 
 	if (q->n == q->cap) {
@@ -29,35 +22,36 @@ bool evq_push(struct evq *q, uint64_t time, unsigned type, unsigned a, unsigned 
 		q->heap = h;
 		q->cap = cap;
 	}
-	i = q->n++;
-	q->heap[i] = (struct event){time, q->next_seq++, type, a, b};
-	while (i && before(&q->heap[i], &q->heap[(i - 1) / 2])) {
-		swap(&q->heap[i], &q->heap[(i - 1) / 2]);
-		i = (i - 1) / 2;
-	}
+	/* sift up: parents move down into the hole until @e fits */
+	for (i = q->n++; i && before(&e, &q->heap[(i - 1) / 2]); i = (i - 1) / 2)
+		q->heap[i] = q->heap[(i - 1) / 2];
+	q->heap[i] = e;
 	return true;
 }
 
 bool evq_pop(struct evq *q, struct event *ret)
 {
+	struct event last;
 	unsigned i = 0;
 
 	if (!q->n)
 		return false;
 	*ret = q->heap[0];
-	q->heap[0] = q->heap[--q->n];
+	last = q->heap[--q->n];
+	/* sift down: the earlier child moves up into the hole until the last event fits */
 	for (;;) {
-		unsigned l = 2 * i + 1, r = l + 1, m = i;
+		unsigned c = 2 * i + 1;
 
-		if (l < q->n && before(&q->heap[l], &q->heap[m]))
-			m = l;
-		if (r < q->n && before(&q->heap[r], &q->heap[m]))
-			m = r;
-		if (m == i)
+		if (c >= q->n)
 			break;
-		swap(&q->heap[i], &q->heap[m]);
-		i = m;
+		if (c + 1 < q->n && before(&q->heap[c + 1], &q->heap[c]))
+			c++;
+		if (!before(&q->heap[c], &last))
+			break;
+		q->heap[i] = q->heap[c];
+		i = c;
 	}
+	q->heap[i] = last;
 	return true;
 }
 
