@@ -68,23 +68,28 @@ struct sim_options {
 };
 
 /*
- * Samples in modelled ns, kept as a histogram of exact values: one bin per
- * distinct value with its count, in ascending value order, so percentiles
- * are exact. Modelled latencies are mostly sums of a few cost constants, so
- * the bins stop growing while the samples go on. New samples wait in a
- * buffer (@pend) as long as the bins, and are sorted and merged in when it
- * fills: each sample costs an append and its share of a sequential merge,
- * even where nearly every value is new (an overcommitted run's slice waits).
+ * Samples in modelled ns, kept as a histogram of exact values, so that
+ * percentiles are exact. Below LATENCY_DIRECT ns (the common case: sums of
+ * a few cost constants) a value is an index into an array of counts, grown
+ * to the largest seen. Larger ones (waits for a slice, long queues) wait in
+ * a buffer as long as their bins and are sorted and merged into them when
+ * it fills: an append and a share of a sequential merge per sample, even
+ * where nearly every value is new. sim_latency_sort() closes it: then
+ * @bins holds one bin per distinct value, ascending.
  */
+#define LATENCY_DIRECT 65536
+
 struct latency_bin {
 	uint64_t value;
 	uint64_t count;
 };
 
 struct latency {
-	struct latency_bin *bins;
+	struct latency_bin *bins; /* values of LATENCY_DIRECT and up, until sorted */
 	size_t nbins;
-	uint64_t *pend; /* samples not yet in the bins */
+	uint64_t *direct; /* counts of the values below LATENCY_DIRECT, by value */
+	size_t direct_cap;
+	uint64_t *pend; /* far samples not yet in the bins */
 	size_t npend;
 	size_t pend_cap;
 	size_t n; /* samples */

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pvir/compiler.h"
 #include "pvir/hcall_abi.h"
 #include "pvir/sim.h"
 
@@ -79,6 +80,7 @@ void sim_latency_free(struct latency *l)
 {
 	free(l->bins);
 	free(l->pend);
+	free(l->direct);
 	*l = (struct latency){0};
 }
 
@@ -153,10 +155,26 @@ static int flush(struct latency *l)
 	return 0;
 }
 
-int sim_latency_add(struct latency *l, uint64_t value)
+/* A direct count for every value below @value + 1, up to LATENCY_DIRECT. */
+static int direct_grow(struct latency *l, uint64_t value)
 {
-	if (l->sorted)
-		return -EINVAL; /* the report is made; its histogram is closed */
+	size_t cap = pow2_at_least(value + 1);
+	uint64_t *d;
+
+	if (cap < 1024)
+		cap = 1024;
+	d = realloc(l->direct, cap * sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	memset(d + l->direct_cap, 0, (cap - l->direct_cap) * sizeof(*d));
+	l->direct = d;
+	l->direct_cap = cap;
+	return 0;
+}
+
+/* A value past the direct counts: buffered, merged into the sorted bins when the buffer fills. */
+static int add_far(struct latency *l, uint64_t value)
+{
 	if (l->npend == l->pend_cap) {
 		/* as many buffered as binned, so each merge's pass is paid for by its samples */
 		size_t cap = l->nbins > PEND_MIN ? l->nbins : PEND_MIN;
@@ -174,18 +192,62 @@ int sim_latency_add(struct latency *l, uint64_t value)
 		}
 	}
 	l->pend[l->npend++] = value;
+	return 0;
+}
+
+int sim_latency_add(struct latency *l, uint64_t value)
+{
+	if (l->sorted)
+		return -EINVAL; /* the report is made; its histogram is closed */
+	if (value < LATENCY_DIRECT) {
+		if (value >= l->direct_cap && direct_grow(l, value))
+			return -ENOMEM;
+		l->direct[value]++;
+	} else if (add_far(l, value)) {
+		return -ENOMEM;
+	}
 	l->n++;
 	return 0;
 }
 
 /* Return: 0, or -ENOMEM: then the samples still buffered are not in the bins. */
+/* The direct counts' values, ascending, in front of the far bins (all larger). */
+static int prepend_direct(struct latency *l)
+{
+	size_t k = 0, nd = 0;
+	struct latency_bin *out;
+
+	for (size_t v = 0; v < l->direct_cap; v++)
+		nd += l->direct[v] != 0;
+	if (!nd)
+		return 0;
+	out = malloc((nd + l->nbins) * sizeof(*out));
+	if (!out)
+		return -ENOMEM;
+	for (size_t v = 0; v < l->direct_cap; v++)
+		if (l->direct[v])
+			out[k++] = (struct latency_bin){.value = v, .count = l->direct[v]};
+	if (l->nbins)
+		memcpy(out + k, l->bins, l->nbins * sizeof(*out));
+	free(l->bins);
+	l->bins = out;
+	l->nbins += nd;
+	return 0;
+}
+
 int sim_latency_sort(struct latency *l)
 {
-	int err = l->sorted ? 0 : flush(l);
+	int err = 0;
 
+	if (!l->sorted) {
+		err = flush(l);
+		if (!err)
+			err = prepend_direct(l);
+	}
 	free(l->pend);
-	l->pend = NULL;
-	l->pend_cap = l->npend = 0;
+	free(l->direct);
+	l->pend = l->direct = NULL;
+	l->pend_cap = l->npend = l->direct_cap = 0;
 	l->sorted = true;
 	return err;
 }

@@ -711,6 +711,11 @@ static uint64_t few_values(uint64_t seed)
 	return (seed >> 33) % 700 * 37; /* 700 values, 37 ns apart, 0 included */
 }
 
+static uint64_t mixed_values(uint64_t seed)
+{
+	return (seed >> 33) % 200000; /* a third counted directly, the rest binned */
+}
+
 static uint64_t wide_values(uint64_t seed)
 {
 	return seed >> 20; /* 44 bits: nearly all distinct, three radix digits */
@@ -719,14 +724,16 @@ static uint64_t wide_values(uint64_t seed)
 /*
  * The latency histogram gives the nearest-rank percentiles a sorted array of
  * every sample gives, with one bin per distinct value: 20,000 samples over
- * 700 values (the table grows and rehashes on the way), and 200,000 nearly
- * all distinct, as an overcommitted run's slice waits make them (sorted by
- * radix, not qsort).
+ * 700 small values (counted directly); 300,000 of which a third are below
+ * LATENCY_DIRECT and the rest binned; and 200,000 nearly all distinct and
+ * large, as an overcommitted run's slice waits make them (radix-sorted and
+ * merged as they come).
  */
 static void latency_percentiles_are_exact(void **state)
 {
 	(void)state;
 	check_percentiles(20000, few_values, 700);
+	check_percentiles(300000, mixed_values, 0);
 	check_percentiles(200000, wide_values, 0);
 }
 
