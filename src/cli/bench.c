@@ -17,14 +17,20 @@
  *             translates and posts, the vCPU syncs its PIR into its vAPIC,
  *             the guest's handler runs (hcall design, stock kernel), at 8
  *             and at 256 pCPUs;
+ *   active IRTEs  the same path for an IMS accelerator whose 64 or 65,535
+ *             entries each hold an active, posted IRTE (one VM of 330
+ *             vCPUs holds up to 65,000, a second the rest; tuned kernel:
+ *             no route cap), two ways: one entry
+ *             raised over and over (what the model does per interrupt,
+ *             whatever the table holds), and every entry raised in turn
+ *             (adding what the larger working set costs the caches, as it
+ *             would a real host);
  *   setup     per design, sim_run's wall cost per interrupt set up: a VM
  *             activates 2,048 MSI-X vectors (one function each 2,048) and
  *             runs no traffic, so the run is the setup;
  *   engine    sim_run's marginal wall cost per delivered interrupt: the
  *             default scenario at 100K/s and 2M/s of NIC traffic, the difference in wall
  *             time over the difference in deliveries.
- *
- * Not yet measured (issue 12): the hot path at 65,535 active IRTEs.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -202,6 +208,138 @@ static int hot_path(unsigned pcpus, uint64_t rounds, double *ret)
 	return err;
 }
 
+/* ---- the hot path at 64 and 65,535 active IRTEs ------------------------------------------------ */
+
+#define WIDE_VCPUS 330	 /* 65,000 vectors at 203 per vCPU */
+#define WIDE_MAX   65535 /* the whole IR table but handle 0 */
+#define WIDE_VM	   65000 /* a guest has fewer irqs than that (legacy ones are taken): */
+			 /* a second VM holds the rest */
+
+/* One VM of @vcpus whose IMS accelerator (requester-id @rid) has @entries, all active. */
+struct tenant {
+	struct pci_func *accel;
+	struct vm *vm;
+	struct guest *g;
+	struct accel_driver drv;
+};
+
+static int tenant_new(struct host *h, struct tenant *t, uint16_t rid, unsigned vcpus,
+		      unsigned entries)
+{
+	struct pci_func_config dev = {
+	    .rid = rid,
+	    .ims_storage = IMS_DEVICE,
+	    .ims_entries = entries,
+	    .bars = {[0] = {.size = pow2_at_least((uint64_t)entries * IMS_SLOT_SIZE)}}};
+	struct vm_config vc = {.name = "wide",
+			       .vcpus = vcpus,
+			       .mem_size = 16u << 20,
+			       .irte_quota = WIDE_MAX,
+			       .pvir_service = true};
+	struct guest_config gc = {.pvir_driver = true};
+	struct guest_ims_layout layout = {IMS_DEVICE, 0, 0, entries};
+	int err = host_add_device(h, &dev, &t->accel);
+
+	if (!err)
+		err = vm_create(h, &vc, &t->vm);
+	if (!err)
+		err = vm_assign_device(t->vm, t->accel, 0x0028, NULL);
+	if (!err)
+		err = guest_boot(t->vm, &gc, &t->g);
+	if (!err)
+		err = accel_probe(t->g, 0x0028, &layout, entries, &t->drv);
+	return err;
+}
+
+static void tenant_free(struct tenant *t)
+{
+	if (t->drv.handled)
+		accel_remove(&t->drv);
+	guest_free(t->g);
+	vm_free(t->vm);
+}
+
+struct wide {
+	struct host *h;
+	struct tenant a, filler; /* a's entries are raised; the filler's only hold IRTEs */
+	unsigned *cpu;		 /* each of a's entries' vCPU */
+	unsigned entries;	 /* of a */
+	bool all;		 /* raise every entry of a in turn, not entry 0 alone */
+	uint64_t next;		 /* the next entry, when all */
+};
+
+/* @irtes active, posted IRTEs in all: a holds up to WIDE_VM of them, the filler the rest. */
+static int wide_new(struct wide *x, unsigned irtes)
+{
+	struct host_config hc = host_default_config();
+	int err;
+
+	hc.pcpus = 512;
+	hc.kernel = HOST_KERNEL_TUNED; /* no cap of 4,096 routes per VM */
+	*x = (struct wide){.entries = irtes < WIDE_VM ? irtes : WIDE_VM};
+	x->cpu = calloc(x->entries, sizeof(*x->cpu));
+	err = x->cpu ? host_create(&hc, &x->h) : -ENOMEM;
+	if (!err)
+		err = tenant_new(x->h, &x->a, 0x6a00, WIDE_VCPUS, x->entries);
+	if (!err && irtes > x->entries)
+		err = tenant_new(x->h, &x->filler, 0x6b00, 4, irtes - x->entries);
+	for (unsigned e = 0; !err && e < x->entries; e++) {
+		int cpu = irq_effective_cpu(x->a.g, (unsigned)accel_entry_irq(&x->a.drv, e));
+
+		if (cpu < 0)
+			err = -EIO;
+		else
+			x->cpu[e] = (unsigned)cpu;
+	}
+	return err;
+}
+
+static void wide_free(struct wide *x)
+{
+	tenant_free(&x->filler);
+	tenant_free(&x->a);
+	host_free(x->h);
+	free(x->cpu);
+}
+
+static struct wide *wide_now;
+
+static uint64_t wide_loop(uint64_t n)
+{
+	struct wide *x = wide_now;
+	enum pci_irq_result r;
+	uint64_t handled = 0;
+
+	for (uint64_t i = 0; i < n; i++) {
+		unsigned e = x->all ? (unsigned)(x->next++ % x->entries) : 0;
+
+		(void)!pci_func_raise_ims(x->a.accel, e, &r);
+		handled += guest_handle_interrupts(x->a.g, x->cpu[e]);
+	}
+	return handled;
+}
+
+/* ns per interrupt with @entries active IRTEs: one entry raised (@all false), or each in turn. */
+static int wide_path(unsigned entries, bool all, uint64_t rounds, double *ret)
+{
+	struct wide x;
+	int err = wide_new(&x, entries);
+	uint64_t sum = 0;
+
+	if (!err) {
+		x.all = all;
+		wide_now = &x;
+		*ret = best_of(wide_loop, rounds);
+		for (unsigned e = 0; e < x.entries; e++)
+			sum += x.a.drv.handled[e];
+		if (sum != BENCH_TRIES * rounds)
+			err = -EIO; /* an interrupt lost would make the figure a lie */
+		wide_now = NULL;
+	}
+	wide_free(&x);
+	return err;
+}
+
 /* ---- the engine ---------------------------------------------------------------------------- */
 
 /* Wall ns and deliveries of the default scenario with its NIC traffic at @rate per second. */
@@ -283,6 +421,7 @@ static int setup_cost(enum sim_design d, double *ret)
 
 struct figures {
 	double bare, protocol, hot8, hot256, engine;
+	double one64, one64k, all64, all64k; /* active IRTEs: one entry raised, or all in turn */
 	double setup[SIM_DESIGN_COUNT];
 };
 
@@ -303,6 +442,12 @@ static void print_text(FILE *out, const struct figures *f, uint64_t rounds)
 	fprintf(out, "%-40s %10.1f %12.2f %10.2f\n", "engine, per delivered interrupt", f->engine,
 		f->engine / f->protocol, f->engine / f->bare);
 	fprintf(out, "\n256 pCPUs / 8 pCPUs: %.2fx\n", f->hot256 / f->hot8);
+	fprintf(out, "\nactive IRTEs (IMS, %d vCPUs)                64     65,535   ratio\n",
+		WIDE_VCPUS);
+	fprintf(out, "  one entry raised, ns             %10.1f %10.1f %7.2fx\n", f->one64,
+		f->one64k, f->one64k / f->one64);
+	fprintf(out, "  every entry in turn, ns          %10.1f %10.1f %7.2fx\n", f->all64,
+		f->all64k, f->all64k / f->all64);
 	fprintf(out, "\nsetup, wall ns per interrupt (%d MSI-X vectors), ratio to hcall\n",
 		SETUP_VECTORS);
 	for (unsigned d = 0; d < SIM_DESIGN_COUNT; d++)
@@ -330,6 +475,10 @@ static void print_json(FILE *out, const struct figures *f, uint64_t rounds)
 	json_ns(&j, "hot_path_8_pcpus", f->hot8);
 	json_ns(&j, "hot_path_256_pcpus", f->hot256);
 	json_ns(&j, "engine_per_delivered", f->engine);
+	json_ns(&j, "one_of_64_irtes", f->one64);
+	json_ns(&j, "one_of_65535_irtes", f->one64k);
+	json_ns(&j, "each_of_64_irtes", f->all64);
+	json_ns(&j, "each_of_65535_irtes", f->all64k);
 	json_object_end(&j);
 	json_object_begin(&j, "setup_ps_per_interrupt");
 	for (unsigned d = 0; d < SIM_DESIGN_COUNT; d++)
@@ -380,6 +529,14 @@ int cli_bench(int argc, char **argv, FILE *out, FILE *err)
 	rc = hot_path(8, o.rounds, &f.hot8);
 	if (!rc)
 		rc = hot_path(256, o.rounds, &f.hot256);
+	if (!rc)
+		rc = wide_path(64, false, o.rounds, &f.one64);
+	if (!rc)
+		rc = wide_path(WIDE_MAX, false, o.rounds, &f.one64k);
+	if (!rc)
+		rc = wide_path(64, true, o.rounds, &f.all64);
+	if (!rc)
+		rc = wide_path(WIDE_MAX, true, o.rounds, &f.all64k);
 	if (!rc)
 		rc = engine_marginal(&f.engine);
 	for (unsigned d = 0; !rc && d < SIM_DESIGN_COUNT; d++)

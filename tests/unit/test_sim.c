@@ -649,6 +649,10 @@ static void bench_reports_every_figure(void **state)
 					   "hot_path_8_pcpus",
 					   "hot_path_256_pcpus",
 					   "engine_per_delivered",
+					   "one_of_64_irtes",
+					   "one_of_65535_irtes",
+					   "each_of_64_irtes",
+					   "each_of_65535_irtes",
 					   "trap",
 					   "vir-emul",
 					   "hcall"};
