@@ -29,8 +29,9 @@
  *             activates 2,048 MSI-X vectors (one function each 2,048) and
  *             runs no traffic, so the run is the setup;
  *   engine    sim_run's marginal wall cost per delivered interrupt: the
- *             default scenario at 100K/s and 2M/s of NIC traffic, the difference in wall
- *             time over the difference in deliveries.
+ *             default scenario at 100K/s and 2M/s of NIC traffic (the best
+ *             of three runs each), the difference in wall time over the
+ *             difference in deliveries.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -368,14 +369,29 @@ static int engine_run(uint64_t rate, double *ret_ns, uint64_t *ret_delivered)
 	return rc;
 }
 
+/* The least wall time of BENCH_TRIES runs at @rate, as the loops take their best. */
+static int engine_best(uint64_t rate, double *ret_ns, uint64_t *ret_delivered)
+{
+	int err = 0;
+
+	for (int t = 0; !err && t < BENCH_TRIES; t++) {
+		double ns;
+
+		err = engine_run(rate, &ns, ret_delivered);
+		if (!err && (t == 0 || ns < *ret_ns))
+			*ret_ns = ns;
+	}
+	return err;
+}
+
 static int engine_marginal(double *ret)
 {
 	double lo_ns = 0, hi_ns = 0;
 	uint64_t lo = 0, hi = 0;
-	int err = engine_run(100000, &lo_ns, &lo);
+	int err = engine_best(100000, &lo_ns, &lo);
 
 	if (!err)
-		err = engine_run(2000000, &hi_ns, &hi);
+		err = engine_best(2000000, &hi_ns, &hi);
 	if (!err && hi <= lo)
 		err = -EIO;
 	if (!err)

@@ -511,6 +511,9 @@ static void handle_if_pending(struct sim *s, struct sim_vm *sv, unsigned cpu, ui
 {
 	struct vcpu *v = vm_vcpu(sv->vm, cpu);
 
+	/* a take already due by then covers this one: no need to look at the vAPIC */
+	if (sv->vcpus[cpu].handle_at <= s->now + cost)
+		return;
 	if (v->state == VCPU_RUNNING && vm_vcpu_has_pending(v))
 		schedule_handle(s, sv, cpu, s->now + cost);
 }
