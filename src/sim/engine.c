@@ -64,6 +64,31 @@ struct sim_vcpu {
 	uint64_t landed[NO_VECTORS];
 };
 
+/*
+ * A traffic op raises entry n mod count for its n-th raise, count being the
+ * entries it spreads over now (activations and frees change it). The
+ * residue is kept, so that a raise costs no division while count holds.
+ */
+struct traffic_pos {
+	uint64_t n;
+	unsigned count; /* what @at is the residue for */
+	unsigned at;	/* n mod count */
+};
+
+static unsigned traffic_entry(struct traffic_pos *p, unsigned count)
+{
+	unsigned k;
+
+	if (count != p->count) {
+		p->count = count;
+		p->at = (unsigned)(p->n % count);
+	}
+	k = p->at;
+	p->n++;
+	p->at = k + 1 == count ? 0 : k + 1;
+	return k;
+}
+
 struct sim;
 
 struct sim_vm {
@@ -88,10 +113,10 @@ struct sim {
 	struct evq q;
 	uint64_t rng;
 	uint64_t now;
-	uint64_t *traffic_next;	   /* per op: the next entry to raise */
-	unsigned handling;	   /* interrupts taken so far in this EV_HANDLE */
-	int raising;		   /* the irq of the entry being raised, -1 if it has none */
-	struct sim_vm *raising_vm; /* whose device is raising, NULL between raises */
+	struct traffic_pos *traffic_next; /* per op: the next entry to raise */
+	unsigned handling;		  /* interrupts taken so far in this EV_HANDLE */
+	int raising;			  /* the irq of the entry being raised, -1 if it has none */
+	struct sim_vm *raising_vm;	  /* whose device is raising, NULL between raises */
 	const struct sim_dev *raising_dev;
 	bool rogue;    /* the entry being raised holds a rogue message */
 	bool rogue_op; /* a rogue_write is storing or restoring raw words */
@@ -675,7 +700,7 @@ static void on_traffic(struct sim *s, unsigned i)
 	unsigned count = op->entries ? op->nentries : d->nactive;
 
 	if (count) {
-		uint64_t k = s->traffic_next[i]++ % count;
+		unsigned k = traffic_entry(&s->traffic_next[i], count);
 
 		(void)raise(s, sv, d, op->entries ? op->entries[k] : (unsigned)k, false);
 	}
