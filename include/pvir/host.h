@@ -213,6 +213,12 @@ void host_vcpu_offline(struct host *h, struct vcpu *v);
 struct vcpu *host_sched_tick(struct host *h, unsigned pcpu);
 /** host_sched_waiting() - runnable vCPUs waiting for a slice, over every pCPU */
 unsigned host_sched_waiting(const struct host *h);
+/**
+ * host_sched_check() - the run queues agree with the vCPUs: each queued one
+ * is preempted, on its own pCPU's queue, once; a pCPU with a queue runs
+ * someone; the count is right.
+ */
+bool host_sched_check(const struct host *h);
 /** host_vcpu_exit() - the vCPU is destroyed: forget its descriptor */
 void host_vcpu_exit(struct host *h, struct vcpu *v);
 /** host_vcpu_pir_count() - vectors waiting in @v's PIR */

@@ -706,6 +706,30 @@ unsigned host_sched_waiting(const struct host *h)
 	return h->nqueued;
 }
 
+bool host_sched_check(const struct host *h)
+{
+	unsigned queued = 0;
+
+	for (unsigned i = 0; i < h->cfg.pcpus; i++) {
+		const struct pcpu *p = &h->pcpus[i];
+		const struct vcpu *last = NULL;
+
+		if (p->running && (p->running->state != VCPU_RUNNING || p->running->pcpu != i))
+			return false;
+		if (p->rq_head && !p->running)
+			return false; /* someone waits for a pCPU nobody uses */
+		for (const struct vcpu *v = p->rq_head; v; v = v->rq_next) {
+			if (!v->queued || v->pcpu != i || v->state != VCPU_PREEMPTED ||
+			    ++queued > h->nqueued)
+				return false; /* the last test also ends a cycle */
+			last = v;
+		}
+		if (last != p->rq_tail)
+			return false;
+	}
+	return queued == h->nqueued;
+}
+
 static void deliver_to_pcpu(struct host *h, unsigned pcpu, uint8_t vector);
 
 /*

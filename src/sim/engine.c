@@ -1150,6 +1150,8 @@ static void check_accounting(struct sim *s)
 	}
 	if (charged != in_use)
 		violation(r, "host: %u IRTEs allocated but %u charged to VMs", in_use, charged);
+	if (!host_sched_check(s->h))
+		violation(r, "host: the run queues disagree with the vCPUs' states");
 }
 
 /* Did every vCPU run, and how few interrupts did the least served one take? */

@@ -297,6 +297,7 @@ static void check_accounting(struct world *w)
 	CHECK(vm_irte_used(w->a) <= vm_irte_quota(w->a));
 	CHECK(ir_driver_in_use(host_ir_driver(w->h)) == vm_irte_used(w->a) + vm_irte_used(w->b));
 	CHECK(w->b_landed == w->b_raised);
+	CHECK(host_sched_check(w->h));
 }
 
 /* ---- the steps ------------------------------------------------------------------------ */

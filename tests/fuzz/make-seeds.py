@@ -93,6 +93,14 @@ SCENARIO_SMALL = {
     '  - {at: 0ms, do: activate, dev: b/d, count: 2}\n'
     '  - {at: 1ms, do: rogue_write, dev: b/d, entry: 0, addr: 0xfee00118, data: 0}\n'
     '  - {at: 1ms, do: traffic, dev: a/d, rate: 10K/s, until: 2ms}\n',
+    'overcommit.yaml': 'duration: 2ms\nhost: {pcpus: 2, slice: 100us}\nvms:\n'
+    '  - name: a\n    vcpus: 5\n    devices:\n'
+    '      - {name: n, bdf: "03:00.0", guest_bdf: "00:04.0", msix: 8}\n'
+    'workload:\n  - {at: 0ms, do: activate, dev: a/n, count: 8}\n'
+    '  - {at: 0ms, do: traffic, dev: a/n, rate: 200K/s, until: 2ms}\n'
+    '  - {at: 0.3ms, do: block, vcpu: a/0, for: 0.5ms}\n'
+    '  - {at: 0.5ms, do: migrate, vcpu: a/3, pcpu: 1}\n'
+    '  - {at: 0.7ms, do: preempt, vcpu: a/1, for: 0.2ms}\n',
     'minimal.yaml': 'duration: 1ms\nhost: {pcpus: 2}\nvms:\n  - name: a\n    vcpus: 1\n'
     '    devices:\n      - {name: n, bdf: "03:00.0", guest_bdf: "00:04.0", msix: 2}\n'
     'workload:\n  - {at: 0ms, do: activate, dev: a/n, count: 2}\n'

@@ -264,6 +264,7 @@ static void wakeup_exits_whoever_runs_there(void **state)
 	assert_ptr_equal(host_sched_tick(f->h, 1), v);
 	assert_true(vm_vcpu_irr_test(v, 0x41));
 	assert_int_equal(b->state, VCPU_PREEMPTED);
+	assert_true(host_sched_check(f->h));
 	vm_free(other);
 	assert_int_equal(host_sched_waiting(f->h), 0);
 }
@@ -291,7 +292,9 @@ static void waiting_vcpu_takes_posts_on_its_slice(void **state)
 	assert_true(vm_vcpu_irr_test(v, 0x41));
 	assert_int_equal(host_stats(f->h)->switches, 2);
 	assert_int_equal(v->entries, 2);
+	assert_true(host_sched_check(f->h));
 	vm_free(other);
+	assert_true(host_sched_check(f->h));
 }
 
 /* A preempt op frees the pCPU for the next waiting vCPU; a waiting one leaves the queue. */
@@ -316,6 +319,11 @@ static void preempt_hands_the_pcpu_on(void **state)
 	assert_null(host_pcpu_running(f->h, 1));
 	host_vcpu_run(f->h, v);
 	assert_ptr_equal(host_pcpu_running(f->h, 1), v);
+	assert_true(host_sched_check(f->h));
+	/* a broken queue is caught: a queued vCPU marked running */
+	b->state = VCPU_RUNNING;
+	assert_false(host_sched_check(f->h));
+	b->state = VCPU_PREEMPTED;
 	vm_free(other);
 }
 
