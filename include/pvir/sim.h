@@ -105,6 +105,7 @@ struct sim_op_result {
 	const char *op;
 	char target[SIM_TARGET_MAX]; /* vm/device[/index] or vm/vcpu */
 	int err;		     /* negative errno; 0 done */
+	const char *why; /* for some errors: the limit that was hit, and what lifts it */
 	uint64_t hypercalls;
 	uint64_t mmio_traps;
 	uint64_t cfg_exits;

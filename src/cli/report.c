@@ -72,6 +72,8 @@ static void json_errors(struct json *j, const struct sim_report *r)
 		json_string(j, "op", r->ops[i].op);
 		json_string(j, "target", r->ops[i].target);
 		json_string(j, "errno", sim_errno_name(r->ops[i].err));
+		if (r->ops[i].why)
+			json_string(j, "why", r->ops[i].why);
 		json_object_end(j);
 	}
 	json_array_end(j);
@@ -291,7 +293,8 @@ static void text_errors(FILE *out, const struct sim_report *r)
 		fprintf(out, "%s%.3f ms %s %s: ", any ? "           " : "", (double)o->at_ns / 1e6,
 			o->op, o->target);
 		if (o->err)
-			fprintf(out, "%s\n", sim_errno_name(o->err));
+			fprintf(out, "%s%s%s%s\n", sim_errno_name(o->err), o->why ? " (" : "",
+				o->why ? o->why : "", o->why ? ")" : "");
 		else
 			fprintf(out,
 				"%" PRIu64

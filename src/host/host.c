@@ -1166,8 +1166,10 @@ int host_irq_request(struct host *h, struct host_irq *hi, host_irq_handler_fn ha
 	if (hi->requested)
 		return -EBUSY;
 	err = vector_take(h, pcpu, hi, &hvector);
-	if (err)
+	if (err) {
+		h->stats.vector_refusals++;
 		return err; /* every pCPU's vectors are in use */
+	}
 	e = remapped_entry(h, hi, pcpu, hvector);
 	err = irte_write(h, hi, &e);
 	if (err) {
@@ -1244,8 +1246,10 @@ static int unpost(struct host *h, struct host_irq *hi, unsigned pcpu)
 			at = least_loaded_pcpu(h);
 			err = vector_take(h, at, hi, &hvector);
 		}
-		if (err)
+		if (err) {
+			h->stats.vector_refusals++;
 			return err; /* it stays posted: still delivered */
+		}
 	}
 	e = remapped_entry(h, hi, at, hvector);
 	err = irte_write(h, hi, &e);

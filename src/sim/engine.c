@@ -427,7 +427,24 @@ struct work {
 	uint64_t host_vectors;
 	uint64_t retranslations;
 	uint64_t vmm_refused;
+	uint64_t vector_refusals;
+	uint64_t route_refusals;
 };
+
+/*
+ * A host limit an operation ran into, named with what lifts it: the stock
+ * kernel holds a host vector per assigned interrupt and a GSI route per
+ * MSI; `tuned` needs neither (docs/host-kernel.md, T1 and T2).
+ */
+static const char *limit_hit(const struct work *before, const struct work *after)
+{
+	if (after->vector_refusals != before->vector_refusals)
+		return "every pCPU's host vectors are taken: more pCPUs, or host.kernel: tuned, "
+		       "where a posted interrupt gives its vector back once set up";
+	if (after->route_refusals != before->route_refusals)
+		return "the VM's 4096 KVM GSI routes are taken: host.kernel: tuned";
+	return NULL;
+}
 
 static struct work work_now(const struct sim *s)
 {
@@ -436,7 +453,8 @@ static struct work work_now(const struct sim *s)
 	struct work w = {.irte_writes = ds->irte_writes,
 			 .iec = ds->iec_invalidations,
 			 .format_changes = hs->format_changes,
-			 .host_vectors = hs->vectors_held};
+			 .host_vectors = hs->vectors_held,
+			 .vector_refusals = hs->vector_refusals};
 
 	for (unsigned i = 0; i < s->sc->nvms; i++) {
 		const struct vm_exits *e = vm_exits(s->vms[i].vm);
@@ -455,6 +473,7 @@ static struct work work_now(const struct sim *s)
 		w.msi_updates += v->msi_updates;
 		w.vfio_setups += v->vfio_setups;
 		w.retranslations += v->retranslations;
+		w.route_refusals += v->route_refusals;
 		w.vmm_refused += v->emul_errors + v->foreign_refused;
 	}
 	return w;
@@ -1013,6 +1032,7 @@ static void on_op(struct sim *s, unsigned i)
 	op_target(s, op, res.target, sizeof(res.target));
 	res.err = run_op(s, op, &res);
 	after = work_now(s);
+	res.why = res.err ? limit_hit(&before, &after) : NULL;
 	work_delta(s, &before, &after, &res);
 	if (!res.err && op->kind == OP_ACTIVATE)
 		latency_add(s, &s->r->setup, res.cost_ns);
