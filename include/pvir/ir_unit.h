@@ -226,6 +226,23 @@ void ir_unit_translate(struct ir_unit *ir, const struct msi_msg *msg, uint16_t r
 
 const struct ir_unit_stats *ir_unit_stats(const struct ir_unit *ir);
 
+/* A range of interrupt indices an invalidation named. */
+struct ir_inval {
+	uint32_t first;
+	uint32_t count;
+};
+
+#define IR_INVAL_RANGES 8
+
+/**
+ * ir_unit_take_invalidated() - the index ranges IEC invalidations named
+ * since the last call, into @ret (IR_INVAL_RANGES at most), and forget them.
+ * For an owner that keeps what it derived from entries (a VMM's routes).
+ * Return: the number of ranges, or -1 if every entry may have changed (a
+ * global invalidation, a new table, more ranges than fit).
+ */
+int ir_unit_take_invalidated(struct ir_unit *ir, struct ir_inval *ret) WARN_UNUSED;
+
 /** ir_unit_table_entries() - entries of the active table (0 before SIRTP) */
 uint32_t ir_unit_table_entries(const struct ir_unit *ir);
 /** ir_unit_eime() - whether the active table is in x2APIC mode */

@@ -74,17 +74,58 @@ static bool store_init(struct emul_store *s, bool ims, unsigned bar, uint64_t of
 	return true;
 }
 
+/* ---- which routes a flush can change ------------------------------------------------ */
+
+static void rt_unlink(struct vm *vm, struct emul_vector *v)
+{
+	if (v->rt >= 0) {
+		*v->rt_pprev = v->rt_next;
+		if (v->rt_next)
+			v->rt_next->rt_pprev = v->rt_pprev;
+	}
+	vm->rt_always -= v->rt == RT_ALWAYS;
+	vm->emul_routes -= v->rt != RT_NONE;
+	v->rt = RT_NONE;
+}
+
+/* @v has a route, last translated as @rt says. */
+static void rt_set(struct vm *vm, struct emul_vector *v, int32_t rt)
+{
+	rt_unlink(vm, v);
+	if (rt >= 0 && rt < IR_MAX_ENTRIES && !vm->rt_head)
+		vm->rt_head = calloc(IR_MAX_ENTRIES, sizeof(*vm->rt_head));
+	if (rt >= 0 && (rt >= IR_MAX_ENTRIES || !vm->rt_head))
+		rt = RT_ALWAYS; /* nowhere to index it: redone every time, as before */
+	v->rt = rt;
+	vm->emul_routes++;
+	vm->rt_always += rt == RT_ALWAYS;
+	if (rt < 0)
+		return;
+	v->rt_next = vm->rt_head[rt];
+	if (v->rt_next)
+		v->rt_next->rt_pprev = &v->rt_next;
+	vm->rt_head[rt] = v;
+	v->rt_pprev = &vm->rt_head[rt];
+}
+
 /* vfio_remove_kvm_msi_virq: irqfd off, the route released (no commit), fds closed. */
+/* An entry the guest has never unmasked: no eventfds, no route. */
+static struct emul_vector idle_vector(struct assigned_dev *d, struct emul_store *s)
+{
+	return (struct emul_vector){
+	    .virq = -1, .rt = RT_NONE, .kvm_fd = -1, .user_fd = -1, .dev = d, .store = s};
+}
+
 static void vector_forget(struct vm *vm, struct emul_vector *v)
 {
+	rt_unlink(vm, v);
 	if (v->virq >= 0) {
 		vmm_irqfd_deassign(vm, v->kvm_fd, (uint32_t)v->virq);
 		vmm_route_remove(vm, (uint32_t)v->virq);
 	}
 	kvm_eventfd_close(vm, v->kvm_fd);
 	kvm_eventfd_close(vm, v->user_fd);
-	*v = (struct emul_vector){
-	    .virq = -1, .kvm_fd = -1, .user_fd = -1, .dev = v->dev, .store = v->store};
+	*v = idle_vector(v->dev, v->store);
 }
 
 static void store_free(struct assigned_dev *d, struct emul_store *s)
@@ -119,11 +160,9 @@ int irq_emul_init(struct assigned_dev *d)
 		return -ENOMEM;
 	}
 	for (unsigned n = 0; n < d->msix.n; n++)
-		d->msix.vec[n] = (struct emul_vector){
-		    .virq = -1, .kvm_fd = -1, .user_fd = -1, .dev = d, .store = &d->msix};
+		d->msix.vec[n] = idle_vector(d, &d->msix);
 	for (unsigned n = 0; n < d->ims.n; n++)
-		d->ims.vec[n] = (struct emul_vector){
-		    .virq = -1, .kvm_fd = -1, .user_fd = -1, .dev = d, .store = &d->ims};
+		d->ims.vec[n] = idle_vector(d, &d->ims);
 	return 0;
 }
 
@@ -192,24 +231,36 @@ static struct vcpu *resolve_compat(struct vm *vm, const struct msi_msg *m, uint8
 /*
  * The message for the KVM route, in compatibility format, or false when
  * the guest's message names no vCPU of ours (QEMU's route fix-up fails).
+ * *@ret_rt (if asked): what a later flush must redo it for (RT_*, or the
+ * vIRTE index it was remapped through).
  */
-static bool route_msg(struct assigned_dev *d, const struct msi_msg *m, struct msi_msg *ret)
+static bool route_msg(struct assigned_dev *d, const struct msi_msg *m, struct msi_msg *ret,
+		      int32_t *ret_rt)
 {
 	bool passthrough = true;
 	struct vcpu *v;
 	uint8_t vector;
+	uint32_t index = 0;
+	int32_t rt = RT_PURE;
+	bool ok;
 	struct msi_compat c = {.delivery_mode = MSI_DM_FIXED};
 
 	if (viommu_ir_enabled(d->vm)) {
-		v = viommu_resolve(d->vm, d->guest_bdf, m, &vector, &passthrough);
+		v = viommu_resolve(d->vm, d->guest_bdf, m, &vector, &passthrough, &index);
+		rt = RT_ALWAYS; /* a fault, or a message let through: redone every time */
 		if (!passthrough) {
-			if (!v)
-				return false;
-			c.dest_id = v->apic_id;
+			c.dest_id = v ? v->apic_id : 0;
 			c.vector = vector;
-			return msi_compat_encode(&c, ret) == 0;
+			ok = v && msi_compat_encode(&c, ret) == 0;
+			if (ok)
+				rt = (int32_t)index;
+			if (ret_rt)
+				*ret_rt = rt;
+			return ok;
 		}
 	}
+	if (ret_rt)
+		*ret_rt = rt;
 	if (!resolve_compat(d->vm, m, &vector))
 		return false;
 	*ret = *m;
@@ -237,7 +288,8 @@ static bool signal_msi(struct emul_vector *v)
 	struct vcpu *vc;
 	uint8_t vector;
 
-	if (!route_msg(v->dev, &m, &route) || !(vc = resolve_compat(v->dev->vm, &route, &vector)))
+	if (!route_msg(v->dev, &m, &route, NULL) ||
+	    !(vc = resolve_compat(v->dev->vm, &route, &vector)))
 		return false;
 	host_vcpu_inject(v->dev->vm->host, vc, vector);
 	return true;
@@ -309,9 +361,10 @@ static int vector_use(struct assigned_dev *d, struct emul_store *s, unsigned n)
 	struct vm *vm = d->vm;
 	struct emul_vector *v = &s->vec[n];
 	struct msi_msg m = guest_msg(s, n), route;
+	int32_t rt;
 	int err;
 
-	if (!route_msg(d, &m, &route))
+	if (!route_msg(d, &m, &route, &rt))
 		return -EINVAL;
 	if (!v->use) {
 		v->user_fd = kvm_eventfd_new(vm);
@@ -329,6 +382,7 @@ static int vector_use(struct assigned_dev *d, struct emul_store *s, unsigned n)
 		(void)vmm_route_commit(vm, false); /* QEMU: KVM logs an IRTE left behind */
 	}
 	v->routed = m;
+	rt_set(vm, v, rt);
 	if (!s->ims && host_msix_noresize(vm->host) && n >= s->nr_vectors)
 		return reenable_all(d, s, n + 1);
 	if (n >= s->nr_vectors)
@@ -515,12 +569,17 @@ unsigned irq_emul_pending(const struct vm *vm)
 	return n;
 }
 
-/*
- * The guest invalidated its vIOMMU's interrupt-entry cache: as QEMU's
- * kvm_update_msi_routes_all(), translate every route again and commit the
- * table once; KVM re-aims the IRTEs whose routes changed.
- */
-void irq_emul_retranslate(struct vm *vm)
+static void retranslate_one(struct vm *vm, struct emul_vector *v)
+{
+	struct msi_msg route;
+	int32_t rt;
+
+	if (route_msg(v->dev, &v->routed, &route, &rt))
+		vmm_route_update(vm, (uint32_t)v->virq, &route);
+	rt_set(vm, v, rt);
+}
+
+static void retranslate_all(struct vm *vm)
 {
 	for (unsigned i = 0; i < vm->ndevs; i++) {
 		struct assigned_dev *d = vm->devs[i];
@@ -529,15 +588,97 @@ void irq_emul_retranslate(struct vm *vm)
 		for (int k = 0; k < 2; k++)
 			for (unsigned n = 0; stores[k]->vec && n < stores[k]->n; n++) {
 				struct emul_vector *v = &stores[k]->vec[n];
-				struct msi_msg route;
 
 				if (v->virq < 0)
 					continue;
 				vm->stats.retranslations++;
-				if (route_msg(d, &v->routed, &route))
-					vmm_route_update(vm, (uint32_t)v->virq, &route);
+				retranslate_one(vm, v);
 			}
 	}
+}
+
+/* Where the full pass would reach @v: device, then MSI-X before IMS, then entry. */
+static uint64_t pass_order(const struct vm *vm, const struct emul_vector *v)
+{
+	unsigned i = 0;
+
+	while (i < vm->ndevs && vm->devs[i] != v->dev)
+		i++;
+	return (uint64_t)i << 40 | (uint64_t)v->store->ims << 32 | (uint64_t)(v - v->store->vec);
+}
+
+struct affected {
+	uint64_t order;
+	struct emul_vector *v;
+};
+
+static int cmp_affected(const void *a, const void *b)
+{
+	uint64_t x = ((const struct affected *)a)->order, y = ((const struct affected *)b)->order;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * The routes remapped through the vIRTEs in @r, in the order the full pass
+ * would take them, each once. Return: how many, or -1 (out of memory).
+ */
+static int affected_routes(struct vm *vm, const struct ir_inval *r, int nr, struct affected **ret)
+{
+	struct affected *a = NULL;
+	size_t n = 0, cap = 0;
+
+	for (int i = 0; vm->rt_head && i < nr; i++)
+		for (uint64_t h = r[i].first;
+		     h < (uint64_t)r[i].first + r[i].count && h < IR_MAX_ENTRIES; h++)
+			for (struct emul_vector *v = vm->rt_head[h]; v; v = v->rt_next) {
+				if (n == cap) {
+					struct affected *g;
+
+					cap = cap ? 2 * cap : 16;
+					g = realloc(a, cap * sizeof(*g));
+					if (!g) {
+						free(a);
+						return -1;
+					}
+					a = g;
+				}
+				a[n++] = (struct affected){pass_order(vm, v), v};
+			}
+	if (n > 1)
+		qsort(a, n, sizeof(*a), cmp_affected);
+	*ret = a;
+	return (int)n;
+}
+
+void irq_emul_retranslate(struct vm *vm, bool all)
+{
+	struct ir_inval r[IR_INVAL_RANGES];
+	int nr = ir_unit_take_invalidated(vm->viommu, r), n = 0;
+	struct affected *a = NULL;
+
+	/*
+	 * Counted as QEMU does it: every route. Done only where the result can
+	 * differ: a route remapped through a vIRTE the flush did not name keeps
+	 * its translation (an IRTE is read again only once invalidated), and an
+	 * update to the same route changes nothing. One that faulted or went
+	 * another way is redone, and then the whole pass is, in its order, for
+	 * the faults it records. On `tuned` every update is pushed to KVM on its
+	 * own (T1), changed or not: that work is the model's, so the whole pass.
+	 */
+	bool whole = all || nr < 0 || vm->rt_always || host_kernel(vm->host) == HOST_KERNEL_TUNED;
+
+	if (!whole)
+		n = affected_routes(vm, r, nr, &a);
+	if (whole || n < 0) {
+		retranslate_all(vm);
+	} else {
+		vm->stats.retranslations += vm->emul_routes;
+		for (int i = 0; i < n; i++)
+			if (i == 0 || a[i].v != a[i - 1].v)
+				retranslate_one(vm, a[i].v);
+	}
+	free(a);
 	/* QEMU commits even when there was nothing to translate; KVM logs an IRTE left behind */
 	(void)vmm_route_commit(vm, false);
 }

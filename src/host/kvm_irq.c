@@ -114,6 +114,7 @@ void kvm_eventfd_close(struct vm *vm, int fd)
 {
 	if (!kvm_eventfd_valid(vm, fd))
 		return;
+	vm->kvm.route_irqfds -= vm->kvm.fds[fd].irqfd && !vm->kvm.fds[fd].msi_irqfd;
 	vm->kvm.fds[fd] = (struct kvm_eventfd){0};
 	if ((unsigned)fd < vm->kvm.fds_free_from)
 		vm->kvm.fds_free_from = (unsigned)fd;
@@ -220,6 +221,7 @@ static int irqfd_assign(struct vm *vm, const struct kvm_irqfd *a)
 		return -EBUSY; /* one irqfd per eventfd */
 	e->irqfd = true;
 	e->msi_irqfd = msi;
+	vm->kvm.route_irqfds += !msi;
 	e->gsi = msi ? 0 : a->gsi;
 	e->bound = msi ? irqfd_msi(a) : vm->kvm.table[a->gsi];
 	vm->stats.irqfds++;
@@ -258,6 +260,7 @@ static int irqfd_deassign(struct vm *vm, const struct kvm_irqfd *a)
 		return 0; /* KVM finds nothing to remove and says so with 0 */
 	if (e->producer)
 		(void)!host_irq_untarget(vm->host, e->producer);
+	vm->kvm.route_irqfds -= !e->msi_irqfd;
 	e->irqfd = false;
 	e->msi_irqfd = false;
 	e->bound = (struct kvm_irq_routing_entry){0};
@@ -539,11 +542,7 @@ static int commit_msi_irqfds(struct vm *vm)
 static void commit_unchanged(struct vm *vm)
 {
 	vm->stats.route_commits++;
-	for (unsigned fd = 0; fd < vm->kvm.nfds; fd++) {
-		const struct kvm_eventfd *e = &vm->kvm.fds[fd];
-
-		vm->stats.routes_walked += e->open && e->irqfd && !e->msi_irqfd;
-	}
+	vm->stats.routes_walked += vm->kvm.route_irqfds;
 }
 
 static int commit_table(struct vm *vm, bool report)

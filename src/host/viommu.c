@@ -17,6 +17,7 @@
  * table once (kvm_update_msi_routes_all(), whose own comment leaves an
  * explicit update of the one changed route for later); we do the same.
  */
+#include <stdlib.h>
 #include <errno.h>
 
 #include "pvir/ir_unit.h"
@@ -37,6 +38,8 @@ void viommu_free(struct vm *vm)
 	if (vm->viommu)
 		ir_unit_free(vm->viommu);
 	vm->viommu = NULL;
+	free(vm->rt_head); /* every route is gone by now (vmm_free_devices) */
+	vm->rt_head = NULL;
 }
 
 bool viommu_covers(const struct vm *vm, uint64_t gpa)
@@ -76,11 +79,11 @@ void viommu_write(struct vm *vm, uint64_t gpa, unsigned size, uint64_t val)
 	ir_unit_write(vm->viommu, (uint32_t)(gpa - VMM_VIOMMU_BASE), size, val);
 	after = epoch_of(vm);
 	if (after.iec != before.iec || after.ir != before.ir || after.entries != before.entries)
-		irq_emul_retranslate(vm);
+		irq_emul_retranslate(vm, after.ir != before.ir || after.entries != before.entries);
 }
 
 struct vcpu *viommu_resolve(struct vm *vm, uint16_t guest_sid, const struct msi_msg *m,
-			    uint8_t *ret_vector, bool *ret_passthrough)
+			    uint8_t *ret_vector, bool *ret_passthrough, uint32_t *ret_index)
 {
 	struct ir_result r;
 
@@ -90,5 +93,6 @@ struct vcpu *viommu_resolve(struct vm *vm, uint16_t guest_sid, const struct msi_
 	    (r.irq.dlm != MSI_DM_FIXED && r.irq.dlm != MSI_DM_LOWPRI))
 		return NULL; /* blocked: the fault is in the guest's vIOMMU log */
 	*ret_vector = r.irq.vector;
+	*ret_index = r.index;
 	return vm_vcpu_by_apic_id(vm, r.irq.dest);
 }

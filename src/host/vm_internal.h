@@ -34,9 +34,19 @@ struct mmio_region {
 };
 
 /* QEMU's state for one emulated entry (VFIOMSIVector). */
+/* How a route's last translation can change (irq_emul_retranslate). */
+enum {
+	RT_NONE = -3,	/* no route */
+	RT_ALWAYS = -2, /* it faulted or went another way: redo it at every flush */
+	RT_PURE = -1,	/* IR off: the message alone decides it */
+			/* 0 and up: remapped through that vIRTE, redone when it is flushed */
+};
+
 struct emul_vector {
-	bool use;	       /* the entry has been unmasked once: it has eventfds */
-	int virq;	       /* its GSI route, -1 while it has none */
+	bool use;   /* the entry has been unmasked once: it has eventfds */
+	int virq;   /* its GSI route, -1 while it has none */
+	int32_t rt; /* RT_*, or the vIRTE index its route came through */
+	struct emul_vector *rt_next, **rt_pprev; /* in vm->rt_head[rt] */
 	int kvm_fd;	       /* the eventfd bound to the route by an irqfd, -1 */
 	int user_fd;	       /* the eventfd the VMM itself reads, -1 */
 	struct msi_msg routed; /* the guest message the route was made from */
@@ -127,6 +137,7 @@ struct kvm_irq {
 	struct kvm_eventfd *fds; /* by fd number */
 	unsigned nfds;
 	unsigned fds_free_from; /* no free fd below this one: the lowest-free search starts here */
+	unsigned route_irqfds;	/* irqfds on a GSI route (not tuned's MSI irqfds) */
 	/* KVM's committed routing table, by GSI (type 0: no route) */
 	struct kvm_irq_routing_entry *table;
 	uint32_t *table_gsis; /* the GSIs it has routes for, to clear them at the next commit */
@@ -211,6 +222,10 @@ struct vm {
 	struct hc_state hc;
 	struct kvm_irq kvm;
 	struct ir_unit *viommu; /* `vir-emul`: the emulated VT-d unit, over guest memory */
+	/* the emulated vectors' routes, by what their translation depends on */
+	struct emul_vector **rt_head; /* by vIRTE index (IR_MAX_ENTRIES), allocated with a route */
+	unsigned emul_routes;	      /* vectors with a route */
+	unsigned rt_always;	      /* of them, RT_ALWAYS */
 };
 
 /* vmm.c */
@@ -231,7 +246,13 @@ void irq_emul_write(struct assigned_dev *d, struct emul_store *s, uint64_t rel, 
 void irq_emul_msix_control(struct assigned_dev *d, uint16_t flags);
 bool irq_emul_msix_enabled(const struct assigned_dev *d);
 bool irq_emul_msix_maskall(const struct assigned_dev *d);
-void irq_emul_retranslate(struct vm *vm);
+/**
+ * irq_emul_retranslate() - the guest flushed its vIOMMU's IEC (@all: or
+ * switched IR or its table): every route is translated again, as QEMU does
+ * (kvm_update_msi_routes_all), and counted so; only those whose vIRTE the
+ * flush named can come out different, and only they are redone.
+ */
+void irq_emul_retranslate(struct vm *vm, bool all);
 /* Interrupts QEMU holds in its emulated pending bits. */
 unsigned irq_emul_pending(const struct vm *vm);
 
@@ -243,12 +264,13 @@ bool viommu_covers(const struct vm *vm, uint64_t gpa);
 uint64_t viommu_read(struct vm *vm, uint64_t gpa, unsigned size);
 void viommu_write(struct vm *vm, uint64_t gpa, unsigned size, uint64_t val);
 /*
- * The vCPU and vector the guest's vIRTE gives message @m from @guest_sid, or
- * NULL (a fault, in the guest's vIOMMU log). *@ret_passthrough: the unit let a
- * compatibility-format message through, to be read as such.
+ * The vCPU and vector the guest's vIRTE gives message @m from @guest_sid, and
+ * that vIRTE's index, or NULL (a fault, in the guest's vIOMMU log).
+ * *@ret_passthrough: the unit let a compatibility-format message through, to
+ * be read as such.
  */
 struct vcpu *viommu_resolve(struct vm *vm, uint16_t guest_sid, const struct msi_msg *m,
-			    uint8_t *ret_vector, bool *ret_passthrough);
+			    uint8_t *ret_vector, bool *ret_passthrough, uint32_t *ret_index);
 
 /* hcall.c */
 void hcall_dispatch(struct vm *vm, struct vcpu *v, struct vcpu_regs *regs);

@@ -82,6 +82,10 @@ struct ir_unit {
 	uint32_t iq_head;
 	uint32_t iq_tail;
 	struct iec_slot *iec;
+	/* the entries invalidated since ir_unit_take_invalidated() last asked */
+	struct ir_inval inval[IR_INVAL_RANGES];
+	unsigned ninval;
+	bool inval_all;
 	struct ir_unit_stats stats;
 	atomic_bool busy; /* see unit_lock() */
 };
@@ -241,14 +245,38 @@ static struct iec_slot *iec_slot_for(struct ir_unit *ir, uint32_t index)
 	return &ir->iec[index & (ir->cfg.iec_slots - 1)];
 }
 
+static void note_invalidated(struct ir_unit *ir, uint32_t first, uint32_t count)
+{
+	if (ir->ninval == IR_INVAL_RANGES)
+		ir->inval_all = true;
+	else
+		ir->inval[ir->ninval++] = (struct ir_inval){first, count};
+}
+
+int ir_unit_take_invalidated(struct ir_unit *ir, struct ir_inval *ret)
+{
+	int n;
+
+	unit_lock(ir);
+	n = ir->inval_all ? -1 : (int)ir->ninval;
+	for (int i = 0; i < n; i++)
+		ret[i] = ir->inval[i];
+	ir->ninval = 0;
+	ir->inval_all = false;
+	unit_unlock(ir);
+	return n;
+}
+
 static void iec_invalidate_all(struct ir_unit *ir)
 {
+	ir->inval_all = true;
 	for (unsigned i = 0; i < ir->cfg.iec_slots; i++)
 		ir->iec[i].valid = false;
 }
 
 static void iec_invalidate_range(struct ir_unit *ir, uint32_t first, uint32_t count)
 {
+	note_invalidated(ir, first, count);
 	if (count >= ir->cfg.iec_slots) {
 		for (unsigned i = 0; i < ir->cfg.iec_slots; i++) {
 			struct iec_slot *s = &ir->iec[i];
@@ -655,6 +683,7 @@ static void latch_irta(struct ir_unit *ir)
 	ir->irt_entries = UINT32_C(2) << s;
 	ir->eime = ir->cfg.eim && bit_get(ir->irta, DMA_IRTA_EIME);
 	ir->gsts = (uint32_t)bit_set(ir->gsts, DMA_GSTS_IRTPS, true);
+	ir->inval_all = true; /* another table: every entry may mean something else */
 	if (ir->cfg.esirtps)
 		iec_invalidate_all(ir);
 }

@@ -114,6 +114,34 @@ static void one_vector_moved(void **state)
 }
 
 /*
+ * `vir-emul` with 8 MSI-X and 64 IMS routes: a move flushes one vIRTE, and
+ * QEMU translates all 72 routes again (counted so), of which one changes:
+ * one IRTE re-aimed, and the moved interrupt's traffic lands on its new vCPU.
+ * The same move with every route redone would re-aim the same one IRTE.
+ */
+static void vir_emul_flush_counts_every_route(void **state)
+{
+	struct run run =
+	    run_design(WORK("  - {at: 0ms, do: activate, dev: a/n, count: 8, affinity: [0]}\n"
+			    "  - {at: 0ms, do: activate, dev: a/d, count: 64, affinity: [0]}\n"
+			    "  - {at: 1ms, do: set_affinity, irq: a/n/3, cpus: [1]}\n"
+			    "  - {at: 1ms, do: traffic, dev: a/n, rate: 1M/s, until: 2ms, "
+			    "entries: [3]}\n"),
+		       VIR_EMUL, NULL);
+	const struct sim_op_result *o = op(&run, 2);
+
+	(void)state;
+	assert_sound(&run);
+	assert_string_equal(o->op, "set_affinity");
+	assert_int_equal(o->err, 0);
+	assert_int_equal(o->retranslations, 72);
+	assert_int_equal(o->pi_updates, 1);
+	assert_true(run.r.irq.delivered > 500);
+	assert_int_equal(run.r.irq.spurious, 0); /* none came on the old vector once it went */
+	run_free(&run);
+}
+
+/*
  * IMS: the device-resident slots are trapped and emulated by the VMM's
  * device-specific handler (address, high, data, read-back, unmask: 5 exits a
  * slot, plus `vir-emul`'s IEC flush); memory-resident IMS is refused at
@@ -582,6 +610,7 @@ int main(void)
 	    TEST_ROW("one_vector_moved/trap", one_vector_moved, &move_rows[0]),
 	    TEST_ROW("one_vector_moved/vir-emul", one_vector_moved, &move_rows[1]),
 	    TEST_ROW("one_vector_moved/hcall", one_vector_moved, &move_rows[2]),
+	    cmocka_unit_test(vir_emul_flush_counts_every_route),
 	    TEST_ROW("ims_per_design/trap", ims_per_design, &ims_rows[0]),
 	    TEST_ROW("ims_per_design/vir-emul", ims_per_design, &ims_rows[1]),
 	    TEST_ROW("ims_per_design/hcall", ims_per_design, &ims_rows[2]),

@@ -572,6 +572,29 @@ static void iec_index_mask(void **state)
 	assert_int_equal(send(f, handle_msg(5), RID).irq.vector, 0x55);
 }
 
+/* The ranges IEC invalidations named, for an owner that derives from entries (a VMM). */
+static void invalidated_ranges_are_reported(void **state)
+{
+	struct fx *f = *state;
+	struct ir_inval r[IR_INVAL_RANGES];
+
+	(void)!ir_unit_take_invalidated(f->ir, r); /* whatever setup did */
+	assert_int_equal(ir_unit_take_invalidated(f->ir, r), 0);
+	qi_submit(f, qi_iec_index(6, 1));
+	qi_submit(f, qi_iec_index(9, 0));
+	assert_int_equal(ir_unit_take_invalidated(f->ir, r), 2);
+	assert_int_equal(r[0].first, 6);
+	assert_int_equal(r[0].count, 2);
+	assert_int_equal(r[1].first, 9);
+	assert_int_equal(r[1].count, 1);
+	assert_int_equal(ir_unit_take_invalidated(f->ir, r), 0); /* taken: forgotten */
+	qi_submit(f, qi_iec_global());
+	assert_int_equal(ir_unit_take_invalidated(f->ir, r), -1);
+	for (uint16_t i = 0; i <= IR_INVAL_RANGES; i++)
+		qi_submit(f, qi_iec_index(i, 0));
+	assert_int_equal(ir_unit_take_invalidated(f->ir, r), -1); /* more than fit */
+}
+
 static void iec_does_not_cache_faults(void **state)
 {
 	struct fx *f = *state;
@@ -777,6 +800,7 @@ int main(void)
 	    FX(iec_serves_stale_until_invalidated, setup_x2apic),
 	    FX(iec_stale_after_clearing_present, setup_x2apic),
 	    FX(iec_index_mask, setup_x2apic),
+	    FX(invalidated_ranges_are_reported, setup_x2apic),
 	    FX(iec_does_not_cache_faults, setup_x2apic),
 	    TEST(sirtp_invalidates_only_with_esirtps),
 	    FX(qi_invalid_descriptor, setup_x2apic),
