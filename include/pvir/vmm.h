@@ -98,6 +98,12 @@ const struct vmm_stats *vm_vmm_stats(const struct vm *vm);
 unsigned vm_vmm_pending(const struct vm *vm);
 /** vm_hcall_entries() - vIRTEs with a host side (present) */
 uint32_t vm_hcall_entries(const struct vm *vm);
+/**
+ * vm_routes_consistent() - KVM's routing table and irqfds agree with what
+ * the VMM committed: KVM holds the VMM's route at every GSI not touched
+ * since, each route irqfd holds its GSI's route and is listed under it.
+ */
+bool vm_routes_consistent(const struct vm *vm);
 
 /* ---- the exit handlers: the guest's only ways in ------------------------- */
 

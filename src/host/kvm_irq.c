@@ -49,11 +49,11 @@ int kvm_irq_init(struct vm *vm)
 
 	/* sized for the most a VM may have; a VM pays for the pages it uses */
 	k->table = zmem_alloc(TABLE_BYTES);
-	k->table_gsis = calloc(VM_MAX_ROUTES, sizeof(*k->table_gsis));
+	k->gsi_irqfds = calloc(VM_MAX_ROUTES, sizeof(*k->gsi_irqfds));
 	k->vmm_routes = zmem_alloc(VMM_ROUTES_BYTES);
 	k->vmm_bound_fd = zmem_alloc(VMM_FDS_BYTES);
 	k->commit_buf = zmem_alloc(COMMIT_BYTES);
-	if (!k->table || !k->table_gsis || !k->vmm_routes || !k->vmm_bound_fd || !k->commit_buf)
+	if (!k->table || !k->gsi_irqfds || !k->vmm_routes || !k->vmm_bound_fd || !k->commit_buf)
 		return -ENOMEM;
 	/* QEMU's split irqchip: one MSI route per IOAPIC pin, committed at start */
 	for (uint32_t gsi = 0; gsi < VM_IOAPIC_ROUTES; gsi++) {
@@ -66,7 +66,7 @@ int kvm_irq_init(struct vm *vm)
 	vm->stats.routes = VM_IOAPIC_ROUTES;
 	for (uint32_t gsi = 0; gsi < VM_IOAPIC_ROUTES; gsi++) {
 		k->table[gsi] = k->vmm_routes[gsi];
-		k->table_gsis[k->table_n++] = gsi;
+		bitmap_assign(k->table_has, gsi, true);
 	}
 	return 0;
 }
@@ -75,7 +75,7 @@ void kvm_irq_free(struct vm *vm)
 {
 	free(vm->kvm.fds);
 	zmem_free(vm->kvm.table, TABLE_BYTES);
-	free(vm->kvm.table_gsis);
+	free(vm->kvm.gsi_irqfds);
 	zmem_free(vm->kvm.vmm_routes, VMM_ROUTES_BYTES);
 	zmem_free(vm->kvm.vmm_bound_fd, VMM_FDS_BYTES);
 	zmem_free(vm->kvm.commit_buf, COMMIT_BYTES);
@@ -109,12 +109,40 @@ int kvm_eventfd_new(struct vm *vm)
 	return (int)fd;
 }
 
+/*
+ * Route irqfds (not tuned's MSI ones), counted and listed by GSI, so that a
+ * commit that changed a few routes finds their irqfds without a walk.
+ */
+static void route_irqfd_come(struct kvm_irq *k, int fd)
+{
+	struct kvm_eventfd *e = &k->fds[fd];
+
+	k->route_irqfds++;
+	e->next_on_gsi = k->gsi_irqfds[e->gsi];
+	k->gsi_irqfds[e->gsi] = fd + 1;
+}
+
+static void route_irqfd_gone(struct kvm_irq *k, int fd)
+{
+	struct kvm_eventfd *e = &k->fds[fd];
+	int *link = &k->gsi_irqfds[e->gsi];
+
+	if (!e->irqfd || e->msi_irqfd)
+		return;
+	k->route_irqfds--;
+	while (*link && *link != fd + 1)
+		link = &k->fds[*link - 1].next_on_gsi;
+	if (*link)
+		*link = e->next_on_gsi;
+	e->next_on_gsi = 0;
+}
+
 /* The VMM closes its fd; irqfd and producer are gone first (callers see to it). */
 void kvm_eventfd_close(struct vm *vm, int fd)
 {
 	if (!kvm_eventfd_valid(vm, fd))
 		return;
-	vm->kvm.route_irqfds -= vm->kvm.fds[fd].irqfd && !vm->kvm.fds[fd].msi_irqfd;
+	route_irqfd_gone(&vm->kvm, fd);
 	vm->kvm.fds[fd] = (struct kvm_eventfd){0};
 	if ((unsigned)fd < vm->kvm.fds_free_from)
 		vm->kvm.fds_free_from = (unsigned)fd;
@@ -221,8 +249,9 @@ static int irqfd_assign(struct vm *vm, const struct kvm_irqfd *a)
 		return -EBUSY; /* one irqfd per eventfd */
 	e->irqfd = true;
 	e->msi_irqfd = msi;
-	vm->kvm.route_irqfds += !msi;
 	e->gsi = msi ? 0 : a->gsi;
+	if (!msi)
+		route_irqfd_come(&vm->kvm, (int)a->fd);
 	e->bound = msi ? irqfd_msi(a) : vm->kvm.table[a->gsi];
 	vm->stats.irqfds++;
 	vm->stats.irqfds_held++;
@@ -260,7 +289,7 @@ static int irqfd_deassign(struct vm *vm, const struct kvm_irqfd *a)
 		return 0; /* KVM finds nothing to remove and says so with 0 */
 	if (e->producer)
 		(void)!host_irq_untarget(vm->host, e->producer);
-	vm->kvm.route_irqfds -= !e->msi_irqfd;
+	route_irqfd_gone(&vm->kvm, (int)a->fd);
 	e->irqfd = false;
 	e->msi_irqfd = false;
 	e->bound = (struct kvm_irq_routing_entry){0};
@@ -389,13 +418,16 @@ int kvm_set_gsi_routing(struct vm *vm, struct kvm_irq_routing *r)
 
 	if (err)
 		return err;
-	for (uint32_t i = 0; i < k->table_n; i++)
-		k->table[k->table_gsis[i]] = (struct kvm_irq_routing_entry){0};
+	for (uint32_t w = 0; w < VM_MAX_ROUTES / 64; w++) {
+		for (uint64_t bits = k->table_has[w]; bits; bits &= bits - 1)
+			k->table[w * 64 + (uint32_t)__builtin_ctzll(bits)] =
+			    (struct kvm_irq_routing_entry){0};
+		k->table_has[w] = 0;
+	}
 	for (uint32_t i = 0; i < r->nr; i++) {
 		k->table[r->entries[i].gsi] = r->entries[i];
-		k->table_gsis[i] = r->entries[i].gsi;
+		bitmap_assign(k->table_has, r->entries[i].gsi, true);
 	}
-	k->table_n = r->nr;
 	vm->stats.route_commits++;
 	for (unsigned fd = 0; fd < k->nfds; fd++) {
 		struct kvm_eventfd *e = &k->fds[fd];
@@ -410,6 +442,13 @@ int kvm_set_gsi_routing(struct vm *vm, struct kvm_irq_routing *r)
 }
 
 /* ---- the VMM's route table (QEMU's kvm_irqchip_*) ---------------------------------------- */
+
+/* The VMM's route at @gsi may now differ from KVM's: the next commit looks at it. */
+static void touch(struct kvm_irq *k, uint32_t gsi)
+{
+	if (gsi < VM_MAX_ROUTES)
+		bitmap_assign(k->vmm_touched, gsi, true);
+}
 
 static struct kvm_irq_routing_entry msi_route(uint32_t gsi, const struct msi_msg *m)
 {
@@ -434,6 +473,7 @@ int vmm_route_add(struct vm *vm, const struct msi_msg *m, uint32_t *ret_gsi)
 			k->vmm_routes[gsi] = msi_route(gsi, m);
 			k->vmm_free_from = gsi + 1;
 			k->vmm_changed = true;
+			touch(k, gsi);
 			if (gsi >= k->vmm_end)
 				k->vmm_end = gsi + 1;
 			if (!tuned(vm)) {
@@ -466,6 +506,7 @@ void vmm_route_update(struct vm *vm, uint32_t gsi, const struct msi_msg *m)
 	vm->kvm.vmm_routes[gsi] = r;
 	bitmap_assign(vm->kvm.vmm_dirty, gsi, true);
 	vm->kvm.vmm_changed = true;
+	touch(&vm->kvm, gsi);
 }
 
 /* A route KVM kept (refused at the last commit) back in the VMM's table, not dirty. */
@@ -473,6 +514,8 @@ void vmm_route_restore(struct vm *vm, uint32_t gsi, const struct msi_msg *m)
 {
 	vm->kvm.vmm_routes[gsi] = msi_route(gsi, m);
 	bitmap_assign(vm->kvm.vmm_dirty, gsi, false);
+	if (gsi < VM_MAX_ROUTES)
+		bitmap_assign(vm->kvm.vmm_touched, gsi, false); /* KVM holds it so already */
 }
 
 bool vmm_route_refused(const struct vm *vm, uint32_t gsi)
@@ -495,6 +538,7 @@ void vmm_route_remove(struct vm *vm, uint32_t gsi)
 	vm->kvm.vmm_routes[gsi] = (struct kvm_irq_routing_entry){0};
 	vm->kvm.vmm_bound_fd[gsi] = 0;
 	vm->kvm.vmm_changed = true;
+	touch(&vm->kvm, gsi);
 	if (gsi < vm->kvm.vmm_free_from)
 		vm->kvm.vmm_free_from = gsi;
 	if (!tuned(vm)) {
@@ -545,6 +589,103 @@ static void commit_unchanged(struct vm *vm)
 	vm->stats.routes_walked += vm->kvm.route_irqfds;
 }
 
+bool vm_routes_consistent(const struct vm *vm)
+{
+	const struct kvm_irq *k = &vm->kvm;
+	unsigned irqfds = 0;
+
+	for (uint32_t gsi = 0; gsi < VM_MAX_ROUTES; gsi++) {
+		if (bitmap_test(k->table_has, gsi) != (k->table[gsi].type != 0))
+			return false;
+		/* tuned's handles are no GSIs: its table holds the IOAPIC's routes only */
+		if (!tuned(vm) && !bitmap_test(k->vmm_touched, gsi) &&
+		    !same_route(&k->table[gsi], &k->vmm_routes[gsi]))
+			return false;
+		for (int fd = k->gsi_irqfds[gsi]; fd; fd = k->fds[fd - 1].next_on_gsi) {
+			const struct kvm_eventfd *e = &k->fds[fd - 1];
+
+			if (!e->open || !e->irqfd || e->msi_irqfd || e->gsi != gsi ||
+			    ++irqfds > k->route_irqfds)
+				return false; /* the last test also ends a cycle */
+			if (!same_route(&e->bound, &k->table[gsi]))
+				return false;
+		}
+	}
+	return irqfds == k->route_irqfds;
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * The route irqfds on the touched GSIs, as fds in ascending order: the order
+ * KVM's walk of every irqfd would reach them. Return: how many, -1 if out of
+ * memory.
+ */
+static int touched_irqfds(struct kvm_irq *k, int **ret)
+{
+	int *fds = NULL, n = 0, cap = 0;
+
+	for (uint32_t w = 0; w < VM_MAX_ROUTES / 64; w++)
+		for (uint64_t bits = k->vmm_touched[w]; bits; bits &= bits - 1) {
+			uint32_t gsi = w * 64 + (uint32_t)__builtin_ctzll(bits);
+
+			for (int fd = k->gsi_irqfds[gsi]; fd; fd = k->fds[fd - 1].next_on_gsi) {
+				if (n == cap) {
+					int *g;
+
+					cap = cap ? 2 * cap : 16;
+					g = realloc(fds, (size_t)cap * sizeof(*g));
+					if (!g) {
+						free(fds);
+						return -1;
+					}
+					fds = g;
+				}
+				fds[n++] = fd - 1;
+			}
+		}
+	if (n > 1)
+		qsort(fds, (size_t)n, sizeof(*fds), cmp_int);
+	*ret = fds;
+	return n;
+}
+
+/*
+ * A stock commit that reports nothing: what KVM would do with the whole
+ * table, done for the routes the VMM touched. Every other GSI keeps its
+ * route and every other irqfd already holds it (an irqfd takes its GSI's
+ * route at each commit and at assignment), so walking them changes nothing:
+ * they are counted as walked. Return: false (nothing done) if out of memory.
+ */
+static bool commit_touched(struct vm *vm)
+{
+	struct kvm_irq *k = &vm->kvm;
+	struct kvm_irq_routing *r = k->commit_buf;
+	int *fds = NULL, n = touched_irqfds(k, &fds);
+
+	if (n < 0)
+		return false;
+	for (uint32_t w = 0; w < VM_MAX_ROUTES / 64; w++)
+		for (uint64_t bits = k->vmm_touched[w]; bits; bits &= bits - 1) {
+			uint32_t gsi = w * 64 + (uint32_t)__builtin_ctzll(bits);
+
+			k->table[gsi] = k->vmm_routes[gsi];
+			bitmap_assign(k->table_has, gsi, k->table[gsi].type != 0);
+		}
+	vm->stats.route_commits++;
+	vm->stats.routes_walked += k->route_irqfds - (unsigned)n; /* irqfd_follow counts the rest */
+	r->flags = 0;
+	for (int i = 0; i < n; i++)
+		(void)irqfd_follow(vm, &k->fds[fds[i]], r); /* stock: a failure is logged */
+	free(fds);
+	return true;
+}
+
 static int commit_table(struct vm *vm, bool report)
 {
 	struct kvm_irq *k = &vm->kvm;
@@ -554,6 +695,10 @@ static int commit_table(struct vm *vm, bool report)
 	vm->stats.bypass_reports += report;
 	if (!k->vmm_changed && host_kernel(vm->host) != HOST_KERNEL_LEGACY) {
 		commit_unchanged(vm);
+		return 0;
+	}
+	if (!report && host_kernel(vm->host) == HOST_KERNEL_STOCK && commit_touched(vm)) {
+		k->vmm_changed = false;
 		return 0;
 	}
 	k->vmm_changed = false;
@@ -580,6 +725,9 @@ int vmm_route_commit(struct vm *vm, bool report)
 	memset(k->vmm_refused, 0, words);
 	err = tuned(vm) ? commit_msi_irqfds(vm) : commit_table(vm, report);
 	memset(k->vmm_dirty, 0, words);
+	/* KVM now holds the VMM's table, except the routes it refused and kept */
+	for (uint32_t w = 0; w < VM_MAX_ROUTES / 64; w++)
+		k->vmm_touched[w] = w * 64 < VMM_MAX_MSIS ? k->vmm_refused[w] : 0;
 	return report ? err : 0;
 }
 

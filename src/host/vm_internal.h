@@ -126,6 +126,7 @@ struct kvm_eventfd {
 	bool irqfd;
 	bool msi_irqfd; /* bound to an MSI of its own, not a GSI (tuned) */
 	uint32_t gsi;
+	int next_on_gsi;		    /* the next route irqfd on @gsi, as fd + 1; 0: none */
 	struct kvm_irq_routing_entry bound; /* the route the irqfd resolved last */
 	/* the VMM reads the eventfd itself when no irqfd takes the signal */
 	void (*user_fn)(void *ctx);
@@ -140,13 +141,14 @@ struct kvm_irq {
 	unsigned route_irqfds;	/* irqfds on a GSI route (not tuned's MSI irqfds) */
 	/* KVM's committed routing table, by GSI (type 0: no route) */
 	struct kvm_irq_routing_entry *table;
-	uint32_t *table_gsis; /* the GSIs it has routes for, to clear them at the next commit */
-	uint32_t table_n;
+	uint64_t table_has[VM_MAX_ROUTES / 64]; /* the GSIs it has routes for */
+	int *gsi_irqfds; /* by GSI: the first route irqfd on it, as fd + 1; 0: none */
 	/* the VMM's (QEMU's KVMState irq_routes): the table it commits whole */
 	struct kvm_irq_routing_entry *vmm_routes; /* by GSI (VMM_MAX_MSIS handles on tuned) */
 	int *vmm_bound_fd; /* tuned: the MSI irqfd of each handle, as fd + 1; 0: none */
-	uint64_t vmm_dirty[VMM_MAX_MSIS / 64];	 /* tuned: updated since the last commit */
-	uint64_t vmm_refused[VMM_MAX_MSIS / 64]; /* the last commit's, when it reported */
+	uint64_t vmm_dirty[VMM_MAX_MSIS / 64];	  /* tuned: updated since the last commit */
+	uint64_t vmm_refused[VMM_MAX_MSIS / 64];  /* the last commit's, when it reported */
+	uint64_t vmm_touched[VM_MAX_ROUTES / 64]; /* routes added, changed or removed since */
 	uint32_t vmm_nroutes;
 	bool vmm_changed;	/* the table may differ from the one committed last */
 	uint32_t vmm_end;	/* no route at or past this GSI */

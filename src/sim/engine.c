@@ -1163,6 +1163,9 @@ static void check_accounting(struct sim *s)
 		if (!guest_check(sv->g))
 			violation(r, "%s: the guest's vector or vIRTE accounting is inconsistent",
 				  vm_name(sv->vm));
+		if (!vm_routes_consistent(sv->vm))
+			violation(r, "%s: KVM's routes or irqfds disagree with the VMM's table",
+				  vm_name(sv->vm));
 		if (guest_pvir(sv->g) && guest_virtes_in_use(sv->g) != vm_hcall_entries(sv->vm))
 			violation(r, "%s: %u vIRTEs in use but %u with a host side",
 				  vm_name(sv->vm), guest_virtes_in_use(sv->g),
