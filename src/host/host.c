@@ -619,14 +619,20 @@ static void rq_del(struct host *h, struct vcpu *v)
  * pCPU, clear SN, and — after the full barrier the atomics give — take in
  * anything posted while SN was set or the vCPU was blocked.
  */
+/* Notifications for @v go to its pCPU's posted-interrupt vector, suppressed (@sn) or not. */
+static void notify_at_pcpu(struct host *h, struct vcpu *v, bool sn)
+{
+	wakeup_list_del(h, v);
+	pid_update_ok(pid_set_notification(h->mem, v->pid_pa, HOST_POSTED_INTR_VECTOR,
+					   dest_field(h, v->pcpu)));
+	pid_update_ok(pid_set_sn(h->mem, v->pid_pa, sn, NULL));
+}
+
 static void switch_in(struct host *h, struct vcpu *v)
 {
 	struct pcpu *p = &h->pcpus[v->pcpu];
 
-	wakeup_list_del(h, v);
-	pid_update_ok(pid_set_notification(h->mem, v->pid_pa, HOST_POSTED_INTR_VECTOR,
-					   dest_field(h, v->pcpu)));
-	pid_update_ok(pid_set_sn(h->mem, v->pid_pa, false, NULL));
+	notify_at_pcpu(h, v, false);
 	v->state = VCPU_RUNNING;
 	v->entries++;
 	p->running = v;
@@ -657,10 +663,7 @@ static void run_next(struct host *h, unsigned pcpu)
  */
 static void wait_for_slice(struct host *h, struct vcpu *v)
 {
-	wakeup_list_del(h, v);
-	pid_update_ok(pid_set_notification(h->mem, v->pid_pa, HOST_POSTED_INTR_VECTOR,
-					   dest_field(h, v->pcpu)));
-	pid_update_ok(pid_set_sn(h->mem, v->pid_pa, true, NULL));
+	notify_at_pcpu(h, v, true);
 	v->state = VCPU_PREEMPTED;
 	rq_push(h, v);
 }
@@ -1014,13 +1017,21 @@ static uint64_t *load_row(struct host *h, unsigned load)
 	return h->by_load + (size_t)load * h->load_words;
 }
 
-/* @pcpu's vector count goes from @from to @to (one up or down). */
-static void load_move(struct host *h, unsigned pcpu, unsigned from, unsigned to)
+/* @pcpu holds one host vector more (@up) or one fewer: its count, its load row, the total. */
+static void load_step(struct host *h, unsigned pcpu, bool up)
 {
-	bitmap_assign(load_row(h, from), pcpu, false);
+	struct pcpu *p = &h->pcpus[pcpu];
+	unsigned to = up ? p->nvectors + 1 : p->nvectors - 1;
+
+	bitmap_assign(load_row(h, p->nvectors), pcpu, false);
 	bitmap_assign(load_row(h, to), pcpu, true);
 	if (to < h->min_load)
 		h->min_load = to;
+	p->nvectors = to;
+	if (up)
+		h->stats.vectors_held++;
+	else
+		h->stats.vectors_held--;
 }
 
 /* The lowest free device vector of @pcpu, taken for @hi; -ENOSPC if none. */
@@ -1031,9 +1042,7 @@ static int vector_take(struct host *h, unsigned pcpu, struct host_irq *hi, uint8
 	for (unsigned v = HOST_FIRST_DEVICE_VECTOR; v <= HOST_LAST_DEVICE_VECTOR; v++)
 		if (device_vector(v) && !p->vectors[v]) {
 			p->vectors[v] = hi;
-			load_move(h, pcpu, p->nvectors, p->nvectors + 1);
-			p->nvectors++;
-			h->stats.vectors_held++;
+			load_step(h, pcpu, true);
 			*ret = (uint8_t)v;
 			return 0;
 		}
@@ -1043,9 +1052,7 @@ static int vector_take(struct host *h, unsigned pcpu, struct host_irq *hi, uint8
 static void vector_put(struct host *h, unsigned pcpu, uint8_t v)
 {
 	h->pcpus[pcpu].vectors[v] = NULL;
-	load_move(h, pcpu, h->pcpus[pcpu].nvectors, h->pcpus[pcpu].nvectors - 1);
-	h->pcpus[pcpu].nvectors--;
-	h->stats.vectors_held--;
+	load_step(h, pcpu, false);
 }
 
 /*

@@ -231,8 +231,8 @@ static struct vcpu *resolve_compat(struct vm *vm, const struct msi_msg *m, uint8
 /*
  * The message for the KVM route, in compatibility format, or false when
  * the guest's message names no vCPU of ours (QEMU's route fix-up fails).
- * *@ret_rt (if asked): what a later flush must redo it for (RT_*, or the
- * vIRTE index it was remapped through).
+ * *@ret_rt: what a later flush must redo it for (RT_*, or the vIRTE index it
+ * was remapped through).
  */
 static bool route_msg(struct assigned_dev *d, const struct msi_msg *m, struct msi_msg *ret,
 		      int32_t *ret_rt)
@@ -240,27 +240,24 @@ static bool route_msg(struct assigned_dev *d, const struct msi_msg *m, struct ms
 	bool passthrough = true;
 	struct vcpu *v;
 	uint8_t vector;
-	uint32_t index = 0;
-	int32_t rt = RT_PURE;
-	bool ok;
+	uint32_t index;
 	struct msi_compat c = {.delivery_mode = MSI_DM_FIXED};
 
+	*ret_rt = RT_PURE;
 	if (viommu_ir_enabled(d->vm)) {
 		v = viommu_resolve(d->vm, d->guest_bdf, m, &vector, &passthrough, &index);
-		rt = RT_ALWAYS; /* a fault, or a message let through: redone every time */
+		*ret_rt = RT_ALWAYS; /* a fault, or a message let through: redone every time */
 		if (!passthrough) {
-			c.dest_id = v ? v->apic_id : 0;
+			if (!v)
+				return false;
+			c.dest_id = v->apic_id;
 			c.vector = vector;
-			ok = v && msi_compat_encode(&c, ret) == 0;
-			if (ok)
-				rt = (int32_t)index;
-			if (ret_rt)
-				*ret_rt = rt;
-			return ok;
+			if (msi_compat_encode(&c, ret))
+				return false;
+			*ret_rt = (int32_t)index;
+			return true;
 		}
 	}
-	if (ret_rt)
-		*ret_rt = rt;
 	if (!resolve_compat(d->vm, m, &vector))
 		return false;
 	*ret = *m;
@@ -287,8 +284,9 @@ static bool signal_msi(struct emul_vector *v)
 	struct msi_msg m = guest_msg(v->store, n), route;
 	struct vcpu *vc;
 	uint8_t vector;
+	int32_t rt; /* the route's own: not this one's to keep */
 
-	if (!route_msg(v->dev, &m, &route, NULL) ||
+	if (!route_msg(v->dev, &m, &route, &rt) ||
 	    !(vc = resolve_compat(v->dev->vm, &route, &vector)))
 		return false;
 	host_vcpu_inject(v->dev->vm->host, vc, vector);

@@ -878,15 +878,11 @@ static int op_hypercall(struct sim *s, const struct sc_op *op, struct sim_op_res
 	return 0; /* the result is what it returned, not an error of the run */
 }
 
-/* A vCPU entered guest mode on @pcpu (a slice began): it takes what waited for it. */
-static void entered(struct sim *s, unsigned pcpu, const struct vcpu *before)
+/* @v entered guest mode (a slice began): it takes what waited for it. */
+static void entered(struct sim *s, const struct vcpu *v)
 {
-	struct vcpu *v = host_pcpu_running(s->h, pcpu);
-	struct sim_vm *sv;
+	struct sim_vm *sv = vm_of(s, v->vm);
 
-	if (!v || v == before)
-		return;
-	sv = vm_of(s, v->vm);
 	trace_instant(s->trace, pid_of(s, TRACE_VM, sv->idx), v->id, s->now, "slice");
 	handle_if_pending(s, sv, v->id, s->cost->posted_delivery);
 }
@@ -927,8 +923,10 @@ static int op_vcpu(struct sim *s, const struct sc_op *op)
 	unsigned pcpu = v->pcpu;
 	struct vcpu *before = host_pcpu_running(s->h, pcpu);
 	int err = vcpu_op(s, op, sv, v);
+	struct vcpu *now = host_pcpu_running(s->h, pcpu);
 
-	entered(s, pcpu, before);
+	if (now && now != before)
+		entered(s, now);
 	return err;
 }
 
@@ -965,10 +963,10 @@ static void on_slice(struct sim *s)
 {
 	s->slice_armed = false;
 	for (unsigned p = 0; p < s->sc->pcpus && host_sched_waiting(s->h); p++) {
-		struct vcpu *before = host_pcpu_running(s->h, p);
+		struct vcpu *v = host_sched_tick(s->h, p);
 
-		if (host_sched_tick(s->h, p))
-			entered(s, p, before);
+		if (v)
+			entered(s, v);
 	}
 }
 
