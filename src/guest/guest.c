@@ -138,12 +138,14 @@ int guest_boot(struct vm *vm, const struct guest_config *cfg, struct guest **ret
 	g->cfg = *cfg;
 	g->ram_next = GUEST_RAM_START;
 	g->matrix = irq_matrix_new(g->ncpus, GUEST_FIRST_VECTOR, GUEST_SYSTEM_START);
-	g->vector_irq = calloc((size_t)g->ncpus * GUEST_VECTORS, sizeof(*g->vector_irq));
+	g->vector_irq = malloc((size_t)g->ncpus * GUEST_VECTORS * sizeof(*g->vector_irq));
 	g->cleanups = calloc(g->ncpus, sizeof(*g->cleanups));
 	if (!g->matrix || !g->vector_irq || !g->cleanups) {
 		guest_free(g);
 		return -ENOMEM;
 	}
+	for (size_t s = 0; s < (size_t)g->ncpus * GUEST_VECTORS; s++)
+		g->vector_irq[s] = VECTOR_UNUSED;
 	irq_matrix_assign_system(g->matrix, GUEST_SYSCALL);
 	for (unsigned c = 0; c < g->ncpus; c++)
 		irq_matrix_online(g->matrix, c);
@@ -164,6 +166,7 @@ void guest_free(struct guest *g)
 		free(g->devs[i].ims_irqs);
 	}
 	free(g->irqs);
+	free(g->hot);
 	free(g->vector_irq);
 	free(g->cleanups);
 	irq_matrix_free(g->matrix);
@@ -206,17 +209,17 @@ unsigned guest_handle_interrupts(struct guest *g, unsigned cpu)
 	int vec;
 
 	while ((vec = vm_vcpu_ack(v)) >= 0) {
-		struct irq_desc *d = *vector_slot(g, cpu, (unsigned)vec);
-
 		/* The old vector of a move is still mapped: in-flight ones land here too. */
-		bool owned = d && d->handler;
+		int irq = *vector_slot(g, cpu, (unsigned)vec);
+		const struct irq_hot *h = irq != VECTOR_UNUSED ? &g->hot[irq] : NULL;
+		bool owned = h && h->handler;
 
 		if (g->observer)
-			g->observer(g->observer_ctx, cpu, (uint8_t)vec, owned ? (int)d->irq : -1);
+			g->observer(g->observer_ctx, cpu, (uint8_t)vec, owned ? irq : -1);
 		if (owned) {
-			irq_counts_of(g, d)[cpu]++;
+			irq_count_handled(g, (unsigned)irq, cpu);
 			g->stats.handled++;
-			d->handler(g, d->irq, d->dev_id);
+			h->handler(g, (unsigned)irq, h->dev_id);
 		} else {
 			g->stats.spurious++;
 		}
@@ -293,12 +296,8 @@ void guest_set_observer(struct guest *g, guest_observer_fn fn, void *ctx)
 
 int guest_irq_at(const struct guest *g, unsigned cpu, uint8_t vector)
 {
-	const struct irq_desc *d;
-
-	if (cpu >= g->ncpus)
-		return -1;
-	d = g->vector_irq[(size_t)cpu * GUEST_VECTORS + vector];
-	return d && d->used ? (int)d->irq : -1;
+	/* A vector maps only a used descriptor (guest_check); VECTOR_UNUSED is -1. */
+	return cpu < g->ncpus ? *vector_slot(g, cpu, vector) : -1;
 }
 
 int guest_irq_bdf(const struct guest *g, unsigned irq)
@@ -321,6 +320,16 @@ unsigned guest_virtes_in_use(const struct guest *g)
 	return g->virtes_in_use;
 }
 
+/* Vectors that map a descriptor; each used one maps its own, so no stale one may remain. */
+static unsigned vectors_mapped(const struct guest *g)
+{
+	unsigned n = 0;
+
+	for (size_t s = 0; s < (size_t)g->ncpus * GUEST_VECTORS; s++)
+		n += g->vector_irq[s] != VECTOR_UNUSED;
+	return n;
+}
+
 bool guest_check(const struct guest *g)
 {
 	unsigned vectors = 0, virtes = 0, cleanups = 0;
@@ -339,17 +348,16 @@ bool guest_check(const struct guest *g)
 		cleanups -= vd->cleanup_pending;
 		if (vd->activated) {
 			vectors++;
-			if (g->vector_irq[(size_t)vd->cpu * GUEST_VECTORS + vd->vector] != d ||
+			if (*vector_slot(g, vd->cpu, vd->vector) != (int)i ||
 			    !irq_matrix_is_allocated(g->matrix, vd->cpu, vd->vector))
 				return false;
 		}
 		if (vd->move_in_progress || vd->cleanup_pending) {
 			vectors++;
-			if (g->vector_irq[(size_t)vd->prev_cpu * GUEST_VECTORS + vd->prev_vector] !=
-			    d)
+			if (*vector_slot(g, vd->prev_cpu, vd->prev_vector) != (int)i)
 				return false;
 		}
 	}
-	return vectors == guest_vectors_in_use(g) && virtes + g->virtes_stale == g->virtes_in_use &&
-	       !cleanups;
+	return vectors == guest_vectors_in_use(g) && vectors == vectors_mapped(g) &&
+	       virtes + g->virtes_stale == g->virtes_in_use && !cleanups;
 }

@@ -53,9 +53,26 @@ struct irq_desc {
 	int vtd_index; /* IRTE index in the vIOMMU's table (`vir-emul`), or -1 */
 	struct msi_msg msg;
 	bool masked;
+};
+
+/*
+ * What an arriving interrupt of an irq reads and writes, in an array of its
+ * own beside irqs[]: with tens of thousands of irqs, delivery then touches
+ * one small entry, not a whole descriptor and a row of per-CPU counts.
+ *   handler, dev_id: what request_irq() installed (Linux's irqaction);
+ *   count:           interrupts handled on @count_cpu, not yet added to its
+ *                    irq_counts row. An irq's interrupts arrive on the CPU
+ *                    it is aimed at, so that count lives here and moves to
+ *                    the row only when one arrives on another CPU.
+ */
+struct irq_hot {
 	irq_handler_t handler;
 	void *dev_id;
+	unsigned count_cpu;
+	unsigned count;
 };
+
+#define VECTOR_UNUSED (-1)
 
 struct guest_pci_dev {
 	uint16_t bdf;
@@ -81,12 +98,18 @@ struct guest {
 	unsigned ncpus;
 	struct guest_config cfg;
 	struct irq_matrix *matrix;
-	struct irq_desc **vector_irq; /* [cpu * GUEST_VECTORS + vector] */
-	unsigned *cleanups;	      /* per CPU: old vectors waiting for its cleanup timer */
+	/*
+	 * [cpu * GUEST_VECTORS + vector]: the irq it maps, or VECTOR_UNUSED. An
+	 * irq number, as Linux kept it before 4.3, is half a pointer's size.
+	 */
+	int *vector_irq;
+	unsigned *cleanups; /* per CPU: old vectors waiting for its cleanup timer */
 	struct irq_desc *irqs;
+	struct irq_hot *hot; /* per irq, beside irqs[] */
 	unsigned nirqs;
 	unsigned irqs_free_from; /* no free descriptor below this one */
-	uint64_t *irq_counts;	 /* per irq, per CPU: nirqs rows of ncpus */
+	/* per irq, per CPU: nirqs rows of ncpus. Linux's kstat_irqs are unsigned int too. */
+	unsigned *irq_counts;
 	uint64_t ram_next;
 	struct guest_pci_dev devs[GUEST_MAX_DEVS];
 	unsigned ndevs;
@@ -107,10 +130,24 @@ struct guest {
 	void *observer_ctx;
 };
 
-/* The handled-interrupt counts of @d, one per CPU. */
-static inline uint64_t *irq_counts_of(const struct guest *g, const struct irq_desc *d)
+/* The handled-interrupt counts of @irq, one per CPU, but for the one kept in g->hot[irq]. */
+static inline unsigned *irq_counts_of(const struct guest *g, unsigned irq)
 {
-	return g->irq_counts + (size_t)d->irq * g->ncpus;
+	return g->irq_counts + (size_t)irq * g->ncpus;
+}
+
+/* Count an interrupt of @irq handled on @cpu (Linux's kstat_incr_irqs_this_cpu). */
+static inline void irq_count_handled(struct guest *g, unsigned irq, unsigned cpu)
+{
+	struct irq_hot *h = &g->hot[irq];
+
+	if (h->count_cpu != cpu) {
+		if (h->count)
+			irq_counts_of(g, irq)[h->count_cpu] += h->count;
+		h->count_cpu = cpu;
+		h->count = 0;
+	}
+	h->count++;
 }
 
 /* guest.c */
@@ -118,7 +155,7 @@ struct vcpu *guest_vcpu(struct guest *g, unsigned cpu);
 uint64_t guest_alloc_ram(struct guest *g, uint64_t bytes);
 void guest_mmio_write(struct guest *g, uint64_t gpa, unsigned size, uint64_t val);
 uint64_t guest_mmio_read(struct guest *g, uint64_t gpa, unsigned size);
-struct irq_desc **vector_slot(struct guest *g, unsigned cpu, unsigned vector);
+int *vector_slot(const struct guest *g, unsigned cpu, unsigned vector);
 
 /* vector.c */
 int vector_alloc(struct guest *g, struct irq_desc *d, const struct cpumask *aff,

@@ -15,25 +15,31 @@
 
 #define IRQS_FIRST 256
 
-/* The counts, then the descriptors, twice as many; Return: false if out of memory. */
+/*
+ * The counts, the hot parts, then the descriptors, twice as many; Return: false
+ * if out of memory. The arrays grown before a failure stay larger than
+ * needed, which is harmless.
+ */
 static bool descs_grow(struct guest *g)
 {
-	unsigned n = g->nirqs ? 2 * g->nirqs : IRQS_FIRST;
+	unsigned n = g->nirqs ? 2 * g->nirqs : IRQS_FIRST, more = n - g->nirqs;
 	size_t row = g->ncpus;
-	uint64_t *counts = realloc(g->irq_counts, (size_t)n * row * sizeof(*counts));
+	unsigned *counts = realloc(g->irq_counts, (size_t)n * row * sizeof(*counts));
+	struct irq_hot *hot;
 	struct irq_desc *grown;
 
 	if (!counts)
 		return false;
-	memset(counts + (size_t)g->nirqs * row, 0, (size_t)(n - g->nirqs) * row * sizeof(*counts));
+	memset(counts + (size_t)g->nirqs * row, 0, (size_t)more * row * sizeof(*counts));
 	g->irq_counts = counts;
+	hot = realloc(g->hot, n * sizeof(*hot));
+	if (!hot)
+		return false;
+	memset(hot + g->nirqs, 0, more * sizeof(*hot));
+	g->hot = hot;
 	grown = realloc(g->irqs, n * sizeof(*grown));
 	if (!grown)
-		return false; /* the counts stay larger than needed: harmless */
-	/* vector_irq points into the old array: rebase it */
-	for (size_t s = 0; s < row * GUEST_VECTORS; s++)
-		if (g->vector_irq[s])
-			g->vector_irq[s] = grown + (g->vector_irq[s] - g->irqs);
+		return false;
 	for (unsigned i = g->nirqs; i < n; i++)
 		grown[i] = (struct irq_desc){.irq = i};
 	g->irqs = grown;
@@ -68,7 +74,8 @@ static void desc_free(struct guest *g, struct irq_desc *d)
 {
 	unsigned irq = d->irq;
 
-	memset(irq_counts_of(g, d), 0, g->ncpus * sizeof(uint64_t));
+	memset(irq_counts_of(g, irq), 0, g->ncpus * sizeof(*g->irq_counts));
+	g->hot[irq] = (struct irq_hot){0};
 	*d = (struct irq_desc){.irq = irq};
 	if (irq < g->irqs_free_from)
 		g->irqs_free_from = irq;
@@ -245,7 +252,7 @@ static void free_irqs(struct guest *g, const unsigned *irqs, unsigned n)
 		/* Linux's msi_domain_deactivate(): the entry is left holding a zero message */
 		d->msg = (struct msi_msg){0};
 		irq_write_msg(g, d);
-		d->handler = NULL;
+		g->hot[d->irq].handler = NULL;
 		if (d->virte >= 0)
 			virte_write(g, d, false);
 	}
@@ -391,10 +398,10 @@ int request_irq(struct guest *g, unsigned irq, irq_handler_t handler, void *dev_
 
 	if (!d || !handler)
 		return -EINVAL;
-	if (d->handler)
+	if (g->hot[irq].handler)
 		return -EBUSY;
-	d->handler = handler;
-	d->dev_id = dev_id;
+	g->hot[irq].handler = handler;
+	g->hot[irq].dev_id = dev_id;
 	irq_mask(g, d, false); /* startup */
 	return 0;
 }
@@ -403,11 +410,11 @@ void free_irq(struct guest *g, unsigned irq)
 {
 	struct irq_desc *d = desc_of(g, irq);
 
-	if (!d || !d->handler)
+	if (!d || !g->hot[irq].handler)
 		return;
 	irq_mask(g, d, true);
-	d->handler = NULL;
-	d->dev_id = NULL;
+	g->hot[irq].handler = NULL;
+	g->hot[irq].dev_id = NULL;
 }
 
 int irq_set_affinity(struct guest *g, unsigned irq, const struct cpumask *mask)
@@ -467,7 +474,9 @@ uint64_t irq_count(const struct guest *g, unsigned irq, unsigned cpu)
 {
 	const struct irq_desc *d = desc_of(g, irq);
 
-	return d && cpu < g->ncpus ? irq_counts_of(g, d)[cpu] : 0;
+	if (!d || cpu >= g->ncpus)
+		return 0;
+	return irq_counts_of(g, irq)[cpu] + (g->hot[irq].count_cpu == cpu ? g->hot[irq].count : 0);
 }
 
 bool irq_move_pending(const struct guest *g, unsigned irq)

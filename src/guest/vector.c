@@ -19,7 +19,7 @@
 #include "guest_internal.h"
 #include "pvir/vm.h"
 
-struct irq_desc **vector_slot(struct guest *g, unsigned cpu, unsigned vector)
+int *vector_slot(const struct guest *g, unsigned cpu, unsigned vector)
 {
 	return &g->vector_irq[(size_t)cpu * GUEST_VECTORS + vector];
 }
@@ -54,14 +54,14 @@ static void install(struct guest *g, struct irq_desc *d, unsigned cpu, unsigned 
 {
 	d->vd.cpu = cpu;
 	d->vd.vector = (uint8_t)vector;
-	*vector_slot(g, cpu, vector) = d;
+	*vector_slot(g, cpu, vector) = (int)d->irq;
 }
 
 static void release(struct guest *g, struct irq_desc *d, unsigned cpu, unsigned vector)
 {
 	irq_matrix_release(g->matrix, cpu, vector, d->vd.is_managed);
-	if (*vector_slot(g, cpu, vector) == d)
-		*vector_slot(g, cpu, vector) = NULL;
+	if (*vector_slot(g, cpu, vector) == (int)d->irq)
+		*vector_slot(g, cpu, vector) = VECTOR_UNUSED;
 }
 
 int vector_activate(struct guest *g, struct irq_desc *d)

@@ -319,6 +319,44 @@ static void in_flight_interrupt_survives_move(void **state)
 	assert_true(guest_check(w->g));
 }
 
+/* Raise queue 0 @n times, each handled before the next, so none coalesces. */
+static void raise_and_run(struct world *w, unsigned n)
+{
+	for (unsigned k = 0; k < n; k++) {
+		raise_msix(w, 0);
+		assert_int_equal(run_all(w), 1);
+	}
+}
+
+/* Per-CPU counts stay exact as an irq moves away and back, and start at 0 for a new irq. */
+static void counts_follow_moves(void **state)
+{
+	static const struct {
+		unsigned cpu, raises;
+	} steps[] = {{0, 3}, {2, 2}, {0, 1}};
+	struct world *w = *state;
+	unsigned irq;
+
+	assert_int_equal(nic_probe(w->g, NIC_BDF, 4, 4, &w->nic_drv), 0);
+	irq = qirq(w, 0);
+	for (unsigned i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		struct cpumask to = cpumask_of(steps[i].cpu);
+
+		assert_int_equal(irq_set_affinity(w->g, irq, &to), 0);
+		tick_all(w); /* the move completes */
+		raise_and_run(w, steps[i].raises);
+	}
+	assert_int_equal(irq_count(w->g, irq, 0), 4);
+	assert_int_equal(irq_count(w->g, irq, 2), 2);
+	assert_int_equal(irq_count(w->g, irq, 1), 0);
+	nic_remove(&w->nic_drv);
+	assert_int_equal(nic_probe(w->g, NIC_BDF, 4, 4, &w->nic_drv), 0);
+	assert_int_equal(qirq(w, 0), irq); /* the lowest free descriptor again */
+	for (unsigned c = 0; c < guest_cpus(w->g); c++)
+		assert_int_equal(irq_count(w->g, irq, c), 0);
+	assert_true(guest_check(w->g));
+}
+
 static void move_while_vcpu_preempted(void **state)
 {
 	struct world *w = *state;
@@ -714,6 +752,7 @@ int main(void)
 	    FX(remove_returns_everything),
 	    FX(affinity_change_one_hypercall_no_device_write),
 	    FX(in_flight_interrupt_survives_move),
+	    FX(counts_follow_moves),
 	    FX(move_while_vcpu_preempted),
 	    FX(delivery_to_blocked_and_migrated_vcpus),
 	    FX(move_between_blocked_and_migrated),
