@@ -1256,17 +1256,19 @@ static void finish(struct sim *s)
 
 static void run_events(struct sim *s)
 {
+	sim_progress_fn progress = s->o ? s->o->progress : NULL;
+	uint64_t duration = s->sc->duration;
 	struct event e;
 
 	for (unsigned i = 0; i < s->sc->nops; i++)
 		schedule(s, s->sc->ops[i].at, EV_OP, i, 0);
 	schedule(s, TICK_NS, EV_TICK, 0, 0);
 	arm_slice(s);
-	for (uint64_t n = 0; !s->oom && evq_pop(&s->q, &e) && e.time <= s->sc->duration; n++) {
+	for (uint64_t n = 0; !s->oom && evq_pop(&s->q, &e) && e.time <= duration; n++) {
 		s->now = e.time;
 		dispatch(s, &e);
-		if (s->o && s->o->progress && (e.type == EV_OP || n % 65536 == 0))
-			s->o->progress(s->o->progress_ctx, s->design, s->now, s->sc->duration);
+		if (progress && (e.type == EV_OP || n % 65536 == 0))
+			progress(s->o->progress_ctx, s->design, s->now, duration);
 	}
 }
 

@@ -8,9 +8,8 @@ static bool before(const struct event *a, const struct event *b)
 	return a->time < b->time || (a->time == b->time && a->seq < b->seq);
 }
 
-bool evq_push(struct evq *q, uint64_t time, unsigned type, unsigned a, unsigned b)
+static bool heap_push(struct evq *q, struct event e)
 {
-	struct event e = {time, q->next_seq++, type, a, b};
 	unsigned i;
 
 	if (q->n == q->cap) {
@@ -29,13 +28,28 @@ bool evq_push(struct evq *q, uint64_t time, unsigned type, unsigned a, unsigned 
 	return true;
 }
 
-bool evq_pop(struct evq *q, struct event *ret)
+bool evq_push(struct evq *q, uint64_t time, unsigned type, unsigned a, unsigned b)
+{
+	struct event e = {time, q->next_seq++, type, a, b};
+
+	if (!q->has_front) {
+		q->front = e;
+		q->has_front = true;
+		return true;
+	}
+	if (!before(&e, &q->front))
+		return heap_push(q, e);
+	if (!heap_push(q, q->front))
+		return false;
+	q->front = e;
+	return true;
+}
+
+static void heap_pop(struct evq *q, struct event *ret)
 {
 	struct event last;
 	unsigned i = 0;
 
-	if (!q->n)
-		return false;
 	*ret = q->heap[0];
 	last = q->heap[--q->n];
 	/* sift down: the earlier child moves up into the hole until the last event fits */
@@ -52,6 +66,18 @@ bool evq_pop(struct evq *q, struct event *ret)
 		i = c;
 	}
 	q->heap[i] = last;
+}
+
+bool evq_pop(struct evq *q, struct event *ret)
+{
+	if (q->has_front && (!q->n || before(&q->front, &q->heap[0]))) {
+		*ret = q->front;
+		q->has_front = false;
+		return true;
+	}
+	if (!q->n)
+		return false;
+	heap_pop(q, ret);
 	return true;
 }
 

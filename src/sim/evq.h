@@ -1,8 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The event queue: a binary min-heap ordered by (time, sequence). The
- * sequence number is the order of insertion, so events at the same virtual
- * nanosecond run in the order they were scheduled: runs are reproducible.
+ * The event queue: a binary min-heap ordered by (time, sequence), and one
+ * event held beside it. The sequence number is the order of insertion, so
+ * events at the same virtual nanosecond run in the order they were
+ * scheduled: runs are reproducible.
+ *
+ * The event beside the heap is the earliest pushed since the last pop took
+ * it: most often a delivery to handle a few hundred nanoseconds from now,
+ * which then runs without ever entering the heap. A pop takes the earlier
+ * of it and the heap's top, so the order is the heap's alone would give.
  */
 #ifndef PVIR_SIM_EVQ_H
 #define PVIR_SIM_EVQ_H
@@ -23,6 +29,8 @@ struct evq {
 	unsigned n;
 	unsigned cap;
 	uint64_t next_seq;
+	struct event front; /* valid if has_front */
+	bool has_front;
 };
 
 /** evq_push() - Return: false when out of memory */
