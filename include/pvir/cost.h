@@ -2,7 +2,7 @@
 /*
  * The cost model: what each counted event costs, in modelled nanoseconds.
  * Counts are exact; time is a model. Defaults come from published
- * measurements (../shared/PERF-FACTS.md, table A; docs/cost-model.md), and a
+ * measurements, each with its source in docs/cost-model.md, and a
  * scenario can override any constant by name.
  */
 #ifndef PVIR_COST_H

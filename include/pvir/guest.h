@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The guest kernel, modelled on Linux's interrupt code (FACTS §4): a vector
+ * The guest kernel, modelled on Linux's interrupt code (kernel/irq/, arch/x86/kernel/apic/): a vector
  * matrix per VM, irq domains stacked vector -> paravirtual IR -> {PCI/MSI-X,
  * IMS}, irq descriptors with handlers, and the calls drivers make.
  *

@@ -2,7 +2,7 @@
 /*
  * The host machine: pCPUs with their local APICs, host memory, the VT-d IR
  * unit and its driver, the physical PCI functions, and the KVM-like parts that
- * deliver device interrupts to vCPUs (FACTS §2.3):
+ * deliver device interrupts to vCPUs (arch/x86/kvm/vmx/posted_intr.c):
  *
  *  - every vCPU has a posted-interrupt descriptor in host memory;
  *  - running:   NV = notification vector (0xf2), NDST = its pCPU; a post is
@@ -158,7 +158,7 @@ int host_add_device(struct host *h, const struct pci_func_config *cfg,
 		    struct pci_func **ret) WARN_UNUSED;
 
 /*
- * Who holds a requester-id (DESIGN.md §5). Source validation checks the
+ * Who holds a requester-id (docs/design.md §5). Source validation checks the
  * requester-id only, so where functions sharing one (SIOV interfaces told
  * apart by PASID) are held by different VMs, none of them may program its
  * own interrupt storage: the VMM mediates it. @owner is an opaque VM handle.
@@ -187,7 +187,7 @@ uint64_t host_alloc_pid(struct host *h);
 
 /*
  * The scheduler's calls. Each keeps the descriptor consistent with the state
- * (FACTS §2.3) and counts the exits and wakeups it causes in the VM.
+ * (KVM's posted_intr.c) and counts the exits and wakeups it causes in the VM.
  *
  * Each pCPU runs one vCPU at a time; the runnable others wait in its queue,
  * in turn (round-robin: fair share for vCPUs of equal weight). Whoever
@@ -247,7 +247,7 @@ typedef void (*host_irq_handler_fn)(void *ctx, struct host_irq *hi);
 int host_irq_alloc(struct host *h, uint16_t rid, struct host_irq **ret) WARN_UNUSED;
 /*
  * host_irq_alloc_for() - the same for function @f: from its handle window's
- * block when it has one (DESIGN.md §5), so that its messages pass the window.
+ * block when it has one (docs/design.md §5), so that its messages pass the window.
  */
 int host_irq_alloc_for(struct host *h, const struct pci_func *f, struct host_irq **ret) WARN_UNUSED;
 /** host_window_idle() - IRTEs reserved for handle windows that hold no interrupt */
@@ -274,7 +274,7 @@ void host_irq_shutdown(struct host *h, struct host_irq *hi);
  * pi_update_irte for a single-vCPU route)
  *
  * Posted when the unit can post. Otherwise remapped to its host vector,
- * which follows @v's pCPU where one is free there (DESIGN.md §7), and an
+ * which follows @v's pCPU where one is free there (docs/design.md §7), and an
  * interrupt reaches @v through the handler. An interrupt not yet requested
  * is requested first, with no handler: it is injected into @v directly.
  * The message (handle) never changes. On failure nothing changed.

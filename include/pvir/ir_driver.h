@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The VT-d interrupt-remapping driver, over an IR unit's registers
- * (FACTS §1.1, §1.4, §9): the enable sequence Linux uses, an IRTE allocator of
+ * (Linux drivers/iommu/intel/irq_remapping.c): the enable sequence Linux uses, an IRTE allocator of
  * naturally aligned power-of-two blocks, the IRTE write protocol (one 128-bit
  * compare-and-exchange whenever the old or the new entry is posted, else low
  * qword then high qword), an index-selective IEC invalidation followed by a

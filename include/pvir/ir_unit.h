@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * VT-d interrupt-remapping unit: the hardware that sits between a device's
- * interrupt write and the local APICs (VT-d spec ch. 5 and §10.4; FACTS §1).
+ * interrupt write and the local APICs (VT-d spec ch. 5 and §10.4).
  *
  * Modelled: the registers software uses for IR (CAP, ECAP, GCMD/GSTS, IRTA,
  * FSTS, the fault recording registers, IQA/IQH/IQT); the IR table in host
@@ -44,7 +44,7 @@ struct msi_msg;
 #define DMAR_IRTA_REG  0xb8
 #define DMAR_FRCD_REG  0x220 /* CAP.FRO = 0x22, as QEMU places it */
 
-/* GCMD and GSTS bits (FACTS §1.1). */
+/* GCMD and GSTS bits (VT-d, Global Command and Global Status registers). */
 #define DMA_GCMD_QIE   26
 #define DMA_GCMD_IRE   25
 #define DMA_GCMD_SIRTP 24
@@ -85,7 +85,8 @@ struct msi_msg;
 #define DMA_ICS_IWC	0
 
 /* Fault recording register, high qword: F 63 (RW1C), FR 39:32, SID 15:0;
- * low qword for IR faults: the interrupt index in 63:48 (FACTS §1.8). */
+ * low qword for IR faults: the interrupt index in 63:48 (VT-d, Fault
+ * Recording Registers). */
 #define DMA_FRCD_F	63
 #define DMA_FRCD_FR_HI	39
 #define DMA_FRCD_FR_LO	32
@@ -94,7 +95,7 @@ struct msi_msg;
 #define DMA_FRCD_IDX_HI 63
 #define DMA_FRCD_IDX_LO 48
 
-/* IR fault reasons (VT-d §7.1.3, FACTS §1.8). */
+/* IR fault reasons (VT-d §7.1.3; Linux dmar.c irq_remap_fault_reasons). */
 enum ir_fault {
 	IR_FAULT_REQ_RSVD = 0x20, /* reserved field set in the remappable request */
 	IR_FAULT_INDEX = 0x21,	  /* index beyond the table size */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The x86 vector allocation matrix, with the semantics of Linux's
- * kernel/irq/matrix.c (FACTS §4.1): per-CPU bitmaps of allocated and managed
+ * kernel/irq/matrix.c: per-CPU bitmaps of allocated and managed
  * vectors, system vectors excluded everywhere, managed reservations (one
  * vector set aside on every CPU of a mask) and global reservations
  * ("reservation mode": a promise of a vector somewhere, made good at

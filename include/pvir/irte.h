@@ -2,8 +2,8 @@
 /*
  * VT-d Interrupt Remapping Table Entry: 128 bits in two formats chosen by
  * IM (bit 15). Layout per the VT-d spec §9.10 (remapped) and §9.11 (posted),
- * as Linux's struct irte and QEMU's VTD_IR_TableEntry read it (FACTS §1.2,
- * §1.3). Bit numbers below are of the whole 128-bit entry.
+ * as Linux's struct irte and QEMU's VTD_IR_TableEntry read it.
+ * Bit numbers below are of the whole 128-bit entry.
  *
  * Remapped (IM=0): P 0, FPD 1, DM 2, RH 3, TM 4, DLM 7:5, AVAIL 11:8,
  *   V 23:16, DST 63:32, SID 79:64, SQ 81:80, SVT 83:82; reserved 14:12,

@@ -7,7 +7,7 @@
  *
  *  - device: 16-byte slots in a BAR (address low/high, data, control with a
  *    mask bit at 0 and a read-only pending bit at 1), like the IDXD demo
- *    irqchip's layout (FACTS §5.3);
+ *    irqchip's layout (docs/hardware.md);
  *  - memory: 16-byte slots of the same layout in a context area in memory,
  *    which the device reads by DMA each time it fires. The device has three
  *    registers in its BAR: context base (64-bit), control (bit 0 enable) and
@@ -132,7 +132,7 @@ struct pci_func_config {
 	/*
 	 * The function sends only remappable messages whose interrupt index lies
 	 * in a window the host sets (pci_func_set_handle_window), as a Scalable
-	 * IOV device can per interface: DESIGN.md §5's device-enforced mode.
+	 * IOV device can per interface: docs/design.md §5's device-enforced mode.
 	 */
 	bool handle_window;
 };

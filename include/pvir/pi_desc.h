@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * VT-d posted-interrupt descriptor (VT-d spec §9.12; Linux struct pi_desc;
- * FACTS §2.1): 64 bytes, 64-byte aligned, in host memory.
+ * VT-d posted-interrupt descriptor (VT-d spec §9.12; Linux struct pi_desc): 64 bytes, 64-byte aligned, in host memory.
  *
  *   bits 255:0   PIR, one bit per vector
  *   bit  256     ON   outstanding notification

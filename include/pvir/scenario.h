@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * A scenario: the machine, the VMs and their devices, and a timed workload
- * (DESIGN.md §8; every key in docs/scenarios.md). Loaded from YAML; a bad
+ * (docs/design.md §8; every key in docs/scenarios.md). Loaded from YAML; a bad
  * scenario gets one message naming the file, the line and the key.
  */
 #ifndef PVIR_SCENARIO_H
@@ -50,7 +50,7 @@ struct sc_device {
 	unsigned ims;  /* entries, 0: none */
 	enum ims_storage ims_storage;
 	uint32_t pasid;	    /* 0: none; functions sharing a bdf are told apart by it (SIOV) */
-	bool handle_window; /* the function enforces a handle window (DESIGN.md §5) */
+	bool handle_window; /* the function enforces a handle window (docs/design.md §5) */
 };
 
 struct sc_vm {

@@ -23,7 +23,7 @@
 #include "pvir/scenario.h"
 #include "pvir/vm.h"
 
-/* DESIGN.md §3; src/sim/design.c says what each one configures. */
+/* docs/design.md §3; src/sim/design.c says what each one configures. */
 enum sim_design {
 	SIM_DESIGN_TRAP,     /* VFIO MSI-X emulation, no vIOMMU */
 	SIM_DESIGN_VIR_EMUL, /* an emulated VT-d vIOMMU with IR */

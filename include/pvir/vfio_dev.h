@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * VFIO's answers about an assigned PCI function, with the real structures and
- * constants of <linux/vfio.h> (FACTS §7): region info with its capability
+ * constants of <linux/vfio.h>: region info with its capability
  * chain, IRQ info. What matters here is one decision: the MSI-X BAR carries
  * VFIO_REGION_INFO_CAP_MSIX_MAPPABLE only while host interrupt remapping is
  * enabled with compatibility format blocked — the protection that makes a

@@ -49,7 +49,7 @@ enum vmm_storage_mode {
 	VMM_STORAGE_DIRECT,   /* mapped into the guest: no exit */
 	VMM_STORAGE_MEDIATED, /* opted in, but the requester-id is shared with another VM:
 				 every write exits, and only handles granted to the
-				 function reach it (DESIGN.md §5) */
+				 function reach it (docs/design.md §5) */
 };
 
 struct vmm_stats {

@@ -7,7 +7,7 @@
  * what each interrupt operation cost (exits by reason, route commits — exact
  * counts — and modelled time with its ratio to hcall), exits per 1,000
  * delivered interrupts, latency percentiles, and the accounting that must
- * hold in every design. --json gives the DESIGN.md §8 report with all three.
+ * hold in every design. --json gives the docs/design.md §8 report with all three.
  *
  * --kernel runs the host kernel setting given instead of the scenario's
  * (host.kernel, stock by default); `all` runs the three and prints, for each

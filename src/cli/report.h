@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * A run's report: for people, a compact table; for programs, the JSON object
- * of DESIGN.md §8 (docs/scenarios.md lists every key).
+ * of docs/design.md §8 (docs/scenarios.md lists every key).
  */
 #ifndef PVIR_CLI_REPORT_H
 #define PVIR_CLI_REPORT_H

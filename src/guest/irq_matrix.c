@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * Vector matrix allocator, Linux's semantics (see pvir/irq_matrix.h and
- * FACTS §4.1). The WARN_ON_ONCE()s of the original become silent returns
+ * Linux kernel/irq/matrix.c). The WARN_ON_ONCE()s of the original become silent returns
  * here, except where a broken invariant would corrupt the counts: those are
  * asserts, on purpose, because a test that trips them found a bug.
  */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * The bus-side domains: where a message is stored and how it is masked.
- * "IMS == MSI" (FACTS §8.4): every kind writes msg.data to msg.address when
+ * "IMS == MSI" (docs/design.md §1): every kind writes msg.data to msg.address when
  * it fires; they differ only in storage.
  *
  *  MSI-X: the table in a BAR, written as Linux's __pci_write_msi_msg does —

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * The x86 vector domain, after Linux's arch/x86/kernel/apic/vector.c
- * (FACTS §4.2-4.4): reservation at allocation, a real vector at activation,
- * and affinity changes that keep the old vector until no interrupt can still
- * arrive on it.
+ * (apic_chip_data, apic_set_affinity, the vector cleanup): reservation at
+ * allocation, a real vector at activation, and affinity changes that keep
+ * the old vector until no interrupt can still arrive on it.
  *
  *   set_affinity:  new vector on a CPU of the mask; old one kept as prev,
  *                  still mapped to the descriptor, so an interrupt already

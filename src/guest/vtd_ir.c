@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * The VT-d IR domain of a `vir-emul` guest: Linux's intel IR driver on the
- * emulated vIOMMU the VMM offers (FACTS §4, §6.5). It sits where the pvir
+ * emulated vIOMMU the VMM offers (QEMU hw/i386/intel_iommu.c). It sits where the pvir
  * domain sits, between the vector domain and the MSI-X/IMS domains, and runs
  * the same VT-d driver the host runs (src/lib/ir_driver.c) — its table,
  * invalidation queue and status word in guest RAM, its registers reached

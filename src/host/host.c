@@ -774,7 +774,8 @@ static int move_vector(struct host *h, struct host_irq *hi, unsigned pcpu);
 
 /*
  * Remapped interrupts follow their vCPU to its new pCPU, so that moving vCPUs
- * apart also moves their interrupts apart (PEERS.md ask 12). On failure (no
+ * apart also moves their interrupts apart (docs/design.md §7: Hyper-V's retarget
+ * did not, and left them all on one pCPU). On failure (no
  * vector free there) an interrupt keeps its old pCPU: still delivered.
  */
 static void retarget_fallback(struct host *h, struct vcpu *v)
@@ -1135,7 +1136,7 @@ static void unlink_fallback(struct host_irq *hi)
 /*
  * Moves the host vector to @pcpu (irq_set_affinity on the host irq). A
  * remapped IRTE is rewritten; a posted one is left alone: only its cached
- * remapped form changes (FACTS §2.4, intel_ir_reconfigure_irte). On failure
+ * remapped form changes (Linux irq_remapping.c, intel_ir_reconfigure_irte). On failure
  * nothing changed.
  */
 static int move_vector(struct host *h, struct host_irq *hi, unsigned pcpu)

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * Trapped interrupt storage, as QEMU emulates it today over VFIO and KVM
- * (FACTS §6.5, §7.3; QEMU hw/vfio/pci.c): the guest's entries are virtual,
+ * (QEMU hw/vfio/pci.c; Linux vfio_pci_intrs.c): the guest's entries are virtual,
  * every access to them is a trapped exit, and each entry the guest unmasks
  * becomes a host interrupt through the host kernel's interfaces (vfio.c,
  * kvm_irq.c). Two kinds of storage have the same entry layout (address

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Mediated interrupt storage (DESIGN.md §5): a guest that opted in to the
+ * Mediated interrupt storage (docs/design.md §5): a guest that opted in to the
  * pvir hypercalls, on a function whose requester-id another VM also holds
  * (SIOV interfaces told apart only by PASID, or functions a bridge aliases).
  * Source validation checks the requester-id alone, so a handle the host

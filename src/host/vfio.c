@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * VFIO for an assigned function (FACTS §7.1-7.3): region and IRQ info, and
+ * VFIO for an assigned function (include/uapi/linux/vfio.h, vfio_pci_core.c): region and IRQ info, and
  * VFIO_DEVICE_SET_IRQS for MSI-X and the IMS index. Region offsets in the
  * device fd are index << 40, as vfio-pci places them.
  */
@@ -154,8 +154,8 @@ int vfio_irq_info(struct host *h, struct pci_func *f, struct vfio_irq_info *info
 /* ---- VFIO_DEVICE_SET_IRQS: MSI-X, and the IMS index -------------------------------------- */
 
 /*
- * The interrupt side of the device fd, as vfio_pci_intrs.c has it (FACTS
- * §7.3), for the two indexes a VMM here uses:
+ * The interrupt side of the device fd, as Linux's
+ * drivers/vfio/pci/vfio_pci_intrs.c has it, for the two indexes a VMM here uses:
  *
  *  - MSI-X. Enabling allocates host interrupts [0, start + count) (one
  *    pci_alloc_irq_vectors); with dynamic MSI-X (Linux 6.5, e4163438e015
@@ -169,7 +169,7 @@ int vfio_irq_info(struct host *h, struct pci_func *f, struct vfio_irq_info *info
  *
  * Attaching a trigger is request_irq(): a host vector and the IRTE remapped
  * to it; the host message is written into the device's entry (for MSI-X the
- * "backdoor reset" of FACTS §7.2; for IMS the variant driver's write) and
+ * "backdoor reset" vfio_pci_core.c guards against; for IMS the variant driver's write) and
  * the entry unmasked; the host interrupt is registered as the IRQ bypass
  * producer of the eventfd. Detaching is free_irq(): bypass producer gone,
  * the entry masked, the IRTE cleared, the host vector released. With the

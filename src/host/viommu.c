@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * `vir-emul`: an emulated VT-d IOMMU with interrupt remapping, as QEMU's
- * intel-iommu,intremap=on gives a guest (FACTS §6.5; PERF-FACTS A8, D2).
+ * intel-iommu,intremap=on gives a guest (QEMU hw/i386/intel_iommu.c,
+ * hw/vfio/pci.c; its costs in docs/cost-model.md).
  *
  * The unit is our own VT-d model (hw/ir_unit.c) with CAP.CM set, its IR
  * table, invalidation queue and fault log in the guest's memory. Every

@@ -377,7 +377,7 @@ int ir_irte_read(const struct ir_driver *d, uint32_t index, struct irte *ret)
 }
 
 /*
- * The write protocol of Linux's modify_irte (FACTS §1.3): the PDA straddles
+ * The write protocol of Linux's modify_irte (drivers/iommu/intel/irq_remapping.c): the PDA straddles
  * both qwords, so if either the old or the new entry is posted the whole
  * entry changes in one 128-bit compare-and-exchange; otherwise the low qword
  * (with P) is stored before the high one.

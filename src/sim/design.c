@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * The three designs run the same hardware, host and guest code; only the
- * glue differs, and this is where the engine picks it (DESIGN.md §3):
+ * glue differs, and this is where the engine picks it (docs/design.md §3):
  *
  *  trap      The VMM has no pvir service and no vIOMMU; the guest's vector
  *            domain composes compatibility-format messages. The VMM traps
@@ -14,7 +14,7 @@
  *  hcall     The VMM serves the pvir hypercalls (src/host/hcall.c) and maps
  *            the storage into a guest that opted in (src/guest/pvir_ir.c).
  *            A scenario may make a VM's guest or VMM old (`pvir:`): it then
- *            falls back as DESIGN.md §4 says, to the `trap` glue.
+ *            falls back as docs/design.md §4 says, to the `trap` glue.
  */
 #include "design.h"
 

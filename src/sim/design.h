@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* What each design of DESIGN.md §3 sets up: the one place that says it (design.c). */
+/* What each design of docs/design.md §3 sets up: the one place that says it (design.c). */
 #ifndef PVIR_SIM_DESIGN_H
 #define PVIR_SIM_DESIGN_H
 

@@ -9,7 +9,7 @@
  * to what they did: the exits, IRTE writes, invalidations and device accesses
  * counted while they ran.
  *
- * Accounting (DESIGN.md §8): every raise the device makes is counted once and
+ * Accounting (docs/design.md §8): every raise the device makes is counted once and
  * must end in exactly one bucket. A landing is seen through the host's
  * observer (blocked by the IR unit, posted, injected), a delivery through the
  * guest's (a vCPU took the vector). Coalescing happens in three places — the

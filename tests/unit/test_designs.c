@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * The three designs on the same work (DESIGN.md §3): exit counts for small
+ * The three designs on the same work (docs/design.md §3): exit counts for small
  * cases, computed by hand from what a Linux guest writes and what QEMU and
  * KVM do with it; the 4096-route limit; the cost model applied to the counts.
  */

@@ -528,7 +528,7 @@ static void affinity_to_no_such_cpu(void **state)
 
 /*
  * Without posting, a moved interrupt's host vector follows the new vCPU's
- * pCPU where one is free there (DESIGN.md §7). Where none is, the move still
+ * pCPU where one is free there (docs/design.md §7). Where none is, the move still
  * succeeds: the host interrupt stays on its pCPU and its handler signals
  * the eventfd, whose irqfd injects into the new vCPU.
  */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * IMS storage, both kinds (pvir/pci.h; FACTS §5.3): slots in a BAR, and slots
+ * IMS storage, both kinds (pvir/pci.h; docs/hardware.md): slots in a BAR, and slots
  * in memory that the device reads by DMA when it fires.
  */
 #include "test.h"
@@ -155,7 +155,7 @@ static int mem_teardown(void **state)
 
 /* The driver writes a slot in memory: little-endian address, data, control. */
 /*
- * A handle window (DESIGN.md §5): the function sends only remappable
+ * A handle window (docs/design.md §5): the function sends only remappable
  * messages whose interrupt index is in the window the host set; nothing
  * before it is set. A subhandle counts (handle + subhandle with SHV), and a
  * compatibility-format message never passes. A latched interrupt whose

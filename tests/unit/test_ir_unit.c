@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * The VT-d IR unit driven the way Linux drives it (FACTS §1.1): queued
+ * The VT-d IR unit driven the way Linux drives it (irq_remapping.c): queued
  * invalidation first, then the table pointer, a global IEC flush, IRE, CFI
  * left clear. Each test then writes IRTEs into host memory and sends
  * interrupt writes as a device would.

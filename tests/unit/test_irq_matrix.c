@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* The vector matrix against Linux's rules (FACTS §4.1), tie-breaks included. */
+/* The vector matrix against Linux's rules (kernel/irq/matrix.c), tie-breaks included. */
 #include "test.h"
 
 #include <errno.h>

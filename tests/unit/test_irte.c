@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* IRTE formats, reserved bits and source validation, against FACTS §1.2-§1.3. */
+/* IRTE formats, reserved bits and source validation, against VT-d §9.10-§9.11. */
 #include "test.h"
 
 #include <string.h>

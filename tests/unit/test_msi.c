@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* MSI message formats against vectors built by hand from FACTS §1.5 and the SDM. */
+/* MSI message formats against vectors built by hand from VT-d §5.1.2 and the SDM. */
 #include "test.h"
 
 #include <errno.h>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* Posted-interrupt descriptor: layout (FACTS §2.1), posting rules (§2.2), atomicity. */
+/* Posted-interrupt descriptor: layout (VT-d §9.12), posting rules (§5.2.3), atomicity. */
 #include "test.h"
 
 #include <errno.h>

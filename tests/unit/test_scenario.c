@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Scenario loading: the default scenario as DESIGN.md §8 gives it, units, and
+ * Scenario loading: the default scenario as docs/design.md §8 gives it, units, and
  * a table of bad scenarios, each with the message it must get — file, line,
  * the key's path and what is wrong.
  */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * The engine and `pvir run`: the default run does what DESIGN.md §8 promises,
+ * The engine and `pvir run`: the default run does what docs/design.md §8 promises,
  * runs are reproducible byte for byte, every workload operation acts through
  * the stack and is accounted, and the invariant checker catches a broken run.
  */

@@ -671,7 +671,7 @@ static void sync_grows_msix_on_a_noresize_host(void **state)
 	teardown((void **)&f);
 }
 
-/* ---- a requester-id shared by functions of different VMs (DESIGN.md §5) ----------- */
+/* ---- a requester-id shared by functions of different VMs (docs/design.md §5) ----------- */
 
 struct shared {
 	struct host *h;
@@ -783,7 +783,7 @@ static void shared_rid_across_vms_is_mediated(void **state)
 
 /*
  * The same two VMs, but each function enforces a handle window the host set
- * to its own block of IRTEs (DESIGN.md §5's device-enforced mode): both get
+ * to its own block of IRTEs (docs/design.md §5's device-enforced mode): both get
  * their storage directly, no exit. b writing a's handle into its own entry
  * reaches nothing: the device does not send it (no IR fault either, it never
  * left); b's own handle still works, and so do a's.
