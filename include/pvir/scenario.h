@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "pvir/cost.h"
 #include "pvir/cpumask.h"
@@ -126,6 +127,8 @@ struct scenario {
  */
 int scenario_parse(const char *text, size_t len, const char *file, struct scenario **ret, char *err,
 		   size_t errlen);
+/** scenario_read() - read @f to its end and parse it, calling it @name in errors */
+int scenario_read(FILE *f, const char *name, struct scenario **ret, char *err, size_t errlen);
 /** scenario_load() - read and parse @path; a file that cannot be read is an error too */
 int scenario_load(const char *path, struct scenario **ret, char *err, size_t errlen);
 void scenario_free(struct scenario *sc);

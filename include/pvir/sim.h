@@ -45,12 +45,15 @@ enum sim_fault {
  */
 struct sim_trace {
 	FILE *f;
+	bool owned; /* opened here, so closed here */
 	uint64_t events;
 };
 
 /** sim_trace_open() - create @path and start the event array; Return: 0 or -errno */
 int sim_trace_open(struct sim_trace *t, const char *path);
-/** sim_trace_close() - end the array and close; Return: 0 or -EIO if a write failed */
+/** sim_trace_open_stream() - the same on @f, which the caller keeps open */
+void sim_trace_open_stream(struct sim_trace *t, FILE *f);
+/** sim_trace_close() - end the array (and the file); Return: 0 or the -errno of a failed write */
 int sim_trace_close(struct sim_trace *t);
 
 /* Called now and then while a run goes: virtual time @now of @duration ns. */

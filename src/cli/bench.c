@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * pvir bench [--json] [--rounds N]
- *
- * What the simulator costs, measured in this process and reported as ratios
+ * pvir bench: what the simulator costs, measured in this process and reported as ratios
  * (machines are shared and noisy; a ratio of two loops run side by side
  * survives that far better than a time). Each figure is the best of three
  * timed loops, in wall nanoseconds per operation:
@@ -40,6 +38,7 @@
 
 #include "cli.h"
 #include "json.h"
+#include "options.h"
 #include "pvir/guest.h"
 #include "pvir/guest_drivers.h"
 #include "pvir/host.h"
@@ -504,30 +503,68 @@ static void print_json(FILE *out, const struct figures *f, uint64_t rounds)
 	json_finish(&j);
 }
 
-static void usage(FILE *f)
+enum bench_option {
+	OPT_JSON = 256,
+	OPT_ROUNDS,
+};
+
+static const struct option bench_longopts[] = {
+    {"json", no_argument, NULL, OPT_JSON},
+    {"rounds", required_argument, NULL, OPT_ROUNDS},
+    {0},
+};
+
+static const struct cli_command bench_command = {
+    .name = "bench",
+    .synopsis = "pvir bench [--json] [--rounds=N]",
+    .help = "Times the simulator's hot paths and its engine beside calibration loops\n"
+	    "run in the same process, and prints each as a ratio: machines are shared\n"
+	    "and noisy, and a ratio of two loops run side by side survives that.\n"
+	    "\n"
+	    "  --json      the figures as one JSON object\n"
+	    "  --rounds=N  iterations of each timed loop (1..1000000000, default 1000000)\n"
+	    "  -h, --help  this text\n",
+    .longopts = bench_longopts,
+};
+
+static int parse_rounds(const char *arg, struct bench_opts *o, FILE *err)
 {
-	fprintf(f, "usage: pvir bench [--json] [--rounds N]\n");
+	char *end;
+
+	errno = 0;
+	o->rounds = strtoull(arg, &end, 10);
+	if (!*arg || *arg == '-' || *end || errno || !o->rounds ||
+	    o->rounds > UINT64_C(1000000000)) {
+		fprintf(err,
+			"pvir bench: --rounds '%s' is not a whole number from 1 to 1000000000\n",
+			arg);
+		return -EINVAL;
+	}
+	return 0;
 }
 
-static int parse(int argc, char **argv, struct bench_opts *o, FILE *err)
+/* Return: 0 to run, CLI_OPT_HELP (help printed), or -EINVAL (said why). */
+static int parse(int argc, char **argv, struct bench_opts *o, FILE *out, FILE *err)
 {
-	for (int i = 1; i < argc; i++) {
-		char *end;
+	bool rounds_given = false;
+	int opt;
 
-		if (!strcmp(argv[i], "--json")) {
-			o->json = true;
-		} else if (!strcmp(argv[i], "--rounds") && i + 1 < argc) {
-			o->rounds = strtoull(argv[++i], &end, 10);
-			if (*end || !o->rounds || o->rounds > UINT64_C(1000000000)) {
-				fprintf(err, "pvir bench: --rounds: '%s' is not 1..1000000000\n",
-					argv[i]);
-				return -EINVAL;
-			}
-		} else {
-			fprintf(err, "pvir bench: unknown argument '%s'\n", argv[i]);
-			usage(err);
+	cli_options_begin();
+	while ((opt = cli_option(&bench_command, argc, argv, out, err)) != CLI_OPT_END) {
+		if (opt == CLI_OPT_HELP)
+			return CLI_OPT_HELP;
+		if (opt == CLI_OPT_ERROR)
 			return -EINVAL;
-		}
+		if (opt == OPT_JSON)
+			o->json = true;
+		else if (!cli_once(&bench_command, "--rounds", &rounds_given, err) ||
+			 parse_rounds(optarg, o, err))
+			return -EINVAL;
+	}
+	if (optind < argc) {
+		fprintf(err, "pvir bench: takes no operands, not '%s'\n", argv[optind]);
+		cli_usage(&bench_command, err);
+		return -EINVAL;
 	}
 	return 0;
 }
@@ -536,10 +573,10 @@ int cli_bench(int argc, char **argv, FILE *out, FILE *err)
 {
 	struct bench_opts o = {.rounds = 1000000};
 	struct figures f = {0};
-	int rc;
+	int rc = parse(argc, argv, &o, out, err);
 
-	if (parse(argc, argv, &o, err))
-		return CLI_EXIT_USAGE;
+	if (rc)
+		return rc == CLI_OPT_HELP ? CLI_EXIT_OK : CLI_EXIT_USAGE;
 	f.bare = best_of(bare_loop, o.rounds);
 	f.protocol = best_of(protocol_loop, o.rounds);
 	rc = hot_path(8, o.rounds, &f.hot8);

@@ -8,30 +8,79 @@
 #ifndef PVIR_CLI_H
 #define PVIR_CLI_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
 #include "pvir/host.h"
+#include "pvir/sim.h"
 
 #define CLI_EXIT_OK	   0
 #define CLI_EXIT_VIOLATION 1
 #define CLI_EXIT_USAGE	   2
 
+/* The whole command line, argv[0] being the program: what main() runs. */
+int cli_main(int argc, char **argv, FILE *out, FILE *err);
 int cli_decode(int argc, char **argv, FILE *out, FILE *err);
 int cli_run(int argc, char **argv, FILE *out, FILE *err);
 int cli_compare(int argc, char **argv, FILE *out, FILE *err);
 int cli_bench(int argc, char **argv, FILE *out, FILE *err);
 
 struct scenario;
+struct cli_command;
 
-/* Shared by the subcommands that run scenarios; messages start "pvir @cmd: ". */
+/*
+ * The options `pvir run` and `pvir compare` share, with their values. Their
+ * getopt codes come first; a command numbers its own from CLI_OPT_OWN.
+ */
+enum cli_scenario_option {
+	CLI_OPT_KERNEL = 256,
+	CLI_OPT_SEED,
+	CLI_OPT_JSON,
+	CLI_OPT_TRACE,
+	CLI_OPT_QUIET,
+	CLI_OPT_OWN,
+};
+
+/* Their entries of a struct option table (<getopt.h>). */
+/* clang-format off */
+#define CLI_SCENARIO_LONGOPTS                                \
+	{"kernel", required_argument, NULL, CLI_OPT_KERNEL}, \
+	{"seed", required_argument, NULL, CLI_OPT_SEED},     \
+	{"json", no_argument, NULL, CLI_OPT_JSON},           \
+	{"trace", required_argument, NULL, CLI_OPT_TRACE},   \
+	{"quiet", no_argument, NULL, CLI_OPT_QUIET}
+/* clang-format on */
+
+struct cli_scenario_opts {
+	const char *file; /* NULL: the embedded default; "-": stdin */
+	const char *trace;
+	bool json;
+	bool quiet;
+	struct sim_options sim;
+};
+
+/** cli_scenario_option() - take one shared option; Return: 0, or -EINVAL having said why */
+int cli_scenario_option(const struct cli_command *c, int opt, const char *arg,
+			struct cli_scenario_opts *o, FILE *err);
+/** cli_scenario_operand() - at most one scenario after the options; -EINVAL if more */
+int cli_scenario_operand(const struct cli_command *c, int argc, char **argv,
+			 struct cli_scenario_opts *o, FILE *err);
+
+/*
+ * Shared by the subcommands that run scenarios; messages start "pvir @cmd: ".
+ * @file NULL is the embedded default, "-" is stdin.
+ */
 int cli_load_scenario(const char *cmd, const char *file, struct scenario **ret, FILE *err);
 /** cli_parse_kernel() - --kernel's value; Return: 0, or -EINVAL having said why on @err */
 int cli_parse_kernel(const char *cmd, const char *s, enum host_kernel *ret, FILE *err);
 int cli_parse_seed(const char *cmd, const char *s, uint64_t *ret, FILE *err);
 struct sim_trace;
-/* --trace: nothing to do when @path is NULL; Return: 0, or -errno (said on @err) */
-int cli_trace_open(const char *cmd, const char *path, struct sim_trace *t, FILE *err);
+/*
+ * --trace: nothing to do when @path is NULL; "-" is @out. Return: 0, or
+ * -errno (said on @err).
+ */
+int cli_trace_open(const char *cmd, const char *path, struct sim_trace *t, FILE *out, FILE *err);
 int cli_trace_close(const char *cmd, const char *path, struct sim_trace *t, FILE *err);
 
 #endif

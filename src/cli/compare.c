@@ -1,13 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
- * pvir compare [SCENARIO.yaml] [--kernel legacy|stock|tuned|all] [--seed N] [--json]
- *              [--sweep N,N,...] [--trace FILE] [--quiet]
- *
- * The same scenario and seed under trap, vir-emul and hcall, in one table:
- * what each interrupt operation cost (exits by reason, route commits — exact
- * counts — and modelled time with its ratio to hcall), exits per 1,000
- * delivered interrupts, latency percentiles, and the accounting that must
- * hold in every design. --json gives the docs/design.md §8 report with all three.
+ * pvir compare: the same scenario and seed under trap, vir-emul and hcall, in
+ * one table: what each interrupt operation cost (exits by reason, route
+ * commits — exact counts — and modelled time with its ratio to hcall), exits
+ * per 1,000 delivered interrupts, latency percentiles, and the accounting
+ * that must hold in every design. --json gives the docs/design.md §8 report
+ * with all three.
  *
  * --kernel runs the host kernel setting given instead of the scenario's
  * (host.kernel, stock by default); `all` runs the three and prints, for each
@@ -23,6 +21,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "options.h"
 #include "progress.h"
 #include "report.h"
 #include "pvir/scenario.h"
@@ -35,94 +34,125 @@
 #define COL		 "%16s"
 
 struct compare_opts {
-	const char *file;
-	const char *trace;
-	bool json;
-	bool quiet;
+	struct cli_scenario_opts s;
 	bool all_kernels;
 	unsigned sweep[MAX_SWEEP];
 	unsigned nsweep;
-	struct sim_options sim;
 };
 
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"usage: pvir compare [SCENARIO.yaml] [--kernel legacy|stock|tuned|all] [--seed N] "
-		"[--json] [--sweep N,N,...] [--trace FILE] [--quiet]\n");
-}
+#define OPT_SWEEP CLI_OPT_OWN
+
+static const struct option compare_longopts[] = {
+    CLI_SCENARIO_LONGOPTS,
+    {"sweep", required_argument, NULL, OPT_SWEEP},
+    {0},
+};
+
+static const struct cli_command compare_command = {
+    .name = "compare",
+    .synopsis = "pvir compare [OPTIONS] [SCENARIO.yaml | -]\n"
+		"       pvir compare --sweep=N,N,... [--kernel=KERNEL] [--json] [--quiet]",
+    .help = "Runs one scenario (the embedded default when none is given; - reads it\n"
+	    "from stdin) under trap, vir-emul and hcall, and prints one table with the\n"
+	    "ratio of each design to hcall. With --sweep, sets up N MSI-X vectors in one\n"
+	    "VM instead, for each N, and prints the setup cost of each design.\n"
+	    "\n"
+	    "  --kernel=KERNEL  the host kernel: legacy, stock, tuned, or all (each\n"
+	    "                   operation under the three, side by side)\n"
+	    "  --seed=N         the random seed, instead of the scenario's\n"
+	    "  --json           the report as one JSON object\n"
+	    "  --sweep=N,N,...  up to 16 sizes from 1 to 60000\n"
+	    "  --trace=FILE     a Chrome/Perfetto trace of the three runs; - writes it to\n"
+	    "                   stdout, and the table then goes to stderr\n"
+	    "  --quiet          no progress line\n"
+	    "  -h, --help       this text\n"
+	    "\n"
+	    "Exit status: 0 sound runs, 1 an invariant was violated, 2 bad usage or a\n"
+	    "bad scenario.\n",
+    .longopts = compare_longopts,
+};
 
 static int parse_sweep(const char *s, struct compare_opts *o, FILE *err)
 {
 	const char *p = s;
 
-	o->nsweep = 0;
-	while (*p) {
+	if (o->nsweep) {
+		fprintf(err, "pvir compare: --sweep given twice; list every size in one\n");
+		return -EINVAL;
+	}
+	do {
 		char *end;
 		unsigned long v;
 
 		errno = 0;
 		v = strtoul(p, &end, 10);
-		if (end == p || errno || !v || v > SWEEP_MAX || (*end && *end != ',') ||
-		    o->nsweep == MAX_SWEEP) {
+		if (end == p || *p == '-' || errno || !v || v > SWEEP_MAX ||
+		    (*end && *end != ',') || o->nsweep == MAX_SWEEP) {
 			fprintf(err,
 				"pvir compare: --sweep '%s': expected up to %d sizes from 1 to %u, "
-				"comma-separated\n",
+				"comma-separated, such as --sweep=64,256,1024\n",
 				s, MAX_SWEEP, SWEEP_MAX);
+			o->nsweep = 0;
 			return -EINVAL;
 		}
 		o->sweep[o->nsweep++] = (unsigned)v;
 		p = *end ? end + 1 : end;
-	}
-	return o->nsweep ? 0 : -EINVAL;
+	} while (*p || p[-1] == ',');
+	return 0;
 }
 
-static int parse_args(int argc, char **argv, struct compare_opts *o, FILE *err)
+/* One option of `pvir compare` with its value; Return: 0, or -EINVAL having said why. */
+static int compare_option(int opt, const char *arg, struct compare_opts *o, FILE *err)
 {
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		bool has_value = i + 1 < argc;
-
-		if (!strcmp(a, "--json")) {
-			o->json = true;
-		} else if (!strcmp(a, "--quiet")) {
-			o->quiet = true;
-		} else if (!strcmp(a, "--trace") && has_value) {
-			o->trace = argv[++i];
-		} else if (!strcmp(a, "--seed") && has_value) {
-			if (cli_parse_seed("compare", argv[++i], &o->sim.seed, err))
-				return -EINVAL;
-			o->sim.seed_set = true;
-		} else if (!strcmp(a, "--sweep") && has_value) {
-			if (parse_sweep(argv[++i], o, err))
-				return -EINVAL;
-		} else if (!strcmp(a, "--kernel") && has_value) {
-			o->all_kernels = !strcmp(argv[++i], "all");
-			if (!o->all_kernels &&
-			    cli_parse_kernel("compare", argv[i], &o->sim.kernel, err))
-				return -EINVAL;
-			o->sim.kernel_set = !o->all_kernels;
-		} else if (a[0] == '-' || o->file) {
-			fprintf(err, "pvir compare: unexpected '%s'\n", a);
-			usage(err);
+	if (opt == OPT_SWEEP)
+		return parse_sweep(arg, o, err);
+	if (opt == CLI_OPT_KERNEL && (o->all_kernels || !strcmp(arg, "all"))) {
+		if (o->all_kernels || o->s.sim.kernel_set) {
+			fprintf(err, "pvir compare: --kernel given twice; give it once\n");
 			return -EINVAL;
-		} else {
-			o->file = a;
 		}
+		o->all_kernels = true; /* each operation under the three kernels */
+		return 0;
 	}
-	if (o->file && o->nsweep) {
-		fprintf(err, "pvir compare: --sweep builds its own scenarios; give no file\n");
+	return cli_scenario_option(&compare_command, opt, arg, &o->s, err);
+}
+
+/* Options that cannot go together, each refused with what to do instead. */
+static int check_combination(const struct compare_opts *o, FILE *err)
+{
+	const char *why = NULL;
+
+	if (o->s.file && o->nsweep)
+		why = "--sweep builds its own scenarios; give no scenario file";
+	else if (o->s.trace && o->nsweep)
+		why = "--trace traces one scenario, not a sweep; drop one of them";
+	else if (o->s.sim.seed_set && o->nsweep)
+		why = "--sweep only sets interrupts up, which draws no random number: "
+		      "--seed would change nothing; drop it";
+	else if (o->all_kernels && o->nsweep)
+		why = "--kernel all compares one scenario; for a sweep, give one kernel";
+	else if (o->all_kernels && o->s.trace)
+		why = "--kernel all is not traced; give one kernel, or drop --trace";
+	if (why)
+		fprintf(err, "pvir compare: %s\n", why);
+	return why ? -EINVAL : 0;
+}
+
+/* Return: 0 to run, CLI_OPT_HELP (help printed), or -EINVAL (said why). */
+static int parse_args(int argc, char **argv, struct compare_opts *o, FILE *out, FILE *err)
+{
+	int opt;
+
+	cli_options_begin();
+	while ((opt = cli_option(&compare_command, argc, argv, out, err)) != CLI_OPT_END) {
+		if (opt == CLI_OPT_HELP || opt == CLI_OPT_ERROR)
+			return opt == CLI_OPT_HELP ? CLI_OPT_HELP : -EINVAL;
+		if (compare_option(opt, optarg, o, err))
+			return -EINVAL;
+	}
+	if (cli_scenario_operand(&compare_command, argc, argv, &o->s, err))
 		return -EINVAL;
-	}
-	if (o->trace && o->nsweep) {
-		fprintf(err, "pvir compare: --trace traces one scenario, not a sweep\n");
-		return -EINVAL;
-	}
-	if (o->all_kernels && (o->nsweep || o->trace)) {
-		fprintf(err, "pvir compare: --kernel all compares one scenario, untraced\n");
-		return -EINVAL;
-	}
-	return 0;
+	return check_combination(o, err);
 }
 
 /* ---- running ------------------------------------------------------------------------------ */
@@ -420,12 +450,12 @@ static int compare_kernels(struct compare_opts *o, const struct scenario *sc, FI
 	int rc = 0;
 	bool violated = false;
 
-	progress_init(&pr, o->quiet, err);
-	progress_attach(&pr, &o->sim);
+	progress_init(&pr, o->s.quiet, err);
+	progress_attach(&pr, &o->s.sim);
 	for (k = 0; k < HOST_KERNEL_COUNT && !rc; k++) {
-		o->sim.kernel_set = true;
-		o->sim.kernel = kernel_order[k];
-		rc = run_all(sc, &o->sim, r[k], err);
+		o->s.sim.kernel_set = true;
+		o->s.sim.kernel = kernel_order[k];
+		rc = run_all(sc, &o->s.sim, r[k], err);
 	}
 	progress_done(&pr);
 	if (rc) {
@@ -434,7 +464,7 @@ static int compare_kernels(struct compare_opts *o, const struct scenario *sc, FI
 				sim_report_done(&r[j][d]);
 		return CLI_EXIT_USAGE;
 	}
-	if (o->json) {
+	if (o->s.json) {
 		fprintf(out, "{\"kernels\": {");
 		for (k = 0; k < HOST_KERNEL_COUNT; k++) {
 			fprintf(out, "%s\n\"%s\": ", k ? "," : "",
@@ -512,7 +542,7 @@ static int sweep_one(unsigned n, const struct compare_opts *o, struct sweep_poin
 	struct sim_report r[SIM_DESIGN_COUNT];
 	struct scenario *sc;
 	char msg[SC_ERR_MAX];
-	char *text = sweep_text(n, o->sim.seed_set ? o->sim.seed : 42);
+	char *text = sweep_text(n, o->s.sim.seed_set ? o->s.sim.seed : 42);
 	int rc =
 	    text ? scenario_parse(text, strlen(text), "sweep", &sc, msg, sizeof(msg)) : -ENOMEM;
 
@@ -523,7 +553,7 @@ static int sweep_one(unsigned n, const struct compare_opts *o, struct sweep_poin
 			rc == -ENOMEM ? "out of memory" : msg);
 		return rc;
 	}
-	rc = run_all(sc, &o->sim, r, err);
+	rc = run_all(sc, &o->s.sim, r, err);
 	if (!rc) {
 		*p = (struct sweep_point){.n = n, .kernel = r[0].kernel};
 		for (unsigned d = 0; d < SIM_DESIGN_COUNT; d++)
@@ -595,8 +625,8 @@ static int sweep(struct compare_opts *o, FILE *out, FILE *err)
 	struct progress pr;
 	int violated = 0;
 
-	progress_init(&pr, o->quiet, err);
-	progress_attach(&pr, &o->sim);
+	progress_init(&pr, o->s.quiet, err);
+	progress_attach(&pr, &o->s.sim);
 	for (unsigned i = 0; i < o->nsweep; i++) {
 		int rc = sweep_one(o->sweep[i], o, &p[i], err, &pr);
 
@@ -607,7 +637,7 @@ static int sweep(struct compare_opts *o, FILE *out, FILE *err)
 		violated |= rc;
 	}
 	progress_done(&pr);
-	if (o->json)
+	if (o->s.json)
 		sweep_json(out, p, o->nsweep);
 	else
 		sweep_text_out(out, p, o->nsweep);
@@ -621,29 +651,32 @@ int cli_compare(int argc, char **argv, FILE *out, FILE *err)
 	struct sim_trace trace = {0};
 	struct progress pr;
 	struct scenario *sc;
-	int rc;
+	FILE *table = out;
+	int rc = parse_args(argc, argv, &o, out, err);
 
-	if (parse_args(argc, argv, &o, err))
-		return CLI_EXIT_USAGE;
+	if (rc)
+		return rc == CLI_OPT_HELP ? CLI_EXIT_OK : CLI_EXIT_USAGE;
 	if (o.nsweep)
 		return sweep(&o, out, err);
-	if (cli_load_scenario("compare", o.file, &sc, err))
+	if (cli_load_scenario("compare", o.s.file, &sc, err))
 		return CLI_EXIT_USAGE;
 	if (o.all_kernels) {
 		rc = compare_kernels(&o, sc, out, err);
 		scenario_free(sc);
 		return rc;
 	}
-	if (cli_trace_open("compare", o.trace, &trace, err)) {
+	if (cli_trace_open("compare", o.s.trace, &trace, out, err)) {
 		scenario_free(sc);
 		return CLI_EXIT_USAGE;
 	}
-	o.sim.trace = o.trace ? &trace : NULL;
-	progress_init(&pr, o.quiet, err);
-	progress_attach(&pr, &o.sim);
-	rc = run_all(sc, &o.sim, r, err);
+	if (o.s.trace && !strcmp(o.s.trace, "-"))
+		table = err; /* stdout carries the trace */
+	o.s.sim.trace = o.s.trace ? &trace : NULL;
+	progress_init(&pr, o.s.quiet, err);
+	progress_attach(&pr, &o.s.sim);
+	rc = run_all(sc, &o.s.sim, r, err);
 	progress_done(&pr);
-	if (cli_trace_close("compare", o.trace, &trace, err) && !rc) {
+	if (cli_trace_close("compare", o.s.trace, &trace, err) && !rc) {
 		for (unsigned d = 0; d < SIM_DESIGN_COUNT; d++)
 			sim_report_done(&r[d]);
 		rc = -EIO;
@@ -652,10 +685,10 @@ int cli_compare(int argc, char **argv, FILE *out, FILE *err)
 		scenario_free(sc);
 		return CLI_EXIT_USAGE;
 	}
-	if (o.json)
-		report_json(out, sc, r, SIM_DESIGN_COUNT);
+	if (o.s.json)
+		report_json(table, sc, r, SIM_DESIGN_COUNT);
 	else
-		compare_text(out, sc, r);
+		compare_text(table, sc, r);
 	rc = report_violations(r, err) ? CLI_EXIT_VIOLATION : CLI_EXIT_OK;
 	for (unsigned d = 0; d < SIM_DESIGN_COUNT; d++)
 		sim_report_done(&r[d]);

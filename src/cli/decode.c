@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "options.h"
 #include "pvir/irte.h"
 #include "pvir/msi.h"
 #include "pvir/pi_desc.h"
@@ -484,38 +485,64 @@ static const struct decoder decoders[] = {
     {"pid", decode_pid},
 };
 
-static void usage(FILE *err)
-{
-	fprintf(err, "usage: pvir decode [--json] [--xapic] [--no-posting] irte HEX128\n"
-		     "       pvir decode [--json] msi ADDR DATA\n"
-		     "       pvir decode [--json] pid HEX512\n");
-}
+enum decode_option {
+	OPT_JSON = 256,
+	OPT_XAPIC,
+	OPT_NO_POSTING,
+};
+
+static const struct option decode_longopts[] = {
+    {"json", no_argument, NULL, OPT_JSON},
+    {"xapic", no_argument, NULL, OPT_XAPIC},
+    {"no-posting", no_argument, NULL, OPT_NO_POSTING},
+    {0},
+};
+
+static const struct cli_command decode_command = {
+    .name = "decode",
+    .synopsis = "pvir decode [OPTIONS] irte HEX128\n"
+		"       pvir decode [OPTIONS] msi ADDR DATA\n"
+		"       pvir decode [OPTIONS] pid HEX512",
+    .help = "Decodes hardware formats the way someone reading a dump needs them: every\n"
+	    "field with its spec name, the format named, reserved bits flagged.\n"
+	    "\n"
+	    "  irte HEX128   a VT-d IRTE: 0x<hi>:0x<lo> (high qword first) or up to 32\n"
+	    "                hex digits\n"
+	    "  msi ADDR DATA an MSI address and data\n"
+	    "  pid HEX512    a posted-interrupt descriptor: eight qwords, high first,\n"
+	    "                separated by ':', or up to 128 hex digits\n"
+	    "\n"
+	    "  --json        one JSON object, keys the spec's field names in lowercase\n"
+	    "  --xapic       check an IRTE as IRTA.EIME=0 would (an 8-bit ID in DST 15:8)\n"
+	    "  --no-posting  check an IRTE as a unit without CAP.PI would (IM reserved)\n"
+	    "  -h, --help    this text\n",
+    .longopts = decode_longopts,
+};
 
 int cli_decode(int argc, char **argv, FILE *out, FILE *err)
 {
 	struct decode_opts o = {0};
-	int i = 1;
+	int opt;
 
-	for (; i < argc && argv[i][0] == '-' && argv[i][1] == '-'; i++) {
-		if (!strcmp(argv[i], "--json")) {
-			o.json = true;
-		} else if (!strcmp(argv[i], "--xapic")) {
-			o.xapic = true;
-		} else if (!strcmp(argv[i], "--no-posting")) {
-			o.no_posting = true;
-		} else {
-			fprintf(err, "pvir decode: unknown option '%s'\n", argv[i]);
-			usage(err);
+	cli_options_begin();
+	while ((opt = cli_option(&decode_command, argc, argv, out, err)) != CLI_OPT_END) {
+		if (opt == CLI_OPT_HELP)
+			return CLI_EXIT_OK;
+		if (opt == CLI_OPT_ERROR)
 			return CLI_EXIT_USAGE;
-		}
+		o.json |= opt == OPT_JSON;
+		o.xapic |= opt == OPT_XAPIC;
+		o.no_posting |= opt == OPT_NO_POSTING;
 	}
-	if (i >= argc) {
-		usage(err);
+	if (optind >= argc) {
+		fprintf(err, "pvir decode: what to decode? irte, msi or pid\n");
+		cli_usage(&decode_command, err);
 		return CLI_EXIT_USAGE;
 	}
 	for (size_t d = 0; d < ARRAY_SIZE(decoders); d++)
-		if (!strcmp(argv[i], decoders[d].name))
-			return decoders[d].run(argc - i, argv + i, &o, out, err);
-	fprintf(err, "pvir decode: unknown format '%s' (irte, msi or pid)\n", argv[i]);
+		if (!strcmp(argv[optind], decoders[d].name))
+			return decoders[d].run(argc - optind, argv + optind, &o, out, err);
+	fprintf(err, "pvir decode: unknown format '%s' (irte, msi or pid)\n", argv[optind]);
+	cli_usage(&decode_command, err);
 	return CLI_EXIT_USAGE;
 }

@@ -1,38 +1,55 @@
 // SPDX-License-Identifier: MIT
 /*
- * pvir run [SCENARIO.yaml] [--design trap|vir-emul|hcall|all] [--kernel legacy|stock|tuned]
- *          [--seed N] [--json]
- *          [--trace FILE] [--quiet]
- *
- * Runs a scenario (the embedded default when none is given) under one design,
- * or all three one after the other, and prints the report of each. Exit status: 0 a sound run; 1 an invariant was violated (the report
- * says which); 2 bad usage or a bad scenario (file, line and key).
+ * pvir run: a scenario (the embedded default when none is given) under one
+ * design, or all three one after the other, and the report of each. Exit
+ * status: 0 a sound run; 1 an invariant was violated (the report says which);
+ * 2 bad usage or a bad scenario (file, line and key).
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "options.h"
 #include "progress.h"
 #include "report.h"
 #include "pvir/scenario.h"
 #include "pvir/sim.h"
 
 struct run_opts {
-	const char *file;
-	const char *trace;
-	bool json;
-	bool quiet;
+	struct cli_scenario_opts s;
+	bool design_set;
 	bool designs[SIM_DESIGN_COUNT];
-	struct sim_options sim;
 };
 
-static void usage(FILE *f)
-{
-	fprintf(f, "usage: pvir run [SCENARIO.yaml] [--design trap|vir-emul|hcall|all] "
-		   "[--kernel legacy|stock|tuned] [--seed N] "
-		   "[--json] [--trace FILE] [--quiet]\n");
-}
+#define OPT_DESIGN CLI_OPT_OWN
+
+static const struct option run_longopts[] = {
+    CLI_SCENARIO_LONGOPTS,
+    {"design", required_argument, NULL, OPT_DESIGN},
+    {0},
+};
+
+static const struct cli_command run_command = {
+    .name = "run",
+    .synopsis = "pvir run [OPTIONS] [SCENARIO.yaml | -]",
+    .help = "Runs a scenario, the embedded default when none is given (- reads it from\n"
+	    "stdin), and prints the report.\n"
+	    "\n"
+	    "  --design=DESIGN  trap, vir-emul, hcall (the default) or all\n"
+	    "  --kernel=KERNEL  the host kernel: legacy, stock or tuned (else the\n"
+	    "                   scenario's host.kernel, stock by default)\n"
+	    "  --seed=N         the random seed, instead of the scenario's\n"
+	    "  --json           the report as one JSON object\n"
+	    "  --trace=FILE     a Chrome/Perfetto trace of the run; - writes it to stdout,\n"
+	    "                   and the report then goes to stderr\n"
+	    "  --quiet          no progress line\n"
+	    "  -h, --help       this text\n"
+	    "\n"
+	    "Exit status: 0 a sound run, 1 an invariant was violated, 2 bad usage or a\n"
+	    "bad scenario.\n",
+    .longopts = run_longopts,
+};
 
 static int parse_design(const char *s, bool designs[SIM_DESIGN_COUNT], FILE *err)
 {
@@ -52,10 +69,14 @@ static int parse_design(const char *s, bool designs[SIM_DESIGN_COUNT], FILE *err
 	return 0;
 }
 
-int cli_trace_open(const char *cmd, const char *path, struct sim_trace *t, FILE *err)
+int cli_trace_open(const char *cmd, const char *path, struct sim_trace *t, FILE *out, FILE *err)
 {
-	int rc = path ? sim_trace_open(t, path) : 0;
+	int rc = 0;
 
+	if (path && !strcmp(path, "-"))
+		sim_trace_open_stream(t, out);
+	else if (path)
+		rc = sim_trace_open(t, path);
 	if (rc)
 		fprintf(err, "pvir %s: --trace %s: %s\n", cmd, path, strerror(-rc));
 	return rc;
@@ -91,38 +112,76 @@ int cli_parse_seed(const char *cmd, const char *s, uint64_t *ret, FILE *err)
 	return 0;
 }
 
-static int parse_args(int argc, char **argv, struct run_opts *o, FILE *err)
+int cli_scenario_option(const struct cli_command *c, int opt, const char *arg,
+			struct cli_scenario_opts *o, FILE *err)
 {
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		bool has_value = i + 1 < argc;
-
-		if (!strcmp(a, "--json")) {
-			o->json = true;
-		} else if (!strcmp(a, "--quiet")) {
-			o->quiet = true;
-		} else if (!strcmp(a, "--trace") && has_value) {
-			o->trace = argv[++i];
-		} else if (!strcmp(a, "--design") && has_value) {
-			if (parse_design(argv[++i], o->designs, err))
-				return -EINVAL;
-		} else if (!strcmp(a, "--seed") && has_value) {
-			if (cli_parse_seed("run", argv[++i], &o->sim.seed, err))
-				return -EINVAL;
-			o->sim.seed_set = true;
-		} else if (!strcmp(a, "--kernel") && has_value) {
-			if (cli_parse_kernel("run", argv[++i], &o->sim.kernel, err))
-				return -EINVAL;
-			o->sim.kernel_set = true;
-		} else if (a[0] == '-' || o->file) {
-			fprintf(err, "pvir run: unexpected '%s'\n", a);
-			usage(err);
+	switch (opt) {
+	case CLI_OPT_KERNEL:
+		if (!cli_once(c, "--kernel", &o->sim.kernel_set, err))
 			return -EINVAL;
-		} else {
-			o->file = a;
+		return cli_parse_kernel(c->name, arg, &o->sim.kernel, err);
+	case CLI_OPT_SEED:
+		if (!cli_once(c, "--seed", &o->sim.seed_set, err))
+			return -EINVAL;
+		return cli_parse_seed(c->name, arg, &o->sim.seed, err);
+	case CLI_OPT_TRACE:
+		if (o->trace) {
+			fprintf(err, "pvir %s: --trace given twice; give it once\n", c->name);
+			return -EINVAL;
 		}
+		o->trace = arg;
+		return 0;
+	case CLI_OPT_JSON:
+		o->json = true;
+		return 0;
+	case CLI_OPT_QUIET:
+		o->quiet = true;
+		return 0;
+	default:
+		return -EINVAL;
 	}
+}
+
+int cli_scenario_operand(const struct cli_command *c, int argc, char **argv,
+			 struct cli_scenario_opts *o, FILE *err)
+{
+	if (argc - optind > 1) {
+		fprintf(err, "pvir %s: one scenario at a time, not '%s' and '%s'\n", c->name,
+			argv[optind], argv[optind + 1]);
+		cli_usage(c, err);
+		return -EINVAL;
+	}
+	o->file = optind < argc ? argv[optind] : NULL;
 	return 0;
+}
+
+/* --design, once: one design or all. Return: 0, or -EINVAL having said why. */
+static int design_option(const char *arg, struct run_opts *o, FILE *err)
+{
+	if (o->design_set) {
+		fprintf(err, "pvir run: --design given twice; give it once "
+			     "(--design=all runs the three)\n");
+		return -EINVAL;
+	}
+	o->design_set = true;
+	return parse_design(arg, o->designs, err);
+}
+
+/* Return: 0 to run, CLI_OPT_HELP (help printed), or -EINVAL (said why). */
+static int parse_args(int argc, char **argv, struct run_opts *o, FILE *out, FILE *err)
+{
+	int opt, rc;
+
+	cli_options_begin();
+	while ((opt = cli_option(&run_command, argc, argv, out, err)) != CLI_OPT_END) {
+		if (opt == CLI_OPT_HELP || opt == CLI_OPT_ERROR)
+			return opt == CLI_OPT_HELP ? CLI_OPT_HELP : -EINVAL;
+		rc = opt == OPT_DESIGN ? design_option(optarg, o, err)
+				       : cli_scenario_option(&run_command, opt, optarg, &o->s, err);
+		if (rc)
+			return rc;
+	}
+	return cli_scenario_operand(&run_command, argc, argv, &o->s, err);
 }
 
 int cli_load_scenario(const char *cmd, const char *file, struct scenario **sc, FILE *err)
@@ -131,7 +190,9 @@ int cli_load_scenario(const char *cmd, const char *file, struct scenario **sc, F
 	const char *text;
 	int rc;
 
-	if (file) {
+	if (file && !strcmp(file, "-")) {
+		rc = scenario_read(stdin, "<stdin>", sc, msg, sizeof(msg));
+	} else if (file) {
 		rc = scenario_load(file, sc, msg, sizeof(msg));
 	} else {
 		text = scenario_default_text();
@@ -151,22 +212,27 @@ int cli_run(int argc, char **argv, FILE *out, FILE *err)
 	struct sim_trace trace = {0};
 	struct progress progress;
 	struct scenario *sc;
+	FILE *report = out;
 	unsigned n = 0;
-	int rc = CLI_EXIT_OK;
+	int rc = parse_args(argc, argv, &o, out, err);
 
-	if (parse_args(argc, argv, &o, err) || cli_load_scenario("run", o.file, &sc, err))
+	if (rc)
+		return rc == CLI_OPT_HELP ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+	if (cli_load_scenario("run", o.s.file, &sc, err))
 		return CLI_EXIT_USAGE;
-	if (cli_trace_open("run", o.trace, &trace, err)) {
+	if (cli_trace_open("run", o.s.trace, &trace, out, err)) {
 		scenario_free(sc);
 		return CLI_EXIT_USAGE;
 	}
-	o.sim.trace = o.trace ? &trace : NULL;
-	progress_init(&progress, o.quiet, err);
-	progress_attach(&progress, &o.sim);
+	if (o.s.trace && !strcmp(o.s.trace, "-"))
+		report = err; /* stdout carries the trace */
+	o.s.sim.trace = o.s.trace ? &trace : NULL;
+	progress_init(&progress, o.s.quiet, err);
+	progress_attach(&progress, &o.s.sim);
 	for (unsigned d = 0; d < SIM_DESIGN_COUNT; d++) {
 		if (!o.designs[d])
 			continue;
-		if (sim_run(sc, (enum sim_design)d, &o.sim, &r[n])) {
+		if (sim_run(sc, (enum sim_design)d, &o.s.sim, &r[n])) {
 			fprintf(err, "pvir run: %s\n",
 				r[n].nviolations ? r[n].violations[0] : "out of memory");
 			sim_report_done(&r[n]);
@@ -176,14 +242,14 @@ int cli_run(int argc, char **argv, FILE *out, FILE *err)
 		n++;
 	}
 	progress_done(&progress);
-	if (cli_trace_close("run", o.trace, &trace, err))
+	if (cli_trace_close("run", o.s.trace, &trace, err))
 		rc = CLI_EXIT_USAGE;
-	if (rc == CLI_EXIT_OK && o.json)
-		report_json(out, sc, r, n);
-	for (unsigned i = 0; rc == CLI_EXIT_OK && !o.json && i < n; i++) {
+	if (rc == CLI_EXIT_OK && o.s.json)
+		report_json(report, sc, r, n);
+	for (unsigned i = 0; rc == CLI_EXIT_OK && !o.s.json && i < n; i++) {
 		if (i)
-			fputc('\n', out);
-		report_text(out, sc, &r[i]);
+			fputc('\n', report);
+		report_text(report, sc, &r[i]);
 	}
 	for (unsigned i = 0; i < n; i++) {
 		for (unsigned v = 0; v < r[i].nviolations; v++)

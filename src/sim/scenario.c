@@ -1180,23 +1180,17 @@ int scenario_parse(const char *text, size_t len, const char *file, struct scenar
 	return 0;
 }
 
-int scenario_load(const char *path, struct scenario **ret, char *err, size_t errlen)
+int scenario_read(FILE *f, const char *name, struct scenario **ret, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "rb");
 	char *text = NULL;
 	size_t len = 0, cap = 0, n;
 	int rc;
 
-	if (!f) {
-		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-		return -ENOENT;
-	}
 	do {
 		if (len > SC_MAX_FILE_BYTES) { /* /dev/zero reads for ever */
-			snprintf(err, errlen, "%s: larger than %" PRIu64 " bytes", path,
+			snprintf(err, errlen, "%s: larger than %" PRIu64 " bytes", name,
 				 SC_MAX_FILE_BYTES);
 			free(text);
-			fclose(f);
 			return -EFBIG;
 		}
 		if (len + 4096 > cap) {
@@ -1204,7 +1198,6 @@ int scenario_load(const char *path, struct scenario **ret, char *err, size_t err
 
 			if (!t) {
 				free(text);
-				fclose(f);
 				return -ENOMEM;
 			}
 			text = t;
@@ -1213,14 +1206,26 @@ int scenario_load(const char *path, struct scenario **ret, char *err, size_t err
 		len += n;
 	} while (n);
 	if (ferror(f)) { /* a directory opens, and then cannot be read */
-		snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+		snprintf(err, errlen, "%s: cannot read: %s", name, strerror(errno));
 		free(text);
-		fclose(f);
 		return -EIO;
 	}
-	fclose(f);
-	rc = scenario_parse(text ? text : "", len, path, ret, err, errlen);
+	rc = scenario_parse(text ? text : "", len, name, ret, err, errlen);
 	free(text);
+	return rc;
+}
+
+int scenario_load(const char *path, struct scenario **ret, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "rb");
+	int rc;
+
+	if (!f) {
+		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+		return -ENOENT;
+	}
+	rc = scenario_read(f, path, ret, err, errlen);
+	fclose(f);
 	return rc;
 }
 

@@ -19,13 +19,20 @@
 
 #define PIDS_PER_DESIGN 64
 
+void sim_trace_open_stream(struct sim_trace *t, FILE *f)
+{
+	*t = (struct sim_trace){.f = f};
+	fputs("{\"traceEvents\": [\n", t->f);
+}
+
 int sim_trace_open(struct sim_trace *t, const char *path)
 {
-	t->events = 0;
-	t->f = fopen(path, "w");
-	if (!t->f)
+	FILE *f = fopen(path, "w");
+
+	if (!f)
 		return -errno;
-	fputs("{\"traceEvents\": [\n", t->f);
+	sim_trace_open_stream(t, f);
+	t->owned = true;
 	return 0;
 }
 
@@ -36,9 +43,10 @@ int sim_trace_close(struct sim_trace *t)
 	if (!t->f)
 		return 0;
 	fputs("\n]}\n", t->f);
-	err = ferror(t->f) ? -EIO : 0;
-	if (fclose(t->f))
-		err = -EIO;
+	/* A failed write leaves the error flag; flushing again says which error it was. */
+	err = fflush(t->f) ? -errno : ferror(t->f) ? -EIO : 0;
+	if (t->owned && fclose(t->f) && !err)
+		err = -errno;
 	t->f = NULL;
 	return err;
 }

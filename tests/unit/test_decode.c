@@ -138,11 +138,13 @@ static const struct bad_row bad_rows[] = {
     {{"msi", "0xfee00000"}, "expected two arguments, ADDR DATA"},
     {{"msi", "fee", "0"}, "ADDR 'fee' is not a 64-bit number"},
     {{"msi", "0xfee00000", "0x100000000"}, "DATA '0x100000000' is not a 32-bit number"},
-    {{"msi", "0xfee00000", "-1"}, "DATA '-1' is not a 32-bit number"},
+    {{"msi", "--", "0xfee00000", "-1"}, "DATA '-1' is not a 32-bit number"},
     {{"pid", "0:1"}, "is not a 512-bit hex value"},
     {{"ioapic", "0"}, "unknown format 'ioapic'"},
     {{"--verbose", "irte", "0"}, "unknown option '--verbose'"},
     {{NULL}, "usage: pvir decode"},
+    {{"msi", "0xfee00000", "-1"}, "unknown option '-1'"}, /* -- ends the options first */
+    {{"msi", "0xfee00000", "0", "--json=yes"}, "option '--json' takes no argument"},
 };
 
 static void bad_input(void **state)
@@ -187,6 +189,8 @@ int main(void)
 	    BAD("unknown-format", 12),
 	    BAD("unknown-option", 13),
 	    BAD("nothing", 14),
+	    BAD("negative-needs-dashdash", 15),
+	    BAD("flag-with-value", 16),
 	};
 
 	return cmocka_run_group_tests_name("decode", tests, NULL, NULL);

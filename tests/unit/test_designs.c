@@ -597,7 +597,7 @@ static void compare_refuses_bad_usage(void **state)
 	cli_free(&r);
 	r = compare(4, both);
 	assert_int_equal(r.rc, CLI_EXIT_USAGE);
-	assert_non_null(strstr(r.err, "give no file"));
+	assert_non_null(strstr(r.err, "give no scenario file"));
 	cli_free(&r);
 }
 

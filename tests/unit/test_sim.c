@@ -591,7 +591,7 @@ static void cli_runs_default_and_refuses_the_rest(void **state)
 	cli_free(&r);
 	r = cli(3, two);
 	assert_int_equal(r.rc, CLI_EXIT_USAGE);
-	assert_non_null(strstr(r.err, "unexpected 'b.yaml'"));
+	assert_non_null(strstr(r.err, "one scenario at a time, not 'a.yaml' and 'b.yaml'"));
 	cli_free(&r);
 	r = cli(2, two);
 	assert_int_equal(r.rc, CLI_EXIT_USAGE);

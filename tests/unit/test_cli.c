@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The command line keeps the conventions users bring from other tools:
+ * -h/--help everywhere, --version, --opt=value, options after operands,
+ * "-" for stdout, an error for each mistake that says what to do, and no
+ * option silently overriding another.
+ */
+#include "cli_helpers.h"
+
+#define MAIN(...) call_main((char *[]){"pvir", __VA_ARGS__, NULL})
+
+static struct cli_out call_main(char **argv)
+{
+	int argc = 0;
+
+	while (argv[argc])
+		argc++;
+	return cli_call(cli_main, argc, argv);
+}
+
+static void expect(struct cli_out r, int rc, const char *out_has, const char *err_has)
+{
+	assert_int_equal(r.rc, rc);
+	if (out_has)
+		assert_non_null(strstr(r.out, out_has));
+	else
+		assert_string_equal(r.out, "");
+	if (err_has)
+		assert_non_null(strstr(r.err, err_has));
+	else
+		assert_string_equal(r.err, "");
+	cli_free(&r);
+}
+
+static void help_and_version(void **state)
+{
+	(void)state;
+	expect(MAIN("--version"), CLI_EXIT_OK, "pvir 0.1.0\n", NULL);
+	expect(MAIN("-h"), CLI_EXIT_OK, "usage: pvir COMMAND", NULL);
+	expect(MAIN("--help"), CLI_EXIT_OK, "  compare  ", NULL);
+	expect(MAIN("help", "decode"), CLI_EXIT_OK, "usage: pvir decode [OPTIONS] irte", NULL);
+	expect(MAIN("help", "nope"), CLI_EXIT_USAGE, NULL, "pvir help: no command 'nope'");
+	expect(MAIN("run", "-h"), CLI_EXIT_OK, "  --design=DESIGN", NULL);
+	expect(MAIN("compare", "--help"), CLI_EXIT_OK, "  --sweep=N,N,...", NULL);
+	expect(MAIN("bench", "--help"), CLI_EXIT_OK, "  --rounds=N", NULL);
+	expect(MAIN("decode", "--help"), CLI_EXIT_OK, "  --xapic", NULL);
+	/* help wins even after another option, as in getopt tools */
+	expect(MAIN("run", "--json", "--help"), CLI_EXIT_OK, "usage: pvir run", NULL);
+	expect(MAIN("frobnicate"), CLI_EXIT_USAGE, NULL, "pvir: unknown command 'frobnicate'");
+	expect(call_main((char *[]){"pvir", NULL}), CLI_EXIT_USAGE, NULL, "usage: pvir COMMAND");
+}
+
+static void options_anywhere_and_with_equals(void **state)
+{
+	(void)state;
+	expect(MAIN("decode", "msi", "0xfee00000", "0x21", "--json"), CLI_EXIT_OK, "\"vector\":33",
+	       NULL);
+	expect(MAIN("decode", "--json", "msi", "0xfee00000", "0x21"), CLI_EXIT_OK, "\"vector\":33",
+	       NULL);
+	expect(MAIN("run", "--design=trap", "--kernel=tuned", "--seed=7", "--quiet", "--json"),
+	       CLI_EXIT_OK, "\"seed\":7,\"host_kernel\":\"tuned\"", NULL);
+	expect(MAIN("run", "--des", "trap", "--quiet", "--json"), CLI_EXIT_OK,
+	       "\"designs\":{\"trap\":", NULL); /* a unique prefix is the option */
+}
+
+static void mistakes_are_named(void **state)
+{
+	(void)state;
+	expect(MAIN("run", "--trace"), CLI_EXIT_USAGE, NULL,
+	       "pvir run: option '--trace' requires an argument\nusage: pvir run");
+	expect(MAIN("run", "--quiet=yes"), CLI_EXIT_USAGE, NULL,
+	       "option '--quiet' takes no argument");
+	expect(MAIN("run", "--frob"), CLI_EXIT_USAGE, NULL,
+	       "unknown option '--frob'\nusage: pvir run [OPTIONS] [SCENARIO.yaml | -]\n"
+	       "Try 'pvir run --help' for more.");
+	expect(MAIN("run", "--design", "trap", "--design", "hcall"), CLI_EXIT_USAGE, NULL,
+	       "--design given twice; give it once (--design=all runs the three)");
+	expect(MAIN("run", "--seed", "1", "--seed=2"), CLI_EXIT_USAGE, NULL, "--seed given twice");
+	expect(MAIN("compare", "--kernel", "stock", "--kernel", "tuned"), CLI_EXIT_USAGE, NULL,
+	       "--kernel given twice");
+	expect(MAIN("compare", "--sweep", "64,"), CLI_EXIT_USAGE, NULL,
+	       "--sweep '64,': expected up to 16 sizes");
+	expect(MAIN("compare", "--sweep", ""), CLI_EXIT_USAGE, NULL,
+	       "--sweep '': expected up to 16 sizes");
+	expect(MAIN("compare", "--sweep=64", "--sweep=128"), CLI_EXIT_USAGE, NULL,
+	       "--sweep given twice; list every size in one");
+	expect(MAIN("compare", "--sweep=64", "--seed=3"), CLI_EXIT_USAGE, NULL,
+	       "--seed would change nothing; drop it");
+	expect(MAIN("bench", "--rounds=0"), CLI_EXIT_USAGE, NULL,
+	       "--rounds '0' is not a whole number from 1 to 1000000000");
+	expect(MAIN("bench", "extra"), CLI_EXIT_USAGE, NULL, "takes no operands, not 'extra'");
+}
+
+/* --trace - puts the trace on stdout, so the report moves to stderr. */
+static void trace_to_stdout(void **state)
+{
+	struct cli_out r = MAIN("run", "--trace", "-", "--quiet");
+
+	(void)state;
+	assert_int_equal(r.rc, CLI_EXIT_OK);
+	assert_true(!strncmp(r.out, "{\"traceEvents\": [", 17));
+	assert_non_null(strstr(r.out, "\n]}\n"));
+	assert_non_null(strstr(r.err, "pvir run: scenario default, design hcall"));
+	cli_free(&r);
+}
+
+/* A write that fails says why, with the errno of the write: /dev/full is full. */
+static void trace_write_failure_named(void **state)
+{
+	(void)state;
+	expect(MAIN("run", "--trace=/dev/full", "--quiet"), CLI_EXIT_USAGE, NULL,
+	       "pvir run: --trace /dev/full: No space left on device");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(help_and_version),
+	    cmocka_unit_test(options_anywhere_and_with_equals),
+	    cmocka_unit_test(mistakes_are_named),
+	    cmocka_unit_test(trace_to_stdout),
+	    cmocka_unit_test(trace_write_failure_named),
+	};
+
+	return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
+}
