@@ -536,9 +536,10 @@ static void sweep_sum(const struct sim_report *r, struct sweep_point *p, unsigne
 	}
 }
 
-static int sweep_one(unsigned n, const struct compare_opts *o, struct sweep_point *p, FILE *err,
+static int sweep_one(unsigned k, const struct compare_opts *o, struct sweep_point *p, FILE *err,
 		     struct progress *pr)
 {
+	unsigned n = o->sweep[k];
 	struct sim_report r[SIM_DESIGN_COUNT];
 	struct scenario *sc;
 	char msg[SC_ERR_MAX];
@@ -547,7 +548,7 @@ static int sweep_one(unsigned n, const struct compare_opts *o, struct sweep_poin
 	    text ? scenario_parse(text, strlen(text), "sweep", &sc, msg, sizeof(msg)) : -ENOMEM;
 
 	free(text);
-	snprintf(pr->label, sizeof(pr->label), "N=%u", n);
+	progress_point(pr, k + 1, o->nsweep, n);
 	if (rc) {
 		fprintf(err, "pvir compare: sweep %u: %s\n", n,
 			rc == -ENOMEM ? "out of memory" : msg);
@@ -628,7 +629,7 @@ static int sweep(struct compare_opts *o, FILE *out, FILE *err)
 	progress_init(&pr, o->s.quiet, err);
 	progress_attach(&pr, &o->s.sim);
 	for (unsigned i = 0; i < o->nsweep; i++) {
-		int rc = sweep_one(o->sweep[i], o, &p[i], err, &pr);
+		int rc = sweep_one(i, o, &p[i], err, &pr);
 
 		if (rc < 0) {
 			progress_done(&pr);

@@ -6,6 +6,7 @@
  * option silently overriding another.
  */
 #include "cli_helpers.h"
+#include "progress.h"
 
 #define MAIN(...) call_main((char *[]){"pvir", __VA_ARGS__, NULL})
 
@@ -112,6 +113,31 @@ static void trace_write_failure_named(void **state)
 	       "pvir run: --trace /dev/full: No space left on device");
 }
 
+/* A sweep's setup takes no virtual time: its progress line counts points and designs. */
+static void sweep_progress_moves(void **state)
+{
+	struct sim_options o = {0};
+	struct progress p;
+	char *text = NULL;
+	size_t len;
+	FILE *err = open_memstream(&text, &len);
+
+	(void)state;
+	progress_init(&p, false, err);
+	p.on = true;	      /* as on a terminal */
+	p.start.tv_sec -= 10; /* and past the first second */
+	progress_attach(&p, &o);
+	progress_point(&p, 2, 5, 256);
+	o.progress(o.progress_ctx, SIM_DESIGN_VIR_EMUL, 0, 0);
+	progress_point(&p, 3, 5, 1024);
+	o.progress(o.progress_ctx, SIM_DESIGN_HCALL, 0, 0);
+	progress_done(&p);
+	fclose(err);
+	assert_non_null(strstr(text, "point 2 of 5 (N=256), design 2 of 3 (vir-emul)"));
+	assert_non_null(strstr(text, "point 3 of 5 (N=1024), design 3 of 3 (hcall)"));
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -120,6 +146,7 @@ int main(void)
 	    cmocka_unit_test(mistakes_are_named),
 	    cmocka_unit_test(trace_to_stdout),
 	    cmocka_unit_test(trace_write_failure_named),
+	    cmocka_unit_test(sweep_progress_moves),
 	};
 
 	return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
