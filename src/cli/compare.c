@@ -23,6 +23,7 @@
 #include "cli.h"
 #include "options.h"
 #include "progress.h"
+#include "table.h"
 #include "report.h"
 #include "pvir/scenario.h"
 #include "pvir/sim.h"
@@ -187,66 +188,58 @@ static bool report_violations(const struct sim_report r[SIM_DESIGN_COUNT], FILE 
 
 /* ---- the table ------------------------------------------------------------------------------- */
 
-static void fmt_ns(char *out, size_t len, uint64_t ns)
+/* A row of the three designs' cells, formatted by @fmt from @v. */
+static void row(struct table *t, const char *name, const uint64_t v[SIM_DESIGN_COUNT],
+		void (*fmt)(char *, size_t, uint64_t))
 {
-	if (ns >= 1000000000)
-		snprintf(out, len, "%.2f s", (double)ns / 1e9);
-	else if (ns >= 1000000)
-		snprintf(out, len, "%.2f ms", (double)ns / 1e6);
-	else if (ns >= 1000)
-		snprintf(out, len, "%.2f us", (double)ns / 1e3);
-	else
-		snprintf(out, len, "%" PRIu64 " ns", ns);
-}
+	char cell[SIM_DESIGN_COUNT][TABLE_CELL];
+	const char *cells[1 + SIM_DESIGN_COUNT] = {name};
 
-static void fmt_ratio(char *out, size_t len, uint64_t v, uint64_t base)
-{
-	if (!base)
-		snprintf(out, len, "%s", v ? "-" : "1x");
-	else if ((double)v / (double)base >= 100)
-		snprintf(out, len, "%.0fx", (double)v / (double)base);
-	else
-		snprintf(out, len, "%.1fx", (double)v / (double)base);
-}
-
-static void row_u64(FILE *out, const char *name, const uint64_t v[SIM_DESIGN_COUNT])
-{
-	fprintf(out, "  %-24s", name);
-	for (unsigned d = 0; d < SIM_DESIGN_COUNT; d++)
-		fprintf(out, " %15" PRIu64, v[d]);
-	fputc('\n', out);
-}
-
-static void row_i64(FILE *out, const char *name, const int64_t v[SIM_DESIGN_COUNT])
-{
-	fprintf(out, "  %-24s", name);
-	for (unsigned d = 0; d < SIM_DESIGN_COUNT; d++)
-		fprintf(out, " %+15" PRId64, v[d]);
-	fputc('\n', out);
-}
-
-static void row_time(FILE *out, const char *name, const uint64_t v[SIM_DESIGN_COUNT])
-{
-	char b[32];
-
-	fprintf(out, "  %-24s", name);
 	for (unsigned d = 0; d < SIM_DESIGN_COUNT; d++) {
-		fmt_ns(b, sizeof(b), v[d]);
-		fprintf(out, " %15s", b);
+		fmt(cell[d], sizeof(cell[d]), v[d]);
+		cells[1 + d] = cell[d];
 	}
-	fputc('\n', out);
+	table_row(t, cells);
 }
 
-static void row_ratio(FILE *out, const char *name, const uint64_t v[SIM_DESIGN_COUNT])
+/* Ratios to hcall; @have[d] false: that design has no figure (failed, or no sample). */
+static void ratio_row(struct table *t, const uint64_t v[SIM_DESIGN_COUNT],
+		      const bool have[SIM_DESIGN_COUNT])
 {
-	char b[32];
+	char cell[SIM_DESIGN_COUNT][TABLE_CELL];
+	const char *cells[1 + SIM_DESIGN_COUNT] = {"  ratio to hcall"};
+	bool base = have[SIM_DESIGN_HCALL];
 
-	fprintf(out, "  %-24s", name);
 	for (unsigned d = 0; d < SIM_DESIGN_COUNT; d++) {
-		fmt_ratio(b, sizeof(b), v[d], v[SIM_DESIGN_HCALL]);
-		fprintf(out, " %15s", b);
+		fmt_ratio(cell[d], sizeof(cell[d]), v[d],
+			  base && have[d] ? v[SIM_DESIGN_HCALL] : 0);
+		cells[1 + d] = cell[d];
 	}
-	fputc('\n', out);
+	table_row(t, cells);
+}
+
+/* Times with their units, NO_VALUE where a design has none, then their ratios to hcall. */
+static void time_rows(struct table *t, const char *name, const uint64_t v[SIM_DESIGN_COUNT],
+		      const bool have[SIM_DESIGN_COUNT], bool ratio)
+{
+	char cell[SIM_DESIGN_COUNT][TABLE_CELL];
+	const char *cells[1 + SIM_DESIGN_COUNT] = {name};
+
+	for (unsigned d = 0; d < SIM_DESIGN_COUNT; d++) {
+		if (have[d])
+			fmt_ns(cell[d], sizeof(cell[d]), v[d]);
+		else
+			snprintf(cell[d], sizeof(cell[d]), NO_VALUE);
+		cells[1 + d] = cell[d];
+	}
+	table_row(t, cells);
+	if (ratio)
+		ratio_row(t, v, have);
+}
+
+static void fmt_signed(char *out, size_t len, uint64_t v)
+{
+	snprintf(out, len, "%+" PRId64, (int64_t)v);
 }
 
 static bool shown(const struct sim_op_result *o)
@@ -265,47 +258,46 @@ static void result_of(const struct sim_op_result *o, char *out, size_t len)
 		snprintf(out, len, "ok");
 }
 
-static void op_rows(FILE *out, const struct sim_report r[SIM_DESIGN_COUNT], size_t i)
-{
-	const struct sim_op_result *o[SIM_DESIGN_COUNT];
-	uint64_t v[SIM_DESIGN_COUNT];
-	int64_t hv[SIM_DESIGN_COUNT];
-	char b[40];
-
-	for (unsigned d = 0; d < SIM_DESIGN_COUNT; d++)
-		o[d] = &r[d].ops[i];
-	fprintf(out, "%s %s\n", o[0]->op, o[0]->target);
-	fprintf(out, "  %-24s", "result");
-	for (unsigned d = 0; d < SIM_DESIGN_COUNT; d++) {
-		result_of(o[d], b, sizeof(b));
-		fprintf(out, " %15s", b);
-	}
-	fputc('\n', out);
-#define ROW(name, expr)                                         \
+#define ROW(name, expr, fmt)                                    \
 	do {                                                    \
 		for (unsigned d = 0; d < SIM_DESIGN_COUNT; d++) \
 			v[d] = (expr);                          \
-		row_u64(out, name, v);                          \
+		row(t, name, v, fmt);                           \
 	} while (0)
-	ROW("exits: hypercall", o[d]->hypercalls);
-	ROW("       mmio_trap", o[d]->mmio_traps);
-	ROW("       cfg", o[d]->cfg_exits);
-	ROW("VFIO SET_IRQS", o[d]->set_irqs);
-	ROW("  triggers attached", o[d]->vfio_setups);
-	ROW("KVM irqfds", o[d]->irqfds);
-	ROW("route commits", o[d]->route_commits);
-	ROW("  irqfds walked", o[d]->routes_walked);
-	ROW("MSI irqfd updates", o[d]->msi_updates);
-	ROW("  IRTEs re-aimed", o[d]->pi_updates);
-	ROW("host IRTE writes", o[d]->irte_writes);
-	ROW("  posted<->remapped", o[d]->format_changes);
-	for (unsigned d = 0; d < SIM_DESIGN_COUNT; d++)
-		hv[d] = o[d]->host_vectors;
-	row_i64(out, "host vectors", hv);
+
+static void op_rows(struct table *t, const struct sim_report r[SIM_DESIGN_COUNT], size_t i)
+{
+	const struct sim_op_result *o[SIM_DESIGN_COUNT];
+	char res[SIM_DESIGN_COUNT][TABLE_CELL], title[TABLE_CELL];
+	const char *cells[1 + SIM_DESIGN_COUNT] = {"result"};
+	uint64_t v[SIM_DESIGN_COUNT];
+	bool ok[SIM_DESIGN_COUNT];
+
+	for (unsigned d = 0; d < SIM_DESIGN_COUNT; d++) {
+		o[d] = &r[d].ops[i];
+		result_of(o[d], res[d], sizeof(res[d]));
+		cells[1 + d] = res[d];
+		ok[d] = !o[d]->err; /* a failed operation's time is not the operation's cost */
+	}
+	snprintf(title, sizeof(title), "%s %s", o[0]->op, o[0]->target);
+	table_section(t, title);
+	table_row(t, cells);
+	ROW("exits: hypercall", o[d]->hypercalls, fmt_u64);
+	ROW("       mmio_trap", o[d]->mmio_traps, fmt_u64);
+	ROW("       cfg", o[d]->cfg_exits, fmt_u64);
+	ROW("VFIO SET_IRQS", o[d]->set_irqs, fmt_u64);
+	ROW("  triggers attached", o[d]->vfio_setups, fmt_u64);
+	ROW("KVM irqfds", o[d]->irqfds, fmt_u64);
+	ROW("route commits", o[d]->route_commits, fmt_u64);
+	ROW("  irqfds walked", o[d]->routes_walked, fmt_u64);
+	ROW("MSI irqfd updates", o[d]->msi_updates, fmt_u64);
+	ROW("  IRTEs re-aimed", o[d]->pi_updates, fmt_u64);
+	ROW("host IRTE writes", o[d]->irte_writes, fmt_u64);
+	ROW("  posted<->remapped", o[d]->format_changes, fmt_u64);
+	ROW("host vectors", (uint64_t)o[d]->host_vectors, fmt_signed);
 	for (unsigned d = 0; d < SIM_DESIGN_COUNT; d++)
 		v[d] = o[d]->cost_ns;
-	row_time(out, "modelled", v);
-	row_ratio(out, "  ratio to hcall", v);
+	time_rows(t, "modelled", v, ok, true);
 }
 
 /* Exits of delivery and scheduling: what the operations (and boot) do not make. */
@@ -314,87 +306,142 @@ static uint64_t delivery_exits(const struct sim_report *r)
 	return r->exits.ext_intr + r->exits.wakeup + r->exits.hlt;
 }
 
-static uint64_t per_1000(uint64_t n, uint64_t delivered)
+/* @n per 1,000 of @of, rounded; the caller shows NO_VALUE when @of is 0. */
+static uint64_t per_1000(uint64_t n, uint64_t of)
 {
-	return delivered ? (n * 1000 + delivered / 2) / delivered : 0;
+	return of ? (n * 1000 + of / 2) / of : 0;
 }
 
-static void delivery_rows(FILE *out, const struct sim_report r[SIM_DESIGN_COUNT])
+/* A row of @n[d] per 1,000 of @of[d], as a count or (@percent) a share with one decimal. */
+static void per_1000_row(struct table *t, const char *name, const uint64_t n[SIM_DESIGN_COUNT],
+			 const uint64_t of[SIM_DESIGN_COUNT], bool percent)
 {
-	uint64_t v[SIM_DESIGN_COUNT];
+	char cell[SIM_DESIGN_COUNT][TABLE_CELL];
+	const char *cells[1 + SIM_DESIGN_COUNT] = {name};
 
-	fprintf(out, "per 1,000 delivered interrupts\n");
-	ROW("exits: all", per_1000(delivery_exits(&r[d]), r[d].irq.delivered));
-	ROW("       ext_intr", per_1000(r[d].exits.ext_intr, r[d].irq.delivered));
-	ROW("       wakeup", per_1000(r[d].exits.wakeup, r[d].irq.delivered));
-	ROW("posted", per_1000(r[d].posted, r[d].irq.delivered));
+	for (unsigned d = 0; d < SIM_DESIGN_COUNT; d++) {
+		uint64_t v = per_1000(n[d], of[d]);
+
+		if (!of[d])
+			snprintf(cell[d], sizeof(cell[d]), NO_VALUE);
+		else if (percent)
+			snprintf(cell[d], sizeof(cell[d]), "%" PRIu64 ".%" PRIu64 "%%", v / 10,
+				 v % 10);
+		else
+			fmt_u64(cell[d], sizeof(cell[d]), v);
+		cells[1 + d] = cell[d];
+	}
+	table_row(t, cells);
 }
 
-static void latency_rows(FILE *out, const struct sim_report r[SIM_DESIGN_COUNT])
+static void delivery_rows(struct table *t, const struct sim_report r[SIM_DESIGN_COUNT])
+{
+	uint64_t of[SIM_DESIGN_COUNT], n[SIM_DESIGN_COUNT];
+
+#define PER_1000(name, expr)                                    \
+	do {                                                    \
+		for (unsigned d = 0; d < SIM_DESIGN_COUNT; d++) \
+			n[d] = (expr);                          \
+		per_1000_row(t, name, n, of, false);            \
+	} while (0)
+	for (unsigned d = 0; d < SIM_DESIGN_COUNT; d++)
+		of[d] = r[d].irq.delivered;
+	table_section(t, "exits per 1,000 delivered interrupts");
+	PER_1000("on the delivery path", delivery_exits(&r[d]));
+	PER_1000("  ext_intr", r[d].exits.ext_intr);
+	PER_1000("  wakeup", r[d].exits.wakeup);
+	PER_1000("  hlt", r[d].exits.hlt);
+	PER_1000("all, setup included", r[d].exits.total);
+#undef PER_1000
+}
+
+static void latency_rows(struct table *t, const struct sim_report r[SIM_DESIGN_COUNT])
 {
 	static const unsigned pct[] = {50, 99, 100};
 	static const char *const pname[] = {"p50", "p99", "max"};
 	const char *kind[] = {"setup", "affinity", "delivery"};
 	uint64_t v[SIM_DESIGN_COUNT];
+	bool have[SIM_DESIGN_COUNT];
 	char name[40];
 
-	fprintf(out, "latency (modelled)\n");
+	table_section(t, "latency (modelled)");
 	for (unsigned k = 0; k < 3; k++)
 		for (unsigned p = 0; p < 3; p++) {
 			for (unsigned d = 0; d < SIM_DESIGN_COUNT; d++) {
 				const struct latency *l[] = {&r[d].setup, &r[d].affinity,
 							     &r[d].delivery};
 
-				v[d] = sim_percentile(l[k], pct[p]);
+				have[d] = l[k]->n > 0;
+				v[d] = have[d] ? sim_percentile(l[k], pct[p]) : 0;
 			}
 			snprintf(name, sizeof(name), "%s %s", kind[k], pname[p]);
-			row_time(out, name, v);
-			if (k < 2 || p == 0)
-				row_ratio(out, "  ratio to hcall", v);
+			time_rows(t, name, v, have, k < 2 || p == 0);
 		}
 }
 
-static void irq_rows(FILE *out, const struct sim_report r[SIM_DESIGN_COUNT])
+/* Of the interrupts that reached a vCPU, the share posted (the rest the host injected). */
+static void posted_row(struct table *t, const struct sim_report r[SIM_DESIGN_COUNT])
+{
+	uint64_t posted[SIM_DESIGN_COUNT], reached[SIM_DESIGN_COUNT];
+
+	for (unsigned d = 0; d < SIM_DESIGN_COUNT; d++) {
+		posted[d] = r[d].posted;
+		reached[d] = r[d].posted + r[d].injected;
+	}
+	per_1000_row(t, "posted, of those reaching a vCPU", posted, reached, true);
+}
+
+static void irq_rows(struct table *t, const struct sim_report r[SIM_DESIGN_COUNT])
 {
 	uint64_t v[SIM_DESIGN_COUNT];
 
-	fprintf(out, "interrupts\n");
-	ROW("raised", r[d].irq.raised);
-	ROW("delivered", r[d].irq.delivered);
-	ROW("blocked (IR fault)", r[d].irq.blocked);
-	ROW("pending at the end", r[d].irq.pending);
-	ROW("lost", r[d].irq.lost);
-	ROW("misdelivered", r[d].irq.misdelivered);
-	ROW("VMM-refused writes", r[d].vmm_refused);
-	fprintf(out, "uapi beyond stock Linux (docs/host-kernel.md)\n");
-	ROW("VFIO IMS index SET_IRQS", r[d].ims_set_irqs);
-	ROW("guest-storage reads", r[d].msg_reads);
-	ROW("bypass-report commits", r[d].bypass_reports);
+	table_section(t, "interrupts");
+	ROW("raised", r[d].irq.raised, fmt_u64);
+	ROW("delivered", r[d].irq.delivered, fmt_u64);
+	ROW("coalesced", r[d].irq.coalesced, fmt_u64);
+	ROW("blocked (IR fault)", r[d].irq.blocked, fmt_u64);
+	ROW("pending at the end", r[d].irq.pending, fmt_u64);
+	ROW("lost", r[d].irq.lost, fmt_u64);
+	ROW("misdelivered", r[d].irq.misdelivered, fmt_u64);
+	posted_row(t, r);
+	ROW("VMM-refused writes", r[d].vmm_refused, fmt_u64);
+	table_section(t, "uapi beyond stock Linux (docs/host-kernel.md)");
+	ROW("VFIO IMS index SET_IRQS", r[d].ims_set_irqs, fmt_u64);
+	ROW("guest-storage reads", r[d].msg_reads, fmt_u64);
+	ROW("bypass-report commits", r[d].bypass_reports, fmt_u64);
+}
 #undef ROW
-}
 
-static void header(FILE *out)
+static void header(struct table *t)
 {
-	fprintf(out, "%-26s", "");
+	const char *cells[1 + SIM_DESIGN_COUNT] = {""};
+
 	for (unsigned d = 0; d < SIM_DESIGN_COUNT; d++)
-		fprintf(out, " %15s", sim_design_name((enum sim_design)d));
-	fputc('\n', out);
+		cells[1 + d] = sim_design_name((enum sim_design)d);
+	table_row(t, cells);
 }
 
-static void compare_text(FILE *out, const struct scenario *sc,
-			 const struct sim_report r[SIM_DESIGN_COUNT])
+static int compare_text(FILE *out, const struct scenario *sc,
+			const struct sim_report r[SIM_DESIGN_COUNT])
 {
+	struct table t;
+	int rc;
+
 	fprintf(out,
 		"pvir compare: scenario %s, host kernel %s, seed %" PRIu64
 		" (counts exact; time modelled, docs/cost-model.md)\n\n",
 		sc->name, host_kernel_name(r[0].kernel), r[0].seed);
-	header(out);
+	table_init(&t, 1 + SIM_DESIGN_COUNT, "  ");
+	header(&t);
 	for (size_t i = 0; i < r[0].nops; i++)
 		if (shown(&r[0].ops[i]))
-			op_rows(out, r, i);
-	delivery_rows(out, r);
-	latency_rows(out, r);
-	irq_rows(out, r);
+			op_rows(&t, r, i);
+	delivery_rows(&t, r);
+	latency_rows(&t, r);
+	irq_rows(&t, r);
+	rc = table_print(&t, out);
+	table_free(&t);
+	return rc;
 }
 
 /* ---- every kernel setting ------------------------------------------------------------------- */
@@ -403,43 +450,52 @@ static const enum host_kernel kernel_order[HOST_KERNEL_COUNT] = {
     HOST_KERNEL_LEGACY, HOST_KERNEL_STOCK, HOST_KERNEL_TUNED};
 
 /* One design's cell: the modelled time and its ratio to hcall, or what went wrong. */
-static void kernel_cell(FILE *out, const struct sim_op_result *o, const struct sim_op_result *hc)
+static void kernel_cell(char *cell, size_t len, const struct sim_op_result *o,
+			const struct sim_op_result *hc)
 {
-	char t[24], x[16], b[48];
+	char t[24], x[16];
 
 	if (o->err || o->vmm_refused) {
-		result_of(o, b, sizeof(b));
-		fprintf(out, " %21s", b);
+		result_of(o, cell, len);
 		return;
 	}
 	fmt_ns(t, sizeof(t), o->cost_ns);
 	fmt_ratio(x, sizeof(x), o->cost_ns, hc->err ? 0 : hc->cost_ns);
-	snprintf(b, sizeof(b), "%s %6s", t, x);
-	fprintf(out, " %21s", b);
+	snprintf(cell, len, "%s %6s", t, x);
 }
 
-static void kernels_text(FILE *out, const struct scenario *sc,
-			 struct sim_report r[HOST_KERNEL_COUNT][SIM_DESIGN_COUNT])
+static int kernels_text(FILE *out, const struct scenario *sc,
+			struct sim_report r[HOST_KERNEL_COUNT][SIM_DESIGN_COUNT])
 {
+	char cell[SIM_DESIGN_COUNT][TABLE_CELL], title[TABLE_CELL];
+	const char *cells[1 + SIM_DESIGN_COUNT];
+	struct table t;
+	int rc;
+
 	fprintf(out,
 		"pvir compare --kernel all: scenario %s, seed %" PRIu64
 		"\n(time modelled, docs/cost-model.md; ratio to hcall on the same kernel)\n\n",
 		sc->name, r[0][0].seed);
-	fprintf(out, "%-14s", "");
-	for (unsigned d = 0; d < SIM_DESIGN_COUNT; d++)
-		fprintf(out, " %21s", sim_design_name((enum sim_design)d));
-	fputc('\n', out);
+	table_init(&t, 1 + SIM_DESIGN_COUNT, "  ");
+	header(&t);
 	for (size_t i = 0; i < r[0][0].nops; i++) {
 		if (!shown(&r[0][0].ops[i]))
 			continue;
-		fprintf(out, "%s %s\n", r[0][0].ops[i].op, r[0][0].ops[i].target);
+		snprintf(title, sizeof(title), "%s %s", r[0][0].ops[i].op, r[0][0].ops[i].target);
+		table_section(&t, title);
 		for (unsigned k = 0; k < HOST_KERNEL_COUNT; k++) {
-			fprintf(out, "  %-12s", host_kernel_name(kernel_order[k]));
-			for (unsigned d = 0; d < SIM_DESIGN_COUNT; d++)
-				kernel_cell(out, &r[k][d].ops[i], &r[k][SIM_DESIGN_HCALL].ops[i]);
-			fputc('\n', out);
+			cells[0] = host_kernel_name(kernel_order[k]);
+			for (unsigned d = 0; d < SIM_DESIGN_COUNT; d++) {
+				kernel_cell(cell[d], sizeof(cell[d]), &r[k][d].ops[i],
+					    &r[k][SIM_DESIGN_HCALL].ops[i]);
+				cells[1 + d] = cell[d];
+			}
+			table_row(&t, cells);
 		}
 	}
+	rc = table_print(&t, out);
+	table_free(&t);
+	return rc;
 }
 
 static int compare_kernels(struct compare_opts *o, const struct scenario *sc, FILE *out, FILE *err)
@@ -472,15 +528,16 @@ static int compare_kernels(struct compare_opts *o, const struct scenario *sc, FI
 			report_json(out, sc, r[k], SIM_DESIGN_COUNT);
 		}
 		fprintf(out, "}}\n");
-	} else {
-		kernels_text(out, sc, r);
+	} else if (kernels_text(out, sc, r)) {
+		fprintf(err, "pvir compare: out of memory\n");
+		rc = -ENOMEM;
 	}
 	for (k = 0; k < HOST_KERNEL_COUNT; k++) {
 		violated |= report_violations(r[k], err);
 		for (unsigned d = 0; d < SIM_DESIGN_COUNT; d++)
 			sim_report_done(&r[k][d]);
 	}
-	return violated ? CLI_EXIT_VIOLATION : CLI_EXIT_OK;
+	return rc ? CLI_EXIT_USAGE : violated ? CLI_EXIT_VIOLATION : CLI_EXIT_OK;
 }
 
 /* ---- the sweep ------------------------------------------------------------------------------ */
@@ -567,39 +624,53 @@ static int sweep_one(unsigned k, const struct compare_opts *o, struct sweep_poin
 	return rc;
 }
 
-static void sweep_cell(FILE *out, const struct sweep_point *p, unsigned d)
+/* One design's row of a sweep point: exits, modelled time, ratio to hcall, a failure. */
+static void sweep_row(struct table *t, const struct sweep_point *p, unsigned d)
 {
-	char t[32], x[16];
+	char n[16], exits[24], time[32], ratio[16], note[TABLE_CELL];
+	const char *cells[] = {n, exits, time, ratio, note};
 
-	fmt_ns(t, sizeof(t), p->ns[d]);
+	snprintf(n, sizeof(n), "%u", p->n);
+	fmt_u64(exits, sizeof(exits), p->exits[d]);
+	fmt_ns(time, sizeof(time), p->ns[d]);
 	/* no ratio to an hcall run that failed: its time is not a setup's */
-	fmt_ratio(x, sizeof(x), p->ns[d], p->err[SIM_DESIGN_HCALL] ? 0 : p->ns[SIM_DESIGN_HCALL]);
-	if (p->err[d])
-		fprintf(out, " %9s %10s %7s", "-", sim_errno_name(p->err[d]), "");
-	else
-		fprintf(out, " %9" PRIu64 " %10s %7s", p->exits[d], t, x);
+	fmt_ratio(ratio, sizeof(ratio), p->ns[d],
+		  p->err[SIM_DESIGN_HCALL] ? 0 : p->ns[SIM_DESIGN_HCALL]);
+	note[0] = '\0';
+	if (p->err[d]) {
+		snprintf(exits, sizeof(exits), NO_VALUE);
+		snprintf(time, sizeof(time), "%s", sim_errno_name(p->err[d]));
+		snprintf(ratio, sizeof(ratio), NO_VALUE);
+	}
 	if (p->refused[d])
-		fprintf(out, " FAILS: %" PRIu64 " not routed", p->refused[d]);
+		snprintf(note, sizeof(note), "FAILS: %" PRIu64 " not routed", p->refused[d]);
+	table_row(t, cells);
 }
 
-static void sweep_text_out(FILE *out, const struct sweep_point *p, unsigned n)
+static int sweep_text_out(FILE *out, const struct sweep_point *p, unsigned n)
 {
+	static const char *const head[] = {"N", "exits", "modelled", "ratio", ""};
+	struct table t;
+	int rc;
+
 	fprintf(out,
 		"pvir compare --sweep: one VM activates N MSI-X vectors (%u per function), "
 		"host kernel %s\n"
 		"(setup exits are exact; time is modelled and its ratio is to hcall)\n\n",
 		SWEEP_PER_FUNC, host_kernel_name(p[0].kernel));
+	table_init(&t, 5, "");
+	table_align(&t, "rrrrl");
 	for (unsigned d = 0; d < SIM_DESIGN_COUNT; d++) {
-		fprintf(out, "%s\n%8s %9s %10s %7s\n", sim_design_name((enum sim_design)d), "N",
-			"exits", "modelled", "ratio");
-		for (unsigned i = 0; i < n; i++) {
-			fprintf(out, "%8u", p[i].n);
-			sweep_cell(out, &p[i], d);
-			fputc('\n', out);
-		}
-		if (d + 1 < SIM_DESIGN_COUNT)
-			fputc('\n', out);
+		if (d)
+			table_section(&t, "");
+		table_section(&t, sim_design_name((enum sim_design)d));
+		table_row(&t, head);
+		for (unsigned i = 0; i < n; i++)
+			sweep_row(&t, &p[i], d);
 	}
+	rc = table_print(&t, out);
+	table_free(&t);
+	return rc;
 }
 
 static void sweep_json(FILE *out, const struct sweep_point *p, unsigned n)
@@ -640,8 +711,10 @@ static int sweep(struct compare_opts *o, FILE *out, FILE *err)
 	progress_done(&pr);
 	if (o->s.json)
 		sweep_json(out, p, o->nsweep);
-	else
-		sweep_text_out(out, p, o->nsweep);
+	else if (sweep_text_out(out, p, o->nsweep)) {
+		fprintf(err, "pvir compare: out of memory\n");
+		return CLI_EXIT_USAGE;
+	}
 	return violated ? CLI_EXIT_VIOLATION : CLI_EXIT_OK;
 }
 
@@ -688,8 +761,8 @@ int cli_compare(int argc, char **argv, FILE *out, FILE *err)
 	}
 	if (o.s.json)
 		report_json(table, sc, r, SIM_DESIGN_COUNT);
-	else
-		compare_text(table, sc, r);
+	else if (compare_text(table, sc, r))
+		fprintf(err, "pvir compare: out of memory\n");
 	rc = report_violations(r, err) ? CLI_EXIT_VIOLATION : CLI_EXIT_OK;
 	for (unsigned d = 0; d < SIM_DESIGN_COUNT; d++)
 		sim_report_done(&r[d]);

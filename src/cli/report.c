@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "table.h"
 
 /* ---- JSON ------------------------------------------------------------------------------------ */
 
@@ -199,31 +200,77 @@ void report_json(FILE *out, const struct scenario *sc, const struct sim_report *
 
 /* ---- text -------------------------------------------------------------------------------------- */
 
-static void text_latency(FILE *out, const char *name, const struct latency *l)
+/* n, p50, p99 and max with their units, or NO_VALUE where there is no sample. */
+static void text_latency(struct table *t, const char *name, const struct latency *l)
 {
-	fprintf(out, "  %-10s %8zu %10" PRIu64 " %10" PRIu64 " %10" PRIu64 "\n", name, l->n,
-		sim_percentile(l, 50), sim_percentile(l, 99), sim_percentile(l, 100));
+	char n[24], v[3][TABLE_CELL];
+	const char *cells[] = {name, n, v[0], v[1], v[2]};
+	static const unsigned pct[] = {50, 99, 100};
+
+	snprintf(n, sizeof(n), "%zu", l->n);
+	for (unsigned i = 0; i < 3; i++) {
+		if (l->n)
+			fmt_ns(v[i], sizeof(v[i]), sim_percentile(l, pct[i]));
+		else
+			snprintf(v[i], sizeof(v[i]), NO_VALUE);
+	}
+	table_row(t, cells);
 }
 
-static void text_irq_row(FILE *out, const char *name, const struct sim_irq_counts *c)
+static int text_latencies(FILE *out, const struct sim_report *r)
 {
-	fprintf(out,
-		"  %-10s %9" PRIu64 " %9" PRIu64 " %9" PRIu64 " %7" PRIu64 " %7" PRIu64 " %5" PRIu64
-		" %7" PRIu64 " %8" PRIu64 "\n",
-		name, c->raised, c->delivered, c->coalesced, c->blocked, c->pending, c->lost,
-		c->misdelivered, c->spurious);
+	static const char *const head[] = {"modelled latency", "n", "p50", "p99", "max"};
+	struct table t;
+	int rc;
+
+	fprintf(out, "\n");
+	table_init(&t, 5, "");
+	table_row(&t, head);
+	text_latency(&t, "  setup", &r->setup);
+	text_latency(&t, "  affinity", &r->affinity);
+	text_latency(&t, "  delivery", &r->delivery);
+	rc = table_print(&t, out);
+	table_free(&t);
+	return rc;
 }
 
-static void text_exits(FILE *out, const struct sim_report *r)
+static void text_irq_row(struct table *t, const char *name, const struct sim_irq_counts *c)
+{
+	const uint64_t v[] = {c->raised,  c->delivered, c->coalesced,	 c->blocked,
+			      c->pending, c->lost,	c->misdelivered, c->spurious};
+	char cell[8][24];
+	const char *cells[9] = {name};
+
+	for (unsigned i = 0; i < 8; i++) {
+		fmt_u64(cell[i], sizeof(cell[i]), v[i]);
+		cells[1 + i] = cell[i];
+	}
+	table_row(t, cells);
+}
+
+static int text_exits(FILE *out, const struct sim_report *r)
 {
 	const struct vm_exits *e = &r->exits;
 
-	fprintf(out, "\nexits      %9s %9s %9s %9s %9s %9s %9s\n", "total", "hypercall",
-		"mmio_trap", "ext_intr", "wakeup", "hlt", "cfg");
-	fprintf(out,
-		"           %9" PRIu64 " %9" PRIu64 " %9" PRIu64 " %9" PRIu64 " %9" PRIu64
-		" %9" PRIu64 " %9" PRIu64 "\n",
-		e->total, e->hypercall, e->mmio_trap, e->ext_intr, e->wakeup, e->hlt, e->cfg);
+	static const char *const head[] = {"exits",    "total",	 "hypercall", "mmio_trap",
+					   "ext_intr", "wakeup", "hlt",	      "cfg"};
+	const uint64_t v[] = {e->total,	 e->hypercall, e->mmio_trap, e->ext_intr,
+			      e->wakeup, e->hlt,       e->cfg};
+	char cell[7][24];
+	const char *cells[8] = {""};
+	struct table t;
+	int rc;
+
+	for (unsigned i = 0; i < 7; i++) {
+		fmt_u64(cell[i], sizeof(cell[i]), v[i]);
+		cells[1 + i] = cell[i];
+	}
+	fprintf(out, "\n");
+	table_init(&t, 8, "");
+	table_row(&t, head);
+	table_row(&t, cells);
+	rc = table_print(&t, out);
+	table_free(&t);
 	fprintf(out,
 		"host       hypercalls %" PRIu64 ", IRTE writes %" PRIu64
 		", IEC invalidations %" PRIu64 ", device writes %" PRIu64 "\n",
@@ -245,22 +292,34 @@ static void text_exits(FILE *out, const struct sim_report *r)
 			"vmm        vIOMMU retranslations %" PRIu64 ", writes refused %" PRIu64
 			"\n",
 			r->retranslations, r->vmm_refused);
+	return rc;
 }
 
-static void text_interrupts(FILE *out, const struct sim_report *r)
+static int text_interrupts(FILE *out, const struct sim_report *r)
 {
-	fprintf(out, "\ninterrupts %9s %9s %9s %7s %7s %5s %7s %8s\n", "raised", "delivered",
-		"coalesced", "blocked", "pending", "lost", "misdel", "spurious");
+	static const char *const head[] = {"interrupts", "raised",  "delivered",
+					   "coalesced",	 "blocked", "pending",
+					   "lost",	 "misdel",  "spurious"};
+	struct table t;
+	int rc;
+
+	fprintf(out, "\n");
+	table_init(&t, 9, "");
+	table_row(&t, head);
 	for (unsigned v = 0; v < r->nvms; v++)
-		text_irq_row(out, r->vms[v].name, &r->vms[v].irq);
+		text_irq_row(&t, r->vms[v].name, &r->vms[v].irq);
 	if (r->nvms > 1)
-		text_irq_row(out, "all", &r->irq);
-	fprintf(out, "           delivered posted %" PRIu64 ", injected by the host %" PRIu64 "\n",
+		text_irq_row(&t, "all", &r->irq);
+	rc = table_print(&t, out);
+	table_free(&t);
+	fprintf(out,
+		"           reached a vCPU: posted %" PRIu64 ", injected by the host %" PRIu64 "\n",
 		r->posted, r->injected);
 	fprintf(out,
 		"vcpus      %u, never ran %u, fewest delivered %" PRIu64
 		" (%s), slice switches %" PRIu64 "\n",
 		r->vcpus, r->vcpus_never_ran, r->vcpu_min_delivered, r->vcpu_min, r->switches);
+	return rc;
 }
 
 static void text_faults(FILE *out, const struct sim_report *r)
@@ -306,52 +365,71 @@ static void text_errors(FILE *out, const struct sim_report *r)
 		fprintf(out, "none\n");
 }
 
-static void text_op_result(FILE *out, const struct sim_op_result *o)
+static void op_result(char *buf, size_t len, const struct sim_op_result *o)
 {
 	if (is_hypercall(o))
-		fprintf(out, "rax %" PRId64 "%s%s\n", o->rax, o->rax < 0 ? " " : "",
-			o->rax < 0 ? sim_errno_name((int)o->rax) : "");
+		snprintf(buf, len, "rax %" PRId64 "%s%s", o->rax, o->rax < 0 ? " " : "",
+			 o->rax < 0 ? sim_errno_name((int)o->rax) : "");
 	else if (o->err)
-		fprintf(out, "%s\n", sim_errno_name(o->err));
+		snprintf(buf, len, "%s", sim_errno_name(o->err));
 	else if (o->vmm_refused)
-		fprintf(out, "ok, %" PRIu64 " refused\n", o->vmm_refused);
+		snprintf(buf, len, "ok, %" PRIu64 " refused", o->vmm_refused);
 	else
-		fprintf(out, "ok\n");
+		snprintf(buf, len, "ok");
 }
 
-static void text_ops(FILE *out, const struct sim_report *r)
+static void text_op_row(struct table *t, const struct sim_op_result *o)
 {
-	fprintf(out, "\n%-9s %-12s %-16s %6s %6s %6s %6s %6s %10s  %s\n", "at ms", "operation",
-		"target", "hcall", "exits", "irte", "iec", "dev_wr", "modelled", "result");
-	for (size_t i = 0; i < r->nops; i++) {
-		const struct sim_op_result *o = &r->ops[i];
+	char at[24], n[5][24], cost[TABLE_CELL], res[TABLE_CELL];
+	const uint64_t v[] = {o->hypercalls, o->mmio_traps + o->cfg_exits, o->irte_writes,
+			      o->iec_invalidations, o->device_writes};
+	const char *cells[] = {at, o->op, o->target, n[0], n[1], n[2], n[3], n[4], cost, res};
 
-		fprintf(out,
-			"%-9.3f %-12s %-16s %6" PRIu64 " %6" PRIu64 " %6" PRIu64 " %6" PRIu64
-			" %6" PRIu64 " %10" PRIu64 "  ",
-			(double)o->at_ns / 1e6, o->op, o->target, o->hypercalls,
-			o->mmio_traps + o->cfg_exits, o->irte_writes, o->iec_invalidations,
-			o->device_writes, o->cost_ns);
-		text_op_result(out, o);
-	}
+	snprintf(at, sizeof(at), "%.3f", (double)o->at_ns / 1e6);
+	for (unsigned i = 0; i < 5; i++)
+		fmt_u64(n[i], sizeof(n[i]), v[i]);
+	if (o->err)
+		snprintf(cost, sizeof(cost), NO_VALUE); /* a failed operation's time is no cost */
+	else
+		fmt_ns(cost, sizeof(cost), o->cost_ns);
+	op_result(res, sizeof(res), o);
+	table_row(t, cells);
 }
 
-void report_text(FILE *out, const struct scenario *sc, const struct sim_report *r)
+static int text_ops(FILE *out, const struct sim_report *r)
 {
+	static const char *const head[] = {"at ms", "operation", "target", "hcall",    "exits",
+					   "irte",  "iec",	 "dev_wr", "modelled", "result"};
+	struct table t;
+	int rc;
+
+	fprintf(out, "\n");
+	table_init(&t, 10, "");
+	table_align(&t, "lllrrrrrrl");
+	table_row(&t, head);
+	for (size_t i = 0; i < r->nops; i++)
+		text_op_row(&t, &r->ops[i]);
+	rc = table_print(&t, out);
+	table_free(&t);
+	return rc;
+}
+
+int report_text(FILE *out, const struct scenario *sc, const struct sim_report *r)
+{
+	int rc = 0;
+
 	fprintf(out,
 		"pvir run: scenario %s, design %s, host kernel %s, seed %" PRIu64
 		", %.3f ms virtual\n",
 		sc->name, sim_design_name(r->design), host_kernel_name(r->kernel), r->seed,
 		(double)sc->duration / 1e6);
-	text_ops(out, r);
-	fprintf(out, "\nlatency ns %8s %10s %10s %10s   (modelled)\n", "n", "p50", "p99", "max");
-	text_latency(out, "setup", &r->setup);
-	text_latency(out, "affinity", &r->affinity);
-	text_latency(out, "delivery", &r->delivery);
-	text_exits(out, r);
-	text_interrupts(out, r);
+	rc |= text_ops(out, r);
+	rc |= text_latencies(out, r);
+	rc |= text_exits(out, r);
+	rc |= text_interrupts(out, r);
 	text_faults(out, r);
 	text_errors(out, r);
 	for (unsigned i = 0; i < r->nviolations; i++)
 		fprintf(out, "%s%s\n", i ? "           " : "\nVIOLATED   ", r->violations[i]);
+	return rc;
 }

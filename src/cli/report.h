@@ -11,6 +11,7 @@
 #include "pvir/sim.h"
 
 void report_json(FILE *out, const struct scenario *sc, const struct sim_report *r, unsigned n);
-void report_text(FILE *out, const struct scenario *sc, const struct sim_report *r);
+/* Return: 0, or -ENOMEM if a table could not be built (its rows are then missing) */
+int report_text(FILE *out, const struct scenario *sc, const struct sim_report *r);
 
 #endif

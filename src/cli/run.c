@@ -249,7 +249,10 @@ int cli_run(int argc, char **argv, FILE *out, FILE *err)
 	for (unsigned i = 0; rc == CLI_EXIT_OK && !o.s.json && i < n; i++) {
 		if (i)
 			fputc('\n', report);
-		report_text(report, sc, &r[i]);
+		if (report_text(report, sc, &r[i])) {
+			fprintf(err, "pvir run: out of memory\n");
+			rc = CLI_EXIT_USAGE;
+		}
 	}
 	for (unsigned i = 0; i < n; i++) {
 		for (unsigned v = 0; v < r[i].nviolations; v++)

@@ -438,7 +438,7 @@ static void compare_default_table(void **state)
 	(void)state;
 	assert_int_equal(r.rc, CLI_EXIT_OK);
 	assert_string_equal(r.err, "");
-	assert_non_null(strstr(r.out, "trap        vir-emul           hcall\n"));
+	assert_non_null(strstr(r.out, "   trap   vir-emul      hcall\n"));
 	/* 64 vectors: 6 trapped accesses each; 8 with the vIOMMU flush; 1 SYNC */
 	assert_int_equal(sscanf(row(r.out, "activate web/nic0", "mmio_trap"), "%lu %lu %lu", &trap,
 				&vir, &hcall),
@@ -573,6 +573,51 @@ static void compare_every_kernel_default(void **state)
 	cli_free(&r);
 }
 
+/*
+ * Where a design has no figure, the table says so with "-": the cost and the
+ * ratio of an operation that failed (here hcall's, past the VM's quota), the
+ * ratios against it, and statistics with no sample (no move, no traffic).
+ */
+static void compare_marks_what_has_no_figure(void **state)
+{
+	static const char text[] =
+	    "name: small\nduration: 1ms\nhost: { pcpus: 2 }\n"
+	    "vms:\n  - name: vm\n    vcpus: 2\n    irte_quota: 8\n    devices:\n"
+	    "      - { name: nic, bdf: \"03:00.0\", guest_bdf: \"00:04.0\", msix: 16 }\n"
+	    "workload:\n  - { at: 0ms, do: activate, dev: vm/nic, count: 16 }\n";
+	char path[] = "/tmp/pvir-compare-XXXXXX";
+	int fd = mkstemp(path);
+	char *argv[] = {"compare", path};
+	struct cli_out r;
+	char a[16], b[16], c[16];
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, sizeof(text) - 1), (ssize_t)(sizeof(text) - 1));
+	close(fd);
+	r = compare(2, argv);
+	unlink(path);
+	assert_int_equal(r.rc, CLI_EXIT_OK);
+	assert_int_equal(sscanf(row(r.out, "activate vm/nic", "result"), "%*s %*s %*s %*s %15s", c),
+			 1);
+	assert_string_equal(c, "EDQUOT");
+	assert_int_equal(
+	    sscanf(row(r.out, "activate vm/nic", "modelled"), "%*s %*s %*s %*s %15s", c), 1);
+	assert_string_equal(c, "-"); /* hcall failed: no cost */
+	assert_int_equal(
+	    sscanf(row(r.out, "activate vm/nic", "ratio to hcall"), "%15s %15s %15s", a, b, c), 3);
+	assert_string_equal(a, "-"); /* no ratio to a failed operation */
+	assert_string_equal(c, "-");
+	assert_int_equal(sscanf(row(r.out, "latency", "affinity p50"), "%15s %15s %15s", a, b, c),
+			 3);
+	assert_string_equal(a, "-"); /* no move, no sample */
+	assert_int_equal(
+	    sscanf(row(r.out, "interrupts", "posted, of those reaching a vCPU"), "%15s", a), 1);
+	assert_string_equal(a, "-"); /* no traffic */
+	assert_null(strstr(r.out, "0.0x"));
+	cli_free(&r);
+}
+
 static void compare_refuses_bad_usage(void **state)
 {
 	char *sweep[] = {"compare", "--sweep", "64,x"};
@@ -627,6 +672,7 @@ int main(void)
 	    TEST(compare_every_kernel),
 	    TEST(compare_every_kernel_default),
 	    TEST(compare_refuses_bad_usage),
+	    TEST(compare_marks_what_has_no_figure),
 	};
 
 	return cmocka_run_group_tests_name("designs", tests, NULL, NULL);

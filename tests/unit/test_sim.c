@@ -572,7 +572,7 @@ static void cli_runs_default_and_refuses_the_rest(void **state)
 	assert_int_equal(r.rc, CLI_EXIT_OK);
 	assert_non_null(
 	    strstr(r.out, "scenario default, design hcall, host kernel stock, seed 42"));
-	assert_non_null(strstr(r.out, "set_affinity web/nic0/3"));
+	assert_non_null(strstr(r.out, "set_affinity  web/nic0/3"));
 	assert_non_null(strstr(r.out, "0x26 source-id verification failed: 1"));
 	assert_non_null(strstr(r.out, "\nerrors     none\n"));
 	assert_string_equal(r.err, "");
