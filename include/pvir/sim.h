@@ -20,6 +20,7 @@
 
 #include "pvir/host.h"
 #include "pvir/ir_unit.h"
+#include "pvir/json.h"
 #include "pvir/scenario.h"
 #include "pvir/vm.h"
 
@@ -39,21 +40,36 @@ enum sim_fault {
 };
 
 /*
- * A Chrome/Perfetto trace-event file (JSON, opens in ui.perfetto.dev),
- * written as the run goes so that a long run does not hold it in memory.
- * Several runs may write into one file: each design has its own processes.
+ * A trace of a run, written as the run goes so that a long run does not hold
+ * it in memory. Several runs may write into one trace: each design has its
+ * own processes (JSON) or its name on each line (text).
+ *
+ *   SIM_TRACE_JSON  Chrome/Perfetto trace events ({"traceEvents": [...]}),
+ *                   which ui.perfetto.dev opens: fixed event names with
+ *                   args, a category per world, and a flow from each raise
+ *                   through the IOMMU and the post to the guest's handler;
+ *   SIM_TRACE_TEXT  one line per event, "<design> <virtual us>: <name>
+ *                   key value ...", the names those of QEMU's and KVM's
+ *                   tracepoints where one exists (vtd_ir_*, kvm_*).
  */
+enum sim_trace_format {
+	SIM_TRACE_JSON,
+	SIM_TRACE_TEXT,
+};
+
 struct sim_trace {
 	FILE *f;
 	bool owned; /* opened here, so closed here */
-	uint64_t events;
+	enum sim_trace_format format;
+	struct json j;
+	uint64_t next_flow; /* flow ids, unique in the trace */
 };
 
-/** sim_trace_open() - create @path and start the event array; Return: 0 or -errno */
-int sim_trace_open(struct sim_trace *t, const char *path);
+/** sim_trace_open() - create @path and start the trace; Return: 0 or -errno */
+int sim_trace_open(struct sim_trace *t, const char *path, enum sim_trace_format format);
 /** sim_trace_open_stream() - the same on @f, which the caller keeps open */
-void sim_trace_open_stream(struct sim_trace *t, FILE *f);
-/** sim_trace_close() - end the array (and the file); Return: 0 or the -errno of a failed write */
+void sim_trace_open_stream(struct sim_trace *t, FILE *f, enum sim_trace_format format);
+/** sim_trace_close() - end the trace (and the file); Return: 0 or the -errno of a failed write */
 int sim_trace_close(struct sim_trace *t);
 
 /* Called now and then while a run goes: virtual time @now of @duration ns. */

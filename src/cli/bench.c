@@ -37,7 +37,7 @@
 #include <time.h>
 
 #include "cli.h"
-#include "json.h"
+#include "pvir/json.h"
 #include "options.h"
 #include "pvir/guest.h"
 #include "pvir/guest_drivers.h"

@@ -39,6 +39,7 @@ enum cli_scenario_option {
 	CLI_OPT_JSON,
 	CLI_OPT_TRACE,
 	CLI_OPT_QUIET,
+	CLI_OPT_TRACE_FORMAT,
 	CLI_OPT_OWN,
 };
 
@@ -49,12 +50,15 @@ enum cli_scenario_option {
 	{"seed", required_argument, NULL, CLI_OPT_SEED},     \
 	{"json", no_argument, NULL, CLI_OPT_JSON},           \
 	{"trace", required_argument, NULL, CLI_OPT_TRACE},   \
-	{"quiet", no_argument, NULL, CLI_OPT_QUIET}
+	{"quiet", no_argument, NULL, CLI_OPT_QUIET},         \
+	{"trace-format", required_argument, NULL, CLI_OPT_TRACE_FORMAT}
 /* clang-format on */
 
 struct cli_scenario_opts {
 	const char *file; /* NULL: the embedded default; "-": stdin */
 	const char *trace;
+	enum sim_trace_format trace_format;
+	bool trace_format_set;
 	bool json;
 	bool quiet;
 	struct sim_options sim;
@@ -80,7 +84,8 @@ struct sim_trace;
  * --trace: nothing to do when @path is NULL; "-" is @out. Return: 0, or
  * -errno (said on @err).
  */
-int cli_trace_open(const char *cmd, const char *path, struct sim_trace *t, FILE *out, FILE *err);
+int cli_trace_open(const char *cmd, const struct cli_scenario_opts *o, struct sim_trace *t,
+		   FILE *out, FILE *err);
 int cli_trace_close(const char *cmd, const char *path, struct sim_trace *t, FILE *err);
 
 #endif

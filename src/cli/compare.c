@@ -65,6 +65,8 @@ static const struct cli_command compare_command = {
 	    "  --sweep=N,N,...  up to 16 sizes from 1 to 60000\n"
 	    "  --trace=FILE     a Chrome/Perfetto trace of the three runs; - writes it to\n"
 	    "                   stdout, and the table then goes to stderr\n"
+	    "  --trace-format=F json (the default) or text: one line per event, named\n"
+	    "                   like QEMU's and KVM's tracepoints\n"
 	    "  --quiet          no progress line\n"
 	    "  -h, --help       this text\n"
 	    "\n"
@@ -521,13 +523,17 @@ static int compare_kernels(struct compare_opts *o, const struct scenario *sc, FI
 		return CLI_EXIT_USAGE;
 	}
 	if (o->s.json) {
-		fprintf(out, "{\"kernels\": {");
-		for (k = 0; k < HOST_KERNEL_COUNT; k++) {
-			fprintf(out, "%s\n\"%s\": ", k ? "," : "",
-				host_kernel_name(kernel_order[k]));
-			report_json(out, sc, r[k], SIM_DESIGN_COUNT);
-		}
-		fprintf(out, "}}\n");
+		struct json j;
+
+		json_init(&j, out);
+		json_object_begin(&j, NULL);
+		json_object_begin(&j, "kernels");
+		for (k = 0; k < HOST_KERNEL_COUNT; k++)
+			report_json_value(&j, host_kernel_name(kernel_order[k]), sc, r[k],
+					  SIM_DESIGN_COUNT);
+		json_object_end(&j);
+		json_object_end(&j);
+		json_finish(&j);
 	} else if (kernels_text(out, sc, r)) {
 		fprintf(err, "pvir compare: out of memory\n");
 		rc = -ENOMEM;
@@ -675,20 +681,32 @@ static int sweep_text_out(FILE *out, const struct sweep_point *p, unsigned n)
 
 static void sweep_json(FILE *out, const struct sweep_point *p, unsigned n)
 {
-	fprintf(out, "{\"sweep\": [");
+	struct json j;
+
+	json_init(&j, out);
+	json_object_begin(&j, NULL);
+	json_array_begin(&j, "sweep");
 	for (unsigned i = 0; i < n; i++) {
-		fprintf(out, "%s\n  {\"n\": %u, \"designs\": {", i ? "," : "", p[i].n);
-		for (unsigned d = 0; d < SIM_DESIGN_COUNT; d++)
-			fprintf(out,
-				"%s\"%s\": {\"setup_exits\": %" PRIu64 ", \"modelled_ns\": %" PRIu64
-				", \"vmm_refused\": %" PRIu64 ", \"errno\": %s%s%s}",
-				d ? ", " : "", sim_design_name((enum sim_design)d), p[i].exits[d],
-				p[i].ns[d], p[i].refused[d], p[i].err[d] ? "\"" : "",
-				p[i].err[d] ? sim_errno_name(p[i].err[d]) : "null",
-				p[i].err[d] ? "\"" : "");
-		fprintf(out, "}}");
+		json_object_begin(&j, NULL);
+		json_uint(&j, "n", p[i].n);
+		json_object_begin(&j, "designs");
+		for (unsigned d = 0; d < SIM_DESIGN_COUNT; d++) {
+			json_object_begin(&j, sim_design_name((enum sim_design)d));
+			json_uint(&j, "setup_exits", p[i].exits[d]);
+			json_uint(&j, "modelled_ns", p[i].ns[d]);
+			json_uint(&j, "vmm_refused", p[i].refused[d]);
+			if (p[i].err[d])
+				json_string(&j, "errno", sim_errno_name(p[i].err[d]));
+			else
+				json_null(&j, "errno");
+			json_object_end(&j);
+		}
+		json_object_end(&j);
+		json_object_end(&j);
 	}
-	fprintf(out, "\n]}\n");
+	json_array_end(&j);
+	json_object_end(&j);
+	json_finish(&j);
 }
 
 static int sweep(struct compare_opts *o, FILE *out, FILE *err)
@@ -739,7 +757,7 @@ int cli_compare(int argc, char **argv, FILE *out, FILE *err)
 		scenario_free(sc);
 		return rc;
 	}
-	if (cli_trace_open("compare", o.s.trace, &trace, out, err)) {
+	if (cli_trace_open("compare", &o.s, &trace, out, err)) {
 		scenario_free(sc);
 		return CLI_EXIT_USAGE;
 	}

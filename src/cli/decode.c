@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json.h"
+#include "pvir/json.h"
 #include "options.h"
 #include "pvir/irte.h"
 #include "pvir/msi.h"

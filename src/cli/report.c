@@ -4,7 +4,7 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include "json.h"
+#include "pvir/json.h"
 #include "table.h"
 
 /* ---- JSON ------------------------------------------------------------------------------------ */
@@ -180,21 +180,27 @@ static void json_design(struct json *j, const struct sim_report *r)
 	json_object_end(j);
 }
 
+void report_json_value(struct json *j, const char *key, const struct scenario *sc,
+		       const struct sim_report *r, unsigned n)
+{
+	json_object_begin(j, key);
+	json_string(j, "scenario", sc->name);
+	json_uint(j, "seed", n ? r[0].seed : sc->seed);
+	json_string(j, "host_kernel", host_kernel_name(n ? r[0].kernel : sc->kernel));
+	json_uint(j, "duration_ns", sc->duration);
+	json_object_begin(j, "designs");
+	for (unsigned i = 0; i < n; i++)
+		json_design(j, &r[i]);
+	json_object_end(j);
+	json_object_end(j);
+}
+
 void report_json(FILE *out, const struct scenario *sc, const struct sim_report *r, unsigned n)
 {
 	struct json j;
 
 	json_init(&j, out);
-	json_object_begin(&j, NULL);
-	json_string(&j, "scenario", sc->name);
-	json_uint(&j, "seed", n ? r[0].seed : sc->seed);
-	json_string(&j, "host_kernel", host_kernel_name(n ? r[0].kernel : sc->kernel));
-	json_uint(&j, "duration_ns", sc->duration);
-	json_object_begin(&j, "designs");
-	for (unsigned i = 0; i < n; i++)
-		json_design(&j, &r[i]);
-	json_object_end(&j);
-	json_object_end(&j);
+	report_json_value(&j, NULL, sc, r, n);
 	json_finish(&j);
 }
 

@@ -8,9 +8,13 @@
 
 #include <stdio.h>
 
+#include "pvir/json.h"
 #include "pvir/sim.h"
 
 void report_json(FILE *out, const struct scenario *sc, const struct sim_report *r, unsigned n);
+/* The same object as the value of @key inside a document @j is writing. */
+void report_json_value(struct json *j, const char *key, const struct scenario *sc,
+		       const struct sim_report *r, unsigned n);
 /* Return: 0, or -ENOMEM if a table could not be built (its rows are then missing) */
 int report_text(FILE *out, const struct scenario *sc, const struct sim_report *r);
 

@@ -43,6 +43,8 @@ static const struct cli_command run_command = {
 	    "  --json           the report as one JSON object\n"
 	    "  --trace=FILE     a Chrome/Perfetto trace of the run; - writes it to stdout,\n"
 	    "                   and the report then goes to stderr\n"
+	    "  --trace-format=F json (the default) or text: one line per event, named\n"
+	    "                   like QEMU's and KVM's tracepoints\n"
 	    "  --quiet          no progress line\n"
 	    "  -h, --help       this text\n"
 	    "\n"
@@ -69,16 +71,21 @@ static int parse_design(const char *s, bool designs[SIM_DESIGN_COUNT], FILE *err
 	return 0;
 }
 
-int cli_trace_open(const char *cmd, const char *path, struct sim_trace *t, FILE *out, FILE *err)
+int cli_trace_open(const char *cmd, const struct cli_scenario_opts *o, struct sim_trace *t,
+		   FILE *out, FILE *err)
 {
 	int rc = 0;
 
-	if (path && !strcmp(path, "-"))
-		sim_trace_open_stream(t, out);
-	else if (path)
-		rc = sim_trace_open(t, path);
+	if (o->trace_format_set && !o->trace) {
+		fprintf(err, "pvir %s: --trace-format without --trace; add --trace=FILE\n", cmd);
+		return -EINVAL;
+	}
+	if (o->trace && !strcmp(o->trace, "-"))
+		sim_trace_open_stream(t, out, o->trace_format);
+	else if (o->trace)
+		rc = sim_trace_open(t, o->trace, o->trace_format);
 	if (rc)
-		fprintf(err, "pvir %s: --trace %s: %s\n", cmd, path, strerror(-rc));
+		fprintf(err, "pvir %s: --trace %s: %s\n", cmd, o->trace, strerror(-rc));
 	return rc;
 }
 
@@ -131,6 +138,15 @@ int cli_scenario_option(const struct cli_command *c, int opt, const char *arg,
 		}
 		o->trace = arg;
 		return 0;
+	case CLI_OPT_TRACE_FORMAT:
+		if (!cli_once(c, "--trace-format", &o->trace_format_set, err))
+			return -EINVAL;
+		if (!strcmp(arg, "json") || !strcmp(arg, "text")) {
+			o->trace_format = !strcmp(arg, "text") ? SIM_TRACE_TEXT : SIM_TRACE_JSON;
+			return 0;
+		}
+		fprintf(err, "pvir %s: --trace-format '%s' is not json or text\n", c->name, arg);
+		return -EINVAL;
 	case CLI_OPT_JSON:
 		o->json = true;
 		return 0;
@@ -220,7 +236,7 @@ int cli_run(int argc, char **argv, FILE *out, FILE *err)
 		return rc == CLI_OPT_HELP ? CLI_EXIT_OK : CLI_EXIT_USAGE;
 	if (cli_load_scenario("run", o.s.file, &sc, err))
 		return CLI_EXIT_USAGE;
-	if (cli_trace_open("run", o.s.trace, &trace, out, err)) {
+	if (cli_trace_open("run", &o.s, &trace, out, err)) {
 		scenario_free(sc);
 		return CLI_EXIT_USAGE;
 	}

@@ -57,11 +57,18 @@ struct sim_dev {
 	unsigned nactive;
 };
 
+/* A traced interrupt waiting for the guest's handler: its flow and its last step. */
+struct trace_flow_end {
+	uint64_t id; /* 0: none waits */
+	struct trace_at last;
+};
+
 struct sim_vcpu {
 	uint64_t handle_at;  /* when its EV_HANDLE is due, NO_TIME if none */
 	uint64_t busy_until; /* handling what it took last */
 	uint64_t delivered;  /* interrupts it took */
 	uint64_t landed[NO_VECTORS];
+	struct trace_flow_end *flows; /* by vector, only when tracing */
 };
 
 /*
@@ -118,8 +125,11 @@ struct sim {
 	int raising;			  /* the irq of the entry being raised, -1 if it has none */
 	struct sim_vm *raising_vm;	  /* whose device is raising, NULL between raises */
 	const struct sim_dev *raising_dev;
-	bool rogue;    /* the entry being raised holds a rogue message */
-	bool rogue_op; /* a rogue_write is storing or restoring raw words */
+	unsigned raising_entry;
+	uint64_t flow;	   /* the trace's flow of the raise going on, 0 if none */
+	bool flow_started; /* its first event is written */
+	bool rogue;	   /* the entry being raised holds a rogue message */
+	bool rogue_op;	   /* a rogue_write is storing or restoring raw words */
 	uint64_t wakeups_before;
 	bool slice_armed; /* an EV_SLICE is queued */
 	struct sim_report *r;
@@ -278,7 +288,7 @@ static int build(struct sim *s)
 	return 0;
 }
 
-/* ---- the trace's tracks ---------------------------------------------------------------------- */
+/* ---- the trace ------------------------------------------------------------------------------- */
 
 static unsigned pid_of(const struct sim *s, enum trace_proc p, unsigned vm)
 {
@@ -288,6 +298,18 @@ static unsigned pid_of(const struct sim *s, enum trace_proc p, unsigned vm)
 static unsigned dev_tid(unsigned vm, unsigned dev)
 {
 	return vm * SC_MAX_DEVS + dev;
+}
+
+/* The workload's operations of a VM have a track of their own, after its vCPUs'. */
+static unsigned ops_tid(const struct sim *s, unsigned vm)
+{
+	return s->sc->vms[vm].vcpus;
+}
+
+static struct trace_at at_on(const struct sim *s, enum trace_proc p, unsigned vm, unsigned tid)
+{
+	return (struct trace_at){
+	    .design = s->design, .pid = pid_of(s, p, vm), .tid = tid, .ns = s->now};
 }
 
 static void name_tracks(struct sim *s)
@@ -319,49 +341,163 @@ static void name_tracks(struct sim *s)
 			snprintf(name, sizeof(name), "vCPU %u", c);
 			trace_name_thread(s->trace, pid_of(s, TRACE_VM, i), c, name);
 		}
+		trace_name_thread(s->trace, pid_of(s, TRACE_VM, i), ops_tid(s, i), "operations");
 	}
 }
 
-static void trace_landing(struct sim *s, const struct host_landing *l, unsigned src_vm)
+/*
+ * The device's send, the raise's flow starting from it. A raise that sends
+ * nothing (masked, latched) has no flow: its message goes later, untraced.
+ */
+static void trace_send(struct sim *s, const struct sim_vm *src, const struct host_landing *l)
 {
-	static const char *const outcome[] = {"passthrough", "remapped", "posted", "blocked"};
-	char name[64];
+	struct trace_at at;
+	struct trace_arg args[3];
 
-	if (!s->trace)
+	if (!s->trace || !s->raising_dev || s->flow_started)
 		return;
-	if (l->outcome == IR_BLOCKED)
-		snprintf(name, sizeof(name), "blocked 0x%02x %s", l->fault,
-			 ir_fault_name(l->fault));
-	else
-		snprintf(name, sizeof(name), "%s vector 0x%02x", outcome[l->outcome], l->vector);
-	trace_instant(s->trace, pid_of(s, TRACE_IOMMU, 0), 0, s->now, name);
-	if (!l->vcpu)
-		return;
-	if (l->outcome == IR_POSTED)
-		trace_instant(s->trace, pid_of(s, TRACE_PCPUS, 0), l->vcpu->pcpu, s->now,
-			      l->merged ? "post (already pending)" : "post");
-	else
-		trace_instant(s->trace, pid_of(s, TRACE_VM, src_vm), l->vcpu->id, s->now,
-			      "exit: ext_intr, inject");
+	at = at_on(s, TRACE_DEVICES, 0, dev_tid(src->idx, (unsigned)(s->raising_dev - src->devs)));
+	args[0] = TARG_U("entry", s->raising_entry);
+	args[1] = TARG_X("sid", l->rid);
+	args[2] = TARG_U("flow", s->flow);
+	trace_slice(s->trace, &at, 0, "device", s->rogue ? "dev_msi_send_rogue" : "dev_msi_send",
+		    args, 3);
+	trace_flow(s->trace, &at, s->flow, TRACE_FLOW_START);
+	s->flow_started = true;
 }
 
-static void trace_op(struct sim *s, const struct sc_op *op, const struct sim_op_result *r)
+/* Where a flow waits for the guest's handler: the (vCPU, vector) it landed on. */
+static struct trace_flow_end *flow_slot(struct sim *s, struct sim_vm *dst, const struct vcpu *v,
+					uint8_t vector)
 {
-	char name[SIM_TARGET_MAX + 32], args[512];
+	struct sim_vcpu *c = &dst->vcpus[v->id];
+
+	if (!c->flows)
+		c->flows = calloc(NO_VECTORS, sizeof(*c->flows));
+	if (!c->flows)
+		s->oom = true;
+	return c->flows ? &c->flows[vector] : NULL;
+}
+
+/*
+ * The IOMMU's verdict, then the post or the injection: the flow's next steps.
+ * It ends where the interrupt ends: blocked, merged into a pending vector,
+ * or (later, guest_took) at the guest's handler.
+ */
+static void trace_landing(struct sim *s, struct sim_vm *src, struct sim_vm *dst,
+			  const struct host_landing *l)
+{
+	static const char *const outcome[] = {"passthrough", "remapped", "posted", "blocked"};
+	struct trace_at iommu = at_on(s, TRACE_IOMMU, 0, 0), step;
+	struct trace_arg args[5] = {TARG_X("sid", l->rid), TARG_S("outcome", outcome[l->outcome]),
+				    TARG_U("flow", s->flow)};
+	struct trace_flow_end *slot = NULL;
+	bool ends;
 
 	if (!s->trace)
 		return;
-	snprintf(name, sizeof(name), "%s %s", r->op, r->target);
-	snprintf(args, sizeof(args),
-		 "\"result\": \"%s\", \"hypercalls\": %" PRIu64 ", \"mmio_traps\": %" PRIu64
-		 ", \"cfg_exits\": %" PRIu64 ", \"route_commits\": %" PRIu64
-		 ", \"irte_writes\": %" PRIu64 ", \"iec_invalidations\": %" PRIu64
-		 ", \"device_writes\": %" PRIu64 ", \"modelled_ns\": %" PRIu64,
-		 r->err ? sim_errno_name(r->err) : "ok", r->hypercalls, r->mmio_traps, r->cfg_exits,
-		 r->route_commits, r->irte_writes, r->iec_invalidations, r->device_writes,
-		 r->cost_ns);
-	trace_slice(s->trace, pid_of(s, TRACE_VM, op->vm), op->vcpu, s->now, r->cost_ns, name,
-		    args);
+	trace_send(s, src, l);
+	if (l->outcome == IR_BLOCKED) {
+		args[3] = TARG_X("reason", l->fault);
+		args[4] = TARG_S("fault", ir_fault_name(l->fault));
+		trace_slice(s->trace, &iommu, 0, "iommu", "vtd_ir_fault", args, 5);
+		trace_flow(s->trace, &iommu, s->flow, TRACE_FLOW_END);
+		return;
+	}
+	args[3] = TARG_X("vector", l->vector);
+	args[4] = TARG_U("vcpu", l->vcpu ? l->vcpu->id : 0);
+	trace_slice(s->trace, &iommu, 0, "iommu", "vtd_ir_remap", args, 5);
+	if (!l->vcpu || l->held) {
+		trace_flow(s->trace, &iommu, s->flow, TRACE_FLOW_END);
+		return;
+	}
+	trace_flow(s->trace, &iommu, s->flow, TRACE_FLOW_STEP);
+	args[0] = TARG_X("vector", l->vector);
+	args[1] = TARG_U("vcpu", l->vcpu->id);
+	args[2] = TARG_U("flow", s->flow);
+	args[3] = TARG_U("merged", l->merged);
+	if (l->outcome == IR_POSTED) {
+		step = at_on(s, TRACE_PCPUS, 0, l->vcpu->pcpu);
+		trace_slice(s->trace, &step, 0, "posting", "pi_post", args, 4);
+	} else {
+		step = at_on(s, TRACE_VM, dst->idx, l->vcpu->id);
+		trace_slice(s->trace, &step, 0, "kvm", "kvm_inj_virq", args, 4);
+	}
+	slot = l->merged ? NULL : flow_slot(s, dst, l->vcpu, l->vector);
+	ends = !slot || slot->id; /* merged, or the vector already waits with a flow of its own */
+	trace_flow(s->trace, &step, s->flow, ends ? TRACE_FLOW_END : TRACE_FLOW_STEP);
+	if (!ends)
+		*slot = (struct trace_flow_end){.id = s->flow, .last = step};
+}
+
+/* The guest's handler took (@cpu, @vector): the flow that led there ends in its slice. */
+static void trace_taken(struct sim *s, struct sim_vm *sv, unsigned cpu, uint8_t vector, int irq,
+			uint64_t start)
+{
+	struct sim_vcpu *c = &sv->vcpus[cpu];
+	struct trace_at at = at_on(s, TRACE_VM, sv->idx, cpu);
+	uint64_t flow = c->flows ? c->flows[vector].id : 0;
+	struct trace_arg args[] = {TARG_U("irq", irq < 0 ? 0 : irq), TARG_X("vector", vector),
+				   TARG_U("flow", flow)};
+
+	if (!s->trace)
+		return;
+	at.ns = start;
+	if (s->trace->format == SIM_TRACE_TEXT)
+		trace_instant(s->trace, &at, "guest", "irq_handler_entry", args, 3);
+	if (flow) {
+		trace_flow(s->trace, &at, flow, TRACE_FLOW_END);
+		c->flows[vector].id = 0;
+	}
+}
+
+/* Interrupts still pending at the end: their flows end where they last were. */
+static void trace_close_flows(struct sim *s)
+{
+	for (unsigned i = 0; s->trace && i < s->sc->nvms; i++)
+		for (unsigned c = 0; c < s->sc->vms[i].vcpus; c++) {
+			struct trace_flow_end *f = s->vms[i].vcpus[c].flows;
+
+			for (unsigned v = 0; f && v < NO_VECTORS; v++)
+				if (f[v].id)
+					trace_flow(s->trace, &f[v].last, f[v].id, TRACE_FLOW_END);
+		}
+}
+
+/*
+ * An operation takes no virtual time; its modelled cost is in its args. It
+ * is an instant on its VM's operations track, so that it never spans the
+ * run's end nor overlaps the vCPUs' slices.
+ */
+static void trace_op(struct sim *s, const struct sc_op *op, const struct sim_op_result *r)
+{
+	struct trace_at at = at_on(s, TRACE_VM, op->vm, ops_tid(s, op->vm));
+	struct trace_arg args[] = {
+	    TARG_S("target", r->target),
+	    TARG_S("result", r->err ? sim_errno_name(r->err) : "ok"),
+	    TARG_U("vcpu", op->vcpu),
+	    TARG_U("hypercalls", r->hypercalls),
+	    TARG_U("mmio_traps", r->mmio_traps),
+	    TARG_U("cfg_exits", r->cfg_exits),
+	    TARG_U("route_commits", r->route_commits),
+	    TARG_U("irte_writes", r->irte_writes),
+	    TARG_U("iec_invalidations", r->iec_invalidations),
+	    TARG_U("device_writes", r->device_writes),
+	    TARG_U("modelled_ns", r->cost_ns),
+	};
+
+	if (s->trace)
+		trace_instant(s->trace, &at, "workload", r->op, args, ARRAY_SIZE(args));
+}
+
+/* A vCPU's scheduling: it entered guest mode, or woke and waits for a slice. */
+static void trace_sched(struct sim *s, unsigned vm, unsigned cpu, const char *name, const char *why)
+{
+	struct trace_at at = at_on(s, TRACE_VM, vm, cpu);
+	struct trace_arg arg = TARG_S("why", why);
+
+	if (s->trace)
+		trace_instant(s->trace, &at, "sched", name, &arg, 1);
 }
 
 static void teardown(struct sim *s)
@@ -374,6 +510,8 @@ static void teardown(struct sim *s)
 			vm_free(sv->vm);
 		for (unsigned d = 0; d < SC_MAX_DEVS; d++)
 			free(sv->devs[d].irqs);
+		for (unsigned c = 0; sv->vcpus && c < s->sc->vms[i].vcpus; c++)
+			free(sv->vcpus[c].flows);
 		free(sv->vcpus);
 	}
 	if (s->h)
@@ -596,7 +734,8 @@ static void host_landed(void *ctx, const struct host_landing *l)
 
 	if (!src)
 		return; /* every device belongs to a VM */
-	trace_landing(s, l, src->idx);
+	if (s->trace)
+		trace_landing(s, src, l->vcpu ? vm_of(s, l->vcpu->vm) : src, l);
 	if (l->outcome == IR_BLOCKED) {
 		src->irq.blocked++;
 		src->faults[l->fault - IR_FAULT_FIRST]++;
@@ -630,6 +769,8 @@ static void guest_took(void *ctx, unsigned cpu, uint8_t vector, int irq)
 	sv->vcpus[cpu].delivered++;
 	if (irq < 0)
 		sv->irq.spurious++;
+	if (s->trace)
+		trace_taken(s, sv, cpu, vector, irq, start);
 	if (*landed != NO_TIME) {
 		latency_add(s, &s->r->delivery, start - *landed);
 		*landed = NO_TIME;
@@ -649,11 +790,11 @@ static void on_handle(struct sim *s, unsigned vm, unsigned cpu)
 	n = guest_handle_interrupts(sv->g, cpu);
 	c->busy_until = s->now + (uint64_t)n * s->cost->guest_handler;
 	if (n && s->trace) {
-		char args[48];
+		struct trace_at at = at_on(s, TRACE_VM, vm, cpu);
+		struct trace_arg arg = TARG_U("interrupts", n);
 
-		snprintf(args, sizeof(args), "\"interrupts\": %u", n);
-		trace_slice(s->trace, pid_of(s, TRACE_VM, vm), cpu, s->now, c->busy_until - s->now,
-			    "interrupts", args);
+		trace_slice(s->trace, &at, c->busy_until - s->now, "guest", "guest_irq_handlers",
+			    &arg, 1);
 	}
 }
 
@@ -675,13 +816,9 @@ static bool raise(struct sim *s, struct sim_vm *sv, struct sim_dev *d, unsigned 
 	int err;
 
 	s->wakeups_before = host_stats(s->h)->wakeups;
-	if (s->trace) {
-		char name[48];
-
-		snprintf(name, sizeof(name), "%s entry %u", rogue ? "rogue" : "raise", n);
-		trace_instant(s->trace, pid_of(s, TRACE_DEVICES, 0),
-			      dev_tid(sv->idx, (unsigned)(d - sv->devs)), s->now, name);
-	}
+	s->flow = trace_flow_new(s->trace);
+	s->flow_started = false;
+	s->raising_entry = n;
 	s->raising = !rogue && n < d->nactive ? (int)d->irqs[n] : -1;
 	s->rogue = rogue;
 	s->raising_vm = sv;
@@ -691,6 +828,7 @@ static bool raise(struct sim *s, struct sim_vm *sv, struct sim_dev *d, unsigned 
 	s->raising_dev = NULL;
 	s->raising = -1;
 	s->rogue = false;
+	s->flow = 0;
 	if (err || r == PCI_IRQ_DISABLED || r == PCI_IRQ_DMA_ERROR) {
 		sv->irq.not_raised++;
 		return false;
@@ -883,7 +1021,7 @@ static void entered(struct sim *s, const struct vcpu *v)
 {
 	struct sim_vm *sv = vm_of(s, v->vm);
 
-	trace_instant(s->trace, pid_of(s, TRACE_VM, sv->idx), v->id, s->now, "slice");
+	trace_sched(s, sv->idx, v->id, "sched_vcpu_in", "slice");
 	handle_if_pending(s, sv, v->id, s->cost->posted_delivery);
 }
 
@@ -940,8 +1078,8 @@ static void on_resume(struct sim *s, unsigned vm, unsigned cpu)
 	if (v->queued)
 		return; /* woken already: it waits for a slice */
 	host_vcpu_run(s->h, v);
-	trace_instant(s->trace, pid_of(s, TRACE_VM, vm), cpu, s->now,
-		      v->state == VCPU_RUNNING ? "runs again" : "waits for a slice");
+	trace_sched(s, vm, cpu, v->state == VCPU_RUNNING ? "sched_vcpu_in" : "sched_vcpu_wait",
+		    "resumed");
 	handle_if_pending(s, sv, cpu, s->cost->posted_delivery);
 }
 
@@ -1270,6 +1408,7 @@ static void run_events(struct sim *s)
 		if (progress && (e.type == EV_OP || n % 65536 == 0))
 			progress(s->o->progress_ctx, s->design, s->now, duration);
 	}
+	trace_close_flows(s);
 }
 
 int sim_run(const struct scenario *sc, enum sim_design design, const struct sim_options *o,

@@ -99,7 +99,7 @@ static void trace_to_stdout(void **state)
 
 	(void)state;
 	assert_int_equal(r.rc, CLI_EXIT_OK);
-	assert_true(!strncmp(r.out, "{\"traceEvents\": [", 17));
+	assert_true(!strncmp(r.out, "{\"traceEvents\":[", 16));
 	assert_non_null(strstr(r.out, "\n]}\n"));
 	assert_non_null(strstr(r.err, "pvir run: scenario default, design hcall"));
 	cli_free(&r);

@@ -476,12 +476,12 @@ static void compare_sweep_grows(void **state)
 
 	(void)state;
 	assert_int_equal(r.rc, CLI_EXIT_OK);
-	p = strstr(r.out, "{\"n\": 8, \"designs\": {\"trap\": {\"setup_exits\": 49,");
+	p = strstr(r.out, "{\"n\":8,\"designs\":{\"trap\":{\"setup_exits\":49,");
 	assert_non_null(p);
 	assert_int_equal(sscanf(strstr(p, "modelled_ns") + 13, "%llu", &t8), 1);
 	assert_int_equal(sscanf(strstr(strstr(p, "\"hcall\""), "modelled_ns") + 13, "%llu", &h8),
 			 1);
-	p = strstr(r.out, "{\"n\": 16, ");
+	p = strstr(r.out, "{\"n\":16,");
 	assert_non_null(p);
 	assert_int_equal(sscanf(strstr(p, "modelled_ns") + 13, "%llu", &t16), 1);
 	assert_int_equal(sscanf(strstr(strstr(p, "\"hcall\""), "modelled_ns") + 13, "%llu", &h16),
