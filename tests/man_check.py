@@ -9,9 +9,10 @@ import shutil
 import subprocess
 import sys
 
+from tap import check, finish
+
 PVIR, ROOT = sys.argv[1], sys.argv[2]
 COMMANDS = ["run", "compare", "decode", "bench"]
-results = []
 
 with open(os.path.join(ROOT, "docs", "pvir.1"), encoding="utf-8") as f:
     page = f.read().replace("\\-", "-")
@@ -20,28 +21,22 @@ for cmd in COMMANDS:
     run = subprocess.run([PVIR, cmd, "--help"], capture_output=True, text=True, check=False)
     options = sorted(set(re.findall(r"--[a-z][a-z-]*", run.stdout)) - {"--help"})
     missing = [o for o in options if o not in page]
-    results.append((f"{cmd}: {len(options)} options of --help in pvir.1",
-                    run.returncode == 0 and options and not missing, missing))
+    check(f"{cmd}: {len(options)} options of --help in pvir.1",
+                    run.returncode == 0 and options and not missing, missing)
 
 with open(os.path.join(ROOT, "meson.build"), encoding="utf-8") as f:
     meson = f.read()
 shipped = sorted(n for n in os.listdir(os.path.join(ROOT, "scenarios")) if n.endswith(".yaml"))
 missing = [n for n in shipped if f"'scenarios/{n}'" not in meson]
-results.append(("meson install installs every shipped scenario", not missing, missing))
+check("meson install installs every shipped scenario", not missing, missing)
 
 if shutil.which("groff"):
     render = subprocess.run(["groff", "-man", "-Tutf8", "-ww", "-z",
                              os.path.join(ROOT, "docs", "pvir.1")],
                             capture_output=True, text=True, check=False)
-    results.append(("pvir.1 renders without warnings",
-                    render.returncode == 0 and not render.stderr, [render.stderr]))
+    check("pvir.1 renders without warnings",
+                    render.returncode == 0 and not render.stderr, [render.stderr])
 else:
-    results.append(("pvir.1 renders (skipped: no groff)", True, []))
+    check("pvir.1 renders (skipped: no groff)", True, [])
 
-print(f"1..{len(results)}")
-for i, (name, ok, detail) in enumerate(results, 1):
-    print(f"{'ok' if ok else 'not ok'} {i} - {name}")
-    if not ok:
-        for d in detail:
-            print(f"# {d}")
-sys.exit(0 if all(ok for _, ok, _ in results) else 1)
+finish()

@@ -22,8 +22,9 @@ import sys
 import tempfile
 from collections import defaultdict
 
+from tap import check, finish
+
 PVIR = sys.argv[1]
-results = []
 NAMES = {"dev_msi_send", "dev_msi_send_rogue", "vtd_ir_remap", "vtd_ir_fault", "pi_post",
          "kvm_inj_virq", "guest_irq_handlers", "sched_vcpu_in", "sched_vcpu_wait",
          "interrupt", "activate", "free", "traffic", "set_affinity", "preempt", "block",
@@ -42,9 +43,6 @@ workload:
   - { at: 0ms, do: rogue_write, dev: 'v"m\\1/n"ic\\x', entry: 1, addr: 0xfee00000, data: 0x30 }
 """
 
-
-def check(name, cond, detail=""):
-    results.append((name, bool(cond), detail))
 
 
 def run(args, tmp, name):
@@ -193,9 +191,4 @@ with tempfile.TemporaryDirectory() as tmp:
     check("an unwritable trace is a usage error", bad.returncode == 2 and
           "--trace" in bad.stderr and "No such file or directory" in bad.stderr)
 
-print(f"1..{len(results)}")
-for i, (name, ok, detail) in enumerate(results, 1):
-    print(f"{'ok' if ok else 'not ok'} {i} - {name}")
-    if not ok and detail:
-        print(f"# {detail}")
-sys.exit(0 if all(ok for _, ok, _ in results) else 1)
+finish()

@@ -22,6 +22,7 @@
 
 #include "cli.h"
 #include "options.h"
+#include "plot.h"
 #include "progress.h"
 #include "table.h"
 #include "report.h"
@@ -36,23 +37,27 @@
 
 struct compare_opts {
 	struct cli_scenario_opts s;
+	const char *plot;
 	bool all_kernels;
 	unsigned sweep[MAX_SWEEP];
 	unsigned nsweep;
 };
 
 #define OPT_SWEEP CLI_OPT_OWN
+#define OPT_PLOT  (CLI_OPT_OWN + 1)
 
 static const struct option compare_longopts[] = {
     CLI_SCENARIO_LONGOPTS,
     {"sweep", required_argument, NULL, OPT_SWEEP},
+    {"plot", required_argument, NULL, OPT_PLOT},
     {0},
 };
 
 static const struct cli_command compare_command = {
     .name = "compare",
     .synopsis = "pvir compare [OPTIONS] [SCENARIO.yaml | -]\n"
-		"       pvir compare --sweep=N,N,... [--kernel=KERNEL] [--json] [--quiet]",
+		"       pvir compare --sweep=N,N,... [--kernel=KERNEL] [--json] [--plot=FILE.svg]\n"
+		"                    [--quiet]",
     .help = "Runs one scenario (the embedded default when none is given; - reads it\n"
 	    "from stdin) under trap, vir-emul and hcall, and prints one table with the\n"
 	    "ratio of each design to hcall. With --sweep, sets up N MSI-X vectors in one\n"
@@ -63,6 +68,9 @@ static const struct cli_command compare_command = {
 	    "  --seed=N         the random seed, instead of the scenario's\n"
 	    "  --json           the report as one JSON object\n"
 	    "  --sweep=N,N,...  up to 16 sizes from 1 to 60000\n"
+	    "  --plot=FILE.svg  with --sweep: also draw setup cost against N, per design\n"
+	    "                   (log-log), marking where a design fails; - is stdout,\n"
+	    "                   and the table then goes to stderr\n"
 	    "  --trace=FILE     a Chrome/Perfetto trace of the three runs; - writes it to\n"
 	    "                   stdout, and the table then goes to stderr\n"
 	    "  --trace-format=F json (the default) or text: one line per event, named\n"
@@ -109,6 +117,14 @@ static int compare_option(int opt, const char *arg, struct compare_opts *o, FILE
 {
 	if (opt == OPT_SWEEP)
 		return parse_sweep(arg, o, err);
+	if (opt == OPT_PLOT) {
+		if (o->plot) {
+			fprintf(err, "pvir compare: --plot given twice; give it once\n");
+			return -EINVAL;
+		}
+		o->plot = arg;
+		return 0;
+	}
 	if (opt == CLI_OPT_KERNEL && (o->all_kernels || !strcmp(arg, "all"))) {
 		if (o->all_kernels || o->s.sim.kernel_set) {
 			fprintf(err, "pvir compare: --kernel given twice; give it once\n");
@@ -125,7 +141,9 @@ static int check_combination(const struct compare_opts *o, FILE *err)
 {
 	const char *why = NULL;
 
-	if (o->s.file && o->nsweep)
+	if (o->plot && !o->nsweep)
+		why = "--plot draws a sweep; add --sweep=N,N,...";
+	else if (o->s.file && o->nsweep)
 		why = "--sweep builds its own scenarios; give no scenario file";
 	else if (o->s.trace && o->nsweep)
 		why = "--trace traces one scenario, not a sweep; drop one of them";
@@ -709,6 +727,53 @@ static void sweep_json(FILE *out, const struct sweep_point *p, unsigned n)
 	json_finish(&j);
 }
 
+/* The sweep's setup cost against N, a series per design, failures marked. */
+static int sweep_plot(const struct compare_opts *o, const struct sweep_point *p, FILE *out,
+		      FILE *err)
+{
+	struct plot_point pts[SIM_DESIGN_COUNT][MAX_SWEEP];
+	char why[SIM_DESIGN_COUNT][MAX_SWEEP][48], title[160];
+	struct plot_series series[SIM_DESIGN_COUNT];
+	struct plot pl = {.title = title,
+			  .xlabel = "N, MSI-X vectors set up in one VM",
+			  .ylabel = "setup, modelled time",
+			  .series = series,
+			  .nseries = SIM_DESIGN_COUNT};
+	FILE *f = strcmp(o->plot, "-") ? fopen(o->plot, "w") : out;
+	int rc;
+
+	if (!f) {
+		fprintf(err, "pvir compare: --plot %s: %s\n", o->plot, strerror(errno));
+		return -errno;
+	}
+	snprintf(title, sizeof(title), "pvir compare --sweep: setup cost against N, host kernel %s",
+		 host_kernel_name(p[0].kernel));
+	for (unsigned d = 0; d < SIM_DESIGN_COUNT; d++) {
+		for (unsigned i = 0; i < o->nsweep; i++) {
+			pts[d][i] =
+			    (struct plot_point){.x = p[i].n, .y = p[i].err[d] ? 0 : p[i].ns[d]};
+			if (p[i].err[d])
+				snprintf(why[d][i], sizeof(why[d][i]), "%s",
+					 sim_errno_name(p[i].err[d]));
+			else if (p[i].refused[d])
+				snprintf(why[d][i], sizeof(why[d][i]),
+					 "%" PRIu64 " vectors not routed", p[i].refused[d]);
+			pts[d][i].fail = p[i].err[d] || p[i].refused[d] ? why[d][i] : NULL;
+		}
+		series[d] = (struct plot_series){.name = sim_design_name((enum sim_design)d),
+						 .colour = plot_design_colour((enum sim_design)d),
+						 .pts = pts[d],
+						 .n = o->nsweep};
+	}
+	plot_svg(f, &pl);
+	rc = fflush(f) ? -errno : ferror(f) ? -EIO : 0;
+	if (f != out && fclose(f) && !rc)
+		rc = -errno;
+	if (rc)
+		fprintf(err, "pvir compare: --plot %s: %s\n", o->plot, strerror(-rc));
+	return rc;
+}
+
 static int sweep(struct compare_opts *o, FILE *out, FILE *err)
 {
 	struct sweep_point p[MAX_SWEEP];
@@ -727,6 +792,10 @@ static int sweep(struct compare_opts *o, FILE *out, FILE *err)
 		violated |= rc;
 	}
 	progress_done(&pr);
+	if (o->plot && sweep_plot(o, p, out, err))
+		return CLI_EXIT_USAGE;
+	if (o->plot && !strcmp(o->plot, "-"))
+		out = err; /* stdout carries the plot */
 	if (o->s.json)
 		sweep_json(out, p, o->nsweep);
 	else if (sweep_text_out(out, p, o->nsweep)) {
