@@ -22,6 +22,8 @@
 /* The whole command line, argv[0] being the program: what main() runs. */
 int cli_main(int argc, char **argv, FILE *out, FILE *err);
 int cli_decode(int argc, char **argv, FILE *out, FILE *err);
+/* The same, reading dumps given as "-" from @in instead of stdin. */
+int cli_decode_stream(int argc, char **argv, FILE *in, FILE *out, FILE *err);
 int cli_run(int argc, char **argv, FILE *out, FILE *err);
 int cli_compare(int argc, char **argv, FILE *out, FILE *err);
 int cli_bench(int argc, char **argv, FILE *out, FILE *err);

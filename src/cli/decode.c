@@ -2,29 +2,26 @@
 /*
  * `pvir decode`: hardware formats as a kernel developer reading a dump needs
  * them. Every field is printed with its spec name, the format is named, and
- * set reserved bits are flagged. --json prints one object whose keys are the
- * spec's field names in lowercase.
+ * set reserved bits are flagged. --json prints one object per entry whose
+ * keys are the spec's field names in lowercase.
  *
- *   pvir decode [--json] [--xapic] [--no-posting] irte HEX128
- *   pvir decode [--json] msi ADDR DATA
- *   pvir decode [--json] pid HEX512
- *
- * HEX128 is 0x<hi>:0x<lo> (two qwords, high first) or up to 32 hex digits;
- * HEX512 is eight qwords high first separated by ':' or up to 128 digits.
- * --xapic checks an IRTE as IRTA.EIME=0 would (DST holds an 8-bit ID in
- * 15:8); --no-posting as a unit without CAP.PI (IM reserved).
+ * Values come as arguments (hex, with or without 0x) or as the dumps people
+ * have (dumps.h: debugfs, QEMU's trace, lspci, gdb and crash, labelled
+ * qwords), one per argument line or many on stdin ("-"). What looks wrong —
+ * reserved bits that vanish with the halves swapped, a descriptor in memory
+ * order, a debugfs row whose columns disagree with its entry — is a warning
+ * on stderr, and with --strict the exit status is 1.
  */
 #include "cli.h"
 
-#include <ctype.h>
-#include <errno.h>
 #include <inttypes.h>
-#include <stdlib.h>
+#include <stdarg.h>
 #include <string.h>
 
-#include "pvir/json.h"
+#include "dumps.h"
 #include "options.h"
 #include "pvir/irte.h"
+#include "pvir/json.h"
 #include "pvir/msi.h"
 #include "pvir/pi_desc.h"
 
@@ -35,26 +32,42 @@ struct decode_opts {
 	bool json;
 	bool xapic;
 	bool no_posting;
+	bool strict;
+	bool memory_order; /* descriptors given low qword first */
 };
 
-/* ---- input parsing ------------------------------------------------------ */
+/* One decode run: its options and streams, and what it found wrong. */
+struct ctx {
+	const struct decode_opts *o;
+	FILE *in, *out, *err;
+	unsigned warnings;
+	unsigned entries;
+	unsigned qwords; /* memory-dump qwords gathered towards the next entry */
+	uint64_t q[DUMP_MAX_QWORDS];
+};
 
-static bool parse_hex_digits(const char *s, size_t len, uint64_t *ret)
+static void warn(struct ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void warn(struct ctx *c, const char *fmt, ...)
 {
-	uint64_t v = 0;
+	va_list ap;
 
-	if (len == 0 || len > HEX_DIGITS_PER_QWORD)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		int c = (unsigned char)s[i];
-
-		if (!isxdigit(c))
-			return false;
-		v = v << 4 | (uint64_t)(isdigit(c) ? c - '0' : tolower(c) - 'a' + 10);
-	}
-	*ret = v;
-	return true;
+	fprintf(c->err, "pvir decode: warning: ");
+	va_start(ap, fmt);
+	vfprintf(c->err, fmt, ap);
+	va_end(ap);
+	fputc('\n', c->err);
+	c->warnings++;
 }
+
+/* Between two entries' text, a blank line. */
+static void next_entry(struct ctx *c)
+{
+	if (c->entries++ && !c->o->json)
+		fputc('\n', c->out);
+}
+
+/* ---- input parsing ------------------------------------------------------ */
 
 static const char *skip_0x(const char *s)
 {
@@ -79,7 +92,7 @@ static bool parse_qwords(const char *arg, unsigned nwords, uint64_t *ret)
 			const char *end = strchr(part, ':');
 			size_t len = end ? (size_t)(end - part) : strlen(part);
 
-			if (!parse_hex_digits(part, len, &ret[nwords - 1 - i]))
+			if (!dump_hex_digits(part, len, &ret[nwords - 1 - i]))
 				return false;
 			s = part + len + 1;
 		}
@@ -94,25 +107,10 @@ static bool parse_qwords(const char *arg, unsigned nwords, uint64_t *ret)
 	for (unsigned i = 0; len > 0; i++) {
 		size_t take = len < HEX_DIGITS_PER_QWORD ? len : HEX_DIGITS_PER_QWORD;
 
-		if (!parse_hex_digits(s + len - take, take, &ret[i]))
+		if (!dump_hex_digits(s + len - take, take, &ret[i]))
 			return false;
 		len -= take;
 	}
-	return true;
-}
-
-static bool parse_number(const char *s, uint64_t max, uint64_t *ret)
-{
-	char *end;
-	unsigned long long v;
-
-	if (!*s || *s == '-' || isspace((unsigned char)*s))
-		return false;
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno || *end || v > max)
-		return false;
-	*ret = v;
 	return true;
 }
 
@@ -193,9 +191,15 @@ static void irte_remapped_text(FILE *out, const struct irte *e, const struct dec
 	field(out, "IM", irte_is_posted(e),
 	      irte_is_posted(e) ? "set, but posting unsupported: reserved" : "remapped format");
 	field(out, "V", r.vector, "vector");
-	if (o->xapic)
+	if (o->xapic && r.dm)
+		snprintf(dst, sizeof(dst), "xAPIC logical destination: mask 0x%x (DST[15:8])",
+			 irte_xapic_dest(r.dst));
+	else if (o->xapic)
 		snprintf(dst, sizeof(dst), "xAPIC destination: APIC ID 0x%x (DST[15:8])",
 			 irte_xapic_dest(r.dst));
+	else if (r.dm)
+		snprintf(dst, sizeof(dst), "x2APIC logical destination: cluster 0x%x, CPUs 0x%x",
+			 r.dst >> 16, r.dst & 0xffff);
 	else
 		snprintf(dst, sizeof(dst), "x2APIC destination: APIC ID 0x%x", r.dst);
 	field(out, "DST", r.dst, dst);
@@ -222,13 +226,19 @@ static void irte_posted_text(FILE *out, const struct irte *e)
 }
 
 /* @as_posted: whether the unit would read @e as posted (IM=1 and CAP.PI). */
-static void irte_json(FILE *out, const struct irte *e, const struct irte *rsvd, bool as_posted)
+static void irte_json(FILE *out, const struct irte *e, const struct irte *rsvd, bool as_posted,
+		      const struct dump *from)
 {
 	uint64_t mask[2] = {rsvd->lo, rsvd->hi};
 	struct json j;
 
 	json_init(&j, out);
 	json_object_begin(&j, NULL);
+	if (from) {
+		json_string(&j, "source", from->source);
+		if (from->columns)
+			json_uint(&j, "entry", from->index);
+	}
 	if (as_posted) {
 		struct irte_posted p;
 
@@ -268,34 +278,96 @@ static void irte_json(FILE *out, const struct irte *e, const struct irte *rsvd, 
 	json_finish(&j);
 }
 
-static int decode_irte(int argc, char **argv, const struct decode_opts *o, FILE *out, FILE *err)
+/* Reserved bits that all vanish with the two halves swapped: pasted in the wrong order. */
+static void check_halves(struct ctx *c, const struct irte *e, const struct irte *rsvd)
+{
+	struct irte sw = {.lo = e->hi, .hi = e->lo}, srsvd;
+
+	if (!rsvd->lo && !rsvd->hi)
+		return;
+	srsvd = irte_reserved_bits(&sw, !c->o->xapic, !c->o->no_posting);
+	if (!srsvd.lo && !srsvd.hi && (sw.lo & 1))
+		warn(c,
+		     "reserved bits are set, and none would be with the halves swapped: the "
+		     "high qword goes first (try 0x%016" PRIx64 ":0x%016" PRIx64 ")",
+		     sw.hi, sw.lo);
+}
+
+/* A debugfs row prints SID, DstID or PDA, and vector beside the entry: they must agree. */
+static void check_columns(struct ctx *c, const struct irte *e, const struct dump *d)
+{
+	bool posted = irte_is_posted(e);
+	struct irte_remapped r;
+	struct irte_posted p;
+
+	if (!d || !d->columns)
+		return;
+	irte_remapped_decode(e, &r);
+	irte_posted_decode(e, &p);
+	if (posted != d->posted || (posted ? p.sid : r.sid) != d->sid ||
+	    (posted ? p.vector : r.vector) != d->vector ||
+	    (posted ? p.pda != d->pda : r.dst != d->dst))
+		warn(c,
+		     "entry %u: the row's SrcID/DstID/Vct columns disagree with its IRTE: halves "
+		     "swapped, or columns from another row?",
+		     d->index);
+}
+
+static void show_irte(struct ctx *c, struct irte e, const struct dump *from)
+{
+	const struct decode_opts *o = c->o;
+	struct irte rsvd = irte_reserved_bits(&e, !o->xapic, !o->no_posting);
+	bool posted = irte_is_posted(&e) && !o->no_posting;
+
+	next_entry(c);
+	if (o->json) {
+		irte_json(c->out, &e, &rsvd, posted, from);
+	} else {
+		if (from)
+			fprintf(c->out, "%s%s", from->source, from->columns ? ", entry " : "\n");
+		if (from && from->columns)
+			fprintf(c->out, "%u\n", from->index);
+		if (posted)
+			irte_posted_text(c->out, &e);
+		else
+			irte_remapped_text(c->out, &e, o);
+		text_bits(c->out, (uint64_t[]){rsvd.lo, rsvd.hi}, 2);
+	}
+	check_halves(c, &e, &rsvd);
+	check_columns(c, &e, from);
+}
+
+/* HEX128 as one word (hi:lo, 32 digits) or two (HI LO), or a dump line. */
+static int decode_irte(struct ctx *c, int argc, char **argv)
 {
 	uint64_t q[2];
-	struct irte e, rsvd;
+	struct dump d;
+	char line[512] = "";
 
-	if (argc != 2) {
-		fprintf(err, "pvir decode irte: expected one argument, HEX128\n");
-		return CLI_EXIT_USAGE;
-	}
-	if (!parse_qwords(argv[1], 2, q)) {
-		fprintf(err,
-			"pvir decode irte: '%s' is not a 128-bit hex value "
-			"(want 0x<hi>:0x<lo> or up to 32 hex digits)\n",
-			argv[1]);
-		return CLI_EXIT_USAGE;
-	}
-	e = (struct irte){.lo = q[0], .hi = q[1]};
-	rsvd = irte_reserved_bits(&e, !o->xapic, !o->no_posting);
-	if (o->json) {
-		irte_json(out, &e, &rsvd, irte_is_posted(&e) && !o->no_posting);
+	for (int i = 1; i < argc; i++)
+		snprintf(line + strlen(line), sizeof(line) - strlen(line), "%s%s", i > 1 ? " " : "",
+			 argv[i]);
+	if (argc == 2 && parse_qwords(argv[1], 2, q)) {
+		show_irte(c, (struct irte){.lo = q[0], .hi = q[1]}, NULL);
 		return CLI_EXIT_OK;
 	}
-	if (irte_is_posted(&e) && !o->no_posting)
-		irte_posted_text(out, &e);
-	else
-		irte_remapped_text(out, &e, o);
-	text_bits(out, (uint64_t[]){rsvd.lo, rsvd.hi}, 2);
-	return CLI_EXIT_OK;
+	if (argc == 3 && dump_hex(argv[1], 16, &q[1]) && dump_hex(argv[2], 16, &q[0])) {
+		show_irte(c, (struct irte){.lo = q[0], .hi = q[1]}, NULL);
+		return CLI_EXIT_OK;
+	}
+	if (argc > 1 && dump_parse_line(line, &d) == DUMP_IRTE) {
+		show_irte(c, (struct irte){.lo = d.lo, .hi = d.hi}, &d);
+		return CLI_EXIT_OK;
+	}
+	if (argc > 1 && d.kind == DUMP_QWORDS && d.nq == 2) {
+		show_irte(c, (struct irte){.lo = d.q[0], .hi = d.q[1]}, &d);
+		return CLI_EXIT_OK;
+	}
+	fprintf(c->err,
+		"pvir decode irte: %s%s%s is not an IRTE (want 0x<hi>:0x<lo>, up to 32 hex digits, "
+		"HI LO, lo=X hi=Y, or a dump line: pvir decode --help)\n",
+		argc > 1 ? "'" : "nothing", argc > 1 ? line : "", argc > 1 ? "'" : "");
+	return CLI_EXIT_USAGE;
 }
 
 /* ---- MSI ---------------------------------------------------------------- */
@@ -325,7 +397,7 @@ static void msi_text(FILE *out, const struct msi_msg *m, const struct msi_msg *r
 		char dest[64];
 
 		msi_compat_decode(m, &c);
-		snprintf(dest, sizeof(dest), "APIC ID%s",
+		snprintf(dest, sizeof(dest), "%s%s", c.dm ? "logical destination: mask" : "APIC ID",
 			 c.dest_id > 0xff ? " (uses extended destination ID bits 11:5)" : "");
 		field(out, "dest_id", c.dest_id, dest);
 		field(out, "RH", c.rh, c.rh ? "redirection hint" : "no hint");
@@ -379,31 +451,52 @@ static void msi_json(FILE *out, const struct msi_msg *m, const struct msi_msg *r
 	json_finish(&j);
 }
 
-static int decode_msi(int argc, char **argv, const struct decode_opts *o, FILE *out, FILE *err)
+static void show_msi(struct ctx *c, const struct msi_msg *m, const struct dump *from)
+{
+	struct msi_msg rsvd = msi_reserved_bits(m);
+
+	next_entry(c);
+	if (c->o->json) {
+		msi_json(c->out, m, &rsvd);
+		return;
+	}
+	if (from)
+		fprintf(c->out, "%s\n", from->source);
+	msi_text(c->out, m, &rsvd);
+}
+
+/* ADDR DATA, hex as dumps print them (0x optional), or an lspci line. */
+static int decode_msi(struct ctx *c, int argc, char **argv)
 {
 	uint64_t addr, data;
-	struct msi_msg m, rsvd;
+	struct dump d;
+	char line[512] = "";
 
+	for (int i = 1; i < argc; i++)
+		snprintf(line + strlen(line), sizeof(line) - strlen(line), "%s%s", i > 1 ? " " : "",
+			 argv[i]);
+	if (argc != 3 && dump_parse_line(line, &d) == DUMP_MSI) {
+		show_msi(c, &d.msg, &d);
+		return CLI_EXIT_OK;
+	}
 	if (argc != 3) {
-		fprintf(err, "pvir decode msi: expected two arguments, ADDR DATA\n");
+		fprintf(c->err, "pvir decode msi: expected two arguments, ADDR DATA, or an lspci "
+				"'Address: ... Data: ...' line\n");
 		return CLI_EXIT_USAGE;
 	}
-	if (!parse_number(argv[1], UINT64_MAX, &addr)) {
-		fprintf(err, "pvir decode msi: ADDR '%s' is not a 64-bit number\n", argv[1]);
+	if (!dump_hex(argv[1], 16, &addr)) {
+		fprintf(c->err, "pvir decode msi: ADDR '%s' is not a 64-bit hex number\n", argv[1]);
 		return CLI_EXIT_USAGE;
 	}
-	if (!parse_number(argv[2], UINT32_MAX, &data)) {
-		fprintf(err, "pvir decode msi: DATA '%s' is not a 32-bit number\n", argv[2]);
+	if (!dump_hex(argv[2], 8, &data)) {
+		fprintf(c->err, "pvir decode msi: DATA '%s' is not a 32-bit hex number\n", argv[2]);
 		return CLI_EXIT_USAGE;
 	}
-	m = (struct msi_msg){.address_lo = (uint32_t)addr,
-			     .address_hi = (uint32_t)(addr >> 32),
-			     .data = (uint32_t)data};
-	rsvd = msi_reserved_bits(&m);
-	if (o->json)
-		msi_json(out, &m, &rsvd);
-	else
-		msi_text(out, &m, &rsvd);
+	show_msi(c,
+		 &(struct msi_msg){.address_lo = (uint32_t)addr,
+				   .address_hi = (uint32_t)(addr >> 32),
+				   .data = (uint32_t)data},
+		 NULL);
 	return CLI_EXIT_OK;
 }
 
@@ -447,102 +540,269 @@ static void pid_json(FILE *out, const struct pid_image *p, const uint64_t *rsvd)
 	json_finish(&j);
 }
 
-static int decode_pid(int argc, char **argv, const struct decode_opts *o, FILE *out, FILE *err)
+static bool any_set(const uint64_t *w, unsigned n)
 {
-	uint64_t words[PID_WORDS], rsvd[PID_WORDS];
+	for (unsigned i = 0; i < n; i++)
+		if (w[i])
+			return true;
+	return false;
+}
+
+/* @words low first. Reserved bits that vanish read the other way: memory order. */
+static void show_pid(struct ctx *c, const uint64_t words[PID_WORDS])
+{
+	uint64_t rsvd[PID_WORDS], rev[PID_WORDS], rrsvd[PID_WORDS];
 	struct pid_image p;
 
+	pid_decode(words, &p);
+	pid_reserved_bits(words, rsvd);
+	next_entry(c);
+	if (c->o->json)
+		pid_json(c->out, &p, rsvd);
+	else
+		pid_text(c->out, &p, rsvd);
+	for (unsigned i = 0; i < PID_WORDS; i++)
+		rev[i] = words[PID_WORDS - 1 - i];
+	pid_reserved_bits(rev, rrsvd);
+	if (any_set(rsvd, PID_WORDS) && !any_set(rrsvd, PID_WORDS))
+		warn(c, "reserved bits are set, and none would be in the other order: %s",
+		     c->o->memory_order ? "the qwords look high first; drop --memory-order"
+					: "memory order (low qword first, as gdb's x/8gx prints)? "
+					  "add --memory-order");
+}
+
+static int decode_pid(struct ctx *c, int argc, char **argv)
+{
+	uint64_t words[PID_WORDS], w[PID_WORDS];
+
 	if (argc != 2) {
-		fprintf(err, "pvir decode pid: expected one argument, HEX512\n");
+		fprintf(c->err, "pvir decode pid: expected one argument, HEX512\n");
 		return CLI_EXIT_USAGE;
 	}
 	if (!parse_qwords(argv[1], PID_WORDS, words)) {
-		fprintf(err,
+		fprintf(c->err,
 			"pvir decode pid: '%s' is not a 512-bit hex value "
 			"(want 8 qwords high first, ':'-separated, or up to 128 hex digits)\n",
 			argv[1]);
 		return CLI_EXIT_USAGE;
 	}
-	pid_decode(words, &p);
-	pid_reserved_bits(words, rsvd);
-	if (o->json)
-		pid_json(out, &p, rsvd);
-	else
-		pid_text(out, &p, rsvd);
+	for (unsigned i = 0; i < PID_WORDS; i++) /* as typed: low first in memory order */
+		w[i] = c->o->memory_order ? words[PID_WORDS - 1 - i] : words[i];
+	show_pid(c, w);
 	return CLI_EXIT_OK;
+}
+
+/* ---- dumps on stdin ------------------------------------------------------- */
+
+enum want {
+	WANT_ANY, /* a memory dump's qwords go two by two as IRTEs */
+	WANT_IRTE,
+	WANT_PID, /* a memory dump's qwords go eight by eight */
+};
+
+/* A memory dump's qwords, gathered until an entry is whole. */
+static void gather(struct ctx *c, const struct dump *d, enum want want)
+{
+	unsigned need = want == WANT_PID ? PID_WORDS : 2;
+
+	for (unsigned i = 0; i < d->nq; i++) {
+		c->q[c->qwords++] = d->q[i];
+		if (c->qwords < need)
+			continue;
+		if (want == WANT_PID)
+			show_pid(c, c->q);
+		else
+			show_irte(c, (struct irte){.lo = c->q[0], .hi = c->q[1]}, d);
+		c->qwords = 0;
+	}
+}
+
+/* One line of a dump; Return: false if it is no format pvir knows. */
+static bool decode_line(struct ctx *c, const char *line, unsigned n, enum want want)
+{
+	struct dump d;
+
+	switch (dump_parse_line(line, &d)) {
+	case DUMP_SKIP:
+		return true;
+	case DUMP_IRTE:
+		if (want != WANT_PID) {
+			show_irte(c, (struct irte){.lo = d.lo, .hi = d.hi}, &d);
+			return true;
+		}
+		break;
+	case DUMP_MSI:
+		if (want == WANT_ANY) {
+			show_msi(c, &d.msg, &d);
+			return true;
+		}
+		break;
+	case DUMP_QWORDS:
+		gather(c, &d, want);
+		return true;
+	case DUMP_MSIX_WHERE:
+		warn(c,
+		     "line %u: lspci prints only where the MSI-X table is (BAR, offset), not its "
+		     "entries; read the entries from the BAR and decode each as msi ADDR DATA",
+		     n);
+		return true;
+	case DUMP_NONE:
+		break;
+	}
+	fprintf(c->err, "pvir decode: line %u: not a dump pvir knows: %s\n", n, line);
+	return false;
+}
+
+/* Every line of @c->in; Return: an exit status. */
+static int decode_stream(struct ctx *c, enum want want)
+{
+	char line[1024];
+	unsigned n = 0, bad = 0;
+
+	while (fgets(line, sizeof(line), c->in)) {
+		line[strcspn(line, "\r\n")] = '\0';
+		bad += !decode_line(c, line, ++n, want);
+	}
+	if (c->qwords)
+		warn(c, "%u qword(s) left over at the end: not a whole entry", c->qwords);
+	if (!c->entries && !bad)
+		fprintf(c->err, "pvir decode: nothing to decode on stdin\n");
+	return bad || !c->entries ? CLI_EXIT_USAGE : CLI_EXIT_OK;
 }
 
 /* ---- dispatch ----------------------------------------------------------- */
 
 struct decoder {
 	const char *name;
-	int (*run)(int argc, char **argv, const struct decode_opts *o, FILE *out, FILE *err);
+	int (*run)(struct ctx *c, int argc, char **argv);
+	enum want stdin_want;
 };
 
 static const struct decoder decoders[] = {
-    {"irte", decode_irte},
-    {"msi", decode_msi},
-    {"pid", decode_pid},
+    {"irte", decode_irte, WANT_IRTE},
+    {"msi", decode_msi, WANT_ANY},
+    {"pid", decode_pid, WANT_PID},
 };
 
 enum decode_option {
 	OPT_JSON = 256,
 	OPT_XAPIC,
 	OPT_NO_POSTING,
+	OPT_STRICT,
+	OPT_MEMORY_ORDER,
 };
 
 static const struct option decode_longopts[] = {
     {"json", no_argument, NULL, OPT_JSON},
     {"xapic", no_argument, NULL, OPT_XAPIC},
     {"no-posting", no_argument, NULL, OPT_NO_POSTING},
+    {"strict", no_argument, NULL, OPT_STRICT},
+    {"memory-order", no_argument, NULL, OPT_MEMORY_ORDER},
     {0},
 };
 
 static const struct cli_command decode_command = {
     .name = "decode",
-    .synopsis = "pvir decode [OPTIONS] irte HEX128\n"
-		"       pvir decode [OPTIONS] msi ADDR DATA\n"
-		"       pvir decode [OPTIONS] pid HEX512",
+    .synopsis = "pvir decode [OPTIONS] irte HEX128 | msi ADDR DATA | pid HEX512\n"
+		"       pvir decode [OPTIONS] [irte | msi | pid] -\n"
+		"       pvir decode [OPTIONS] 'DUMP LINE'",
     .help = "Decodes hardware formats the way someone reading a dump needs them: every\n"
 	    "field with its spec name, the format named, reserved bits flagged.\n"
 	    "\n"
-	    "  irte HEX128   a VT-d IRTE: 0x<hi>:0x<lo> (high qword first) or up to 32\n"
-	    "                hex digits\n"
-	    "  msi ADDR DATA an MSI address and data\n"
-	    "  pid HEX512    a posted-interrupt descriptor: eight qwords, high first,\n"
-	    "                separated by ':', or up to 128 hex digits\n"
+	    "Values (hex, with or without 0x):\n"
+	    "  irte HEX128    a VT-d IRTE: 0x<hi>:0x<lo> (high qword first), up to 32 hex\n"
+	    "                 digits, HI LO, lo=X hi=Y, or any IRTE line below\n"
+	    "  msi ADDR DATA  an MSI address and data, or an lspci line\n"
+	    "  pid HEX512     a posted-interrupt descriptor: eight qwords high first,\n"
+	    "                 ':'-separated, or up to 128 hex digits\n"
 	    "\n"
-	    "  --json        one JSON object, keys the spec's field names in lowercase\n"
-	    "  --xapic       check an IRTE as IRTA.EIME=0 would (an 8-bit ID in DST 15:8)\n"
-	    "  --no-posting  check an IRTE as a unit without CAP.PI would (IM reserved)\n"
-	    "  -h, --help    this text\n",
+	    "Dumps, one per argument or any number on stdin (-), headers skipped:\n"
+	    "  debugfs  both tables of /sys/kernel/debug/iommu/intel/ir_translation_struct\n"
+	    "           (Entry SrcID DstID|PDA_high PDA_low Vct IRTE_high IRTE_low)\n"
+	    "  QEMU     the vtd_ir_irte_get trace event, as QEMU prints it: its \"low\" is\n"
+	    "           the high qword\n"
+	    "  lspci    -vv's MSI \"Address: ... Data: ...\" (for MSI-X, lspci shows only\n"
+	    "           where the table is)\n"
+	    "  gdb      x/Ngx, and crash's rd -64: qwords in memory order (low first); on\n"
+	    "           stdin two make an IRTE, eight a descriptor (pid -)\n"
+	    "  labelled lo=X hi=Y, hi=Y lo=X, low X high Y\n"
+	    "\n"
+	    "  --json          one JSON object per entry, keys the spec's field names\n"
+	    "  --xapic         check an IRTE as IRTA.EIME=0 would (an 8-bit ID in DST 15:8)\n"
+	    "  --no-posting    check an IRTE as a unit without CAP.PI would (IM reserved)\n"
+	    "  --memory-order  a pid argument's qwords are low first, as in memory\n"
+	    "  --strict        exit 1 when something looks wrong (a warning was given)\n"
+	    "  -h, --help      this text\n"
+	    "\n"
+	    "Warnings (stderr) say what is probably wrong: reserved bits that vanish with\n"
+	    "the halves swapped or the qwords reversed, debugfs columns that disagree\n"
+	    "with their entry. Exit status: 0 decoded, 1 decoded with warnings under\n"
+	    "--strict, 2 bad usage or input.\n",
     .longopts = decode_longopts,
 };
 
-int cli_decode(int argc, char **argv, FILE *out, FILE *err)
+static int parse(int argc, char **argv, struct decode_opts *o, FILE *out, FILE *err)
 {
-	struct decode_opts o = {0};
 	int opt;
 
 	cli_options_begin();
 	while ((opt = cli_option(&decode_command, argc, argv, out, err)) != CLI_OPT_END) {
-		if (opt == CLI_OPT_HELP)
-			return CLI_EXIT_OK;
-		if (opt == CLI_OPT_ERROR)
-			return CLI_EXIT_USAGE;
-		o.json |= opt == OPT_JSON;
-		o.xapic |= opt == OPT_XAPIC;
-		o.no_posting |= opt == OPT_NO_POSTING;
+		if (opt == CLI_OPT_HELP || opt == CLI_OPT_ERROR)
+			return opt;
+		o->json |= opt == OPT_JSON;
+		o->xapic |= opt == OPT_XAPIC;
+		o->no_posting |= opt == OPT_NO_POSTING;
+		o->strict |= opt == OPT_STRICT;
+		o->memory_order |= opt == OPT_MEMORY_ORDER;
 	}
-	if (optind >= argc) {
-		fprintf(err, "pvir decode: what to decode? irte, msi or pid\n");
-		cli_usage(&decode_command, err);
+	return 0;
+}
+
+static int run(struct ctx *c, int argc, char **argv)
+{
+	char line[512] = "";
+	struct dump d;
+
+	if (argc < 1) {
+		fprintf(c->err, "pvir decode: what to decode? irte, msi, pid, - or a dump line\n");
+		cli_usage(&decode_command, c->err);
 		return CLI_EXIT_USAGE;
 	}
-	for (size_t d = 0; d < ARRAY_SIZE(decoders); d++)
-		if (!strcmp(argv[optind], decoders[d].name))
-			return decoders[d].run(argc - optind, argv + optind, &o, out, err);
-	fprintf(err, "pvir decode: unknown format '%s' (irte, msi or pid)\n", argv[optind]);
-	cli_usage(&decode_command, err);
+	if (argc == 1 && !strcmp(argv[0], "-"))
+		return decode_stream(c, WANT_ANY);
+	for (size_t k = 0; k < ARRAY_SIZE(decoders); k++) {
+		if (strcmp(argv[0], decoders[k].name))
+			continue;
+		if (argc == 2 && !strcmp(argv[1], "-"))
+			return decode_stream(c, decoders[k].stdin_want);
+		return decoders[k].run(c, argc, argv);
+	}
+	for (int i = 0; i < argc; i++)
+		snprintf(line + strlen(line), sizeof(line) - strlen(line), "%s%s", i ? " " : "",
+			 argv[i]);
+	if (dump_parse_line(line, &d) != DUMP_NONE && d.kind != DUMP_SKIP)
+		return decode_line(c, line, 1, WANT_ANY) ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+	fprintf(c->err, "pvir decode: unknown format '%s' (irte, msi, pid, -, or a dump line)\n",
+		argv[0]);
+	cli_usage(&decode_command, c->err);
 	return CLI_EXIT_USAGE;
+}
+
+int cli_decode_stream(int argc, char **argv, FILE *in, FILE *out, FILE *err)
+{
+	struct decode_opts o = {0};
+	struct ctx c = {.o = &o, .in = in, .out = out, .err = err};
+	int rc = parse(argc, argv, &o, out, err);
+
+	if (rc)
+		return rc == CLI_OPT_HELP ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+	rc = run(&c, argc - optind, argv + optind);
+	if (rc == CLI_EXIT_OK && o.strict && c.warnings)
+		rc = CLI_EXIT_VIOLATION;
+	return rc;
+}
+
+int cli_decode(int argc, char **argv, FILE *out, FILE *err)
+{
+	return cli_decode_stream(argc, argv, stdin, out, err);
 }

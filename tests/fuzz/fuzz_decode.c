@@ -2,9 +2,10 @@
 /*
  * `pvir decode`. The input is a command line, its words separated by NUL
  * or newline bytes and "decode" put in front: options, a format and values
- * as a user would paste them. Whatever the words, decode answers with
- * exit 0 (decoded) or 2 (usage, with a message), never anything else and
- * never a crash; in JSON mode what it prints is one line.
+ * as a user would paste them; the same bytes are its stdin, for "-".
+ * Whatever the words, decode answers with exit 0 (decoded), 1 (decoded
+ * with warnings, --strict) or 2 (usage, with a message), never anything
+ * else and never a crash.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -30,12 +31,19 @@ static FILE *sink(void)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	static char empty[1];
 	char *text = malloc(size + 1);
 	char *argv[MAX_WORDS + 1] = {"decode"};
 	int argc = 1, rc;
+	FILE *in;
 
 	if (!text)
 		return 0;
+	in = size ? fmemopen((void *)data, size, "r") : fmemopen(empty, sizeof(empty), "r");
+	if (!in) {
+		free(text);
+		return 0;
+	}
 	memcpy(text, data, size);
 	text[size] = '\0';
 	for (size_t i = 0, start = 0; i <= size && argc < MAX_WORDS; i++)
@@ -45,8 +53,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			start = i + 1;
 		}
 	argv[argc] = NULL;
-	rc = cli_decode(argc, argv, sink(), sink());
-	if (rc != CLI_EXIT_OK && rc != CLI_EXIT_USAGE) {
+	rc = cli_decode_stream(argc, argv, in, sink(), sink());
+	fclose(in);
+	if (rc != CLI_EXIT_OK && rc != CLI_EXIT_VIOLATION && rc != CLI_EXIT_USAGE) {
 		fprintf(stderr, "fuzz_decode: exit %d\n", rc);
 		abort();
 	}

@@ -79,6 +79,13 @@ DECODE = {
     'msi-compat': b'--json\nmsi\n0xfee0003c\n3',
     'pid': b'pid\n0:0:0:0x0000000300f20005:0:0:0:0x8000000000000001',
     'bad-hex': b'irte\n0x11112222333344445:0x0',
+    'debugfs-remapped': b' 0     00:0a.0 00000080 24  0000000000040050\t000000800024000d',
+    'debugfs-posted': b' 5     03:00.0 12345678 9abcdec0 41  1234567800040300\t9abcdec00041c501',
+    'qemu-irte-get': b'vtd_ir_irte_get index 0 low 0x0 high 0x100d10005',
+    'lspci-msi': b'msi\nAddress: 00000000fee00558  Data: 4021',
+    'gdb-irte': b'irte\n0xffff888100900000 <ir+0>:\t0x000000800024000d\t0x0000000000040050',
+    'strict-swapped': b'--strict\nirte\n0x000000800024000d:0x0000000000040050',
+    'stdin': b'-',
 }
 
 SCENARIO_SMALL = {

@@ -35,6 +35,28 @@ static struct run decode(const char *a1, const char *a2, const char *a3, const c
 	return r;
 }
 
+/* decode with @in as its stdin, for "-". */
+static struct run decode_in(const char *in, const char *a1, const char *a2, const char *a3)
+{
+	const char *args[] = {"decode", a1, a2, a3};
+	char *argv[4];
+	int argc = 1;
+	size_t out_len, err_len;
+	struct run r = {0};
+	FILE *out = open_memstream(&r.out, &out_len), *err = open_memstream(&r.err, &err_len);
+	FILE *f = fmemopen((void *)in, strlen(in), "r");
+
+	assert_non_null(f);
+	argv[0] = (char *)args[0];
+	for (int i = 1; i < 4 && args[i]; i++)
+		argv[argc++] = (char *)args[i];
+	r.rc = cli_decode_stream(argc, argv, f, out, err);
+	fclose(f);
+	fclose(out);
+	fclose(err);
+	return r;
+}
+
 static void run_free(struct run *r)
 {
 	free(r->out);
@@ -109,7 +131,8 @@ static void text_names_fields_and_flags(void **state)
 	(void)state;
 	assert_int_equal(r.rc, CLI_EXIT_OK);
 	assert_non_null(strstr(r.out, "format: remapped (IM=0)"));
-	assert_non_null(strstr(r.out, "x2APIC destination: APIC ID 0x12345"));
+	/* DM=1: the destination is logical, cluster and CPU mask (x2APIC), not an APIC ID */
+	assert_non_null(strstr(r.out, "x2APIC logical destination: cluster 0x1, CPUs 0x2345"));
 	assert_non_null(strstr(r.out, "source id 12:06.4"));
 	assert_non_null(strstr(r.out, "reserved bits set: 12 84  <-- reserved"));
 	run_free(&r);
@@ -128,17 +151,17 @@ struct bad_row {
 };
 
 static const struct bad_row bad_rows[] = {
-    {{"irte", "xyz"}, "'xyz' is not a 128-bit hex value"},
-    {{"irte", "0x1:0x2:0x3"}, "is not a 128-bit hex value"},
-    {{"irte", "0x11112222333344445:0x0"}, "is not a 128-bit hex value"},
-    {{"irte", "123456789012345678901234567890123"}, "is not a 128-bit hex value"},
-    {{"irte", ""}, "is not a 128-bit hex value"},
-    {{"irte"}, "expected one argument, HEX128"},
-    {{"irte", "1", "2"}, "expected one argument, HEX128"},
+    {{"irte", "xyz"}, "'xyz' is not an IRTE"},
+    {{"irte", "0x1:0x2:0x3"}, "is not an IRTE"},
+    {{"irte", "0x11112222333344445:0x0"}, "is not an IRTE"},
+    {{"irte", "123456789012345678901234567890123"}, "is not an IRTE"},
+    {{"irte", ""}, "'' is not an IRTE"},
+    {{"irte"}, "nothing is not an IRTE"},
+    {{"irte", "1", "2", "3"}, "'1 2 3' is not an IRTE"},
     {{"msi", "0xfee00000"}, "expected two arguments, ADDR DATA"},
-    {{"msi", "fee", "0"}, "ADDR 'fee' is not a 64-bit number"},
-    {{"msi", "0xfee00000", "0x100000000"}, "DATA '0x100000000' is not a 32-bit number"},
-    {{"msi", "--", "0xfee00000", "-1"}, "DATA '-1' is not a 32-bit number"},
+    {{"msi", "xyz", "0"}, "ADDR 'xyz' is not a 64-bit hex number"},
+    {{"msi", "0xfee00000", "0x100000000"}, "DATA '0x100000000' is not a 32-bit hex number"},
+    {{"msi", "--", "0xfee00000", "-1"}, "DATA '-1' is not a 32-bit hex number"},
     {{"pid", "0:1"}, "is not a 512-bit hex value"},
     {{"ioapic", "0"}, "unknown format 'ioapic'"},
     {{"--verbose", "irte", "0"}, "unknown option '--verbose'"},
@@ -158,8 +181,177 @@ static void bad_input(void **state)
 	run_free(&r);
 }
 
+/*
+ * The dumps people have, each as its tool prints it (drivers/iommu/intel/
+ * debugfs.c, QEMU's vtd_ir_irte_get, lspci -vv, gdb x/2gx, crash rd -64),
+ * all holding the same IRTE or message.
+ */
+struct dump_row {
+	const char *stdin_text; /* NULL: the line is an argument */
+	const char *args[3];
+	const char *out;  /* in the output */
+	const char *warn; /* NULL: no warning */
+	int rc;
+};
+
+#define IRTE_0 "IRTE 0x0000000000040050:0x000000800024000d  format: remapped (IM=0)"
+
+static const struct dump_row dump_rows[] = {
+    /* the kernel's own example row (Documentation/ABI/testing/debugfs-intel-iommu) */
+    {NULL,
+     {" 0     00:0a.0 00000080 24  0000000000040050\t000000800024000d"},
+     "debugfs ir_translation_struct, remapped table, entry 0\n" IRTE_0,
+     NULL,
+     0},
+    /* the whole table on stdin: headers skipped, one decode per row */
+    {"Remapped Interrupt supported on IOMMU: dmar0\n IR table address:100900000\n"
+     " Entry SrcID   DstID    Vct IRTE_high\t\tIRTE_low\n"
+     " 0     00:0a.0 00000080 24  0000000000040050\t000000800024000d\n"
+     " 1     00:0a.0 00000001 ef  0000000000040050\t0000000100ef000d\n\n****\n\n"
+     "Posted Interrupt supported on IOMMU: dmar0\n IR table address:100900000\n"
+     " Entry SrcID   PDA_high PDA_low  Vct IRTE_high\t\tIRTE_low\n"
+     " 5     03:00.0 12345678 9abcdec0 41  1234567800040300\t9abcdec00041c501\n",
+     {"-"},
+     "entry 1\nIRTE 0x0000000000040050:0x0000000100ef000d",
+     NULL,
+     0},
+    {NULL,
+     {" 5     03:00.0 12345678 9abcdec0 41  1234567800040300\t9abcdec00041c501"},
+     "posted table, entry 5\nIRTE 0x1234567800040300:0x9abcdec00041c501  format: posted",
+     NULL,
+     0},
+    /* a row whose vector column is not its entry's */
+    {NULL,
+     {" 5     03:00.0 12345678 9abcdec0 42  1234567800040300\t9abcdec00041c501"},
+     "format: posted",
+     "entry 5: the row's SrcID/DstID/Vct columns disagree",
+     0},
+    /* QEMU prints data[1] after "low": the high qword */
+    {NULL,
+     {"vtd_ir_irte_get index 0 low 0x40050 high 0x800024000d"},
+     "QEMU trace vtd_ir_irte_get (its \"low\" is the high qword, as QEMU prints it)\n" IRTE_0,
+     NULL,
+     0},
+    {NULL, {"1234@1701.5:vtd_ir_irte_get index 7 low 0x40050 high 0x800024000d"}, IRTE_0, NULL, 0},
+    /* lspci -vv: no 0x, a 64-bit address as two 32-bit halves */
+    {NULL,
+     {"msi", "Address: 00000000fee00558  Data: 4021"},
+     "lspci -vv MSI capability\nMSI address 0x00000000fee00558 data 0x00004021",
+     NULL,
+     0},
+    {NULL, {"Address: fee00558  Data: 0000"}, "format: remappable", NULL, 0},
+    {NULL,
+     {"Vector table: BAR=0 offset=00002000"},
+     "",
+     "lspci prints only where the MSI-X table",
+     0},
+    /* bare hex, and two words high first */
+    {NULL, {"msi", "fee00558", "4021"}, "MSI address 0x00000000fee00558 data 0x00004021", NULL, 0},
+    {NULL, {"irte", "40050", "800024000d"}, IRTE_0, NULL, 0},
+    /* labelled, in either order */
+    {NULL, {"irte", "lo=0x800024000d", "hi=0x40050"}, IRTE_0, NULL, 0},
+    {NULL, {"irte", "high 40050 low 800024000d"}, IRTE_0, NULL, 0},
+    /* memory order: gdb and crash print the low qword first */
+    {NULL,
+     {"irte", "0xffffffff81000000 <ir_table>:\t0x000000800024000d\t0x0000000000040050"},
+     IRTE_0,
+     NULL,
+     0},
+    {"ffff888100900000:  000000800024000d 0000000000040050   ..$.............\n",
+     {"irte", "-"},
+     IRTE_0,
+     NULL,
+     0},
+    /* a descriptor from gdb x/8gx: four lines of two, low first */
+    {"0xffff888100a00000:\t0x8000000000000001\t0x0000000000000000\n"
+     "0xffff888100a00010:\t0x0000000000000000\t0x0000000000000000\n"
+     "0xffff888100a00020:\t0x0000000300f20001\t0x0000000000000000\n"
+     "0xffff888100a00030:\t0x0000000000000000\t0x0000000000000000\n",
+     {"pid", "-"},
+     "PIR      0x00 0x3f  (pending vectors)",
+     NULL,
+     0},
+    /* the same descriptor typed high first, low first: reserved bits, and the hint */
+    {NULL,
+     {"pid", "0x8000000000000001:0:0:0:0x0000000300f20001:0:0:0"},
+     "reserved bits set:",
+     "memory order (low qword first, as gdb's x/8gx prints)? add --memory-order",
+     0},
+    {NULL,
+     {"--memory-order", "pid", "0x8000000000000001:0:0:0:0x0000000300f20001:0:0:0"},
+     "reserved bits set: none",
+     NULL,
+     0},
+    /* halves pasted the wrong way round: the warning names the fix; --strict exits 1 */
+    {NULL,
+     {"irte", "0x000000800024000d:0x0000000000040050"},
+     "reserved bits set: 85 103",
+     "the high qword goes first (try 0x0000000000040050:0x000000800024000d)",
+     0},
+    {NULL,
+     {"--strict", "irte", "0x000000800024000d:0x0000000000040050"},
+     "format: remapped",
+     "the high qword goes first",
+     CLI_EXIT_VIOLATION},
+    /* what no tool prints, on stdin: named by line, and exit 2 */
+    {"Entry SrcID\nhello world\n",
+     {"-"},
+     "",
+     "line 2: not a dump pvir knows: hello world",
+     CLI_EXIT_USAGE},
+};
+
+static void dump_input(void **state)
+{
+	const struct dump_row *row = *state;
+	struct run r = row->stdin_text
+			   ? decode_in(row->stdin_text, row->args[0], row->args[1], row->args[2])
+			   : decode(row->args[0], row->args[1], row->args[2], NULL);
+
+	assert_int_equal(r.rc, row->rc);
+	assert_non_null(strstr(r.out, row->out));
+	if (row->warn)
+		assert_non_null(strstr(r.err, row->warn));
+	else
+		assert_string_equal(r.err, "");
+	run_free(&r);
+}
+
+/* JSON: one object per entry, with where it came from. */
+static void json_lines_from_a_table(void **state)
+{
+	struct run r = decode_in(" 0     00:0a.0 00000080 24  0000000000040050\t000000800024000d\n"
+				 " 1     00:0a.0 00000001 ef  0000000000040050\t0000000100ef000d\n",
+				 "--json", "-", NULL);
+
+	(void)state;
+	assert_int_equal(r.rc, CLI_EXIT_OK);
+	assert_string_equal(
+	    r.out, "{\"source\":\"debugfs ir_translation_struct, remapped table\",\"entry\":0,"
+		   "\"format\":\"remapped\",\"p\":1,\"fpd\":0,\"dm\":1,\"rh\":1,\"tm\":0,\"dlm\":0,"
+		   "\"avail\":0,\"im\":0,\"vector\":36,\"dst\":128,\"sid\":80,\"sq\":0,\"svt\":1,"
+		   "\"reserved_bits_set\":[]}\n"
+		   "{\"source\":\"debugfs ir_translation_struct, remapped table\",\"entry\":1,"
+		   "\"format\":\"remapped\",\"p\":1,\"fpd\":0,\"dm\":1,\"rh\":1,\"tm\":0,\"dlm\":0,"
+		   "\"avail\":0,\"im\":0,\"vector\":239,\"dst\":1,\"sid\":80,\"sq\":0,\"svt\":1,"
+		   "\"reserved_bits_set\":[]}\n");
+	run_free(&r);
+}
+
+/* A compatibility message with DM=1 names a logical destination, not an APIC ID. */
+static void logical_mode_is_labelled(void **state)
+{
+	struct run r = decode("msi", "0xfee0200c", "0x31", NULL);
+
+	(void)state;
+	assert_non_null(strstr(r.out, "logical destination: mask"));
+	assert_null(strstr(r.out, "APIC ID"));
+	run_free(&r);
+}
+
 #define JSON(name, i) TEST_ROW("decode/json/" name, json_golden, &json_rows[i])
 #define BAD(name, i)  TEST_ROW("decode/bad/" name, bad_input, &bad_rows[i])
+#define DUMP(name, i) TEST_ROW("decode/dump/" name, dump_input, &dump_rows[i])
 
 int main(void)
 {
@@ -191,6 +383,29 @@ int main(void)
 	    BAD("nothing", 14),
 	    BAD("negative-needs-dashdash", 15),
 	    BAD("flag-with-value", 16),
+	    DUMP("debugfs-row", 0),
+	    DUMP("debugfs-tables-on-stdin", 1),
+	    DUMP("debugfs-posted-row", 2),
+	    DUMP("debugfs-columns-disagree", 3),
+	    DUMP("qemu-irte-get", 4),
+	    DUMP("qemu-log-prefix", 5),
+	    DUMP("lspci-msi-64bit", 6),
+	    DUMP("lspci-msi-32bit", 7),
+	    DUMP("lspci-msix-says-where", 8),
+	    DUMP("bare-hex-msi", 9),
+	    DUMP("hi-lo-words", 10),
+	    DUMP("labelled-lo-hi", 11),
+	    DUMP("labelled-high-low", 12),
+	    DUMP("gdb-x2gx", 13),
+	    DUMP("crash-rd64-on-stdin", 14),
+	    DUMP("gdb-x8gx-descriptor", 15),
+	    DUMP("pid-memory-order-hint", 16),
+	    DUMP("pid-memory-order", 17),
+	    DUMP("swapped-halves", 18),
+	    DUMP("swapped-halves-strict", 19),
+	    DUMP("unknown-line", 20),
+	    cmocka_unit_test(json_lines_from_a_table),
+	    cmocka_unit_test(logical_mode_is_labelled),
 	};
 
 	return cmocka_run_group_tests_name("decode", tests, NULL, NULL);
