@@ -323,10 +323,10 @@ static void show_irte(struct ctx *c, struct irte e, const struct dump *from)
 	if (o->json) {
 		irte_json(c->out, &e, &rsvd, posted, from);
 	} else {
-		if (from)
-			fprintf(c->out, "%s%s", from->source, from->columns ? ", entry " : "\n");
 		if (from && from->columns)
-			fprintf(c->out, "%u\n", from->index);
+			fprintf(c->out, "%s, entry %u\n", from->source, from->index);
+		else if (from)
+			fprintf(c->out, "%s\n", from->source);
 		if (posted)
 			irte_posted_text(c->out, &e);
 		else

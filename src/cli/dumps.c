@@ -217,14 +217,16 @@ static bool labelled(const struct tokens *tk, struct dump *d)
 		const char *t = tk->t[i], *v;
 		bool is_lo;
 
-		if (!strncmp(t, "lo=", 3) || !strncmp(t, "low=", 4))
-			v = strchr(t, '=') + 1, is_lo = true;
-		else if (!strncmp(t, "hi=", 3) || !strncmp(t, "high=", 5))
-			v = strchr(t, '=') + 1, is_lo = false;
-		else if ((!strcmp(t, "low") || !strcmp(t, "high")) && i + 1 < tk->n)
-			v = tk->t[++i], is_lo = !strcmp(t, "low");
-		else
+		if (!strncmp(t, "lo=", 3) || !strncmp(t, "low=", 4) || !strncmp(t, "hi=", 3) ||
+		    !strncmp(t, "high=", 5)) {
+			is_lo = t[1] == 'o';
+			v = strchr(t, '=') + 1;
+		} else if ((!strcmp(t, "low") || !strcmp(t, "high")) && i + 1 < tk->n) {
+			is_lo = t[1] == 'o';
+			v = tk->t[++i];
+		} else {
 			return false;
+		}
 		if (!dump_hex(v, 16, is_lo ? &d->lo : &d->hi) || (is_lo ? lo : hi))
 			return false;
 		*(is_lo ? &lo : &hi) = true;

@@ -161,7 +161,7 @@ static void series(FILE *out, const struct plot_series *s, const struct axes *a)
 			fprintf(out,
 				"</title></path>\n<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" "
 				"stroke=\"none\" text-anchor=\"end\">",
-				x - FAIL_SZ - 3, pt->y ? y + 4 : y + 4);
+				x - FAIL_SZ - 3, y + 4);
 			xml_text(out, pt->y ? "fails" : pt->fail);
 			fputs("</text>\n", out);
 			continue;
