@@ -394,7 +394,7 @@ static void msi_text(FILE *out, const struct msi_msg *m, const struct msi_msg *r
 		field(out, "index", msi_remap_index(&r), "IRTE index");
 	} else {
 		struct msi_compat c;
-		char dest[64];
+		char dest[96];
 
 		msi_compat_decode(m, &c);
 		snprintf(dest, sizeof(dest), "%s%s", c.dm ? "logical destination: mask" : "APIC ID",
