@@ -86,23 +86,18 @@ static struct irq_desc *desc_of(const struct guest *g, unsigned irq)
 	return irq < g->nirqs && g->irqs[irq].used ? &g->irqs[irq] : NULL;
 }
 
-/* The n-th CPU of @aff that is online, wrapping: Linux's spreading, simplified. */
-static unsigned spread_cpu(const struct guest *g, const struct cpumask *aff, unsigned n)
+/*
+ * The online CPUs of @aff, in order, into @cpus; Return: how many. Linux's
+ * spreading, simplified: entry n goes to the n-th of them, wrapping. Found
+ * once per batch, not once per entry.
+ */
+static unsigned spread_cpus(const struct guest *g, const struct cpumask *aff, unsigned *cpus)
 {
-	unsigned count = 0, pick;
+	unsigned count = 0;
 
-	for_each_cpu(c, aff) if (c < g->ncpus && irq_matrix_cpu_online(g->matrix, c)) count++;
-	if (!count)
-		return 0;
-	pick = n % count;
-	for_each_cpu(c, aff)
-	{
-		if (c >= g->ncpus || !irq_matrix_cpu_online(g->matrix, c))
-			continue;
-		if (!pick--)
-			return c;
-	}
-	return 0;
+	for_each_cpu(c, aff) if (c < g->ncpus && irq_matrix_cpu_online(g->matrix, c))
+	    cpus[count++] = c;
+	return count;
 }
 
 /* Tears down host IRTEs of entries [first, first + count) and clears their guest halves. */
@@ -185,14 +180,15 @@ static int alloc_irqs(struct guest *g, struct guest_pci_dev *dev, enum irq_bus b
 		      unsigned *ret_irqs, uint64_t *ret_left)
 {
 	struct irq_desc **ds = calloc(n, sizeof(*ds));
-	unsigned made = 0;
+	unsigned *cpus = malloc(g->ncpus * sizeof(*cpus)), made = 0, ncpus;
 	uint32_t base = 0;
-	int err = ds ? 0 : -ENOMEM;
+	int err = ds && cpus ? 0 : -ENOMEM;
 
+	ncpus = cpus ? spread_cpus(g, aff, cpus) : 0;
 	/* desc_alloc() may move the array: keep numbers until all exist */
 	for (unsigned i = 0; !err && i < n; i++) {
 		struct irq_desc *d = desc_alloc(g, dev, bus, first_index + i);
-		struct cpumask one = cpumask_of(spread_cpu(g, aff, first_index + i));
+		struct cpumask one = cpumask_of(ncpus ? cpus[(first_index + i) % ncpus] : 0);
 
 		if (!d) {
 			err = -ENOMEM;
@@ -201,6 +197,7 @@ static int alloc_irqs(struct guest *g, struct guest_pci_dev *dev, enum irq_bus b
 		ret_irqs[made++] = d->irq;
 		err = vector_alloc(g, d, &one, false);
 	}
+	free(cpus);
 	for (unsigned i = 0; ds && i < made; i++)
 		ds[i] = &g->irqs[ret_irqs[i]];
 	if (!err && g->pv) {

@@ -40,6 +40,7 @@ struct pcpu {
 	unsigned wakeup_cap;
 	struct host_irq *vectors[LAPIC_VECTORS]; /* the host interrupt behind each vector */
 	unsigned nvectors;			 /* of them in use */
+	unsigned vectors_free_from;		 /* no device vector below it is free */
 	struct vcpu *rq_head, *rq_tail;		 /* runnable vCPUs waiting here, in turn */
 };
 
@@ -1039,20 +1040,28 @@ static void load_step(struct host *h, unsigned pcpu, bool up)
 static int vector_take(struct host *h, unsigned pcpu, struct host_irq *hi, uint8_t *ret)
 {
 	struct pcpu *p = &h->pcpus[pcpu];
+	unsigned from = p->vectors_free_from > HOST_FIRST_DEVICE_VECTOR ? p->vectors_free_from
+									: HOST_FIRST_DEVICE_VECTOR;
 
-	for (unsigned v = HOST_FIRST_DEVICE_VECTOR; v <= HOST_LAST_DEVICE_VECTOR; v++)
+	for (unsigned v = from; v <= HOST_LAST_DEVICE_VECTOR; v++)
 		if (device_vector(v) && !p->vectors[v]) {
 			p->vectors[v] = hi;
+			p->vectors_free_from = v + 1;
 			load_step(h, pcpu, true);
 			*ret = (uint8_t)v;
 			return 0;
 		}
+	p->vectors_free_from = HOST_LAST_DEVICE_VECTOR + 1;
 	return -ENOSPC;
 }
 
 static void vector_put(struct host *h, unsigned pcpu, uint8_t v)
 {
-	h->pcpus[pcpu].vectors[v] = NULL;
+	struct pcpu *p = &h->pcpus[pcpu];
+
+	p->vectors[v] = NULL;
+	if (v < p->vectors_free_from)
+		p->vectors_free_from = v;
 	load_step(h, pcpu, false);
 }
 
