@@ -12,6 +12,8 @@
 #include <stdint.h>
 
 #define WARN_UNUSED   __attribute__((warn_unused_result))
+/* Off the hot path (tracing, say): kept out of line, so callers stay small. */
+#define COLD	      __attribute__((cold, noinline))
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Mask of bits hi..lo (inclusive) of a 64-bit word. */

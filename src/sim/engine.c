@@ -349,7 +349,7 @@ static void name_tracks(struct sim *s)
  * The device's send, the raise's flow starting from it. A raise that sends
  * nothing (masked, latched) has no flow: its message goes later, untraced.
  */
-static void trace_send(struct sim *s, const struct sim_vm *src, const struct host_landing *l)
+static COLD void trace_send(struct sim *s, const struct sim_vm *src, const struct host_landing *l)
 {
 	struct trace_at at;
 	struct trace_arg args[3];
@@ -384,8 +384,8 @@ static struct trace_flow_end *flow_slot(struct sim *s, struct sim_vm *dst, const
  * It ends where the interrupt ends: blocked, merged into a pending vector,
  * or (later, guest_took) at the guest's handler.
  */
-static void trace_landing(struct sim *s, struct sim_vm *src, struct sim_vm *dst,
-			  const struct host_landing *l)
+static COLD void trace_landing(struct sim *s, struct sim_vm *src, struct sim_vm *dst,
+			       const struct host_landing *l)
 {
 	static const char *const outcome[] = {"passthrough", "remapped", "posted", "blocked"};
 	struct trace_at iommu = at_on(s, TRACE_IOMMU, 0, 0), step;
@@ -431,8 +431,8 @@ static void trace_landing(struct sim *s, struct sim_vm *src, struct sim_vm *dst,
 }
 
 /* The guest's handler took (@cpu, @vector): the flow that led there ends in its slice. */
-static void trace_taken(struct sim *s, struct sim_vm *sv, unsigned cpu, uint8_t vector, int irq,
-			uint64_t start)
+static COLD void trace_taken(struct sim *s, struct sim_vm *sv, unsigned cpu, uint8_t vector,
+			     int irq, uint64_t start)
 {
 	struct sim_vcpu *c = &sv->vcpus[cpu];
 	struct trace_at at = at_on(s, TRACE_VM, sv->idx, cpu);
@@ -491,7 +491,8 @@ static void trace_op(struct sim *s, const struct sc_op *op, const struct sim_op_
 }
 
 /* A vCPU's scheduling: it entered guest mode, or woke and waits for a slice. */
-static void trace_sched(struct sim *s, unsigned vm, unsigned cpu, const char *name, const char *why)
+static COLD void trace_sched(struct sim *s, unsigned vm, unsigned cpu, const char *name,
+			     const char *why)
 {
 	struct trace_at at = at_on(s, TRACE_VM, vm, cpu);
 	struct trace_arg arg = TARG_S("why", why);
@@ -816,7 +817,7 @@ static bool raise(struct sim *s, struct sim_vm *sv, struct sim_dev *d, unsigned 
 	int err;
 
 	s->wakeups_before = host_stats(s->h)->wakeups;
-	s->flow = trace_flow_new(s->trace);
+	s->flow = s->trace ? trace_flow_new(s->trace) : 0;
 	s->flow_started = false;
 	s->raising_entry = n;
 	s->raising = !rogue && n < d->nactive ? (int)d->irqs[n] : -1;
