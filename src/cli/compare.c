@@ -117,19 +117,14 @@ static int compare_option(int opt, const char *arg, struct compare_opts *o, FILE
 {
 	if (opt == OPT_SWEEP)
 		return parse_sweep(arg, o, err);
-	if (opt == OPT_PLOT) {
-		if (o->plot) {
-			fprintf(err, "pvir compare: --plot given twice; give it once\n");
-			return -EINVAL;
-		}
-		o->plot = arg;
-		return 0;
-	}
+	if (opt == OPT_PLOT)
+		return cli_once_string(&compare_command, "--plot", arg, &o->plot, err) ? 0
+										       : -EINVAL;
 	if (opt == CLI_OPT_KERNEL && (o->all_kernels || !strcmp(arg, "all"))) {
-		if (o->all_kernels || o->s.sim.kernel_set) {
-			fprintf(err, "pvir compare: --kernel given twice; give it once\n");
+		bool given = o->all_kernels || o->s.sim.kernel_set;
+
+		if (!cli_once(&compare_command, "--kernel", &given, err))
 			return -EINVAL;
-		}
 		o->all_kernels = true; /* each operation under the three kernels */
 		return 0;
 	}

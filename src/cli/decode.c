@@ -26,7 +26,6 @@
 #include "pvir/pi_desc.h"
 
 #define HEX_DIGITS_PER_QWORD 16
-#define MAX_QWORDS	     PID_WORDS
 
 struct decode_opts {
 	bool json;
@@ -68,6 +67,14 @@ static void next_entry(struct ctx *c)
 }
 
 /* ---- input parsing ------------------------------------------------------ */
+
+/* @argv's words, space-separated, as the one line a user pasted. */
+static void join_args(int argc, char **argv, char *line, size_t size)
+{
+	line[0] = '\0';
+	for (int i = 0; i < argc; i++)
+		snprintf(line + strlen(line), size - strlen(line), "%s%s", i ? " " : "", argv[i]);
+}
 
 static const char *skip_0x(const char *s)
 {
@@ -342,11 +349,9 @@ static int decode_irte(struct ctx *c, int argc, char **argv)
 {
 	uint64_t q[2];
 	struct dump d;
-	char line[512] = "";
+	char line[512];
 
-	for (int i = 1; i < argc; i++)
-		snprintf(line + strlen(line), sizeof(line) - strlen(line), "%s%s", i > 1 ? " " : "",
-			 argv[i]);
+	join_args(argc - 1, argv + 1, line, sizeof(line));
 	if (argc == 2 && parse_qwords(argv[1], 2, q)) {
 		show_irte(c, (struct irte){.lo = q[0], .hi = q[1]}, NULL);
 		return CLI_EXIT_OK;
@@ -470,11 +475,9 @@ static int decode_msi(struct ctx *c, int argc, char **argv)
 {
 	uint64_t addr, data;
 	struct dump d;
-	char line[512] = "";
+	char line[512];
 
-	for (int i = 1; i < argc; i++)
-		snprintf(line + strlen(line), sizeof(line) - strlen(line), "%s%s", i > 1 ? " " : "",
-			 argv[i]);
+	join_args(argc - 1, argv + 1, line, sizeof(line));
 	if (argc != 3 && dump_parse_line(line, &d) == DUMP_MSI) {
 		show_msi(c, &d.msg, &d);
 		return CLI_EXIT_OK;
@@ -760,7 +763,7 @@ static int parse(int argc, char **argv, struct decode_opts *o, FILE *out, FILE *
 
 static int run(struct ctx *c, int argc, char **argv)
 {
-	char line[512] = "";
+	char line[512];
 	struct dump d;
 
 	if (argc < 1) {
@@ -777,9 +780,7 @@ static int run(struct ctx *c, int argc, char **argv)
 			return decode_stream(c, decoders[k].stdin_want);
 		return decoders[k].run(c, argc, argv);
 	}
-	for (int i = 0; i < argc; i++)
-		snprintf(line + strlen(line), sizeof(line) - strlen(line), "%s%s", i ? " " : "",
-			 argv[i]);
+	join_args(argc, argv, line, sizeof(line));
 	if (dump_parse_line(line, &d) != DUMP_NONE && d.kind != DUMP_SKIP)
 		return decode_line(c, line, 1, WANT_ANY) ? CLI_EXIT_OK : CLI_EXIT_USAGE;
 	fprintf(c->err, "pvir decode: unknown format '%s' (irte, msi, pid, -, or a dump line)\n",

@@ -87,3 +87,14 @@ bool cli_once(const struct cli_command *c, const char *option, bool *seen, FILE 
 	*seen = true;
 	return true;
 }
+
+bool cli_once_string(const struct cli_command *c, const char *option, const char *arg,
+		     const char **slot, FILE *err)
+{
+	bool seen = *slot != NULL;
+
+	if (!cli_once(c, option, &seen, err))
+		return false;
+	*slot = arg;
+	return true;
+}

@@ -33,5 +33,8 @@ int cli_option(const struct cli_command *c, int argc, char **argv, FILE *out, FI
 void cli_usage(const struct cli_command *c, FILE *err);
 /* An option given a second time is an error, not a silent override. */
 bool cli_once(const struct cli_command *c, const char *option, bool *seen, FILE *err);
+/* The same for an option whose value is kept in *@slot (NULL until given). */
+bool cli_once_string(const struct cli_command *c, const char *option, const char *arg,
+		     const char **slot, FILE *err);
 
 #endif

@@ -132,12 +132,7 @@ int cli_scenario_option(const struct cli_command *c, int opt, const char *arg,
 			return -EINVAL;
 		return cli_parse_seed(c->name, arg, &o->sim.seed, err);
 	case CLI_OPT_TRACE:
-		if (o->trace) {
-			fprintf(err, "pvir %s: --trace given twice; give it once\n", c->name);
-			return -EINVAL;
-		}
-		o->trace = arg;
-		return 0;
+		return cli_once_string(c, "--trace", arg, &o->trace, err) ? 0 : -EINVAL;
 	case CLI_OPT_TRACE_FORMAT:
 		if (!cli_once(c, "--trace-format", &o->trace_format_set, err))
 			return -EINVAL;
