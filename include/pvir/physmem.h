@@ -60,6 +60,16 @@ int physmem_fetch_or64(struct physmem *pm, uint64_t pa, uint64_t bits,
 int physmem_xchg64(struct physmem *pm, uint64_t pa, uint64_t val, uint64_t *ret_old) WARN_UNUSED;
 
 /**
+ * physmem_harvest64() - take and clear @n consecutive aligned qwords
+ * @ret:	the values taken, @n of them
+ *
+ * Each qword is read first and exchanged with zero only when it is not zero, so that only
+ * the words that hold something cost a locked operation. A bit set after its word read
+ * zero stays in memory for the next harvest. Return: 0, or -EFAULT or -EINVAL as above.
+ */
+int physmem_harvest64(struct physmem *pm, uint64_t pa, unsigned n, uint64_t *ret) WARN_UNUSED;
+
+/**
  * physmem_cmpxchg64() - compare-and-exchange one aligned qword
  * @expected:	in: the value assumed; out (on -EAGAIN): the value found
  *

@@ -95,7 +95,12 @@ int pid_clear_on(struct physmem *pm, uint64_t pa, bool *ret_was_on) WARN_UNUSED;
 /** pid_set_notification() - change NV and NDST together, keeping ON and SN */
 int pid_set_notification(struct physmem *pm, uint64_t pa, uint8_t nv, uint32_t ndst) WARN_UNUSED;
 
-/** pid_take_pir() - atomically take and clear every PIR qword */
+/**
+ * pid_take_pir() - take and clear the PIR, as KVM harvests it (__kvm_apic_update_irr())
+ *
+ * A qword that reads zero is left alone; the others are exchanged with zero. A post that
+ * lands after its qword read zero sets ON again and notifies again, so nothing is lost.
+ */
 int pid_take_pir(struct physmem *pm, uint64_t pa, uint64_t ret[PID_PIR_WORDS]) WARN_UNUSED;
 /** pid_pir_pending() - whether any PIR bit (or, with @vector >= 0, that bit) is set */
 int pid_pir_pending(const struct physmem *pm, uint64_t pa, int vector, bool *ret) WARN_UNUSED;

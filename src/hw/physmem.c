@@ -156,6 +156,22 @@ int physmem_xchg64(struct physmem *pm, uint64_t pa, uint64_t val, uint64_t *ret_
 	return 0;
 }
 
+int physmem_harvest64(struct physmem *pm, uint64_t pa, unsigned n, uint64_t *ret)
+{
+	int err = check_aligned(pm, pa, 8);
+
+	if (!err && !physmem_range_ok(pm, pa, 8 * (uint64_t)n))
+		err = -EFAULT;
+	for (unsigned i = 0; !err && i < n; i++) {
+		uint64_t *w = word_at(pm, pa + 8 * (uint64_t)i);
+
+		ret[i] = __atomic_load_n(w, __ATOMIC_ACQUIRE);
+		if (ret[i])
+			ret[i] = __atomic_exchange_n(w, 0, __ATOMIC_SEQ_CST);
+	}
+	return err;
+}
+
 int physmem_cmpxchg64(struct physmem *pm, uint64_t pa, uint64_t *expected, uint64_t desired)
 {
 	int err = check_aligned(pm, pa, 8);

@@ -14,7 +14,10 @@
  *                                     a spurious pass, never a lost vector)
  *
  * If the consumer's take happens before the PIR write instead, ON is clear by
- * then and the post notifies, so v is taken on the next pass. The hardware
+ * then and the post notifies, so v is taken on the next pass. The take reads
+ * each PIR word and exchanges only those that are not zero, as KVM's
+ * __kvm_apic_update_irr() does; a word read as zero just before the post is
+ * that second case. The hardware
  * does the whole update as one locked read-modify-write (VT-d §9.12); the two
  * orders above are the only ones that differ from it, and both are safe.
  */
@@ -220,9 +223,7 @@ int pid_take_pir(struct physmem *pm, uint64_t pa, uint64_t ret[PID_PIR_WORDS])
 {
 	int err = check_desc(pm, pa);
 
-	for (unsigned i = 0; !err && i < PID_PIR_WORDS; i++)
-		err = physmem_xchg64(pm, pa + 8 * i, 0, &ret[i]);
-	return err;
+	return err ? err : physmem_harvest64(pm, pa, PID_PIR_WORDS, ret);
 }
 
 int pid_pir_pending(const struct physmem *pm, uint64_t pa, int vector, bool *ret)

@@ -83,6 +83,32 @@ static void rmw_operations(void **state)
 	assert_int_equal(v, 9);
 }
 
+static void harvest_takes_and_clears(void **state)
+{
+	struct physmem *pm = *state;
+	uint64_t got[4] = {1, 1, 1, 1}, untouched[2] = {0xdead, 0xbeef}, v;
+
+	assert_int_equal(physmem_store64(pm, 64 + 8, 0x30), 0);
+	assert_int_equal(physmem_store64(pm, 64 + 24, UINT64_C(1) << 63), 0);
+	assert_int_equal(physmem_harvest64(pm, 64, 4, got), 0);
+	assert_int_equal(got[0], 0);
+	assert_int_equal(got[1], 0x30);
+	assert_int_equal(got[2], 0);
+	assert_int_equal(got[3], UINT64_C(1) << 63);
+	for (unsigned i = 0; i < 4; i++) {
+		assert_int_equal(physmem_load64(pm, 64 + 8 * i, &v), 0);
+		assert_int_equal(v, 0);
+	}
+	/* errors leave memory and the output alone */
+	assert_int_equal(physmem_store64(pm, SIZE - 8, 5), 0);
+	assert_int_equal(physmem_harvest64(pm, SIZE - 8, 2, untouched), -EFAULT);
+	assert_int_equal(physmem_harvest64(pm, 4, 1, untouched), -EINVAL);
+	assert_int_equal(untouched[0], 0xdead);
+	assert_int_equal(untouched[1], 0xbeef);
+	assert_int_equal(physmem_load64(pm, SIZE - 8, &v), 0);
+	assert_int_equal(v, 5);
+}
+
 static void cmpxchg128(void **state)
 {
 	struct physmem *pm = *state;
@@ -109,6 +135,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(little_endian_bytes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(bounds_and_alignment, setup, teardown),
 	    cmocka_unit_test_setup_teardown(rmw_operations, setup, teardown),
+	    cmocka_unit_test_setup_teardown(harvest_takes_and_clears, setup, teardown),
 	    cmocka_unit_test_setup_teardown(cmpxchg128, setup, teardown),
 	};
 
