@@ -73,6 +73,13 @@ int lapic_pending_vector(const struct lapic *apic);
  */
 uint8_t lapic_ack(struct lapic *apic);
 
+/**
+ * lapic_take() - lapic_ack() for a caller that only takes what is there
+ * Return: the vector now in service, or -1 (and no spurious count) when nothing is
+ * deliverable: a vCPU's event injection, which never runs an INTA cycle for nothing.
+ */
+int lapic_take(struct lapic *apic);
+
 /** lapic_eoi() - end of interrupt; Return: the vector retired, or -1 if none */
 int lapic_eoi(struct lapic *apic);
 

@@ -57,6 +57,8 @@ int physmem_load64(const struct physmem *pm, uint64_t pa, uint64_t *ret) WARN_UN
 int physmem_store64(struct physmem *pm, uint64_t pa, uint64_t val) WARN_UNUSED;
 int physmem_fetch_or64(struct physmem *pm, uint64_t pa, uint64_t bits,
 		       uint64_t *ret_old) WARN_UNUSED;
+int physmem_fetch_and64(struct physmem *pm, uint64_t pa, uint64_t mask,
+			uint64_t *ret_old) WARN_UNUSED;
 int physmem_xchg64(struct physmem *pm, uint64_t pa, uint64_t val, uint64_t *ret_old) WARN_UNUSED;
 
 /**

@@ -166,9 +166,7 @@ void vm_irte_uncharge(struct vm *vm)
 
 int vm_vcpu_ack(struct vcpu *v)
 {
-	if (v->state != VCPU_RUNNING || lapic_pending_vector(&v->vapic) < 0)
-		return -1;
-	return lapic_ack(&v->vapic);
+	return v->state == VCPU_RUNNING ? lapic_take(&v->vapic) : -1;
 }
 
 void vm_vcpu_eoi(struct vcpu *v)

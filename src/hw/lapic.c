@@ -18,12 +18,17 @@ static void assign_bit256(uint64_t map[4], unsigned v, bool on)
 	map[v / 64] = on ? map[v / 64] | b : map[v / 64] & ~b;
 }
 
+/* Which words hold a bit, found without a branch per word: the search runs per interrupt. */
 static int highest_bit256(const uint64_t map[4])
 {
-	for (int w = 3; w >= 0; w--)
-		if (map[w])
-			return w * 64 + 63 - __builtin_clzll(map[w]);
-	return -1;
+	unsigned words = (unsigned)(map[0] != 0) | (unsigned)(map[1] != 0) << 1 |
+			 (unsigned)(map[2] != 0) << 2 | (unsigned)(map[3] != 0) << 3;
+	int w;
+
+	if (!words)
+		return -1;
+	w = 31 - __builtin_clz(words);
+	return w * 64 + 63 - __builtin_clzll(map[w]);
 }
 
 void lapic_init(struct lapic *apic, uint32_t x2apic_id)
@@ -76,17 +81,26 @@ int lapic_pending_vector(const struct lapic *apic)
 	return v;
 }
 
-uint8_t lapic_ack(struct lapic *apic)
+int lapic_take(struct lapic *apic)
 {
 	int v = lapic_pending_vector(apic);
+
+	if (v < 0)
+		return -1;
+	assign_bit256(apic->irr, (unsigned)v, false);
+	assign_bit256(apic->isr, (unsigned)v, true);
+	apic->stats.acked++;
+	return v;
+}
+
+uint8_t lapic_ack(struct lapic *apic)
+{
+	int v = lapic_take(apic);
 
 	if (v < 0) {
 		apic->stats.spurious++;
 		return apic->spurious_vector;
 	}
-	assign_bit256(apic->irr, (unsigned)v, false);
-	assign_bit256(apic->isr, (unsigned)v, true);
-	apic->stats.acked++;
 	return (uint8_t)v;
 }
 

@@ -146,6 +146,16 @@ int physmem_fetch_or64(struct physmem *pm, uint64_t pa, uint64_t bits, uint64_t 
 	return 0;
 }
 
+int physmem_fetch_and64(struct physmem *pm, uint64_t pa, uint64_t mask, uint64_t *ret_old)
+{
+	int err = check_aligned(pm, pa, 8);
+
+	if (err)
+		return err;
+	*ret_old = __atomic_fetch_and(word_at(pm, pa), mask, __ATOMIC_SEQ_CST);
+	return 0;
+}
+
 int physmem_xchg64(struct physmem *pm, uint64_t pa, uint64_t val, uint64_t *ret_old)
 {
 	int err = check_aligned(pm, pa, 8);

@@ -171,18 +171,16 @@ int pid_set_sn(struct physmem *pm, uint64_t pa, bool sn, uint64_t *ret_old_contr
 	return err ? err : control_update(pm, pa, sn_update, &sn, ret_old_control);
 }
 
-static uint64_t on_update(uint64_t old, const void *arg)
-{
-	return bit_set(old, PID_ON, *(const bool *)arg);
-}
-
+/* One locked bit operation, as KVM's pi_test_and_set_on() and pi_test_and_clear_on(). */
 static int set_on(struct physmem *pm, uint64_t pa, bool on, bool *ret_was_on)
 {
-	uint64_t old;
+	uint64_t old, bit = UINT64_C(1) << PID_ON;
 	int err = check_desc(pm, pa);
 
-	if (!err)
-		err = control_update(pm, pa, on_update, &on, &old);
+	if (!err && on)
+		err = physmem_fetch_or64(pm, control_qword(pa), bit, &old);
+	else if (!err)
+		err = physmem_fetch_and64(pm, control_qword(pa), ~bit, &old);
 	if (!err)
 		*ret_was_on = bit_get(old, PID_ON);
 	return err;

@@ -58,6 +58,7 @@ static void bounds_and_alignment(void **state)
 	assert_int_equal(physmem_load64(pm, SIZE, &v), -EFAULT);
 	assert_int_equal(v, 0x55); /* untouched on error */
 	assert_int_equal(physmem_load64(pm, 4, &v), -EINVAL);
+	assert_int_equal(physmem_fetch_and64(pm, SIZE, 0, &v), -EFAULT);
 	assert_int_equal(physmem_store64(pm, SIZE - 4, 1), -EFAULT);
 	assert_int_equal(physmem_load128(pm, 8, pair), -EINVAL);
 	assert_int_equal(physmem_load128(pm, SIZE, pair), -EFAULT);
@@ -73,8 +74,10 @@ static void rmw_operations(void **state)
 	assert_int_equal(physmem_store64(pm, 0, 0xf0), 0);
 	assert_int_equal(physmem_fetch_or64(pm, 0, 0x0f, &old), 0);
 	assert_int_equal(old, 0xf0);
-	assert_int_equal(physmem_xchg64(pm, 0, 7, &old), 0);
+	assert_int_equal(physmem_fetch_and64(pm, 0, 0x3c, &old), 0);
 	assert_int_equal(old, 0xff);
+	assert_int_equal(physmem_xchg64(pm, 0, 7, &old), 0);
+	assert_int_equal(old, 0x3c);
 	expected = 6;
 	assert_int_equal(physmem_cmpxchg64(pm, 0, &expected, 9), -EAGAIN);
 	assert_int_equal(expected, 7); /* the value found */
