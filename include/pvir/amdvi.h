@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * AMD-Vi interrupt remapping: the formats, bit-exact (the first part of the
- * AMD-Vi model, issue 14; the unit, its driver and the host's use of it
- * come next). The AMD IOMMU specification (document 48882) is not at hand:
+ * AMD-Vi interrupt remapping: the formats, bit-exact (the unit that reads
+ * them is pvir/amdvi_unit.h). The AMD IOMMU specification (document 48882) is not at hand:
  * every field is placed where Linux (drivers/iommu/amd/amd_iommu_types.h:
  * union irte, union irte_ga_lo/_hi, DTE_IRQ_*, DEV_ENTRY_*_PASS) and QEMU
  * (hw/i386/amd_iommu.h and .c) both put it; where they differ,

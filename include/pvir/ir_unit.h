@@ -158,6 +158,9 @@ struct apic_irq {
 	uint8_t vector;
 };
 
+/** apic_irq_from_compat() - the interrupt a compatibility-format message names */
+void apic_irq_from_compat(const struct msi_msg *msg, struct apic_irq *ret);
+
 struct ir_result {
 	enum ir_outcome outcome;
 	uint32_t index; /* the interrupt index, where the request had one */

@@ -384,14 +384,12 @@ static void block(struct ir_unit *ir, struct ir_result *ret, uint8_t reason, uin
 	ir->stats.faults[reason - IR_FAULT_FIRST]++;
 }
 
-static void passthrough(const struct msi_msg *msg, struct ir_result *ret)
+void apic_irq_from_compat(const struct msi_msg *msg, struct apic_irq *ret)
 {
 	struct msi_compat c;
 
 	msi_compat_decode(msg, &c);
-	ret->outcome = IR_PASSTHROUGH;
-	ret->send_irq = true;
-	ret->irq = (struct apic_irq){
+	*ret = (struct apic_irq){
 	    .dest = c.dest_id,
 	    .dm = c.dm,
 	    .rh = c.rh,
@@ -399,6 +397,13 @@ static void passthrough(const struct msi_msg *msg, struct ir_result *ret)
 	    .tm = c.trigger,
 	    .vector = c.vector,
 	};
+}
+
+static void passthrough(const struct msi_msg *msg, struct ir_result *ret)
+{
+	ret->outcome = IR_PASSTHROUGH;
+	ret->send_irq = true;
+	apic_irq_from_compat(msg, &ret->irq);
 }
 
 static uint32_t dest_of(const struct ir_unit *ir, uint32_t field)
