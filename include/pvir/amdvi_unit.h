@@ -12,7 +12,8 @@
  * device table entries and IRTEs that keeps serving what it holds until software
  * invalidates it (INVALIDATE_DEVTAB_ENTRY, INVALIDATE_INTERRUPT_TABLE, INVALIDATE_ALL);
  * COMPLETION_WAIT with its store and interrupt; the event log with overflow; guest mode
- * posting into the vAPIC backing page's IRR, with a doorbell to a running vCPU's core
+ * 2048-entry tables (NumIntRemapMode, a message with address bit 2 set indexes with
+ * data[10:0]); posting into the vAPIC backing page's IRR, with a doorbell to a running vCPU's core
  * or a GA log entry for one that is not running; the event and GA log interrupts, which
  * the owner takes with amdvi_unit_take_interrupts(). Not modelled: DMA translation, page
  * tables, PPR, the MSI capability of the unit itself, hardware error events.
@@ -36,6 +37,7 @@ struct msi_msg;
 #define AMDVI_MMIO_CONTROL   0x0018
 #define AMDVI_MMIO_EXT_FEAT  0x0030
 #define AMDVI_MMIO_GA_LOG    0x00e0
+#define AMDVI_MMIO_EXT_FEAT2 0x01a0
 #define AMDVI_MMIO_CMD_HEAD  0x2000
 #define AMDVI_MMIO_CMD_TAIL  0x2008
 #define AMDVI_MMIO_EVT_HEAD  0x2010
@@ -53,6 +55,7 @@ struct msi_msg;
 #define AMDVI_CTRL_GA_EN       17
 #define AMDVI_CTRL_GA_LOG_EN   28
 #define AMDVI_CTRL_GA_INT_EN   29
+#define AMDVI_CTRL_NUM_INT_LO  43 /* NumIntRemapMode, 44:43: 1 = 2048 entries per device */
 
 /* Status register bits (Linux MMIO_STATUS_*_MASK; QEMU AMDVI_MMIO_STATUS_*). */
 #define AMDVI_STATUS_EVT_OVERFLOW 0 /* write 1 to clear */
@@ -65,9 +68,11 @@ struct msi_msg;
 #define AMDVI_STATUS_GA_INT	  10 /* write 1 to clear */
 
 /* Extended feature bits (Linux FEATURE_*; QEMU AMDVI_FEATURE_*). */
-#define AMDVI_FEATURE_XT 2
-#define AMDVI_FEATURE_IA 6
-#define AMDVI_FEATURE_GA 7
+#define AMDVI_FEATURE_XT	  2
+#define AMDVI_FEATURE_IA	  6
+#define AMDVI_FEATURE_GA	  7
+/* EFR2 NumIntRemapSup, bits 9:8: 1 = 2048 entries (Linux FEATURE_NUM_INT_REMAP_SUP_2K) */
+#define AMDVI_FEATURE2_NUM_INT_2K 8
 
 /* Command opcodes, bits 63:60 of the first qword (Linux CMD_*; QEMU AMDVI_CMD_*). */
 enum amdvi_cmd_op {
@@ -129,6 +134,7 @@ uint64_t amdvi_vapic_irr_qword(uint64_t backing_page, uint8_t vector);
 struct amdvi_unit_config {
 	bool ga;	      /* EFR.GASup: the 128-bit format and guest mode */
 	bool xt;	      /* EFR.XTSup: 32-bit destinations */
+	bool intr_2k;	      /* EFR2.NumIntRemapSup: 2048-entry tables, indexed by data[10:0] */
 	unsigned cache_slots; /* the DTE and IRTE caches, a power of two each */
 };
 

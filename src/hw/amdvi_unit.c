@@ -177,7 +177,8 @@ const char *amdvi_block_name(enum amdvi_block why)
 
 struct amdvi_unit_config amdvi_unit_default_config(void)
 {
-	return (struct amdvi_unit_config){.ga = true, .xt = true, .cache_slots = 256};
+	return (struct amdvi_unit_config){
+	    .ga = true, .xt = true, .intr_2k = true, .cache_slots = 256};
 }
 
 static bool is_pow2(unsigned n)
@@ -480,6 +481,9 @@ static bool reg_read(struct amdvi_unit *u, uint32_t reg, uint64_t *ret)
 		return true;
 	case AMDVI_MMIO_EXT_FEAT:
 		*ret = ext_features(u);
+		return true;
+	case AMDVI_MMIO_EXT_FEAT2:
+		*ret = (uint64_t)u->cfg.intr_2k << AMDVI_FEATURE2_NUM_INT_2K;
 		return true;
 	case AMDVI_MMIO_STATUS:
 		*ret = status_read(u);
@@ -790,12 +794,28 @@ static void fixed_or_arbitrated(struct amdvi_unit *u, const struct amdvi_dte_int
 	}
 }
 
+/*
+ * In 2048-entry mode, a message whose address has DM (bit 2) set names its entry with all of
+ * data[10:0]; it is remapped whatever data[10:8] say (the AMD patch adding `numint2k` to
+ * QEMU; Linux sets that bit for such devices, fill_msi_msg()).
+ */
+static bool indexes_2k(const struct amdvi_unit *u, const struct msi_msg *msg)
+{
+	return u->cfg.intr_2k &&
+	       bits_get(u->control, AMDVI_CTRL_NUM_INT_LO + 1, AMDVI_CTRL_NUM_INT_LO) == 1 &&
+	       bit_get(msg->address_lo, 2);
+}
+
 /* By the message's delivery mode: only fixed and arbitrated go through the table. */
 static void route(struct amdvi_unit *u, const struct amdvi_dte_intr *d, uint16_t rid,
 		  const struct msi_msg *msg, struct amdvi_result *ret)
 {
 	bool pass;
 
+	if (indexes_2k(u, msg)) {
+		fixed_or_arbitrated(u, d, rid, msg, ret);
+		return;
+	}
 	switch (bits_get(msg->data, 10, 8)) {
 	case MSI_DM_FIXED:
 	case MSI_DM_LOWPRI:

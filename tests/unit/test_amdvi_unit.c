@@ -269,6 +269,29 @@ static void iv_clear_and_unit_off_pass_unmapped(void **state)
 	assert_int_equal(r.outcome, IR_PASSTHROUGH);
 }
 
+static void index_2k_needs_the_mode_and_the_dm_bit(void **state)
+{
+	struct fx *f = *state;
+	struct amdvi_result r;
+	struct msi_msg m = {.address_lo = MSI_ADDR | 1u << 2, .data = 0x5ff};
+
+	assert_int_equal(amdvi_unit_read(f->u, AMDVI_MMIO_EXT_FEAT2, 8), 1u << 8);
+	dte(f, RID_A, IRT_A, 11, AMDVI_INTCTL_REMAP, false);
+	irte32(f, IRT_A, 0x5ff, 0x00770101);
+	/* without the mode, data[10:8] = 101b reads as INIT, which is not passed */
+	amdvi_unit_translate(f->u, &m, RID_A, &r);
+	assert_int_equal(r.why, AMDVI_BLOCK_NOT_PASSED);
+	control_set(f, AMDVI_CTRL_NUM_INT_LO, true);
+	amdvi_unit_translate(f->u, &m, RID_A, &r);
+	assert_int_equal(r.outcome, IR_REMAPPED);
+	assert_int_equal(r.index, 0x5ff);
+	assert_int_equal(r.irq.vector, 0x77);
+	/* DM clear: the delivery mode counts again */
+	m.address_lo = MSI_ADDR;
+	amdvi_unit_translate(f->u, &m, RID_A, &r);
+	assert_int_equal(r.why, AMDVI_BLOCK_NOT_PASSED);
+}
+
 /* ---- faults ----------------------------------------------------------------------------- */
 
 struct fault_row {
@@ -531,6 +554,7 @@ int main(void)
 	    FX(guest_mode_rings_the_doorbell),
 	    FX(guest_mode_logs_a_vcpu_not_running),
 	    FX(iv_clear_and_unit_off_pass_unmapped),
+	    FX(index_2k_needs_the_mode_and_the_dm_bit),
 	    FX(dte_reserved_bits_are_illegal),
 	    FX(nmi_passes_with_its_bit),
 	    FX(a_device_only_reaches_its_own_table),
