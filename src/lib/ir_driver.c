@@ -4,26 +4,22 @@
  * host on the real unit, and the `vir-emul` guest on its emulated vIOMMU,
  * whose registers it reaches through trapped MMIO (struct ir_regs) and whose
  * table and queue live in the guest's own RAM.
- * Allocation is a bitmap over the table with a summary
- * bitmap of full words, so a single-entry allocation (every MSI-X vector and
- * IMS entry) finds a free bit in two ctz steps instead of scanning the table;
- * multi-entry blocks scan only words that are not full. Freed blocks are
- * zeroed and invalidated with one IEC descriptor whose index mask covers the
- * block, as Linux's clear_entries does.
+ * Entries come in naturally aligned blocks (pvir/blockalloc.h). Freed blocks
+ * are zeroed and invalidated with one IEC descriptor whose index mask covers
+ * the block, as Linux's clear_entries does.
  */
 #include "pvir/ir_driver.h"
 
 #include <errno.h>
 #include <stdlib.h>
 
+#include "pvir/blockalloc.h"
 #include "pvir/failpoint.h"
 #include "pvir/physmem.h"
 
-#define QI_ENTRIES    256
-#define QI_DESC_SIZE  16
-#define BITS_PER_WORD 64
-#define WORD_FULL     (~UINT64_C(0))
-#define PAGE_SIZE     4096
+#define QI_ENTRIES   256
+#define QI_DESC_SIZE 16
+#define PAGE_SIZE    4096
 
 struct ir_driver {
 	struct physmem *mem;
@@ -33,11 +29,7 @@ struct ir_driver {
 	uint32_t qi_tail;
 	uint32_t qi_seq; /* the status value of the last wait descriptor */
 	unsigned mhmv;
-	uint64_t *used; /* one bit per entry */
-	uint64_t *full; /* one bit per word of @used that is all ones */
-	uint8_t *order; /* log2(block size) + 1 at each block start, else 0 */
-	uint32_t words;
-	uint32_t in_use;
+	struct blockalloc alloc;
 	struct ir_driver_stats stats;
 };
 
@@ -208,24 +200,19 @@ int ir_driver_new_regs(struct physmem *mem, const struct ir_regs *regs,
 	d->mem = mem;
 	d->regs = *regs;
 	d->cfg = *cfg;
-	d->words = (cfg->entries + BITS_PER_WORD - 1) / BITS_PER_WORD;
-	d->used = calloc(d->words, sizeof(*d->used));
-	d->full = calloc((d->words + BITS_PER_WORD - 1) / BITS_PER_WORD, sizeof(*d->full));
-	d->order = calloc(cfg->entries, sizeof(*d->order));
 	d->mhmv =
 	    (unsigned)bits_get(reg_read(d, DMAR_ECAP_REG, 8), DMA_ECAP_MHMV_HI, DMA_ECAP_MHMV_LO);
-	if (!d->used || !d->full || !d->order) {
-		ir_driver_free(d);
-		return -ENOMEM;
+	err = blockalloc_init(&d->alloc, cfg->entries);
+	if (err) {
+		free(d);
+		return err;
 	}
-	if (cfg->entries < BITS_PER_WORD)
-		d->used[0] = ~bits_mask(cfg->entries - 1, 0); /* beyond the table */
 	/*
 	 * Entry 0 is never handed out: a zero handle (address 0xfee00010, the
 	 * value of an uninitialised or stale message) then always faults (0x22)
 	 * instead of reaching whichever interrupt happened to get entry 0.
 	 */
-	d->used[0] |= 1;
+	blockalloc_reserve(&d->alloc, 0);
 	err = enable(d);
 	if (err) {
 		ir_driver_free(d);
@@ -239,121 +226,22 @@ void ir_driver_free(struct ir_driver *d)
 {
 	if (!d)
 		return;
-	free(d->used);
-	free(d->full);
-	free(d->order);
+	blockalloc_destroy(&d->alloc);
 	free(d);
 }
 
 /* ---- allocation ---------------------------------------------------------- */
 
-static void update_full(struct ir_driver *d, uint32_t w)
-{
-	uint64_t bit = UINT64_C(1) << (w % BITS_PER_WORD);
-
-	if (d->used[w] == WORD_FULL)
-		d->full[w / BITS_PER_WORD] |= bit;
-	else
-		d->full[w / BITS_PER_WORD] &= ~bit;
-}
-
-/* Marks [index, index + count) used or free. */
-static void mark(struct ir_driver *d, uint32_t index, uint32_t count, bool used)
-{
-	for (uint32_t i = index; i < index + count;) {
-		uint32_t w = i / BITS_PER_WORD, b = i % BITS_PER_WORD;
-		uint32_t n = count - (i - index) < BITS_PER_WORD - b ? count - (i - index)
-								     : BITS_PER_WORD - b;
-		uint64_t m = bits_mask(b + n - 1, b);
-
-		d->used[w] = used ? d->used[w] | m : d->used[w] & ~m;
-		update_full(d, w);
-		i += n;
-	}
-}
-
-/* First word at or after @from that is not full, or d->words. */
-static uint32_t next_nonfull_word(const struct ir_driver *d, uint32_t from)
-{
-	for (uint32_t s = from / BITS_PER_WORD; s * BITS_PER_WORD < d->words; s++) {
-		uint64_t candidates = ~d->full[s];
-
-		if (s == from / BITS_PER_WORD)
-			candidates &= WORD_FULL << (from % BITS_PER_WORD);
-		if (candidates) {
-			uint32_t w = s * BITS_PER_WORD + (uint32_t)__builtin_ctzll(candidates);
-
-			return w < d->words ? w : d->words;
-		}
-	}
-	return d->words;
-}
-
-/* An aligned run of @count (<= 64) free bits in word @w, or -1. */
-static int find_in_word(uint64_t used, uint32_t count)
-{
-	uint64_t block = count == BITS_PER_WORD ? WORD_FULL : bits_mask(count - 1, 0);
-
-	if (count == 1)
-		return used == WORD_FULL ? -1 : __builtin_ctzll(~used);
-	for (uint32_t at = 0; at < BITS_PER_WORD; at += count)
-		if (!(used & (block << at)))
-			return (int)at;
-	return -1;
-}
-
-static int alloc_small(struct ir_driver *d, uint32_t count, uint32_t *ret_index)
-{
-	for (uint32_t w = next_nonfull_word(d, 0); w < d->words; w = next_nonfull_word(d, w + 1)) {
-		int at = find_in_word(d->used[w], count);
-
-		if (at >= 0) {
-			*ret_index = w * BITS_PER_WORD + (uint32_t)at;
-			return 0;
-		}
-	}
-	return -ENOSPC;
-}
-
-static int alloc_large(struct ir_driver *d, uint32_t count, uint32_t *ret_index)
-{
-	uint32_t span = count / BITS_PER_WORD;
-
-	for (uint32_t w = 0; w + span <= d->words; w += span) {
-		uint32_t i = 0;
-
-		while (i < span && d->used[w + i] == 0)
-			i++;
-		if (i == span) {
-			*ret_index = w * BITS_PER_WORD;
-			return 0;
-		}
-	}
-	return -ENOSPC;
-}
-
 int ir_irte_alloc(struct ir_driver *d, uint32_t count, uint32_t *ret_index)
 {
-	uint32_t index;
-	int err;
-
-	if (!count || (count & (count - 1)) || count > d->cfg.entries || log2_u32(count) > d->mhmv)
+	if (count && log2_u32(count) > d->mhmv)
 		return -EINVAL;
-	err =
-	    count <= BITS_PER_WORD ? alloc_small(d, count, &index) : alloc_large(d, count, &index);
-	if (err)
-		return err;
-	mark(d, index, count, true);
-	d->order[index] = (uint8_t)(log2_u32(count) + 1);
-	d->in_use += count;
-	*ret_index = index;
-	return 0;
+	return blockalloc_alloc(&d->alloc, count, ret_index);
 }
 
 bool ir_irte_allocated(const struct ir_driver *d, uint32_t index)
 {
-	return index < d->cfg.entries &&
-	       bit_get(d->used[index / BITS_PER_WORD], index % BITS_PER_WORD);
+	return blockalloc_used(&d->alloc, index);
 }
 
 /* ---- entries -------------------------------------------------------------- */
@@ -444,8 +332,7 @@ int ir_irte_free(struct ir_driver *d, uint32_t index, uint32_t count)
 {
 	const struct irte zero = {0};
 
-	if (index >= d->cfg.entries || !count || d->order[index] != log2_u32(count) + 1 ||
-	    (count & (count - 1)))
+	if (!blockalloc_is_block(&d->alloc, index, count))
 		return -EINVAL;
 	for (uint32_t i = index; i < index + count; i++) {
 		int err = store_entry(d, i, &zero);
@@ -454,15 +341,13 @@ int ir_irte_free(struct ir_driver *d, uint32_t index, uint32_t count)
 			return err;
 		d->stats.irte_writes++;
 	}
-	d->order[index] = 0;
-	mark(d, index, count, false);
-	d->in_use -= count;
+	(void)!blockalloc_free(&d->alloc, index, count); /* a block: checked above */
 	return flush_iec(d, index, log2_u32(count));
 }
 
 uint32_t ir_driver_in_use(const struct ir_driver *d)
 {
-	return d->in_use;
+	return d->alloc.in_use;
 }
 
 uint32_t ir_driver_entries(const struct ir_driver *d)
