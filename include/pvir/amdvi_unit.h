@@ -53,9 +53,11 @@ struct msi_msg;
 #define AMDVI_CTRL_COMWAIT_INT 4
 #define AMDVI_CTRL_CMD_BUF_EN  12
 #define AMDVI_CTRL_GA_EN       17
+#define AMDVI_CTRL_GAM_VAPIC   25 /* GAM = 001b: guest virtual APIC mode (Linux CONTROL_GAM_EN) */
 #define AMDVI_CTRL_GA_LOG_EN   28
 #define AMDVI_CTRL_GA_INT_EN   29
 #define AMDVI_CTRL_NUM_INT_LO  43 /* NumIntRemapMode, 44:43: 1 = 2048 entries per device */
+#define AMDVI_CTRL_XT_EN       50
 
 /* Status register bits (Linux MMIO_STATUS_*_MASK; QEMU AMDVI_MMIO_STATUS_*). */
 #define AMDVI_STATUS_EVT_OVERFLOW 0 /* write 1 to clear */

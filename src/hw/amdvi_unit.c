@@ -26,9 +26,7 @@
 #define BASE_LO		  12
 #define LEN_HI		  59
 #define LEN_LO		  56
-#define DEV_TABLE_SIZE_HI 8  /* (Size + 1) 4 KiB pages */
-#define CONTROL_GAM_VAPIC 25 /* GAM = 001b: guest virtual APIC mode (Linux CONTROL_GAM_EN) */
-#define CONTROL_XT_EN	  50
+#define DEV_TABLE_SIZE_HI 8 /* (Size + 1) 4 KiB pages */
 #define COMWAIT_STORE	  0
 #define COMWAIT_INTERRUPT 1
 #define COMWAIT_RESERVED  (UINT64_C(0xff) << 52) /* QEMU checks bits 59:52 */
@@ -665,7 +663,7 @@ static void remapped(struct amdvi_unit *u, uint32_t dest, bool dm, bool rq_eoi, 
 {
 	ret->outcome = IR_REMAPPED;
 	ret->irq = (struct apic_irq){
-	    .dest = control(u, CONTROL_XT_EN) ? dest : dest & 0xff,
+	    .dest = control(u, AMDVI_CTRL_XT_EN) ? dest : dest & 0xff,
 	    .dm = dm,
 	    .rh = rq_eoi,
 	    .dlm = int_type,
@@ -690,7 +688,7 @@ static void post_guest(struct amdvi_unit *u, const struct amdvi_ga_vapic *v, uin
 	ret->guest_vector = v->vector;
 	ret->coalesced = old & bit;
 	ret->ga_tag = v->ga_tag;
-	ret->irq.dest = control(u, CONTROL_XT_EN) ? v->dest : v->dest & 0xff;
+	ret->irq.dest = control(u, AMDVI_CTRL_XT_EN) ? v->dest : v->dest & 0xff;
 	if (v->is_run) {
 		ret->doorbell = true;
 		u->stats.doorbells++;
@@ -708,7 +706,7 @@ static void remap_ga(struct amdvi_unit *u, const struct amdvi_irte_ga *e, uint16
 	if (!amdvi_ga_guest_mode(e))
 		rsvd.lo &= ~bits_mask(4, 2); /* a reserved IntType is named on its own below */
 	if (rsvd.lo || rsvd.hi ||
-	    (amdvi_ga_guest_mode(e) && (!u->cfg.ga || !control(u, CONTROL_GAM_VAPIC)))) {
+	    (amdvi_ga_guest_mode(e) && (!u->cfg.ga || !control(u, AMDVI_CTRL_GAM_VAPIC)))) {
 		blocked(u, AMDVI_BLOCK_IRTE_RESERVED, AMDVI_EVT_IO_PAGE_FAULT, rid, msg, ret);
 		return;
 	}
