@@ -100,6 +100,19 @@ int amdvi_irte_free(struct amdvi_driver *d, uint16_t devid, uint32_t index,
  */
 int amdvi_irte_write(struct amdvi_driver *d, uint16_t devid, uint32_t index,
 		     const struct amdvi_irte_ga *e) WARN_UNUSED;
+/**
+ * amdvi_irte_update() - amdvi_irte_write(), but an entry that already holds @e is only
+ * counted, as written and flushed (Linux rewrites and flushes whether or not it changed)
+ */
+int amdvi_irte_update(struct amdvi_driver *d, uint16_t devid, uint32_t index,
+		      const struct amdvi_irte_ga *e) WARN_UNUSED;
+/**
+ * amdvi_irte_set_run() - store a guest-mode entry whose IsRun, GALogIntr, Destination or
+ * GATag changed, with no invalidation: the unit reads those afresh (amd_iommu_update_ga())
+ * Return: 0, -EINVAL unless both the entry and @e are guest-mode and allocated.
+ */
+int amdvi_irte_set_run(struct amdvi_driver *d, uint16_t devid, uint32_t index,
+		       const struct amdvi_irte_ga *e) WARN_UNUSED;
 int amdvi_irte_read(const struct amdvi_driver *d, uint16_t devid, uint32_t index,
 		    struct amdvi_irte_ga *ret) WARN_UNUSED;
 

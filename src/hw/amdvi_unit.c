@@ -627,6 +627,25 @@ static int dte_intr(struct amdvi_unit *u, uint16_t rid, uint64_t *ret)
 	return 0;
 }
 
+/*
+ * A guest-mode entry's Destination, IsRun and GATag are not cached: the unit reads them
+ * afresh for each request, so KVM moves a vCPU without an invalidation (Linux
+ * amd_iommu_update_ga(), "Per the IOMMU spec, the Destination, IsRun, and GATag fields
+ * are not cached"). KVM updates GALogIntr the same way, so it is read afresh too.
+ */
+static int uncached_fields(struct amdvi_unit *u, const struct amdvi_dte_intr *d, uint16_t index,
+			   struct amdvi_irte_ga *e)
+{
+	uint64_t lo_fresh = bits_mask(63, 8) | UINT64_C(1) << 6 | UINT64_C(1) << 2;
+	uint64_t hi_fresh = bits_mask(63, 56), q[2];
+
+	if (physmem_load128(u->mem, d->int_table_root + 16u * index, q))
+		return -EFAULT;
+	e->lo = (e->lo & ~lo_fresh) | (q[0] & lo_fresh);
+	e->hi = (e->hi & ~hi_fresh) | (q[1] & hi_fresh);
+	return 0;
+}
+
 static int irte_read(struct amdvi_unit *u, const struct amdvi_dte_intr *d, uint16_t rid,
 		     uint16_t index, struct amdvi_irte_ga *ret)
 {
@@ -637,7 +656,7 @@ static int irte_read(struct amdvi_unit *u, const struct amdvi_dte_intr *d, uint1
 	if (s->valid && s->devid == rid && s->index == index && s->ga == ga) {
 		u->stats.cache_hits++;
 		*ret = s->e;
-		return 0;
+		return amdvi_ga_guest_mode(ret) ? uncached_fields(u, d, index, ret) : 0;
 	}
 	u->stats.cache_misses++;
 	*ret = (struct amdvi_irte_ga){0};

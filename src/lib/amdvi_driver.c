@@ -428,6 +428,36 @@ int amdvi_irte_write(struct amdvi_driver *d, uint16_t devid, uint32_t index,
 	return err;
 }
 
+int amdvi_irte_update(struct amdvi_driver *d, uint16_t devid, uint32_t index,
+		      const struct amdvi_irte_ga *e)
+{
+	struct amdvi_dev *dev = dev_find(d, devid);
+	struct amdvi_irte_ga old;
+
+	if (!dev || !blockalloc_used(&dev->alloc, index) || amdvi_irte_read(d, devid, index, &old))
+		return -EINVAL;
+	if (old.lo == e->lo && old.hi == e->hi) {
+		d->stats.irte_writes++; /* the same entry: counted, not run through the unit */
+		d->stats.irt_invalidations++;
+		return 0;
+	}
+	return amdvi_irte_write(d, devid, index, e);
+}
+
+int amdvi_irte_set_run(struct amdvi_driver *d, uint16_t devid, uint32_t index,
+		       const struct amdvi_irte_ga *e)
+{
+	struct amdvi_dev *dev = dev_find(d, devid);
+	struct amdvi_irte_ga old;
+
+	if (!d->cfg.ga || !dev || !blockalloc_used(&dev->alloc, index) ||
+	    amdvi_irte_read(d, devid, index, &old) || !amdvi_ga_guest_mode(&old) ||
+	    !amdvi_ga_guest_mode(e))
+		return -EINVAL;
+	d->stats.irte_writes++;
+	return store_entry(d, dev, index, e);
+}
+
 int amdvi_irte_free(struct amdvi_driver *d, uint16_t devid, uint32_t index, uint32_t count)
 {
 	struct amdvi_dev *dev = dev_find(d, devid);

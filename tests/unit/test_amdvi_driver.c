@@ -169,10 +169,11 @@ static void guest_mode_posts_and_logs(void **state)
 	assert_int_equal(r.outcome, IR_POSTED);
 	assert_true(r.doorbell);
 	assert_int_equal(r.irq.dest, 0x12345);
-	/* vcpu_put: not running; the next post goes to the GA log */
+	/* vcpu_put while blocking: IsRun clear, GALogIntr set, no invalidation */
 	v.is_run = false;
 	amdvi_ga_vapic_encode(&v, &e);
-	assert_int_equal(amdvi_irte_write(f->d, NIC, i, &e), 0);
+	assert_int_equal(amdvi_irte_set_run(f->d, NIC, i, &e), 0);
+	assert_int_equal(amdvi_driver_stats(f->d)->irt_invalidations, 1);
 	raise(f, NIC, i, &r);
 	assert_true(r.ga_logged);
 	assert_true(r.coalesced); /* 0x61 still pending in the IRR */
@@ -180,6 +181,11 @@ static void guest_mode_posts_and_logs(void **state)
 	assert_int_equal(amdvi_driver_drain_ga_log(f->d, wake, NULL), 1);
 	assert_int_equal(woken, 1);
 	assert_int_equal(woken_tag, 0x77);
+	/* an unchanged entry is counted, not flushed; a remapped one cannot take set_run */
+	assert_int_equal(amdvi_irte_update(f->d, NIC, i, &e), 0);
+	assert_int_equal(amdvi_unit_stats(f->u)->irt_invalidations, 1);
+	amdvi_ga_remap_encode(&(struct amdvi_ga_remap){.remap_en = true, .vector = 0x30}, &e);
+	assert_int_equal(amdvi_irte_set_run(f->d, NIC, i, &e), -EINVAL);
 	fx_free(f);
 }
 

@@ -220,6 +220,30 @@ static void guest_mode_rings_the_doorbell(void **state)
 	assert_int_equal(amdvi_unit_stats(f->u)->doorbells, 2);
 }
 
+/* KVM moves a vCPU with no invalidation: IsRun, GALogIntr, Destination, GATag are read afresh. */
+static void is_run_and_destination_are_not_cached(void **state)
+{
+	struct fx *f = *state;
+	struct amdvi_result r;
+
+	ga_mode(f);
+	control_set(f, AMDVI_CTRL_GA_LOG_EN, true);
+	dte(f, RID_A, IRT_A, 9, AMDVI_INTCTL_REMAP, false);
+	vapic_entry(f, 1, true, false, 0xabc);
+	translate(f, RID_A, msg(1, MSI_DM_FIXED), &r);
+	assert_true(r.doorbell);
+	vapic_entry(f, 1, false, true, 0xdef); /* vcpu_put, blocking: no invalidation */
+	translate(f, RID_A, msg(1, MSI_DM_FIXED), &r);
+	assert_false(r.doorbell);
+	assert_true(r.ga_logged);
+	assert_int_equal(r.ga_tag, 0xdef);
+	/* the vector is cached, as the spec lets it be: a change needs the invalidation */
+	irte128(f, IRT_A, 1, 1 | 1u << 6 | 1u << 7 | 9u << 8, (uint64_t)PAGE | 0x62);
+	translate(f, RID_A, msg(1, MSI_DM_FIXED), &r);
+	assert_true(r.doorbell);
+	assert_int_equal(r.guest_vector, 0x61);
+}
+
 static void guest_mode_logs_a_vcpu_not_running(void **state)
 {
 	struct fx *f = *state;
@@ -553,6 +577,7 @@ int main(void)
 	    FX(ga_entry_remaps_32_bit_destinations),
 	    FX(guest_mode_rings_the_doorbell),
 	    FX(guest_mode_logs_a_vcpu_not_running),
+	    FX(is_run_and_destination_are_not_cached),
 	    FX(iv_clear_and_unit_off_pass_unmapped),
 	    FX(index_2k_needs_the_mode_and_the_dm_bit),
 	    FX(dte_reserved_bits_are_illegal),
