@@ -12,6 +12,13 @@
  *               wakeup handler wakes it (an exit on whatever runs there);
  *  - migrated:  NDST follows the new pCPU.
  *
+ * On an AMD-Vi host (HOST_IOMMU_AMDVI) each device has its own interrupt table and
+ * posting is AVIC guest mode (KVM's svm/avic.c): each vCPU has a vAPIC backing page
+ * into whose IRR the unit posts; vcpu_load and vcpu_put rewrite IsRun and the
+ * destination of the vCPU's guest-mode entries (no invalidation: the unit does not
+ * cache them); a running vCPU's core gets a doorbell, and a post to a blocked vCPU
+ * goes to the GA log, whose interrupt wakes it.
+ *
  * Where posting cannot serve (the unit lacks CAP.PI), an interrupt is
  * remapped to a host vector on the pCPU the vCPU runs on, and the host's
  * handler injects it (an exit when the vCPU is in guest mode); such IRTEs
@@ -37,6 +44,8 @@
 struct physmem;
 struct ir_unit;
 struct ir_driver;
+struct amdvi_unit;
+struct amdvi_driver;
 struct pci_func;
 struct pci_func_config;
 struct vm;
@@ -68,13 +77,21 @@ enum host_kernel {
 	HOST_KERNEL_COUNT,
 };
 
+/* The IOMMU the host has. */
+enum host_iommu {
+	HOST_IOMMU_VTD,
+	HOST_IOMMU_AMDVI, /* per-device tables; posting is AVIC guest mode */
+};
+
 struct host_config {
+	enum host_iommu iommu;
+	uint32_t amd_table; /* AMD-Vi: entries per device, 512 or 2048 */
 	enum host_kernel kernel;
 	bool msix_noresize; /* VFIO without dynamic MSI-X (before Linux 6.5): NORESIZE */
 	unsigned pcpus;
 	uint32_t irte_entries; /* power of two, up to 65536 */
-	bool posting;	       /* the unit has CAP.PI */
-	bool x2apic;	       /* IRTA.EIME */
+	bool posting;	       /* the unit has CAP.PI; on AMD-Vi, GA (AVIC guest mode) */
+	bool x2apic;	       /* IRTA.EIME; on AMD-Vi, XTEn */
 	unsigned iec_slots;
 	unsigned nfr;
 };
@@ -107,7 +124,9 @@ struct host_landing {
 	const struct pci_func
 	    *func; /* the function that sent it (the simulator knows; the IOMMU sees only @rid) */
 	enum ir_outcome outcome;
-	uint8_t fault;	   /* IR_BLOCKED: the reason */
+	uint8_t fault;	   /* IR_BLOCKED on VT-d: the fault reason; 0 on AMD-Vi */
+	uint8_t amd_block; /* IR_BLOCKED on AMD-Vi: enum amdvi_block */
+	uint8_t amd_event; /* AMD-Vi: the event code it logged, 0 if none */
 	struct vcpu *vcpu; /* posted to, or injected into; NULL otherwise */
 	uint8_t vector;	   /* the guest vector at @vcpu */
 	bool merged;	   /* posted onto a PIR bit already set */
@@ -133,8 +152,16 @@ struct lapic *host_pcpu_apic(struct host *h, unsigned pcpu);
 /** host_pcpu_running() - the vCPU in guest mode on @pcpu, or NULL */
 struct vcpu *host_pcpu_running(const struct host *h, unsigned pcpu);
 struct physmem *host_memory(struct host *h);
+/* The VT-d unit and driver; NULL on an AMD-Vi host, and the reverse. */
 struct ir_unit *host_ir_unit(struct host *h);
 struct ir_driver *host_ir_driver(struct host *h);
+struct amdvi_unit *host_amdvi_unit(struct host *h);
+struct amdvi_driver *host_amdvi_driver(struct host *h);
+enum host_iommu host_iommu(const struct host *h);
+/** host_remapping_secure() - remapping on, and nothing unremapped let through */
+bool host_remapping_secure(const struct host *h);
+/** host_posting() - interrupts can be posted to vCPUs (VT-d CAP.PI, AMD-Vi GA) */
+bool host_posting(const struct host *h);
 const struct host_stats *host_stats(const struct host *h);
 
 /* Test-only faults: deliberate bugs, to show that checks catch them. */

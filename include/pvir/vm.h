@@ -52,6 +52,10 @@ struct vcpu {
 	bool queued;		   /* on @pcpu's run queue, waiting for a slice */
 	struct vcpu *rq_next;	   /* the next one in that queue */
 	struct host_irq *fallback; /* remapped (non-posted) interrupts aimed here */
+	/* AMD-Vi with AVIC: where the unit posts, and what KVM updates at load and put */
+	uint64_t avic_page;	  /* its vAPIC backing page in host memory */
+	uint32_t ga_tag;	  /* the GA log's name for it */
+	struct host_irq *ga_irqs; /* guest-mode interrupts aimed here (KVM's ir_list) */
 };
 
 /* Exits by reason. More may come; these names are the report's. */

@@ -550,7 +550,7 @@ static void query(struct vm *vm, struct vcpu_regs *regs)
 	regs->rax = 0;
 	regs->rbx = PVIR_ABI_VERSION;
 	regs->rcx =
-	    PVIR_FEAT_BATCH | (ir_driver_posting(host_ir_driver(vm->host)) ? PVIR_FEAT_POSTED : 0);
+	    PVIR_FEAT_BATCH | (host_posting(vm->host) ? PVIR_FEAT_POSTED : 0);
 	regs->rdx = vm->quota;
 }
 
@@ -618,7 +618,7 @@ static int set_table(struct vm *vm, uint64_t gpa, uint64_t entries)
 		return -EINVAL;
 	if (!physmem_range_ok(vm->mem, gpa, entries * PVIR_VIRTE_SIZE))
 		return -EFAULT;
-	if (!ir_driver_remapping_secure(host_ir_driver(vm->host)))
+	if (!host_remapping_secure(vm->host))
 		return -EOPNOTSUPP; /* VFIO would not offer MSIX_MAPPABLE */
 	if (emulation_in_use(vm))
 		return -EBUSY; /* the guest is using emulated MSI-X: finish that first */

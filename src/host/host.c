@@ -9,7 +9,12 @@
  *   0x0000_0000  wait-descriptor status word
  *   0x0000_1000  invalidation queue (one page)
  *   0x0010_0000  IR table (up to 1 MiB)
- *   0x0020_0000  posted-interrupt descriptors, 64 bytes each, to the end
+ *   0x0020_0000  posted-interrupt descriptors, 64 bytes each, up to 0x0080_0000
+ *   0x0080_0000  AMD-Vi: device table (2 MiB, every requester-id)
+ *   0x00a0_0000  AMD-Vi: command buffer, event log, GA log, completion word
+ *   0x00a1_0000  AMD-Vi: interrupt tables, one per device (up to 2 MiB)
+ *   0x0100_0000  AMD-Vi: vAPIC backing pages, 4 KiB each, to the end
+ * Memory is allocated as it is touched: a VT-d host never touches the AMD-Vi part.
  */
 #include "pvir/host.h"
 
@@ -18,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pvir/amdvi_driver.h"
 #include "pvir/ir_driver.h"
 #include "pvir/ir_unit.h"
 #include "pvir/irte.h"
@@ -26,11 +32,20 @@
 #include "pvir/pi_desc.h"
 #include "pvir/vm.h"
 
-#define HOST_MEM_SIZE (UINT64_C(8) << 20)
-#define STATUS_ADDR   0x0
-#define QI_BASE	      0x1000
-#define IRT_BASE      0x100000
-#define PID_BASE      0x200000
+#define HOST_MEM_SIZE  (UINT64_C(32) << 20)
+#define STATUS_ADDR    0x0
+#define QI_BASE	       0x1000
+#define IRT_BASE       0x100000
+#define PID_BASE       0x200000
+#define PID_END	       0x800000
+#define AMD_DEV_TABLE  0x800000
+#define AMD_CMD	       0xa00000
+#define AMD_EVT	       0xa01000
+#define AMD_GA_LOG     0xa02000
+#define AMD_STORE      0xa03000
+#define AMD_TABLES     0xa10000
+#define AVIC_BASE      0x1000000
+#define AVIC_PAGE_SIZE 4096
 
 struct pcpu {
 	struct lapic apic;
@@ -67,6 +82,10 @@ struct host {
 	struct physmem *mem;
 	struct ir_unit *ir;
 	struct ir_driver *ird;
+	struct amdvi_unit *amd;
+	struct amdvi_driver *amdd;
+	struct vcpu **avic_owner; /* by backing page: (page - AVIC_BASE) / AVIC_PAGE_SIZE */
+	unsigned navic;
 	struct pcpu *pcpus;
 	struct host_port ports[HOST_MAX_DEVICES];
 	unsigned ndevices;
@@ -108,11 +127,15 @@ struct host_irq {
 	uint8_t vector;	   /* the guest vector at @vcpu */
 	bool urgent;
 	struct host_irq *next_fallback; /* in vcpu->fallback */
+	struct host_irq *next_ga;	/* AMD-Vi, posted: in vcpu->ga_irqs */
+	bool amd;			/* its entry is in a device's AMD-Vi table */
+	struct msi_msg amd_msg;		/* AMD-Vi: the message naming it */
 };
 
 struct host_config host_default_config(void)
 {
 	return (struct host_config){.pcpus = 8,
+				    .amd_table = 512,
 				    .irte_entries = IR_MAX_ENTRIES,
 				    .posting = true,
 				    .x2apic = true,
@@ -129,7 +152,39 @@ static bool config_valid(const struct host_config *c)
 	unsigned max_pcpus = c->x2apic ? HOST_MAX_PCPUS : 255; /* xAPIC: 0xff is broadcast */
 
 	return c->kernel < HOST_KERNEL_COUNT && c->pcpus >= 1 && c->pcpus <= max_pcpus &&
-	       c->irte_entries >= 2 && c->irte_entries <= IR_MAX_ENTRIES;
+	       c->irte_entries >= 2 && c->irte_entries <= IR_MAX_ENTRIES &&
+	       (c->iommu == HOST_IOMMU_VTD ||
+		(c->iommu == HOST_IOMMU_AMDVI && (c->amd_table == 512 || c->amd_table == 2048)));
+}
+
+static bool amd(const struct host *h)
+{
+	return h->cfg.iommu == HOST_IOMMU_AMDVI;
+}
+
+/* Linux's AMD-Vi driver with AVIC guest mode where the host posts (amd_iommu_guest_ir). */
+static int boot_amdvi(struct host *h)
+{
+	struct amdvi_unit_config ucfg = amdvi_unit_default_config();
+	struct amdvi_driver_config dcfg = {.dev_table = AMD_DEV_TABLE,
+					   .devids = 65536,
+					   .cmd_base = AMD_CMD,
+					   .evt_base = AMD_EVT,
+					   .ga_base = AMD_GA_LOG,
+					   .store_addr = AMD_STORE,
+					   .tables = AMD_TABLES,
+					   .max_devices = HOST_MAX_DEVICES,
+					   .table_entries = h->cfg.amd_table,
+					   .ga = h->cfg.posting,
+					   .x2apic = h->cfg.x2apic,
+					   .failpoints = true};
+
+	ucfg.ga = h->cfg.posting;
+	ucfg.xt = h->cfg.x2apic;
+	h->amd = amdvi_unit_new(h->mem, &ucfg);
+	if (!h->amd)
+		return -EINVAL;
+	return amdvi_driver_new(h->mem, h->amd, &dcfg, &h->amdd);
 }
 
 static int boot_iommu(struct host *h)
@@ -178,7 +233,7 @@ int host_create(const struct host_config *cfg, struct host **ret)
 		bitmap_assign(h->by_load, i, true); /* no vectors held yet */
 	}
 	h->pid_next = PID_BASE;
-	err = boot_iommu(h);
+	err = amd(h) ? boot_amdvi(h) : boot_iommu(h);
 	if (err) {
 		host_free(h);
 		return err;
@@ -200,6 +255,9 @@ void host_free(struct host *h)
 		free(h->pcpus[i].wakeup);
 	ir_driver_free(h->ird);
 	ir_unit_free(h->ir);
+	amdvi_driver_free(h->amdd);
+	amdvi_unit_free(h->amd);
+	free(h->avic_owner);
 	physmem_free(h->mem);
 	free(h->pcpus);
 	free(h->by_load);
@@ -268,6 +326,33 @@ struct ir_driver *host_ir_driver(struct host *h)
 	return h->ird;
 }
 
+struct amdvi_unit *host_amdvi_unit(struct host *h)
+{
+	return h->amd;
+}
+
+struct amdvi_driver *host_amdvi_driver(struct host *h)
+{
+	return h->amdd;
+}
+
+enum host_iommu host_iommu(const struct host *h)
+{
+	return h->cfg.iommu;
+}
+
+bool host_remapping_secure(const struct host *h)
+{
+	if (amd(h)) /* enabled, and every DTE set to abort or remap (amdvi_driver_new) */
+		return bit_get(amdvi_unit_read(h->amd, AMDVI_MMIO_CONTROL, 8), AMDVI_CTRL_IOMMU_EN);
+	return ir_driver_remapping_secure(h->ird);
+}
+
+bool host_posting(const struct host *h)
+{
+	return amd(h) ? amdvi_driver_ga(h->amdd) : ir_driver_posting(h->ird);
+}
+
 const struct host_stats *host_stats(const struct host *h)
 {
 	return &h->stats;
@@ -333,7 +418,8 @@ int host_add_device(struct host *h, const struct pci_func_config *cfg, struct pc
 	if (err)
 		return err;
 	*port = (struct host_port){.h = h, .func = f};
-	err = cfg->handle_window ? window_open(h, port, cfg) : 0;
+	/* On AMD-Vi a device's messages index only its own table: no window is needed. */
+	err = cfg->handle_window && !amd(h) ? window_open(h, port, cfg) : 0;
 	if (err) {
 		pci_func_free(f);
 		return err;
@@ -440,7 +526,7 @@ uint64_t host_alloc_pid(struct host *h)
 {
 	uint64_t pa = h->pid_next;
 
-	if (!physmem_range_ok(h->mem, pa, PID_SIZE))
+	if (pa + PID_SIZE > PID_END)
 		return 0;
 	h->pid_next += PID_SIZE;
 	return pa;
@@ -478,6 +564,103 @@ static void sync_pir(struct host *h, struct vcpu *v)
 			}
 			lapic_accept_irq(&v->vapic, (uint8_t)vec, false);
 		}
+}
+
+/* ---- AVIC: the vAPIC backing page and the guest-mode IRTEs of a vCPU --------------- */
+
+/*
+ * A vCPU's backing page, and its GA tag: the page's number, so that a GA log entry
+ * names the vCPU to wake (KVM's tag packs the VM and vCPU IDs; any unique name works).
+ */
+static int avic_init(struct host *h, struct vcpu *v)
+{
+	uint64_t page = AVIC_BASE + (uint64_t)h->navic * AVIC_PAGE_SIZE;
+	struct vcpu **owners;
+
+	if (!physmem_range_ok(h->mem, page, AVIC_PAGE_SIZE))
+		return -ENOMEM;
+	owners = realloc(h->avic_owner, (h->navic + 1) * sizeof(*owners));
+	if (!owners)
+		return -ENOMEM;
+	h->avic_owner = owners;
+	h->avic_owner[h->navic] = v;
+	v->avic_page = page;
+	v->ga_tag = h->navic++;
+	return 0;
+}
+
+static struct vcpu *avic_owner(const struct host *h, uint32_t tag)
+{
+	return tag < h->navic ? h->avic_owner[tag] : NULL;
+}
+
+/* The IRR register holding vector 32 * @r .. 32 * @r + 31 of @v's backing page. */
+static uint64_t avic_irr(const struct vcpu *v, unsigned r)
+{
+	return amdvi_vapic_irr_qword(v->avic_page, (uint8_t)(32 * r));
+}
+
+/*
+ * What the CPU does with the backing page's IRR at VMRUN, and on a doorbell while the
+ * vCPU runs: the vectors the IOMMU set become the vAPIC's (our model keeps the vAPIC as
+ * struct lapic, so they are taken from the page into it, as a PIR is).
+ */
+static void avic_sync(struct host *h, struct vcpu *v)
+{
+	for (unsigned r = 0; r < 8; r++) {
+		uint64_t q;
+
+		if (physmem_harvest64(h->mem, avic_irr(v, r), 1, &q))
+			return; /* backing pages lie in host memory (avic_init) */
+		for (uint32_t bits = (uint32_t)q; bits; bits &= bits - 1)
+			lapic_accept_irq(&v->vapic,
+					 (uint8_t)(32 * r + (unsigned)__builtin_ctz(bits)), false);
+	}
+}
+
+static unsigned avic_irr_count(struct host *h, const struct vcpu *v)
+{
+	unsigned n = 0;
+
+	for (unsigned r = 0; r < 8; r++) {
+		uint64_t q = 0;
+
+		if (!physmem_load64(h->mem, avic_irr(v, r), &q))
+			n += (unsigned)__builtin_popcount((uint32_t)q);
+	}
+	return n;
+}
+
+static struct amdvi_irte_ga vapic_entry(const struct host_irq *hi, const struct vcpu *v,
+					uint8_t vector, bool running, bool ga_log)
+{
+	struct amdvi_ga_vapic g = {.remap_en = true,
+				   .ga_log_intr = !running && ga_log,
+				   .is_run = running,
+				   .dest = v->pcpu,
+				   .ga_tag = v->ga_tag,
+				   .ga_root_ptr = v->avic_page >> 12,
+				   .vector = vector};
+	struct amdvi_irte_ga e;
+
+	(void)hi;
+	amdvi_ga_vapic_encode(&g, &e);
+	return e;
+}
+
+/*
+ * KVM's avic_update_iommu_vcpu_affinity() at vcpu_load and vcpu_put: every guest-mode IRTE
+ * of @v learns whether and where it runs, and (not running) whether a post should be
+ * logged for a wakeup: only while it blocks (amd_iommu_update_ga()). No invalidation.
+ */
+static void avic_update(struct host *h, struct vcpu *v, bool running, bool ga_log)
+{
+	for (struct host_irq *hi = v->ga_irqs; hi; hi = hi->next_ga) {
+		struct amdvi_irte_ga e = vapic_entry(hi, v, hi->vector, running, ga_log);
+
+		/* allocated guest-mode entries: the store cannot fail */
+		(void)!amdvi_irte_set_run(h->amdd, hi->rid, hi->irte, &e);
+	}
 }
 
 /* Return: false if the list cannot grow: then the vCPU does not block. */
@@ -533,6 +716,8 @@ int host_vcpu_init(struct host *h, struct vcpu *v)
 
 	lapic_init(&v->vapic, v->apic_id);
 	v->state = VCPU_PREEMPTED;
+	if (amd(h))
+		return avic_init(h, v);
 	v->pid_pa = host_alloc_pid(h);
 	if (!v->pid_pa || pid_write(h->mem, v->pid_pa, &pid))
 		return -ENOMEM; /* host memory has no room for another descriptor */
@@ -546,11 +731,13 @@ int host_vcpu_init(struct host *h, struct vcpu *v)
 
 void host_vcpu_exit(struct host *h, struct vcpu *v)
 {
-	struct vcpu **slot = pid_owner_slot(h, v->pid_pa);
+	struct vcpu **slot = amd(h) ? NULL : pid_owner_slot(h, v->pid_pa);
 
 	host_vcpu_offline(h, v);
 	if (slot)
 		*slot = NULL;
+	if (amd(h) && avic_owner(h, v->ga_tag) == v)
+		h->avic_owner[v->ga_tag] = NULL;
 }
 
 unsigned host_vcpu_pir_count(struct host *h, struct vcpu *v)
@@ -558,6 +745,8 @@ unsigned host_vcpu_pir_count(struct host *h, struct vcpu *v)
 	struct pid_image pid;
 	unsigned n = 0;
 
+	if (amd(h))
+		return avic_irr_count(h, v);
 	if (pid_read(h->mem, v->pid_pa, &pid))
 		return 0;
 	for (unsigned w = 0; w < PID_PIR_WORDS; w++)
@@ -623,10 +812,23 @@ static void rq_del(struct host *h, struct vcpu *v)
 /* Notifications for @v go to its pCPU's posted-interrupt vector, suppressed (@sn) or not. */
 static void notify_at_pcpu(struct host *h, struct vcpu *v, bool sn)
 {
+	if (amd(h)) { /* AVIC: running (doorbells here) or not, and then nobody is told */
+		avic_update(h, v, !sn, false);
+		return;
+	}
 	wakeup_list_del(h, v);
 	pid_update_ok(pid_set_notification(h->mem, v->pid_pa, HOST_POSTED_INTR_VECTOR,
 					   dest_field(h, v->pcpu)));
 	pid_update_ok(pid_set_sn(h->mem, v->pid_pa, sn, NULL));
+}
+
+/* The vCPU enters guest mode: what was posted meanwhile becomes its vAPIC's. */
+static void vm_entry(struct host *h, struct vcpu *v)
+{
+	if (amd(h))
+		avic_sync(h, v);
+	else
+		sync_pir(h, v);
 }
 
 static void switch_in(struct host *h, struct vcpu *v)
@@ -637,13 +839,16 @@ static void switch_in(struct host *h, struct vcpu *v)
 	v->state = VCPU_RUNNING;
 	v->entries++;
 	p->running = v;
-	sync_pir(h, v);
+	vm_entry(h, v);
 }
 
 /* vcpu_put while preempted (vmx_vcpu_pi_put): suppress notifications, let posts accumulate. */
 static void switch_out(struct host *h, struct vcpu *v)
 {
-	pid_update_ok(pid_set_sn(h->mem, v->pid_pa, true, NULL));
+	if (amd(h))
+		avic_update(h, v, false, false); /* avic_vcpu_put: IsRun clear, no GA log */
+	else
+		pid_update_ok(pid_set_sn(h->mem, v->pid_pa, true, NULL));
 	h->pcpus[v->pcpu].running = NULL;
 	v->state = VCPU_PREEMPTED;
 }
@@ -742,12 +947,37 @@ static void deliver_to_pcpu(struct host *h, unsigned pcpu, uint8_t vector);
  * set: send ourselves the wakeup vector so it is not slept through. The
  * pCPU then runs whoever waits for it.
  */
+/*
+ * AVIC (avic_vcpu_blocking, then avic_vcpu_put): IsRun clear and GALogIntr set, so a post
+ * lands in the GA log and the host wakes the vCPU. Whatever the IRR got before that is
+ * seen by the check after it, as kvm_vcpu_has_events() would.
+ */
+static bool avic_block(struct host *h, struct vcpu *v)
+{
+	if (lapic_pending_vector(&v->vapic) >= 0 || avic_irr_count(h, v))
+		return false;
+	vm_count_exit(v->vm, VM_EXIT_HLT);
+	h->pcpus[v->pcpu].running = NULL;
+	v->state = VCPU_BLOCKED;
+	avic_update(h, v, false, true);
+	if (avic_irr_count(h, v)) { /* posted before GALogIntr was set: woken at once */
+		h->stats.wakeups++;
+		vm_count_exit(v->vm, VM_EXIT_WAKEUP);
+		host_vcpu_run(h, v);
+	}
+	if (!h->pcpus[v->pcpu].running)
+		run_next(h, v->pcpu);
+	return true;
+}
+
 bool host_vcpu_block(struct host *h, struct vcpu *v)
 {
 	struct pid_image pid;
 
 	if (v->state != VCPU_RUNNING)
 		return false;
+	if (amd(h))
+		return avic_block(h, v);
 	if (lapic_pending_vector(&v->vapic) >= 0)
 		return false; /* kvm_vcpu_has_events: it would not halt */
 	if (!wakeup_list_add(&h->pcpus[v->pcpu], v, v->pcpu))
@@ -804,7 +1034,10 @@ void host_vcpu_offline(struct host *h, struct vcpu *v)
 {
 	host_vcpu_preempt(h, v);
 	wakeup_list_del(h, v);
-	pid_update_ok(pid_set_sn(h->mem, v->pid_pa, true, NULL));
+	if (amd(h))
+		avic_update(h, v, false, false);
+	else
+		pid_update_ok(pid_set_sn(h->mem, v->pid_pa, true, NULL));
 	v->state = VCPU_OFFLINE;
 }
 
@@ -889,7 +1122,7 @@ static void deliver_to_pcpu(struct host *h, unsigned pcpu, uint8_t vector)
 	host_handler(h, p, lapic_ack(&p->apic));
 	lapic_eoi(&p->apic);
 	if (v && p->running == v)
-		sync_pir(h, v); /* VM entry again */
+		vm_entry(h, v); /* VM entry again */
 }
 
 /*
@@ -911,6 +1144,84 @@ static void apic_bus(struct host *h, const struct apic_irq *irq)
 			deliver_to_pcpu(h, i, irq->vector);
 }
 
+static void count_outcome(struct host *h, enum ir_outcome o)
+{
+	switch (o) {
+	case IR_REMAPPED:
+		h->stats.remapped++;
+		break;
+	case IR_POSTED:
+		h->stats.posted++;
+		break;
+	case IR_PASSTHROUGH:
+		h->stats.passthrough++;
+		break;
+	case IR_BLOCKED:
+		h->stats.blocked++;
+		break;
+	}
+}
+
+/* KVM's avic_ga_log_notifier(): a post found its vCPU not running; wake it if it sleeps. */
+static void ga_wake(void *ctx, uint32_t ga_tag, uint16_t devid)
+{
+	struct host *h = ctx;
+	struct vcpu *v = avic_owner(h, ga_tag);
+
+	(void)devid;
+	if (!v || v->state != VCPU_BLOCKED)
+		return;
+	h->stats.wakeups++;
+	vm_count_exit(v->vm, VM_EXIT_WAKEUP);
+	host_vcpu_run(h, v);
+}
+
+/*
+ * The doorbell: the core in the entry's destination, if it runs that vCPU in guest mode,
+ * takes the IRR in with no exit. Any other core ignores it; the vector waits in the page
+ * for the vCPU's next VMRUN.
+ */
+static void doorbell(struct host *h, unsigned pcpu, struct vcpu *v)
+{
+	h->stats.notifications++;
+	if (v && pcpu < h->cfg.pcpus && h->pcpus[pcpu].running == v) {
+		h->stats.pi_in_guest++;
+		avic_sync(h, v);
+	}
+}
+
+/* An interrupt write through the AMD-Vi unit. */
+static void amdvi_message(struct host *h, const struct msi_msg *msg, uint16_t rid,
+			  struct host_landing *l)
+{
+	struct amdvi_result r;
+	bool event_irq, ga_irq;
+
+	amdvi_unit_translate(h->amd, msg, rid, &r);
+	count_outcome(h, r.outcome);
+	l->outcome = r.outcome;
+	l->amd_block = (uint8_t)r.why;
+	l->amd_event = r.event;
+	if (r.outcome == IR_POSTED) {
+		struct vcpu *v =
+		    avic_owner(h, (uint32_t)((r.backing_page - AVIC_BASE) / AVIC_PAGE_SIZE));
+
+		l->vcpu = r.backing_page >= AVIC_BASE ? v : NULL;
+		l->vector = r.guest_vector;
+		l->merged = r.coalesced;
+		if (r.doorbell)
+			doorbell(h, r.irq.dest, l->vcpu);
+	}
+	/* the unit's interrupts: the host drains the event log and the GA log */
+	amdvi_unit_take_interrupts(h->amd, &event_irq, &ga_irq);
+	if (event_irq)
+		(void)amdvi_driver_drain_events(h->amdd);
+	if (ga_irq)
+		(void)amdvi_driver_drain_ga_log(h->amdd, ga_wake, h);
+	if (r.outcome == IR_REMAPPED || r.outcome == IR_PASSTHROUGH)
+		apic_bus(h, &r.irq);
+}
+
 static void msi_from_device(void *ctx, const struct msi_msg *msg, uint16_t rid)
 {
 	const struct host_port *port = ctx;
@@ -920,22 +1231,16 @@ static void msi_from_device(void *ctx, const struct msi_msg *msg, uint16_t rid)
 
 	h->stats.messages++;
 	h->landing = h->observer ? &l : NULL;
-	ir_unit_translate(h->ir, msg, rid, &r);
-	switch (r.outcome) {
-	case IR_REMAPPED:
-		h->stats.remapped++;
-		break;
-	case IR_POSTED:
-		h->stats.posted++;
-		h->stats.notifications += r.post.notify;
-		break;
-	case IR_PASSTHROUGH:
-		h->stats.passthrough++;
-		break;
-	case IR_BLOCKED:
-		h->stats.blocked++;
-		break;
+	if (amd(h)) {
+		amdvi_message(h, msg, rid, &l);
+		h->landing = NULL;
+		if (h->observer)
+			h->observer(h->observer_ctx, &l);
+		return;
 	}
+	ir_unit_translate(h->ir, msg, rid, &r);
+	count_outcome(h, r.outcome);
+	h->stats.notifications += r.outcome == IR_POSTED && r.post.notify;
 	if (r.outcome == IR_POSTED) {
 		struct vcpu **owner = pid_owner_slot(h, r.pda);
 
@@ -998,12 +1303,22 @@ int host_irq_alloc(struct host *h, uint16_t rid, struct host_irq **ret)
 
 	if (!hi)
 		return -ENOMEM;
-	err = ir_irte_alloc(h->ird, 1, &hi->irte);
+	if (amd(h)) {
+		/* its device's own table, made at the first interrupt (alloc_irq_table()) */
+		err = amdvi_dev_attach(h->amdd, rid);
+		if (!err || err == -EEXIST)
+			err = amdvi_irte_alloc(h->amdd, rid, 1, &hi->irte);
+	} else {
+		err = ir_irte_alloc(h->ird, 1, &hi->irte);
+	}
 	if (err) {
 		free(hi);
 		return err;
 	}
 	hi->rid = rid;
+	hi->amd = amd(h);
+	if (hi->amd)
+		amdvi_msi_compose(h->amdd, hi->irte, &hi->amd_msg);
 	*ret = hi;
 	return 0;
 }
@@ -1095,6 +1410,24 @@ static int irte_write(struct host *h, const struct host_irq *hi, const struct ir
 	return ir_irte_update(h->ird, hi->irte, e);
 }
 
+/* The AMD-Vi entry that remaps to @hvector on @pcpu, in the format the table has. */
+static struct amdvi_irte_ga amd_remapped_entry(const struct host *h, unsigned pcpu, uint8_t hvector)
+{
+	struct amdvi_irte_ga e = {0};
+
+	if (amdvi_driver_ga(h->amdd)) {
+		struct amdvi_ga_remap r = {.remap_en = true, .dest = pcpu, .vector = hvector};
+
+		amdvi_ga_remap_encode(&r, &e);
+	} else {
+		struct amdvi_irte32 r = {
+		    .remap_en = true, .dest = (uint8_t)pcpu, .vector = hvector};
+
+		e.lo = amdvi_irte32_encode(&r);
+	}
+	return e;
+}
+
 /* Source validation for every entry: this device's requester-id, all 16 bits. */
 static struct irte posted_entry(const struct host_irq *hi, struct vcpu *v, uint8_t vector,
 				bool urgent)
@@ -1128,6 +1461,71 @@ static struct irte remapped_entry(const struct host *h, const struct host_irq *h
 	return e;
 }
 
+static int write_remapped(struct host *h, const struct host_irq *hi, unsigned pcpu, uint8_t hvector)
+{
+	struct irte e;
+	struct amdvi_irte_ga a;
+
+	if (hi->amd) {
+		a = amd_remapped_entry(h, pcpu, hvector);
+		return amdvi_irte_update(h->amdd, hi->rid, hi->irte, &a);
+	}
+	e = remapped_entry(h, hi, pcpu, hvector);
+	return irte_write(h, hi, &e);
+}
+
+/* Posted to @vector of @v: VT-d's posted format, or AMD-Vi's guest mode as KVM activates it. */
+static int write_posted(struct host *h, const struct host_irq *hi, struct vcpu *v, uint8_t vector,
+			bool urgent)
+{
+	struct irte e;
+	struct amdvi_irte_ga a;
+
+	if (hi->amd) { /* amd_iommu_activate_guest_mode(): modify_irte_ga(), flushed */
+		a = vapic_entry(hi, v, vector, v->state == VCPU_RUNNING, v->state == VCPU_BLOCKED);
+		return amdvi_irte_update(h->amdd, hi->rid, hi->irte, &a);
+	}
+	e = posted_entry(hi, v, vector, urgent);
+	return irte_write(h, hi, &e);
+}
+
+/*
+ * Deactivation clears the entry. If the invalidation does not complete (-EIO) the entry
+ * is cleared in memory all the same, and the unit may serve a cached copy until it
+ * evicts it; Linux's deactivate ignores modify_irte()'s result too.
+ */
+static void write_clear(struct host *h, const struct host_irq *hi)
+{
+	const struct irte clear = {0};
+	const struct amdvi_irte_ga zero = {0};
+
+	if (hi->amd)
+		(void)!amdvi_irte_write(h->amdd, hi->rid, hi->irte, &zero);
+	else
+		(void)!ir_irte_write(h->ird, hi->irte, &clear);
+}
+
+/* AMD-Vi: the posted interrupts of each vCPU, which its loads and puts update. */
+static void ga_unlink(struct host_irq *hi)
+{
+	struct host_irq **pp;
+
+	if (!hi->amd || !hi->posted || !hi->vcpu)
+		return;
+	for (pp = &hi->vcpu->ga_irqs; *pp; pp = &(*pp)->next_ga)
+		if (*pp == hi) {
+			*pp = hi->next_ga;
+			break;
+		}
+	hi->next_ga = NULL;
+}
+
+static void ga_link(struct host_irq *hi, struct vcpu *v)
+{
+	hi->next_ga = v->ga_irqs;
+	v->ga_irqs = hi;
+}
+
 static void unlink_fallback(struct host_irq *hi)
 {
 	struct host_irq **pp;
@@ -1151,7 +1549,6 @@ static void unlink_fallback(struct host_irq *hi)
 static int move_vector(struct host *h, struct host_irq *hi, unsigned pcpu)
 {
 	uint8_t hvector;
-	struct irte e;
 	int err;
 
 	if (!hi->has_vector || hi->hpcpu == pcpu)
@@ -1160,8 +1557,7 @@ static int move_vector(struct host *h, struct host_irq *hi, unsigned pcpu)
 	if (err)
 		return err;
 	if (!hi->posted) {
-		e = remapped_entry(h, hi, pcpu, hvector);
-		err = irte_write(h, hi, &e);
+		err = write_remapped(h, hi, pcpu, hvector);
 		if (err) {
 			vector_put(h, pcpu, hvector);
 			return err;
@@ -1177,7 +1573,6 @@ int host_irq_request(struct host *h, struct host_irq *hi, host_irq_handler_fn ha
 {
 	unsigned pcpu = least_loaded_pcpu(h);
 	uint8_t hvector;
-	struct irte e;
 	int err;
 
 	if (hi->requested)
@@ -1187,8 +1582,7 @@ int host_irq_request(struct host *h, struct host_irq *hi, host_irq_handler_fn ha
 		h->stats.vector_refusals++;
 		return err; /* every pCPU's vectors are in use */
 	}
-	e = remapped_entry(h, hi, pcpu, hvector);
-	err = irte_write(h, hi, &e);
+	err = write_remapped(h, hi, pcpu, hvector);
 	if (err) {
 		vector_put(h, pcpu, hvector);
 		return err;
@@ -1206,20 +1600,13 @@ int host_irq_request(struct host *h, struct host_irq *hi, host_irq_handler_fn ha
 
 void host_irq_shutdown(struct host *h, struct host_irq *hi)
 {
-	struct irte clear = {0};
-
 	if (!hi || !hi->requested)
 		return;
 	unlink_fallback(hi);
+	ga_unlink(hi);
 	if (hi->posted)
 		h->stats.format_changes++;
-	/*
-	 * Deactivation clears the entry (P=0). If the invalidation does not
-	 * complete (-EIO) the entry is cleared in memory all the same, and the
-	 * unit may serve a cached copy until it evicts it; Linux's deactivate
-	 * ignores modify_irte()'s result too. The host does not stop for it.
-	 */
-	(void)!ir_irte_write(h->ird, hi->irte, &clear);
+	write_clear(h, hi); /* the host does not stop for a failed invalidation */
 	if (hi->has_vector)
 		vector_put(h, hi->hpcpu, hi->hvector);
 	hi->has_vector = false;
@@ -1232,11 +1619,14 @@ void host_irq_shutdown(struct host *h, struct host_irq *hi)
 static int target_posted(struct host *h, struct host_irq *hi, struct vcpu *v, uint8_t vector,
 			 bool urgent)
 {
-	struct irte e = posted_entry(hi, v, vector, urgent);
-	int err = irte_write(h, hi, &e);
+	int err = write_posted(h, hi, v, vector, urgent);
 
 	if (err)
 		return err;
+	if (hi->amd && (!hi->posted || hi->vcpu != v)) {
+		ga_unlink(hi);
+		ga_link(hi, v);
+	}
 	unlink_fallback(hi);
 	if (!hi->posted)
 		h->stats.format_changes++;
@@ -1253,7 +1643,6 @@ static int unpost(struct host *h, struct host_irq *hi, unsigned pcpu)
 {
 	uint8_t hvector = hi->hvector;
 	unsigned at = hi->hpcpu;
-	struct irte e;
 	int err;
 
 	if (!hi->has_vector) {
@@ -1268,13 +1657,13 @@ static int unpost(struct host *h, struct host_irq *hi, unsigned pcpu)
 			return err; /* it stays posted: still delivered */
 		}
 	}
-	e = remapped_entry(h, hi, at, hvector);
-	err = irte_write(h, hi, &e);
+	err = write_remapped(h, hi, at, hvector);
 	if (err) {
 		if (!hi->has_vector)
 			vector_put(h, at, hvector);
 		return err;
 	}
+	ga_unlink(hi);
 	h->stats.format_changes++;
 	hi->posted = false;
 	hi->has_vector = true;
@@ -1316,8 +1705,7 @@ int host_irq_target(struct host *h, struct host_irq *hi, struct vcpu *v, uint8_t
 		h->fault = HOST_FAULT_NONE; /* the deliberate bug: the next vector up */
 		vector = (uint8_t)(vector + 1);
 	}
-	err = ir_driver_posting(h->ird) ? target_posted(h, hi, v, vector, urgent)
-					: target_remapped(h, hi, v);
+	err = host_posting(h) ? target_posted(h, hi, v, vector, urgent) : target_remapped(h, hi, v);
 	if (err)
 		return err;
 	hi->vcpu = v;
@@ -1350,6 +1738,8 @@ void host_irq_free(struct host *h, struct host_irq *hi)
 	/* zeroed and released even when the invalidation fails (-EIO), as above */
 	if (hi->window)
 		hi->window->win_used[hi->irte - hi->window->win_base] = false; /* cleared above */
+	else if (hi->amd)
+		(void)!amdvi_irte_free(h->amdd, hi->rid, hi->irte, 1);
 	else
 		(void)!ir_irte_free(h->ird, hi->irte, 1);
 	free(hi);
@@ -1360,6 +1750,8 @@ struct msi_msg host_irq_msg(const struct host_irq *hi)
 	struct msi_remap r = {.handle = (uint16_t)hi->irte, .shv = true, .subhandle = 0};
 	struct msi_msg m;
 
+	if (hi->amd)
+		return hi->amd_msg;
 	msi_remap_encode(&r, &m);
 	return m;
 }

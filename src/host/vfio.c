@@ -34,7 +34,7 @@ static bool has_msix_table(struct pci_func *f, unsigned bar, uint64_t *off, uint
 bool vfio_msix_mappable(struct host *h, struct pci_func *f)
 {
 	(void)f;
-	return ir_driver_remapping_secure(host_ir_driver(h));
+	return host_remapping_secure(h);
 }
 
 /* Places the region's one capability after the info if argsz has room for it. */

@@ -739,7 +739,9 @@ static void host_landed(void *ctx, const struct host_landing *l)
 		trace_landing(s, src, l->vcpu ? vm_of(s, l->vcpu->vm) : src, l);
 	if (l->outcome == IR_BLOCKED) {
 		src->irq.blocked++;
-		src->faults[l->fault - IR_FAULT_FIRST]++;
+		if (l->fault >= IR_FAULT_FIRST && l->fault < IR_FAULT_FIRST + IR_FAULT_COUNT)
+			src->faults[l->fault -
+				    IR_FAULT_FIRST]++; /* VT-d's reasons; AMD-Vi has none */
 		return;
 	}
 	if (l->held)
