@@ -25,7 +25,8 @@ from collections import defaultdict
 from tap import check, finish
 
 PVIR = sys.argv[1]
-NAMES = {"dev_msi_send", "dev_msi_send_rogue", "vtd_ir_remap", "vtd_ir_fault", "pi_post",
+NAMES = {"dev_msi_send", "dev_msi_send_rogue", "vtd_ir_remap", "vtd_ir_fault",
+         "amdvi_ir_remap", "amdvi_ir_fault", "pi_post", "avic_post",
          "kvm_inj_virq", "guest_irq_handlers", "sched_vcpu_in", "sched_vcpu_wait",
          "interrupt", "activate", "free", "traffic", "set_affinity", "preempt", "block",
          "migrate", "offline", "rogue_write", "hypercall"}

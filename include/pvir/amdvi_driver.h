@@ -130,6 +130,8 @@ typedef void (*amdvi_ga_fn)(void *ctx, uint32_t ga_tag, uint16_t devid);
 unsigned amdvi_driver_drain_ga_log(struct amdvi_driver *d, amdvi_ga_fn fn, void *ctx);
 
 bool amdvi_driver_ga(const struct amdvi_driver *d);
+/** amdvi_driver_in_use() - entries allocated, over every device's table */
+uint32_t amdvi_driver_in_use(const struct amdvi_driver *d);
 uint32_t amdvi_driver_table_entries(const struct amdvi_driver *d);
 const struct amdvi_driver_stats *amdvi_driver_stats(const struct amdvi_driver *d);
 

@@ -154,12 +154,17 @@ enum amdvi_block {
 	AMDVI_BLOCK_REMAP_EN,	     /* the IRTE's RemapEn is clear */
 	AMDVI_BLOCK_IRTE_RESERVED,   /* reserved bits, or a guest-mode entry GAEn does not allow */
 	AMDVI_BLOCK_INT_TYPE,	     /* the IRTE's IntType is neither fixed nor arbitrated */
-	AMDVI_BLOCK_TABLE_ACCESS,    /* the table or page lies outside memory */
+	AMDVI_BLOCK_TABLE_ACCESS,    /* the interrupt table or backing page lies outside memory */
 	AMDVI_BLOCK_NOT_PASSED,	     /* NMI, INIT or ExtINT without its pass bit; SMI; reserved */
+	AMDVI_BLOCK_DTE_ACCESS,	     /* the device table entry lies outside memory */
 };
-#define AMDVI_BLOCK_COUNT 12
+#define AMDVI_BLOCK_COUNT 13
 
 const char *amdvi_block_name(enum amdvi_block why);
+/** amdvi_block_key() - a short name for machines: "index", "remap_en", ... */
+const char *amdvi_block_key(enum amdvi_block why);
+/** amdvi_block_event() - the event code the unit logs for @why (0: none is logged) */
+unsigned amdvi_block_event(enum amdvi_block why);
 
 struct amdvi_result {
 	enum ir_outcome outcome; /* PASSTHROUGH, REMAPPED, POSTED or BLOCKED */

@@ -162,6 +162,17 @@ enum host_iommu host_iommu(const struct host *h);
 bool host_remapping_secure(const struct host *h);
 /** host_posting() - interrupts can be posted to vCPUs (VT-d CAP.PI, AMD-Vi GA) */
 bool host_posting(const struct host *h);
+
+/* The IR driver's work, whichever the IOMMU. */
+struct host_ir_work {
+	uint64_t irte_writes;
+	uint64_t invalidations; /* VT-d IEC invalidations; AMD-Vi INVALIDATE_INTERRUPT_TABLE */
+	uint32_t in_use;	/* entries allocated */
+};
+
+void host_ir_work(const struct host *h, struct host_ir_work *ret);
+/** host_drain_faults() - the host's fault handler: drain the fault or event log */
+void host_drain_faults(struct host *h);
 const struct host_stats *host_stats(const struct host *h);
 
 /* Test-only faults: deliberate bugs, to show that checks catch them. */

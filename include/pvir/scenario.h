@@ -107,8 +107,10 @@ struct scenario {
 	uint64_t seed;
 	uint64_t duration; /* ns */
 	unsigned pcpus;
-	uint64_t slice_ns; /* host.slice */
-	uint32_t irte_entries;
+	uint64_t slice_ns;	 /* host.slice */
+	enum host_iommu iommu;	 /* host.iommu.kind */
+	uint32_t irte_entries;	 /* VT-d: the table's size */
+	uint32_t amd_table;	 /* AMD-Vi: entries per device (host.iommu.table) */
 	enum host_kernel kernel; /* host.kernel */
 	bool msix_noresize;	 /* host.vfio_msix: noresize */
 	bool posting;

@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "pvir/amdvi_unit.h"
 #include "pvir/host.h"
 #include "pvir/ir_unit.h"
 #include "pvir/json.h"
@@ -177,6 +178,7 @@ struct sim_vm_report {
 
 struct sim_report {
 	enum sim_design design;
+	enum host_iommu iommu;
 	enum host_kernel kernel;
 	uint64_t seed;
 	struct vm_exits exits;
@@ -210,7 +212,8 @@ struct sim_report {
 	struct sim_irq_counts irq;
 	struct sim_vm_report vms[SC_MAX_VMS];
 	unsigned nvms;
-	uint64_t faults[IR_FAULT_COUNT];
+	uint64_t faults[IR_FAULT_COUNT];	/* VT-d: by fault reason - IR_FAULT_FIRST */
+	uint64_t amd_faults[AMDVI_BLOCK_COUNT]; /* AMD-Vi: by enum amdvi_block */
 	struct latency setup;
 	struct latency affinity;
 	struct latency delivery;

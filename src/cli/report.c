@@ -45,15 +45,18 @@ static void json_exits(struct json *j, const struct vm_exits *e)
 	json_object_end(j);
 }
 
-static void json_faults(struct json *j, const uint64_t *faults)
+/* VT-d: by fault reason ("0x20"...); AMD-Vi: by why the unit blocked ("index"...). */
+static void json_faults(struct json *j, const struct sim_report *r)
 {
 	json_object_begin(j, "faults");
-	for (unsigned f = 0; f < IR_FAULT_COUNT; f++) {
+	for (unsigned f = 0; r->iommu == HOST_IOMMU_VTD && f < IR_FAULT_COUNT; f++) {
 		char key[8];
 
 		snprintf(key, sizeof(key), "0x%02x", IR_FAULT_FIRST + f);
-		json_uint(j, key, faults[f]);
+		json_uint(j, key, r->faults[f]);
 	}
+	for (unsigned f = 1; r->iommu == HOST_IOMMU_AMDVI && f < AMDVI_BLOCK_COUNT; f++)
+		json_uint(j, amdvi_block_key((enum amdvi_block)f), r->amd_faults[f]);
 	json_object_end(j);
 }
 
@@ -162,7 +165,7 @@ static void json_design(struct json *j, const struct sim_report *r)
 		json_object_end(j);
 	}
 	json_object_end(j);
-	json_faults(j, r->faults);
+	json_faults(j, r);
 	json_object_begin(j, "latency_ns");
 	json_latency(j, "setup", &r->setup);
 	json_latency(j, "affinity", &r->affinity);
@@ -186,6 +189,7 @@ void report_json_value(struct json *j, const char *key, const struct scenario *s
 	json_object_begin(j, key);
 	json_string(j, "scenario", sc->name);
 	json_uint(j, "seed", n ? r[0].seed : sc->seed);
+	json_string(j, "iommu", sc->iommu == HOST_IOMMU_AMDVI ? "amdvi" : "vtd");
 	json_string(j, "host_kernel", host_kernel_name(n ? r[0].kernel : sc->kernel));
 	json_uint(j, "duration_ns", sc->duration);
 	json_object_begin(j, "designs");
@@ -279,8 +283,9 @@ static int text_exits(FILE *out, const struct sim_report *r)
 	table_free(&t);
 	fprintf(out,
 		"host       hypercalls %" PRIu64 ", IRTE writes %" PRIu64
-		", IEC invalidations %" PRIu64 ", device writes %" PRIu64 "\n",
-		r->hypercalls, r->irte_writes, r->iec_invalidations, r->device_writes);
+		", %s invalidations %" PRIu64 ", device writes %" PRIu64 "\n",
+		r->hypercalls, r->irte_writes, r->iommu == HOST_IOMMU_AMDVI ? "IRT" : "IEC",
+		r->iec_invalidations, r->device_writes);
 	fprintf(out,
 		"kernel     VFIO SET_IRQS %" PRIu64 " (triggers %" PRIu64 "), irqfds %" PRIu64
 		", route commits %" PRIu64 " (irqfds walked %" PRIu64 ", IRTEs re-aimed %" PRIu64
@@ -333,11 +338,21 @@ static void text_faults(FILE *out, const struct sim_report *r)
 	bool any = false;
 
 	fprintf(out, "\nfaults     ");
-	for (unsigned f = 0; f < IR_FAULT_COUNT; f++) {
+	for (unsigned f = 0; r->iommu == HOST_IOMMU_VTD && f < IR_FAULT_COUNT; f++) {
 		if (!r->faults[f])
 			continue;
 		fprintf(out, "%s0x%02x %s: %" PRIu64 "\n", any ? "           " : "",
 			IR_FAULT_FIRST + f, ir_fault_name(IR_FAULT_FIRST + f), r->faults[f]);
+		any = true;
+	}
+	for (unsigned f = 1; r->iommu == HOST_IOMMU_AMDVI && f < AMDVI_BLOCK_COUNT; f++) {
+		unsigned event = amdvi_block_event((enum amdvi_block)f);
+
+		if (!r->amd_faults[f])
+			continue;
+		fprintf(out, "%s%s (%s): %" PRIu64 "\n", any ? "           " : "",
+			amdvi_block_name((enum amdvi_block)f),
+			event ? amdvi_event_name(event) : "no event", r->amd_faults[f]);
 		any = true;
 	}
 	if (!any)
@@ -425,10 +440,11 @@ int report_text(FILE *out, const struct scenario *sc, const struct sim_report *r
 	int rc = 0;
 
 	fprintf(out,
-		"pvir run: scenario %s, design %s, host kernel %s, seed %" PRIu64
+		"pvir run: scenario %s, design %s,%s host kernel %s, seed %" PRIu64
 		", %.3f ms virtual\n",
-		sc->name, sim_design_name(r->design), host_kernel_name(r->kernel), r->seed,
-		(double)sc->duration / 1e6);
+		sc->name, sim_design_name(r->design),
+		r->iommu == HOST_IOMMU_AMDVI ? " IOMMU AMD-Vi," : "", host_kernel_name(r->kernel),
+		r->seed, (double)sc->duration / 1e6);
 	rc |= text_ops(out, r);
 	rc |= text_latencies(out, r);
 	rc |= text_exits(out, r);

@@ -353,6 +353,29 @@ bool host_posting(const struct host *h)
 	return amd(h) ? amdvi_driver_ga(h->amdd) : ir_driver_posting(h->ird);
 }
 
+void host_ir_work(const struct host *h, struct host_ir_work *ret)
+{
+	if (amd(h)) {
+		const struct amdvi_driver_stats *a = amdvi_driver_stats(h->amdd);
+
+		*ret = (struct host_ir_work){.irte_writes = a->irte_writes,
+					     .invalidations = a->irt_invalidations,
+					     .in_use = amdvi_driver_in_use(h->amdd)};
+		return;
+	}
+	*ret = (struct host_ir_work){.irte_writes = ir_driver_stats(h->ird)->irte_writes,
+				     .invalidations = ir_driver_stats(h->ird)->iec_invalidations,
+				     .in_use = ir_driver_in_use(h->ird)};
+}
+
+void host_drain_faults(struct host *h)
+{
+	if (amd(h))
+		(void)amdvi_driver_drain_events(h->amdd);
+	else
+		(void)ir_driver_drain_faults(h->ird);
+}
+
 const struct host_stats *host_stats(const struct host *h)
 {
 	return &h->stats;

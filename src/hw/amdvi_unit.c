@@ -164,11 +164,52 @@ const char *amdvi_block_name(enum amdvi_block why)
 	    [AMDVI_BLOCK_REMAP_EN] = "IRTE RemapEn clear",
 	    [AMDVI_BLOCK_IRTE_RESERVED] = "reserved bits in the IRTE",
 	    [AMDVI_BLOCK_INT_TYPE] = "IRTE IntType neither fixed nor arbitrated",
-	    [AMDVI_BLOCK_TABLE_ACCESS] = "table outside memory",
+	    [AMDVI_BLOCK_TABLE_ACCESS] = "interrupt table outside memory",
 	    [AMDVI_BLOCK_NOT_PASSED] = "delivery mode not passed",
+	    [AMDVI_BLOCK_DTE_ACCESS] = "device table entry outside memory",
 	};
 
 	return (unsigned)why < AMDVI_BLOCK_COUNT ? names[why] : "unknown";
+}
+
+const char *amdvi_block_key(enum amdvi_block why)
+{
+	static const char *const keys[AMDVI_BLOCK_COUNT] = {
+	    [AMDVI_BLOCK_NONE] = "none",
+	    [AMDVI_BLOCK_NO_DTE] = "no_dte",
+	    [AMDVI_BLOCK_DTE_RESERVED] = "dte_reserved",
+	    [AMDVI_BLOCK_INTCTL_ABORT] = "intctl_abort",
+	    [AMDVI_BLOCK_INTCTL_RESERVED] = "intctl_reserved",
+	    [AMDVI_BLOCK_TABLE_LEN] = "table_len",
+	    [AMDVI_BLOCK_INDEX] = "index",
+	    [AMDVI_BLOCK_REMAP_EN] = "remap_en",
+	    [AMDVI_BLOCK_IRTE_RESERVED] = "irte_reserved",
+	    [AMDVI_BLOCK_INT_TYPE] = "int_type",
+	    [AMDVI_BLOCK_TABLE_ACCESS] = "table_access",
+	    [AMDVI_BLOCK_NOT_PASSED] = "not_passed",
+	    [AMDVI_BLOCK_DTE_ACCESS] = "dte_access",
+	};
+
+	return (unsigned)why < AMDVI_BLOCK_COUNT ? keys[why] : "unknown";
+}
+
+/* The event each block logs (docs/hardware.md, "AMD-Vi unit", for the sources). */
+unsigned amdvi_block_event(enum amdvi_block why)
+{
+	static const uint8_t events[AMDVI_BLOCK_COUNT] = {
+	    [AMDVI_BLOCK_NO_DTE] = AMDVI_EVT_IO_PAGE_FAULT,
+	    [AMDVI_BLOCK_DTE_RESERVED] = AMDVI_EVT_ILLEGAL_DEV_TABLE_ENTRY,
+	    [AMDVI_BLOCK_INTCTL_ABORT] = AMDVI_EVT_IO_PAGE_FAULT,
+	    [AMDVI_BLOCK_INTCTL_RESERVED] = AMDVI_EVT_ILLEGAL_DEV_TABLE_ENTRY,
+	    [AMDVI_BLOCK_TABLE_LEN] = AMDVI_EVT_ILLEGAL_DEV_TABLE_ENTRY,
+	    [AMDVI_BLOCK_INDEX] = AMDVI_EVT_IO_PAGE_FAULT,
+	    [AMDVI_BLOCK_REMAP_EN] = AMDVI_EVT_IO_PAGE_FAULT,
+	    [AMDVI_BLOCK_IRTE_RESERVED] = AMDVI_EVT_IO_PAGE_FAULT,
+	    [AMDVI_BLOCK_INT_TYPE] = AMDVI_EVT_IO_PAGE_FAULT,
+	    [AMDVI_BLOCK_DTE_ACCESS] = AMDVI_EVT_DEV_TAB_HW_ERROR,
+	};
+
+	return (unsigned)why < AMDVI_BLOCK_COUNT ? events[why] : 0;
 }
 
 /* ---- the unit ----------------------------------------------------------------------------- */
@@ -580,15 +621,18 @@ void amdvi_unit_write(struct amdvi_unit *u, uint32_t offset, unsigned size, uint
 
 /* ---- translation ------------------------------------------------------------------------- */
 
-static void blocked(struct amdvi_unit *u, enum amdvi_block why, uint8_t code, uint16_t rid,
+/* Blocked for @why, logged with its event unless the entry's SupIOPF @quiet-s it. */
+static void blocked(struct amdvi_unit *u, enum amdvi_block why, bool quiet, uint16_t rid,
 		    const struct msi_msg *msg, struct amdvi_result *ret)
 {
+	unsigned code = quiet ? 0 : amdvi_block_event(why);
+
 	ret->outcome = IR_BLOCKED;
 	ret->why = why;
 	u->stats.blocked[why]++;
 	if (code) {
 		struct amdvi_event e = {
-		    .code = code,
+		    .code = (uint8_t)code,
 		    .devid = rid,
 		    .flags = AMDVI_EVT_FLAG_I,
 		    .addr = (uint64_t)msg->address_hi << 32 | msg->address_lo,
@@ -699,7 +743,7 @@ static void post_guest(struct amdvi_unit *u, const struct amdvi_ga_vapic *v, uin
 	uint64_t bit = UINT64_C(1) << (v->vector % 32);
 
 	if (physmem_fetch_or64(u->mem, amdvi_vapic_irr_qword(page, v->vector), bit, &old)) {
-		blocked(u, AMDVI_BLOCK_TABLE_ACCESS, 0, rid, msg, ret);
+		blocked(u, AMDVI_BLOCK_TABLE_ACCESS, false, rid, msg, ret);
 		return;
 	}
 	ret->outcome = IR_POSTED;
@@ -726,7 +770,7 @@ static void remap_ga(struct amdvi_unit *u, const struct amdvi_irte_ga *e, uint16
 		rsvd.lo &= ~bits_mask(4, 2); /* a reserved IntType is named on its own below */
 	if (rsvd.lo || rsvd.hi ||
 	    (amdvi_ga_guest_mode(e) && (!u->cfg.ga || !control(u, AMDVI_CTRL_GAM_VAPIC)))) {
-		blocked(u, AMDVI_BLOCK_IRTE_RESERVED, AMDVI_EVT_IO_PAGE_FAULT, rid, msg, ret);
+		blocked(u, AMDVI_BLOCK_IRTE_RESERVED, false, rid, msg, ret);
 		return;
 	}
 	if (amdvi_ga_guest_mode(e)) {
@@ -738,7 +782,7 @@ static void remap_ga(struct amdvi_unit *u, const struct amdvi_irte_ga *e, uint16
 	}
 	amdvi_ga_remap_decode(e, &r);
 	if (r.int_type > MSI_DM_LOWPRI) {
-		blocked(u, AMDVI_BLOCK_INT_TYPE, AMDVI_EVT_IO_PAGE_FAULT, rid, msg, ret);
+		blocked(u, AMDVI_BLOCK_INT_TYPE, false, rid, msg, ret);
 		return;
 	}
 	remapped(u, r.dest, r.dm, r.rq_eoi, r.int_type, r.vector, msg, ret);
@@ -751,11 +795,11 @@ static void remap_legacy(struct amdvi_unit *u, uint32_t raw, uint16_t rid,
 
 	amdvi_irte32_decode(raw, &e);
 	if (amdvi_irte32_reserved(raw) & ~bits_mask(4, 2)) {
-		blocked(u, AMDVI_BLOCK_IRTE_RESERVED, AMDVI_EVT_IO_PAGE_FAULT, rid, msg, ret);
+		blocked(u, AMDVI_BLOCK_IRTE_RESERVED, false, rid, msg, ret);
 		return;
 	}
 	if (e.int_type > MSI_DM_LOWPRI) {
-		blocked(u, AMDVI_BLOCK_INT_TYPE, AMDVI_EVT_IO_PAGE_FAULT, rid, msg, ret);
+		blocked(u, AMDVI_BLOCK_INT_TYPE, false, rid, msg, ret);
 		return;
 	}
 	remapped(u, e.dest, e.dm, e.rq_eoi, e.int_type, e.vector, msg, ret);
@@ -769,20 +813,19 @@ static void remap(struct amdvi_unit *u, const struct amdvi_dte_intr *d, uint16_t
 
 	ret->index = (uint16_t)amdvi_msi_index(msg->data);
 	if (d->int_tab_len > INT_TAB_LEN_MAX) {
-		blocked(u, AMDVI_BLOCK_TABLE_LEN, AMDVI_EVT_ILLEGAL_DEV_TABLE_ENTRY, rid, msg, ret);
+		blocked(u, AMDVI_BLOCK_TABLE_LEN, false, rid, msg, ret);
 		return;
 	}
 	if (ret->index >= 1u << d->int_tab_len) {
-		blocked(u, AMDVI_BLOCK_INDEX, AMDVI_EVT_IO_PAGE_FAULT, rid, msg, ret);
+		blocked(u, AMDVI_BLOCK_INDEX, false, rid, msg, ret);
 		return;
 	}
 	if (irte_read(u, d, rid, ret->index, &e)) {
-		blocked(u, AMDVI_BLOCK_TABLE_ACCESS, 0, rid, msg, ret);
+		blocked(u, AMDVI_BLOCK_TABLE_ACCESS, false, rid, msg, ret);
 		return;
 	}
 	if (!bit_get(e.lo, 0)) { /* RemapEn; SupIOPF keeps the event out of the log */
-		blocked(u, AMDVI_BLOCK_REMAP_EN, bit_get(e.lo, 1) ? 0 : AMDVI_EVT_IO_PAGE_FAULT,
-			rid, msg, ret);
+		blocked(u, AMDVI_BLOCK_REMAP_EN, bit_get(e.lo, 1), rid, msg, ret);
 		return;
 	}
 	if (control(u, AMDVI_CTRL_GA_EN))
@@ -796,7 +839,7 @@ static void fixed_or_arbitrated(struct amdvi_unit *u, const struct amdvi_dte_int
 {
 	switch (d->int_ctl) {
 	case AMDVI_INTCTL_ABORT:
-		blocked(u, AMDVI_BLOCK_INTCTL_ABORT, AMDVI_EVT_IO_PAGE_FAULT, rid, msg, ret);
+		blocked(u, AMDVI_BLOCK_INTCTL_ABORT, false, rid, msg, ret);
 		return;
 	case AMDVI_INTCTL_PASS:
 		passthrough(msg, ret);
@@ -805,8 +848,7 @@ static void fixed_or_arbitrated(struct amdvi_unit *u, const struct amdvi_dte_int
 		remap(u, d, rid, msg, ret);
 		return;
 	default:
-		blocked(u, AMDVI_BLOCK_INTCTL_RESERVED, AMDVI_EVT_ILLEGAL_DEV_TABLE_ENTRY, rid, msg,
-			ret);
+		blocked(u, AMDVI_BLOCK_INTCTL_RESERVED, false, rid, msg, ret);
 		return;
 	}
 }
@@ -854,7 +896,7 @@ static void route(struct amdvi_unit *u, const struct amdvi_dte_intr *d, uint16_t
 	if (pass)
 		passthrough(msg, ret);
 	else
-		blocked(u, AMDVI_BLOCK_NOT_PASSED, 0, rid, msg, ret);
+		blocked(u, AMDVI_BLOCK_NOT_PASSED, false, rid, msg, ret);
 }
 
 void amdvi_unit_translate(struct amdvi_unit *u, const struct msi_msg *msg, uint16_t rid,
@@ -868,14 +910,13 @@ void amdvi_unit_translate(struct amdvi_unit *u, const struct msi_msg *msg, uint1
 	if (!control(u, AMDVI_CTRL_IOMMU_EN))
 		passthrough(msg, ret);
 	else if (rid >= dev_table_entries(u))
-		blocked(u, AMDVI_BLOCK_NO_DTE, AMDVI_EVT_IO_PAGE_FAULT, rid, msg, ret);
+		blocked(u, AMDVI_BLOCK_NO_DTE, false, rid, msg, ret);
 	else if (dte_intr(u, rid, &intr))
-		blocked(u, AMDVI_BLOCK_TABLE_ACCESS, AMDVI_EVT_DEV_TAB_HW_ERROR, rid, msg, ret);
+		blocked(u, AMDVI_BLOCK_DTE_ACCESS, false, rid, msg, ret);
 	else if (!bit_get(intr, 0)) /* IV clear: interrupts go through unmapped */
 		passthrough(msg, ret);
 	else if (intr & DTE_INTR_RESERVED)
-		blocked(u, AMDVI_BLOCK_DTE_RESERVED, AMDVI_EVT_ILLEGAL_DEV_TABLE_ENTRY, rid, msg,
-			ret);
+		blocked(u, AMDVI_BLOCK_DTE_RESERVED, false, rid, msg, ret);
 	else {
 		amdvi_dte_intr_decode(intr, &d);
 		route(u, &d, rid, msg, ret);

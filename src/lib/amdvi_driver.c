@@ -548,6 +548,15 @@ bool amdvi_driver_ga(const struct amdvi_driver *d)
 	return d->cfg.ga;
 }
 
+uint32_t amdvi_driver_in_use(const struct amdvi_driver *d)
+{
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < d->cfg.max_devices; i++)
+		n += d->devs[i].alloc.in_use;
+	return n;
+}
+
 uint32_t amdvi_driver_table_entries(const struct amdvi_driver *d)
 {
 	return d->cfg.table_entries;

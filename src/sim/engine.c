@@ -107,6 +107,7 @@ struct sim_vm {
 	struct sim_vcpu *vcpus;
 	struct sim_irq_counts irq;
 	uint64_t faults[IR_FAULT_COUNT];
+	uint64_t amd_faults[AMDVI_BLOCK_COUNT];
 };
 
 struct sim {
@@ -265,6 +266,8 @@ static int build(struct sim *s)
 	int err;
 
 	hc.pcpus = s->sc->pcpus;
+	hc.iommu = s->sc->iommu;
+	hc.amd_table = s->sc->amd_table;
 	hc.irte_entries = s->sc->irte_entries;
 	hc.posting = s->sc->posting;
 	hc.x2apic = s->sc->x2apic;
@@ -393,20 +396,23 @@ static COLD void trace_landing(struct sim *s, struct sim_vm *src, struct sim_vm 
 				    TARG_U("flow", s->flow)};
 	struct trace_flow_end *slot = NULL;
 	bool ends;
+	bool amd = s->sc->iommu == HOST_IOMMU_AMDVI;
 
 	if (!s->trace)
 		return;
 	trace_send(s, src, l);
-	if (l->outcome == IR_BLOCKED) {
-		args[3] = TARG_X("reason", l->fault);
-		args[4] = TARG_S("fault", ir_fault_name(l->fault));
-		trace_slice(s->trace, &iommu, 0, "iommu", "vtd_ir_fault", args, 5);
+	if (l->outcome == IR_BLOCKED) { /* VT-d's fault reason; AMD-Vi's event and why */
+		args[3] = TARG_X("reason", amd ? l->amd_event : l->fault);
+		args[4] = TARG_S("fault", amd ? amdvi_block_name((enum amdvi_block)l->amd_block)
+					      : ir_fault_name(l->fault));
+		trace_slice(s->trace, &iommu, 0, "iommu", amd ? "amdvi_ir_fault" : "vtd_ir_fault",
+			    args, 5);
 		trace_flow(s->trace, &iommu, s->flow, TRACE_FLOW_END);
 		return;
 	}
 	args[3] = TARG_X("vector", l->vector);
 	args[4] = TARG_U("vcpu", l->vcpu ? l->vcpu->id : 0);
-	trace_slice(s->trace, &iommu, 0, "iommu", "vtd_ir_remap", args, 5);
+	trace_slice(s->trace, &iommu, 0, "iommu", amd ? "amdvi_ir_remap" : "vtd_ir_remap", args, 5);
 	if (!l->vcpu || l->held) {
 		trace_flow(s->trace, &iommu, s->flow, TRACE_FLOW_END);
 		return;
@@ -418,7 +424,7 @@ static COLD void trace_landing(struct sim *s, struct sim_vm *src, struct sim_vm 
 	args[3] = TARG_U("merged", l->merged);
 	if (l->outcome == IR_POSTED) {
 		step = at_on(s, TRACE_PCPUS, 0, l->vcpu->pcpu);
-		trace_slice(s->trace, &step, 0, "posting", "pi_post", args, 4);
+		trace_slice(s->trace, &step, 0, "posting", amd ? "avic_post" : "pi_post", args, 4);
 	} else {
 		step = at_on(s, TRACE_VM, dst->idx, l->vcpu->id);
 		trace_slice(s->trace, &step, 0, "kvm", "kvm_inj_virq", args, 4);
@@ -587,13 +593,15 @@ static const char *limit_hit(const struct work *before, const struct work *after
 
 static struct work work_now(const struct sim *s)
 {
-	const struct ir_driver_stats *ds = ir_driver_stats(host_ir_driver(s->h));
 	const struct host_stats *hs = host_stats(s->h);
-	struct work w = {.irte_writes = ds->irte_writes,
-			 .iec = ds->iec_invalidations,
-			 .format_changes = hs->format_changes,
+	struct host_ir_work ir;
+	struct work w = {.format_changes = hs->format_changes,
 			 .host_vectors = hs->vectors_held,
 			 .vector_refusals = hs->vector_refusals};
+
+	host_ir_work(s->h, &ir);
+	w.irte_writes = ir.irte_writes;
+	w.iec = ir.invalidations;
 
 	for (unsigned i = 0; i < s->sc->nvms; i++) {
 		const struct vm_exits *e = vm_exits(s->vms[i].vm);
@@ -740,8 +748,9 @@ static void host_landed(void *ctx, const struct host_landing *l)
 	if (l->outcome == IR_BLOCKED) {
 		src->irq.blocked++;
 		if (l->fault >= IR_FAULT_FIRST && l->fault < IR_FAULT_FIRST + IR_FAULT_COUNT)
-			src->faults[l->fault -
-				    IR_FAULT_FIRST]++; /* VT-d's reasons; AMD-Vi has none */
+			src->faults[l->fault - IR_FAULT_FIRST]++; /* VT-d */
+		else if (l->amd_block && l->amd_block < AMDVI_BLOCK_COUNT)
+			src->amd_faults[l->amd_block]++; /* AMD-Vi */
 		return;
 	}
 	if (l->held)
@@ -1190,7 +1199,7 @@ static void on_tick(struct sim *s)
 		for (unsigned c = 0; c < s->sc->vms[i].vcpus; c++)
 			if (vm_vcpu(s->vms[i].vm, c)->state == VCPU_RUNNING)
 				guest_timer_tick(s->vms[i].g, c);
-	(void)ir_driver_drain_faults(host_ir_driver(s->h));
+	host_drain_faults(s->h);
 	if (s->now + TICK_NS <= s->sc->duration)
 		schedule(s, s->now + TICK_NS, EV_TICK, 0, 0);
 }
@@ -1292,8 +1301,11 @@ static void check_accounting(struct sim *s)
 {
 	struct sim_report *r = s->r;
 	/* handle windows reserve their IRTEs up front: only those in use are charged */
-	uint32_t charged = 0,
-		 in_use = ir_driver_in_use(host_ir_driver(s->h)) - host_window_idle(s->h);
+	struct host_ir_work ir;
+	uint32_t charged = 0, in_use;
+
+	host_ir_work(s->h, &ir);
+	in_use = ir.in_use - host_window_idle(s->h);
 
 	for (unsigned i = 0; i < s->sc->nvms; i++) {
 		struct sim_vm *sv = &s->vms[i];
@@ -1341,12 +1353,12 @@ static void finish(struct sim *s)
 {
 	struct sim_report *r = s->r;
 	const struct host_stats *hs = host_stats(s->h);
-	const struct ir_driver_stats *ds;
+	struct host_ir_work ir;
 
-	(void)ir_driver_drain_faults(host_ir_driver(s->h));
-	ds = ir_driver_stats(host_ir_driver(s->h));
-	r->irte_writes = ds->irte_writes;
-	r->iec_invalidations = ds->iec_invalidations;
+	host_drain_faults(s->h);
+	host_ir_work(s->h, &ir);
+	r->irte_writes = ir.irte_writes;
+	r->iec_invalidations = ir.invalidations;
 	r->posted = hs->posted;
 	r->injected = hs->injected;
 	r->format_changes = hs->format_changes;
@@ -1365,6 +1377,8 @@ static void finish(struct sim *s)
 		r->vms[i].vectors = guest_vectors_in_use(sv->g);
 		for (unsigned f = 0; f < IR_FAULT_COUNT; f++)
 			r->faults[f] += sv->faults[f];
+		for (unsigned f = 0; f < AMDVI_BLOCK_COUNT; f++)
+			r->amd_faults[f] += sv->amd_faults[f];
 		r->exits.total += e->total;
 		r->exits.hypercall += e->hypercall;
 		r->exits.mmio_trap += e->mmio_trap;
@@ -1428,6 +1442,7 @@ int sim_run(const struct scenario *sc, enum sim_design design, const struct sim_
 
 	memset(ret, 0, sizeof(*ret));
 	ret->design = design;
+	ret->iommu = sc->iommu;
 	ret->kernel = o && o->kernel_set ? o->kernel : sc->kernel;
 	ret->seed = o && o->seed_set ? o->seed : sc->seed;
 	s.rng = ret->seed;

@@ -369,13 +369,16 @@ static bool parse_slice(struct ctx *c, yaml_node_t *host)
 	return true;
 }
 
+static bool parse_amdvi(struct ctx *c, yaml_node_t *iommu);
+static bool parse_vtd(struct ctx *c, yaml_node_t *iommu);
+
 static bool parse_host(struct ctx *c, yaml_node_t *host)
 {
 	static const char *const keys[] = {"pcpus", "iommu", "kernel", "vfio_msix", "slice", NULL};
-	static const char *const iommu_keys[] = {"kind", "irte_entries", "posting", "x2apic", NULL};
+	static const char *const iommu_keys[] = {"kind", "irte_entries", "posting", "x2apic",
+						 "ga",	 "table",	 NULL};
 	struct scenario *sc = c->sc;
 	yaml_node_t *n, *iommu;
-	uint64_t entries;
 	char kind[MAX_SCALAR];
 
 	if (!check_keys(c, host, "host", keys) || !require(c, host, "host", "pcpus", &n) ||
@@ -390,9 +393,57 @@ static bool parse_host(struct ctx *c, yaml_node_t *host)
 	if ((n = get(c, iommu, "kind"))) {
 		if (!scalar(c, n, "host.iommu.kind", kind, sizeof(kind)))
 			return false;
-		if (strcmp(kind, "vtd"))
-			return fail(c, n, "host.iommu.kind", "'%s' is not modelled (vtd)", kind);
+		if (!strcmp(kind, "amdvi"))
+			sc->iommu = HOST_IOMMU_AMDVI;
+		else if (strcmp(kind, "vtd"))
+			return fail(c, n, "host.iommu.kind", "'%s' is not vtd or amdvi", kind);
 	}
+	return sc->iommu == HOST_IOMMU_AMDVI ? parse_amdvi(c, iommu) : parse_vtd(c, iommu);
+}
+
+/* A key of the other IOMMU: refused, saying what it means and what stands for it here. */
+static bool refuse(struct ctx *c, yaml_node_t *iommu, const char *key, const char *why)
+{
+	char p[PATH_MAX_LEN];
+	yaml_node_t *n = get(c, iommu, key);
+
+	subpath(p, "host.iommu", key);
+	return !n || fail(c, n, p, "%s", why);
+}
+
+static bool parse_amdvi(struct ctx *c, yaml_node_t *iommu)
+{
+	struct scenario *sc = c->sc;
+	yaml_node_t *n;
+	unsigned table;
+
+	if (!refuse(c, iommu, "irte_entries",
+		    "the size of VT-d's one table; AMD-Vi gives each device its own (table)") ||
+	    !refuse(c, iommu, "posting", "VT-d's; AMD-Vi posts in guest mode (ga)"))
+		return false;
+	if ((n = get(c, iommu, "ga")) && !parse_bool(c, n, "host.iommu.ga", &sc->posting))
+		return false;
+	if ((n = get(c, iommu, "table"))) {
+		if (!parse_unsigned(c, n, "host.iommu.table", 1, 65536, &table))
+			return false;
+		if (table != 512 && table != 2048)
+			return fail(c, n, "host.iommu.table", "%u is not 512 or 2048", table);
+		sc->amd_table = table;
+	}
+	if ((n = get(c, iommu, "x2apic")) && !parse_bool(c, n, "host.iommu.x2apic", &sc->x2apic))
+		return false;
+	return true;
+}
+
+static bool parse_vtd(struct ctx *c, yaml_node_t *iommu)
+{
+	struct scenario *sc = c->sc;
+	yaml_node_t *n;
+	uint64_t entries;
+
+	if (!refuse(c, iommu, "ga", "AMD-Vi's; VT-d posts with posting") ||
+	    !refuse(c, iommu, "table", "AMD-Vi's; VT-d has one table (irte_entries)"))
+		return false;
 	if ((n = get(c, iommu, "irte_entries"))) {
 		if (!parse_uint(c, n, "host.iommu.irte_entries", 2, 65536, &entries))
 			return false;
@@ -429,6 +480,16 @@ static bool parse_device_sharing(struct ctx *c, yaml_node_t *d, const char *path
 	return !(n = get(c, d, "handle_window")) || parse_bool(c, n, p, &dev->handle_window);
 }
 
+/* On AMD-Vi every interrupt of a function is an entry of its requester-id's own table. */
+static bool fits_amd_table(struct ctx *c, yaml_node_t *n, const char *path, unsigned count)
+{
+	if (c->sc->iommu != HOST_IOMMU_AMDVI || count <= c->sc->amd_table)
+		return true;
+	return fail(c, n, path,
+		    "%u interrupts: a device's AMD-Vi table holds %u (host.iommu.table)", count,
+		    c->sc->amd_table);
+}
+
 static bool parse_device(struct ctx *c, yaml_node_t *d, const char *path, struct sc_device *dev)
 {
 	static const char *const keys[] = {"name",	  "bdf",   "guest_bdf",	    "msix", "ims",
@@ -460,11 +521,13 @@ static bool parse_device(struct ctx *c, yaml_node_t *d, const char *path, struct
 			    dev->guest_bdf >> 8, (dev->guest_bdf >> 3) & 0x1f, dev->guest_bdf & 7);
 	subpath(p, path, "msix");
 	if ((n = get(c, d, "msix")) &&
-	    !parse_unsigned(c, n, p, 1, PCI_MSIX_MAX_VECTORS, &dev->msix))
+	    (!parse_unsigned(c, n, p, 1, PCI_MSIX_MAX_VECTORS, &dev->msix) ||
+	     !fits_amd_table(c, n, p, dev->msix)))
 		return false;
 	subpath(p, path, "ims");
 	if ((n = get(c, d, "ims"))) {
-		if (!parse_unsigned(c, n, p, 1, SC_MAX_IMS, &dev->ims))
+		if (!parse_unsigned(c, n, p, 1, SC_MAX_IMS, &dev->ims) ||
+		    !fits_amd_table(c, n, p, dev->ims))
 			return false;
 		dev->ims_storage = IMS_DEVICE;
 	}
@@ -1073,6 +1136,7 @@ static void set_defaults(struct scenario *sc, const char *file)
 	snprintf(sc->name, sizeof(sc->name), "%.*s", (int)len, base);
 	sc->seed = 42;
 	sc->irte_entries = 65536;
+	sc->amd_table = 2048; /* Linux's choice on a unit with NumIntRemapSup */
 	sc->posting = true;
 	sc->x2apic = true;
 	sc->slice_ns = SC_DEFAULT_SLICE;

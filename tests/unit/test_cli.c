@@ -59,7 +59,7 @@ static void options_anywhere_and_with_equals(void **state)
 	expect(MAIN("decode", "--json", "msi", "0xfee00000", "0x21"), CLI_EXIT_OK, "\"vector\":33",
 	       NULL);
 	expect(MAIN("run", "--design=trap", "--kernel=tuned", "--seed=7", "--quiet", "--json"),
-	       CLI_EXIT_OK, "\"seed\":7,\"host_kernel\":\"tuned\"", NULL);
+	       CLI_EXIT_OK, "\"seed\":7,\"iommu\":\"vtd\",\"host_kernel\":\"tuned\"", NULL);
 	expect(MAIN("run", "--des", "trap", "--quiet", "--json"), CLI_EXIT_OK,
 	       "\"designs\":{\"trap\":", NULL); /* a unique prefix is the option */
 }

@@ -122,7 +122,7 @@ static const struct bad_row bad_rows[] = {
     {"duration: [1ms]\n", "t.yaml:1: duration: expected a value, found a list"},
     {"duration: 1ms\nhost: {pcpus: 0}\n", "t.yaml:2: host.pcpus: 0 is out of range (1..1024)"},
     {"duration: 1ms\nhost: {pcpus: 2, iommu: {kind: amd}}\n",
-     "t.yaml:2: host.iommu.kind: 'amd' is not modelled (vtd)"},
+     "t.yaml:2: host.iommu.kind: 'amd' is not vtd or amdvi"},
     {"duration: 1ms\nhost: {pcpus: 2, iommu: {irte_entries: 1000}}\n",
      "t.yaml:2: host.iommu.irte_entries: 1000 is not a power of two"},
     {"duration: 1ms\nhost: {pcpus: 2, slice: 50us}\n",
@@ -224,6 +224,18 @@ static const struct bad_row bad_rows[] = {
      "  - {name: a, vcpus: 1, devices: [{name: d, bdf: \"6a:01.0\", guest_bdf: \"00:04.0\", "
      "ims: 8, pasid: 0x100000}]}\n",
      "t.yaml:4: vms[0].devices[0].pasid: 1048576 is out of range (1..1048575)"},
+    {"duration: 1ms\nhost: {pcpus: 2, iommu: {kind: amdvi, irte_entries: 4096}}\n",
+     "t.yaml:2: host.iommu.irte_entries: the size of VT-d's one table; AMD-Vi gives each "
+     "device its own (table)"},
+    {"duration: 1ms\nhost: {pcpus: 2, iommu: {ga: false}}\n",
+     "t.yaml:2: host.iommu.ga: AMD-Vi's; VT-d posts with posting"},
+    {"duration: 1ms\nhost: {pcpus: 2, iommu: {kind: amdvi, table: 1024}}\n",
+     "t.yaml:2: host.iommu.table: 1024 is not 512 or 2048"},
+    {"duration: 1ms\nhost: {pcpus: 2, iommu: {kind: amdvi, table: 512}}\nvms:\n  - name: a\n"
+     "    vcpus: 1\n    devices:\n      - {name: d, bdf: \"03:00.0\", guest_bdf: \"00:04.0\", "
+     "ims: 2048}\n",
+     "t.yaml:7: vms[0].devices[0].ims: 2048 interrupts: a device's AMD-Vi table holds 512 "
+     "(host.iommu.table)"},
 };
 
 static void bad_scenario(void **state)
@@ -358,6 +370,10 @@ int main(void)
 	    BAD("too-many-raises", 51),
 	    BAD("shared-bdf-without-pasid", 52),
 	    BAD("pasid-out-of-range", 53),
+	    BAD("irte-entries-on-amdvi", 54),
+	    BAD("ga-on-vtd", 55),
+	    BAD("amdvi-table", 56),
+	    BAD("amdvi-table-too-small", 57),
 	    TEST(deep_nesting_is_refused_quickly),
 	    TEST(more_functions_than_the_host_holds),
 	};
