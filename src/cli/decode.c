@@ -18,6 +18,7 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "decode.h"
 #include "dumps.h"
 #include "options.h"
 #include "pvir/irte.h"
@@ -25,29 +26,7 @@
 #include "pvir/msi.h"
 #include "pvir/pi_desc.h"
 
-#define HEX_DIGITS_PER_QWORD 16
-
-struct decode_opts {
-	bool json;
-	bool xapic;
-	bool no_posting;
-	bool strict;
-	bool memory_order; /* descriptors given low qword first */
-};
-
-/* One decode run: its options and streams, and what it found wrong. */
-struct ctx {
-	const struct decode_opts *o;
-	FILE *in, *out, *err;
-	unsigned warnings;
-	unsigned entries;
-	unsigned qwords; /* memory-dump qwords gathered towards the next entry */
-	uint64_t q[DUMP_MAX_QWORDS];
-};
-
-static void warn(struct ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void warn(struct ctx *c, const char *fmt, ...)
+void decode_warn(struct ctx *c, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -60,7 +39,7 @@ static void warn(struct ctx *c, const char *fmt, ...)
 }
 
 /* Between two entries' text, a blank line. */
-static void next_entry(struct ctx *c)
+void decode_next_entry(struct ctx *c)
 {
 	if (c->entries++ && !c->o->json)
 		fputc('\n', c->out);
@@ -76,7 +55,7 @@ static void join_args(int argc, char **argv, char *line, size_t size)
 		snprintf(line + strlen(line), size - strlen(line), "%s%s", i ? " " : "", argv[i]);
 }
 
-static const char *skip_0x(const char *s)
+const char *decode_skip_0x(const char *s)
 {
 	return (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) ? s + 2 : s;
 }
@@ -85,7 +64,7 @@ static const char *skip_0x(const char *s)
  * Parses @nwords qwords, high first, either ':'-separated or as one long hex
  * number; @ret gets them low first. Returns false if malformed.
  */
-static bool parse_qwords(const char *arg, unsigned nwords, uint64_t *ret)
+bool decode_parse_qwords(const char *arg, unsigned nwords, uint64_t *ret)
 {
 	const char *s = arg;
 	unsigned parts = 1;
@@ -95,7 +74,7 @@ static bool parse_qwords(const char *arg, unsigned nwords, uint64_t *ret)
 	memset(ret, 0, nwords * sizeof(*ret));
 	if (parts == nwords && nwords > 1) {
 		for (unsigned i = 0; i < nwords; i++) {
-			const char *part = skip_0x(s);
+			const char *part = decode_skip_0x(s);
 			const char *end = strchr(part, ':');
 			size_t len = end ? (size_t)(end - part) : strlen(part);
 
@@ -107,7 +86,7 @@ static bool parse_qwords(const char *arg, unsigned nwords, uint64_t *ret)
 	}
 	if (parts != 1)
 		return false;
-	s = skip_0x(s);
+	s = decode_skip_0x(s);
 	size_t len = strlen(s);
 	if (len == 0 || len > (size_t)nwords * HEX_DIGITS_PER_QWORD)
 		return false;
@@ -123,13 +102,13 @@ static bool parse_qwords(const char *arg, unsigned nwords, uint64_t *ret)
 
 /* ---- shared output helpers ---------------------------------------------- */
 
-static void field(FILE *out, const char *name, uint64_t v, const char *meaning)
+void decode_field(FILE *out, const char *name, uint64_t v, const char *meaning)
 {
 	fprintf(out, "  %-8s 0x%-10" PRIx64 " %s\n", name, v, meaning);
 }
 
 /* Lists set bits of @mask (qwords low first) as bit numbers of the whole value. */
-static void json_bits(struct json *j, const char *key, const uint64_t *mask, unsigned nwords)
+void decode_json_bits(struct json *j, const char *key, const uint64_t *mask, unsigned nwords)
 {
 	json_array_begin(j, key);
 	for (unsigned w = 0; w < nwords; w++)
@@ -139,7 +118,7 @@ static void json_bits(struct json *j, const char *key, const uint64_t *mask, uns
 	json_array_end(j);
 }
 
-static void text_bits(FILE *out, const uint64_t *mask, unsigned nwords)
+void decode_text_bits(FILE *out, const uint64_t *mask, unsigned nwords)
 {
 	bool any = false;
 
@@ -175,9 +154,9 @@ static void sid_text(FILE *out, uint16_t sid, unsigned sq, unsigned svt)
 	char bdf[64];
 
 	snprintf(bdf, sizeof(bdf), "source id %02x:%02x.%u", sid >> 8, (sid >> 3) & 0x1f, sid & 7);
-	field(out, "SID", sid, bdf);
-	field(out, "SQ", sq, sq_meaning(sq));
-	field(out, "SVT", svt, svt_meaning(svt));
+	decode_field(out, "SID", sid, bdf);
+	decode_field(out, "SQ", sq, sq_meaning(sq));
+	decode_field(out, "SVT", svt, svt_meaning(svt));
 }
 
 static void irte_remapped_text(FILE *out, const struct irte *e, const struct decode_opts *o)
@@ -188,16 +167,18 @@ static void irte_remapped_text(FILE *out, const struct irte *e, const struct dec
 	irte_remapped_decode(e, &r);
 	fprintf(out, "IRTE 0x%016" PRIx64 ":0x%016" PRIx64 "  format: remapped (IM=%d)\n", e->hi,
 		e->lo, irte_is_posted(e));
-	field(out, "P", r.p, r.p ? "present" : "not present: interrupts fault 0x22");
-	field(out, "FPD", r.fpd, r.fpd ? "fault recording disabled" : "faults recorded");
-	field(out, "DM", r.dm, r.dm ? "logical destination" : "physical destination");
-	field(out, "RH", r.rh, r.rh ? "redirection hint: lowest priority allowed" : "no hint");
-	field(out, "TM", r.tm, r.tm ? "level" : "edge");
-	field(out, "DLM", r.dlm, msi_delivery_mode_name(r.dlm));
-	field(out, "AVAIL", r.avail, "software available");
-	field(out, "IM", irte_is_posted(e),
-	      irte_is_posted(e) ? "set, but posting unsupported: reserved" : "remapped format");
-	field(out, "V", r.vector, "vector");
+	decode_field(out, "P", r.p, r.p ? "present" : "not present: interrupts fault 0x22");
+	decode_field(out, "FPD", r.fpd, r.fpd ? "fault recording disabled" : "faults recorded");
+	decode_field(out, "DM", r.dm, r.dm ? "logical destination" : "physical destination");
+	decode_field(out, "RH", r.rh,
+		     r.rh ? "redirection hint: lowest priority allowed" : "no hint");
+	decode_field(out, "TM", r.tm, r.tm ? "level" : "edge");
+	decode_field(out, "DLM", r.dlm, msi_delivery_mode_name(r.dlm));
+	decode_field(out, "AVAIL", r.avail, "software available");
+	decode_field(out, "IM", irte_is_posted(e),
+		     irte_is_posted(e) ? "set, but posting unsupported: reserved"
+				       : "remapped format");
+	decode_field(out, "V", r.vector, "vector");
 	if (o->xapic && r.dm)
 		snprintf(dst, sizeof(dst), "xAPIC logical destination: mask 0x%x (DST[15:8])",
 			 irte_xapic_dest(r.dst));
@@ -209,7 +190,7 @@ static void irte_remapped_text(FILE *out, const struct irte *e, const struct dec
 			 r.dst >> 16, r.dst & 0xffff);
 	else
 		snprintf(dst, sizeof(dst), "x2APIC destination: APIC ID 0x%x", r.dst);
-	field(out, "DST", r.dst, dst);
+	decode_field(out, "DST", r.dst, dst);
 	sid_text(out, r.sid, r.sq, r.svt);
 }
 
@@ -221,14 +202,14 @@ static void irte_posted_text(FILE *out, const struct irte *e)
 	irte_posted_decode(e, &p);
 	fprintf(out, "IRTE 0x%016" PRIx64 ":0x%016" PRIx64 "  format: posted (IM=1)\n", e->hi,
 		e->lo);
-	field(out, "P", p.p, p.p ? "present" : "not present: interrupts fault 0x22");
-	field(out, "FPD", p.fpd, p.fpd ? "fault recording disabled" : "faults recorded");
-	field(out, "AVAIL", p.avail, "software available");
-	field(out, "URG", p.urg, p.urg ? "urgent: notify even when SN=1" : "not urgent");
-	field(out, "IM", 1, "posted format");
-	field(out, "VV", p.vector, "vector posted into the PIR");
+	decode_field(out, "P", p.p, p.p ? "present" : "not present: interrupts fault 0x22");
+	decode_field(out, "FPD", p.fpd, p.fpd ? "fault recording disabled" : "faults recorded");
+	decode_field(out, "AVAIL", p.avail, "software available");
+	decode_field(out, "URG", p.urg, p.urg ? "urgent: notify even when SN=1" : "not urgent");
+	decode_field(out, "IM", 1, "posted format");
+	decode_field(out, "VV", p.vector, "vector posted into the PIR");
 	snprintf(pda, sizeof(pda), "descriptor at 0x%" PRIx64, p.pda);
-	field(out, "PDA", p.pda, pda);
+	decode_field(out, "PDA", p.pda, pda);
 	sid_text(out, p.sid, p.sq, p.svt);
 }
 
@@ -280,7 +261,7 @@ static void irte_json(FILE *out, const struct irte *e, const struct irte *rsvd, 
 		json_uint(&j, "sq", r.sq);
 		json_uint(&j, "svt", r.svt);
 	}
-	json_bits(&j, "reserved_bits_set", mask, 2);
+	decode_json_bits(&j, "reserved_bits_set", mask, 2);
 	json_object_end(&j);
 	json_finish(&j);
 }
@@ -294,10 +275,10 @@ static void check_halves(struct ctx *c, const struct irte *e, const struct irte 
 		return;
 	srsvd = irte_reserved_bits(&sw, !c->o->xapic, !c->o->no_posting);
 	if (!srsvd.lo && !srsvd.hi && (sw.lo & 1))
-		warn(c,
-		     "reserved bits are set, and none would be with the halves swapped: the "
-		     "high qword goes first (try 0x%016" PRIx64 ":0x%016" PRIx64 ")",
-		     sw.hi, sw.lo);
+		decode_warn(c,
+			    "reserved bits are set, and none would be with the halves swapped: the "
+			    "high qword goes first (try 0x%016" PRIx64 ":0x%016" PRIx64 ")",
+			    sw.hi, sw.lo);
 }
 
 /* A debugfs row prints SID, DstID or PDA, and vector beside the entry: they must agree. */
@@ -314,10 +295,11 @@ static void check_columns(struct ctx *c, const struct irte *e, const struct dump
 	if (posted != d->posted || (posted ? p.sid : r.sid) != d->sid ||
 	    (posted ? p.vector : r.vector) != d->vector ||
 	    (posted ? p.pda != d->pda : r.dst != d->dst))
-		warn(c,
-		     "entry %u: the row's SrcID/DstID/Vct columns disagree with its IRTE: halves "
-		     "swapped, or columns from another row?",
-		     d->index);
+		decode_warn(
+		    c,
+		    "entry %u: the row's SrcID/DstID/Vct columns disagree with its IRTE: halves "
+		    "swapped, or columns from another row?",
+		    d->index);
 }
 
 static void show_irte(struct ctx *c, struct irte e, const struct dump *from)
@@ -326,7 +308,7 @@ static void show_irte(struct ctx *c, struct irte e, const struct dump *from)
 	struct irte rsvd = irte_reserved_bits(&e, !o->xapic, !o->no_posting);
 	bool posted = irte_is_posted(&e) && !o->no_posting;
 
-	next_entry(c);
+	decode_next_entry(c);
 	if (o->json) {
 		irte_json(c->out, &e, &rsvd, posted, from);
 	} else {
@@ -338,7 +320,7 @@ static void show_irte(struct ctx *c, struct irte e, const struct dump *from)
 			irte_posted_text(c->out, &e);
 		else
 			irte_remapped_text(c->out, &e, o);
-		text_bits(c->out, (uint64_t[]){rsvd.lo, rsvd.hi}, 2);
+		decode_text_bits(c->out, (uint64_t[]){rsvd.lo, rsvd.hi}, 2);
 	}
 	check_halves(c, &e, &rsvd);
 	check_columns(c, &e, from);
@@ -352,7 +334,7 @@ static int decode_irte(struct ctx *c, int argc, char **argv)
 	char line[512];
 
 	join_args(argc - 1, argv + 1, line, sizeof(line));
-	if (argc == 2 && parse_qwords(argv[1], 2, q)) {
+	if (argc == 2 && decode_parse_qwords(argv[1], 2, q)) {
 		show_irte(c, (struct irte){.lo = q[0], .hi = q[1]}, NULL);
 		return CLI_EXIT_OK;
 	}
@@ -391,12 +373,13 @@ static void msi_text(FILE *out, const struct msi_msg *m, const struct msi_msg *r
 		struct msi_remap r;
 
 		msi_remap_decode(m, &r);
-		field(out, "handle", r.handle, "handle[14:0] from address 19:5, handle[15] from 2");
-		field(out, "SHV", r.shv,
-		      r.shv ? "subhandle valid: index = handle + subhandle"
-			    : "no subhandle: index = handle");
-		field(out, "subhndl", r.subhandle, "data[15:0]");
-		field(out, "index", msi_remap_index(&r), "IRTE index");
+		decode_field(out, "handle", r.handle,
+			     "handle[14:0] from address 19:5, handle[15] from 2");
+		decode_field(out, "SHV", r.shv,
+			     r.shv ? "subhandle valid: index = handle + subhandle"
+				   : "no subhandle: index = handle");
+		decode_field(out, "subhndl", r.subhandle, "data[15:0]");
+		decode_field(out, "index", msi_remap_index(&r), "IRTE index");
 	} else {
 		struct msi_compat c;
 		char dest[96];
@@ -404,13 +387,15 @@ static void msi_text(FILE *out, const struct msi_msg *m, const struct msi_msg *r
 		msi_compat_decode(m, &c);
 		snprintf(dest, sizeof(dest), "%s%s", c.dm ? "logical destination: mask" : "APIC ID",
 			 c.dest_id > 0xff ? " (uses extended destination ID bits 11:5)" : "");
-		field(out, "dest_id", c.dest_id, dest);
-		field(out, "RH", c.rh, c.rh ? "redirection hint" : "no hint");
-		field(out, "DM", c.dm, c.dm ? "logical" : "physical");
-		field(out, "vector", c.vector, c.vector < 16 ? "illegal vector (0..15)" : "vector");
-		field(out, "dlvmode", c.delivery_mode, msi_delivery_mode_name(c.delivery_mode));
-		field(out, "level", c.level, c.level ? "assert" : "deassert");
-		field(out, "trigger", c.trigger, c.trigger ? "level" : "edge");
+		decode_field(out, "dest_id", c.dest_id, dest);
+		decode_field(out, "RH", c.rh, c.rh ? "redirection hint" : "no hint");
+		decode_field(out, "DM", c.dm, c.dm ? "logical" : "physical");
+		decode_field(out, "vector", c.vector,
+			     c.vector < 16 ? "illegal vector (0..15)" : "vector");
+		decode_field(out, "dlvmode", c.delivery_mode,
+			     msi_delivery_mode_name(c.delivery_mode));
+		decode_field(out, "level", c.level, c.level ? "assert" : "deassert");
+		decode_field(out, "trigger", c.trigger, c.trigger ? "level" : "edge");
 	}
 	if (rsvd->address_hi || rsvd->data)
 		fprintf(out,
@@ -460,7 +445,7 @@ static void show_msi(struct ctx *c, const struct msi_msg *m, const struct dump *
 {
 	struct msi_msg rsvd = msi_reserved_bits(m);
 
-	next_entry(c);
+	decode_next_entry(c);
 	if (c->o->json) {
 		msi_json(c->out, m, &rsvd);
 		return;
@@ -516,11 +501,14 @@ static void pid_text(FILE *out, const struct pid_image *p, const uint64_t *rsvd)
 			any = true;
 		}
 	fprintf(out, any ? "  (pending vectors)\n" : "none pending\n");
-	field(out, "ON", p->on, p->on ? "outstanding notification" : "no notification outstanding");
-	field(out, "SN", p->sn, p->sn ? "notifications suppressed" : "notifications enabled");
-	field(out, "NV", p->nv, "notification vector");
-	field(out, "NDST", p->ndst, "notification destination (x2APIC ID; xAPIC: bits 15:8)");
-	text_bits(out, rsvd, PID_WORDS);
+	decode_field(out, "ON", p->on,
+		     p->on ? "outstanding notification" : "no notification outstanding");
+	decode_field(out, "SN", p->sn,
+		     p->sn ? "notifications suppressed" : "notifications enabled");
+	decode_field(out, "NV", p->nv, "notification vector");
+	decode_field(out, "NDST", p->ndst,
+		     "notification destination (x2APIC ID; xAPIC: bits 15:8)");
+	decode_text_bits(out, rsvd, PID_WORDS);
 }
 
 static void pid_json(FILE *out, const struct pid_image *p, const uint64_t *rsvd)
@@ -538,7 +526,7 @@ static void pid_json(FILE *out, const struct pid_image *p, const uint64_t *rsvd)
 	json_uint(&j, "sn", p->sn);
 	json_uint(&j, "nv", p->nv);
 	json_uint(&j, "ndst", p->ndst);
-	json_bits(&j, "reserved_bits_set", rsvd, PID_WORDS);
+	decode_json_bits(&j, "reserved_bits_set", rsvd, PID_WORDS);
 	json_object_end(&j);
 	json_finish(&j);
 }
@@ -559,7 +547,7 @@ static void show_pid(struct ctx *c, const uint64_t words[PID_WORDS])
 
 	pid_decode(words, &p);
 	pid_reserved_bits(words, rsvd);
-	next_entry(c);
+	decode_next_entry(c);
 	if (c->o->json)
 		pid_json(c->out, &p, rsvd);
 	else
@@ -568,10 +556,11 @@ static void show_pid(struct ctx *c, const uint64_t words[PID_WORDS])
 		rev[i] = words[PID_WORDS - 1 - i];
 	pid_reserved_bits(rev, rrsvd);
 	if (any_set(rsvd, PID_WORDS) && !any_set(rrsvd, PID_WORDS))
-		warn(c, "reserved bits are set, and none would be in the other order: %s",
-		     c->o->memory_order ? "the qwords look high first; drop --memory-order"
-					: "memory order (low qword first, as gdb's x/8gx prints)? "
-					  "add --memory-order");
+		decode_warn(c, "reserved bits are set, and none would be in the other order: %s",
+			    c->o->memory_order
+				? "the qwords look high first; drop --memory-order"
+				: "memory order (low qword first, as gdb's x/8gx prints)? "
+				  "add --memory-order");
 }
 
 static int decode_pid(struct ctx *c, int argc, char **argv)
@@ -582,7 +571,7 @@ static int decode_pid(struct ctx *c, int argc, char **argv)
 		fprintf(c->err, "pvir decode pid: expected one argument, HEX512\n");
 		return CLI_EXIT_USAGE;
 	}
-	if (!parse_qwords(argv[1], PID_WORDS, words)) {
+	if (!decode_parse_qwords(argv[1], PID_WORDS, words)) {
 		fprintf(c->err,
 			"pvir decode pid: '%s' is not a 512-bit hex value "
 			"(want 8 qwords high first, ':'-separated, or up to 128 hex digits)\n",
@@ -600,7 +589,9 @@ static int decode_pid(struct ctx *c, int argc, char **argv)
 enum want {
 	WANT_ANY, /* a memory dump's qwords go two by two as IRTEs */
 	WANT_IRTE,
-	WANT_PID, /* a memory dump's qwords go eight by eight */
+	WANT_PID,	/* a memory dump's qwords go eight by eight */
+	WANT_AMD_IRTE,	/* AMD-Vi's debugfs irqtbl and devtbl */
+	WANT_AMD_EVENT, /* one event a line */
 };
 
 /* A memory dump's qwords, gathered until an entry is whole. */
@@ -625,6 +616,14 @@ static bool decode_line(struct ctx *c, const char *line, unsigned n, enum want w
 {
 	struct dump d;
 
+	if (want == WANT_AMD_IRTE || want == WANT_AMD_EVENT) {
+		if (want == WANT_AMD_IRTE ? decode_amd_line(c, line, n)
+					  : decode_amd_event_line(c, line))
+			return true;
+		fprintf(c->err, "pvir decode: line %u: not a dump pvir knows: %s\n", n, line);
+		return false;
+	}
+
 	switch (dump_parse_line(line, &d)) {
 	case DUMP_SKIP:
 		return true;
@@ -644,10 +643,11 @@ static bool decode_line(struct ctx *c, const char *line, unsigned n, enum want w
 		gather(c, &d, want);
 		return true;
 	case DUMP_MSIX_WHERE:
-		warn(c,
-		     "line %u: lspci prints only where the MSI-X table is (BAR, offset), not its "
-		     "entries; read the entries from the BAR and decode each as msi ADDR DATA",
-		     n);
+		decode_warn(
+		    c,
+		    "line %u: lspci prints only where the MSI-X table is (BAR, offset), not its "
+		    "entries; read the entries from the BAR and decode each as msi ADDR DATA",
+		    n);
 		return true;
 	case DUMP_NONE:
 		break;
@@ -667,7 +667,7 @@ static int decode_stream(struct ctx *c, enum want want)
 		bad += !decode_line(c, line, ++n, want);
 	}
 	if (c->qwords)
-		warn(c, "%u qword(s) left over at the end: not a whole entry", c->qwords);
+		decode_warn(c, "%u qword(s) left over at the end: not a whole entry", c->qwords);
 	if (!c->entries && !bad)
 		fprintf(c->err, "pvir decode: nothing to decode on stdin\n");
 	return bad || !c->entries ? CLI_EXIT_USAGE : CLI_EXIT_OK;
@@ -685,6 +685,8 @@ static const struct decoder decoders[] = {
     {"irte", decode_irte, WANT_IRTE},
     {"msi", decode_msi, WANT_ANY},
     {"pid", decode_pid, WANT_PID},
+    {"amd-irte", decode_amd_irte, WANT_AMD_IRTE},
+    {"amd-event", decode_amd_event, WANT_AMD_EVENT},
 };
 
 enum decode_option {
@@ -707,7 +709,8 @@ static const struct option decode_longopts[] = {
 static const struct cli_command decode_command = {
     .name = "decode",
     .synopsis = "pvir decode [OPTIONS] irte HEX128 | msi ADDR DATA | pid HEX512\n"
-		"       pvir decode [OPTIONS] [irte | msi | pid] -\n"
+		"       pvir decode [OPTIONS] amd-irte HEX32|HEX128 | amd-event HEX128\n"
+		"       pvir decode [OPTIONS] [irte | msi | pid | amd-irte | amd-event] -\n"
 		"       pvir decode [OPTIONS] 'DUMP LINE'",
     .help = "Decodes hardware formats the way someone reading a dump needs them: every\n"
 	    "field with its spec name, the format named, reserved bits flagged.\n"
@@ -718,6 +721,12 @@ static const struct cli_command decode_command = {
 	    "  msi ADDR DATA  an MSI address and data, or an lspci line\n"
 	    "  pid HEX512     a posted-interrupt descriptor: eight qwords high first,\n"
 	    "                 ':'-separated, or up to 128 hex digits\n"
+	    "  amd-irte HEX32|HEX128\n"
+	    "                 an AMD-Vi IRTE: up to 8 hex digits the legacy entry, else the\n"
+	    "                 128-bit GA entry (HI:LO, HI LO), in the view GuestMode selects\n"
+	    "  amd-event HEX128\n"
+	    "                 an AMD-Vi event log entry (HI:LO), or Linux's\n"
+	    "                 'event[0]=0x... event[3]=0x...'\n"
 	    "\n"
 	    "Dumps, one per argument or any number on stdin (-), headers skipped:\n"
 	    "  debugfs  both tables of /sys/kernel/debug/iommu/intel/ir_translation_struct\n"
@@ -729,6 +738,9 @@ static const struct cli_command decode_command = {
 	    "  gdb      x/Ngx, and crash's rd -64: qwords in memory order (low first); on\n"
 	    "           stdin two make an IRTE, eight a descriptor (pid -)\n"
 	    "  labelled lo=X hi=Y, hi=Y lo=X, low X high Y\n"
+	    "  AMD-Vi   on stdin to amd-irte -: /sys/kernel/debug/iommu/amd/irqtbl\n"
+	    "           (IRT[%04d] then one or two words, high first) and devtbl (one\n"
+	    "           device table entry, QWORD[3] first; its interrupt fields)\n"
 	    "\n"
 	    "  --json          one JSON object per entry, keys the spec's field names\n"
 	    "  --xapic         check an IRTE as IRTA.EIME=0 would (an 8-bit ID in DST 15:8)\n"
@@ -767,7 +779,8 @@ static int run(struct ctx *c, int argc, char **argv)
 	struct dump d;
 
 	if (argc < 1) {
-		fprintf(c->err, "pvir decode: what to decode? irte, msi, pid, - or a dump line\n");
+		fprintf(c->err, "pvir decode: what to decode? irte, msi, pid, amd-irte, amd-event, "
+				"- or a dump line\n");
 		cli_usage(&decode_command, c->err);
 		return CLI_EXIT_USAGE;
 	}
@@ -783,7 +796,9 @@ static int run(struct ctx *c, int argc, char **argv)
 	join_args(argc, argv, line, sizeof(line));
 	if (dump_parse_line(line, &d) != DUMP_NONE && d.kind != DUMP_SKIP)
 		return decode_line(c, line, 1, WANT_ANY) ? CLI_EXIT_OK : CLI_EXIT_USAGE;
-	fprintf(c->err, "pvir decode: unknown format '%s' (irte, msi, pid, -, or a dump line)\n",
+	fprintf(c->err,
+		"pvir decode: unknown format '%s' (irte, msi, pid, amd-irte, amd-event, -, or a "
+		"dump line)\n",
 		argv[0]);
 	cli_usage(&decode_command, c->err);
 	return CLI_EXIT_USAGE;

@@ -86,6 +86,13 @@ DECODE = {
     'gdb-irte': b'irte\n0xffff888100900000 <ir+0>:\t0x000000800024000d\t0x0000000000040050',
     'strict-swapped': b'--strict\nirte\n0x000000800024000d:0x0000000000040050',
     'stdin': b'-',
+    'amd-irte-legacy': b'amd-irte\n0x80450301',
+    'amd-irte-ga': b'--json\namd-irte\n0000000000050061\n00000abc000009c5',
+    'amd-event': b'amd-event\nevent[0]=0x00000300 event[1]=0x20080000 event[2]=0xfee00000 '
+                 b'event[3]=0x00000000',
+    'amd-irqtbl': b'amd-irte\n-\nDeviceId 0000:03:00:0\nIRT[0005] 00450301\n'
+                  b'0000:03:00.0 0000000000000000 2000000100900013 0000000000000000 '
+                  b'0000000000000003 iommu0',
 }
 
 SCENARIO_SMALL = {

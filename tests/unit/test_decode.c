@@ -111,6 +111,28 @@ static const struct json_row json_rows[] = {
     {{"--json", "pid", "0:0:0:0x0000000300f20005:0:0:0:0x8000000000000001"},
      "{\"pir\":[0,63],\"on\":1,\"sn\":0,\"nv\":242,\"ndst\":3,"
      "\"reserved_bits_set\":[258]}\n"},
+    /* AMD-Vi legacy: RemapEn, dest 3, vector 0x45, reserved bit 31 */
+    {{"--json", "amd-irte", "0x80450301"},
+     "{\"format\":\"amdvi-legacy\",\"remapen\":1,\"supiopf\":0,\"inttype\":0,\"rqeoi\":0,"
+     "\"dm\":0,\"dest\":3,\"vector\":69,\"reserved_bits_set\":[31]}\n"},
+    /* AMD-Vi GA, remapped: arbitrated, dest 0x06012345 split 23:0 / 31:24, vector 0x51 */
+    {{"--json", "amd-irte", "0x0600000000000051:0x0000000001234505"},
+     "{\"format\":\"amdvi-ga-remapped\",\"remapen\":1,\"supiopf\":0,\"inttype\":1,"
+     "\"rqeoi\":0,\"dm\":0,\"dest\":100737861,\"vector\":81,\"reserved_bits_set\":[]}\n"},
+    /* AMD-Vi GA, guest mode: GALogIntr, IsRun, core 9, tag 0xabc, page 0x50000, vector 0x61 */
+    {{"--json", "amd-irte", "0000000000050061", "00000abc000009c5"},
+     "{\"format\":\"amdvi-ga-guest\",\"remapen\":1,\"supiopf\":0,\"galogintr\":1,"
+     "\"isrun\":1,\"dest\":9,\"gatag\":2748,\"garootptr\":80,\"vector\":97,"
+     "\"reserved_bits_set\":[]}\n"},
+    /* AMD-Vi event as Linux prints one it does not know: IO_PAGE_FAULT, I, 03:00.0 */
+    {{"--json", "amd-event",
+      "event[0]=0x00000300 event[1]=0x20080000 event[2]=0xfee00000 event[3]=0x00000000"},
+     "{\"format\":\"amdvi-event\",\"code\":2,\"name\":\"IO_PAGE_FAULT\",\"devid\":768,"
+     "\"flags\":8,\"interrupt\":1,\"address\":4276092928}\n"},
+    /* the same event as HI:LO */
+    {{"--json", "amd-event", "0x00000000fee00000:0x2008000000000300"},
+     "{\"format\":\"amdvi-event\",\"code\":2,\"name\":\"IO_PAGE_FAULT\",\"devid\":768,"
+     "\"flags\":8,\"interrupt\":1,\"address\":4276092928}\n"},
 };
 
 static void json_golden(void **state)
@@ -168,6 +190,10 @@ static const struct bad_row bad_rows[] = {
     {{NULL}, "usage: pvir decode"},
     {{"msi", "0xfee00000", "-1"}, "unknown option '-1'"}, /* -- ends the options first */
     {{"msi", "0xfee00000", "0", "--json=yes"}, "option '--json' takes no argument"},
+    {{"amd-irte", "xyz"}, "expected HEX32 (legacy) or HEX128"},
+    {{"amd-irte", "1", "2", "3"}, "expected HEX32 (legacy) or HEX128"},
+    {{"amd-event", "1:2:3"}, "expected HEX128"},
+    {{"amd-event"}, "expected HEX128"},
 };
 
 static void bad_input(void **state)
@@ -299,6 +325,32 @@ static const struct dump_row dump_rows[] = {
      "",
      "line 2: not a dump pvir knows: hello world",
      CLI_EXIT_USAGE},
+    /* AMD-Vi debugfs: irqtbl of a legacy table and of a GA one, devtbl (one entry) */
+    {"DeviceId 0000:03:00:0\nIRT[0005] 00450301\n"
+     "IRQ lookup table not set for 0000:04:00:0\n"
+     "DeviceId 0000:03:00:1\nIRT[0001] 0000000000050061 00000abc000009c5\n",
+     {"amd-irte", "-"},
+     "AMD-Vi IRTE, legacy 32-bit: 0x00450301",
+     NULL,
+     0},
+    {"DeviceId     QWORD[3]         QWORD[2]         QWORD[1]         QWORD[0] iommu\n"
+     "0000:03:00.0 0000000000000000 2000000100900013 0000000000000000 0000000000000003 "
+     "iommu0\n",
+     {"amd-irte", "-"},
+     "IntCtl     0x2          remap",
+     NULL,
+     0},
+    {"IRT[0005] 00450301\nhello world\n",
+     {"amd-irte", "-"},
+     "Vector     0x45",
+     "line 2: not a dump pvir knows: hello world",
+     CLI_EXIT_USAGE},
+    {"0x00000000fee00000:0x2008000000000300\n"
+     "event[0]=0x00000300 event[1]=0x10080000 event[2]=0xfee00000 event[3]=0x00000000\n",
+     {"amd-event", "-"},
+     "ILLEGAL_DEV_TABLE_ENTRY",
+     NULL,
+     0},
 };
 
 static void dump_input(void **state)
@@ -365,6 +417,11 @@ int main(void)
 	    JSON("msi-remappable", 6),
 	    JSON("msi-reserved", 7),
 	    JSON("pid", 8),
+	    JSON("amd-irte-legacy", 9),
+	    JSON("amd-irte-ga-remapped", 10),
+	    JSON("amd-irte-ga-guest", 11),
+	    JSON("amd-event-linux-dwords", 12),
+	    JSON("amd-event-hi-lo", 13),
 	    TEST(text_names_fields_and_flags),
 	    BAD("irte-not-hex", 0),
 	    BAD("irte-three-parts", 1),
@@ -383,6 +440,10 @@ int main(void)
 	    BAD("nothing", 14),
 	    BAD("negative-needs-dashdash", 15),
 	    BAD("flag-with-value", 16),
+	    BAD("amd-irte-not-hex", 17),
+	    BAD("amd-irte-three-words", 18),
+	    BAD("amd-event-three-parts", 19),
+	    BAD("amd-event-missing", 20),
 	    DUMP("debugfs-row", 0),
 	    DUMP("debugfs-tables-on-stdin", 1),
 	    DUMP("debugfs-posted-row", 2),
@@ -404,6 +465,10 @@ int main(void)
 	    DUMP("swapped-halves", 18),
 	    DUMP("swapped-halves-strict", 19),
 	    DUMP("unknown-line", 20),
+	    DUMP("amd-irqtbl-on-stdin", 21),
+	    DUMP("amd-devtbl-on-stdin", 22),
+	    DUMP("amd-unknown-line", 23),
+	    DUMP("amd-events-on-stdin", 24),
 	    cmocka_unit_test(json_lines_from_a_table),
 	    cmocka_unit_test(logical_mode_is_labelled),
 	};
