@@ -135,6 +135,12 @@ int scenario_read(FILE *f, const char *name, struct scenario **ret, char *err, s
 int scenario_load(const char *path, struct scenario **ret, char *err, size_t errlen);
 void scenario_free(struct scenario *sc);
 
+/**
+ * scenario_set_iommu() - run @sc on @iommu instead of its host.iommu.kind
+ * Return: 0, or -EINVAL with the device that an AMD-Vi table cannot hold named in @err.
+ */
+int scenario_set_iommu(struct scenario *sc, enum host_iommu iommu, char *err, size_t errlen);
+
 /** scenario_default_text() - the scenario embedded in the binary (scenarios/default.yaml) */
 const char *scenario_default_text(void);
 

@@ -42,6 +42,7 @@ enum cli_scenario_option {
 	CLI_OPT_TRACE,
 	CLI_OPT_QUIET,
 	CLI_OPT_TRACE_FORMAT,
+	CLI_OPT_IOMMU,
 	CLI_OPT_OWN,
 };
 
@@ -53,7 +54,8 @@ enum cli_scenario_option {
 	{"json", no_argument, NULL, CLI_OPT_JSON},           \
 	{"trace", required_argument, NULL, CLI_OPT_TRACE},   \
 	{"quiet", no_argument, NULL, CLI_OPT_QUIET},         \
-	{"trace-format", required_argument, NULL, CLI_OPT_TRACE_FORMAT}
+	{"trace-format", required_argument, NULL, CLI_OPT_TRACE_FORMAT}, \
+	{"iommu", required_argument, NULL, CLI_OPT_IOMMU}
 /* clang-format on */
 
 struct cli_scenario_opts {
@@ -63,6 +65,8 @@ struct cli_scenario_opts {
 	bool trace_format_set;
 	bool json;
 	bool quiet;
+	bool iommu_set; /* --iommu: instead of the scenario's host.iommu.kind */
+	enum host_iommu iommu;
 	struct sim_options sim;
 };
 
@@ -78,6 +82,11 @@ int cli_scenario_operand(const struct cli_command *c, int argc, char **argv,
  * @file NULL is the embedded default, "-" is stdin.
  */
 int cli_load_scenario(const char *cmd, const char *file, struct scenario **ret, FILE *err);
+/** cli_scenario_load() - cli_load_scenario() of @o's file, on @o's --iommu if given */
+int cli_scenario_load(const char *cmd, const struct cli_scenario_opts *o, struct scenario **ret,
+		      FILE *err);
+/** cli_parse_iommu() - --iommu's value; Return: 0, or -EINVAL having said why */
+int cli_parse_iommu(const char *cmd, const char *s, enum host_iommu *ret, FILE *err);
 /** cli_parse_kernel() - --kernel's value; Return: 0, or -EINVAL having said why on @err */
 int cli_parse_kernel(const char *cmd, const char *s, enum host_kernel *ret, FILE *err);
 int cli_parse_seed(const char *cmd, const char *s, uint64_t *ret, FILE *err);

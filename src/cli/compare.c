@@ -9,7 +9,8 @@
  *
  * --kernel runs the host kernel setting given instead of the scenario's
  * (host.kernel, stock by default); `all` runs the three and prints, for each
- * operation, each design's modelled time under each.
+ * operation, each design's modelled time under each. --iommu does the same
+ * for the IOMMU: vtd, amdvi, or all (both).
  *
  * --sweep runs one VM activating N MSI-X vectors (2048 per function, as many
  * functions as it takes) at each size, under all three designs, so that the
@@ -35,10 +36,45 @@
 #define VECTORS_PER_VCPU 190u	/* of Linux's 203, a little room */
 #define COL		 "%16s"
 
+/* One row of a side-by-side comparison: a host kernel, or an IOMMU. */
+struct variant {
+	const char *name;
+	bool is_kernel;
+	enum host_kernel kernel;
+	enum host_iommu iommu;
+};
+
+#define MAX_VARIANTS 3
+
+static const struct variant kernel_variants[] = {
+    {"legacy", true, HOST_KERNEL_LEGACY, HOST_IOMMU_VTD},
+    {"stock", true, HOST_KERNEL_STOCK, HOST_IOMMU_VTD},
+    {"tuned", true, HOST_KERNEL_TUNED, HOST_IOMMU_VTD},
+};
+
+static const struct variant iommu_variants[] = {
+    {"vtd", false, HOST_KERNEL_STOCK, HOST_IOMMU_VTD},
+    {"amdvi", false, HOST_KERNEL_STOCK, HOST_IOMMU_AMDVI},
+};
+
+/* What is compared, for the messages: the option, the row label, the JSON key. */
+struct across {
+	const struct variant *v;
+	unsigned n;
+	const char *option;
+	const char *what;
+	const char *json_key;
+};
+
+static const struct across kernels_across = {kernel_variants, ARRAY_SIZE(kernel_variants),
+					     "--kernel all", "kernel", "kernels"};
+static const struct across iommus_across = {iommu_variants, ARRAY_SIZE(iommu_variants),
+					    "--iommu all", "IOMMU", "iommus"};
+
 struct compare_opts {
 	struct cli_scenario_opts s;
 	const char *plot;
-	bool all_kernels;
+	const struct across *across; /* --kernel all, --iommu all: side by side */
 	unsigned sweep[MAX_SWEEP];
 	unsigned nsweep;
 };
@@ -65,6 +101,8 @@ static const struct cli_command compare_command = {
 	    "\n"
 	    "  --kernel=KERNEL  the host kernel: legacy, stock, tuned, or all (each\n"
 	    "                   operation under the three, side by side)\n"
+	    "  --iommu=IOMMU    vtd, amdvi, or all (each operation on both, side by side),\n"
+	    "                   instead of the scenario's host.iommu.kind\n"
 	    "  --seed=N         the random seed, instead of the scenario's\n"
 	    "  --json           the report as one JSON object\n"
 	    "  --sweep=N,N,...  up to 16 sizes from 1 to 60000\n"
@@ -120,12 +158,15 @@ static int compare_option(int opt, const char *arg, struct compare_opts *o, FILE
 	if (opt == OPT_PLOT)
 		return cli_once_string(&compare_command, "--plot", arg, &o->plot, err) ? 0
 										       : -EINVAL;
-	if (opt == CLI_OPT_KERNEL && (o->all_kernels || !strcmp(arg, "all"))) {
-		bool given = o->all_kernels || o->s.sim.kernel_set;
-
-		if (!cli_once(&compare_command, "--kernel", &given, err))
+	if ((opt == CLI_OPT_KERNEL || opt == CLI_OPT_IOMMU) && !strcmp(arg, "all")) {
+		if (o->across) {
+			fprintf(err,
+				"pvir compare: %s and %s: one side-by-side comparison at a time\n",
+				o->across->option,
+				opt == CLI_OPT_KERNEL ? "--kernel all" : "--iommu all");
 			return -EINVAL;
-		o->all_kernels = true; /* each operation under the three kernels */
+		}
+		o->across = opt == CLI_OPT_KERNEL ? &kernels_across : &iommus_across;
 		return 0;
 	}
 	return cli_scenario_option(&compare_command, opt, arg, &o->s, err);
@@ -145,10 +186,18 @@ static int check_combination(const struct compare_opts *o, FILE *err)
 	else if (o->s.sim.seed_set && o->nsweep)
 		why = "--sweep only sets interrupts up, which draws no random number: "
 		      "--seed would change nothing; drop it";
-	else if (o->all_kernels && o->nsweep)
-		why = "--kernel all compares one scenario; for a sweep, give one kernel";
-	else if (o->all_kernels && o->s.trace)
-		why = "--kernel all is not traced; give one kernel, or drop --trace";
+	else if (o->across && o->nsweep)
+		why = o->across == &kernels_across
+			  ? "--kernel all compares one scenario; for a sweep, give one kernel"
+			  : "--iommu all compares one scenario; for a sweep, give one IOMMU";
+	else if (o->across && o->s.trace)
+		why = o->across == &kernels_across
+			  ? "--kernel all is not traced; give one kernel, or drop --trace"
+			  : "--iommu all is not traced; give one IOMMU, or drop --trace";
+	else if (o->across == &kernels_across && o->s.sim.kernel_set)
+		why = "--kernel given twice; give it once";
+	else if (o->across == &iommus_across && o->s.iommu_set)
+		why = "--iommu given twice; give it once";
 	if (why)
 		fprintf(err, "pvir compare: %s\n", why);
 	return why ? -EINVAL : 0;
@@ -459,14 +508,11 @@ static int compare_text(FILE *out, const struct scenario *sc,
 	return rc;
 }
 
-/* ---- every kernel setting ------------------------------------------------------------------- */
-
-static const enum host_kernel kernel_order[HOST_KERNEL_COUNT] = {
-    HOST_KERNEL_LEGACY, HOST_KERNEL_STOCK, HOST_KERNEL_TUNED};
+/* ---- side by side: every kernel setting, or both IOMMUs ------------------------------------ */
 
 /* One design's cell: the modelled time and its ratio to hcall, or what went wrong. */
-static void kernel_cell(char *cell, size_t len, const struct sim_op_result *o,
-			const struct sim_op_result *hc)
+static void variant_cell(char *cell, size_t len, const struct sim_op_result *o,
+			 const struct sim_op_result *hc)
 {
 	char t[24], x[16];
 
@@ -479,8 +525,8 @@ static void kernel_cell(char *cell, size_t len, const struct sim_op_result *o,
 	snprintf(cell, len, "%s %6s", t, x);
 }
 
-static int kernels_text(FILE *out, const struct scenario *sc,
-			struct sim_report r[HOST_KERNEL_COUNT][SIM_DESIGN_COUNT])
+static int across_text(FILE *out, const struct scenario *sc, const struct across *a,
+		       struct sim_report r[MAX_VARIANTS][SIM_DESIGN_COUNT])
 {
 	char cell[SIM_DESIGN_COUNT][TABLE_CELL], title[TABLE_CELL];
 	const char *cells[1 + SIM_DESIGN_COUNT];
@@ -488,9 +534,9 @@ static int kernels_text(FILE *out, const struct scenario *sc,
 	int rc;
 
 	fprintf(out,
-		"pvir compare --kernel all: scenario %s, seed %" PRIu64
-		"\n(time modelled, docs/cost-model.md; ratio to hcall on the same kernel)\n\n",
-		sc->name, r[0][0].seed);
+		"pvir compare %s: scenario %s, seed %" PRIu64
+		"\n(time modelled, docs/cost-model.md; ratio to hcall on the same %s)\n\n",
+		a->option, sc->name, r[0][0].seed, a->what);
 	table_init(&t, 1 + SIM_DESIGN_COUNT, "  ");
 	header(&t);
 	for (size_t i = 0; i < r[0][0].nops; i++) {
@@ -498,11 +544,11 @@ static int kernels_text(FILE *out, const struct scenario *sc,
 			continue;
 		snprintf(title, sizeof(title), "%s %s", r[0][0].ops[i].op, r[0][0].ops[i].target);
 		table_section(&t, title);
-		for (unsigned k = 0; k < HOST_KERNEL_COUNT; k++) {
-			cells[0] = host_kernel_name(kernel_order[k]);
+		for (unsigned k = 0; k < a->n; k++) {
+			cells[0] = a->v[k].name;
 			for (unsigned d = 0; d < SIM_DESIGN_COUNT; d++) {
-				kernel_cell(cell[d], sizeof(cell[d]), &r[k][d].ops[i],
-					    &r[k][SIM_DESIGN_HCALL].ops[i]);
+				variant_cell(cell[d], sizeof(cell[d]), &r[k][d].ops[i],
+					     &r[k][SIM_DESIGN_HCALL].ops[i]);
 				cells[1 + d] = cell[d];
 			}
 			table_row(&t, cells);
@@ -513,45 +559,77 @@ static int kernels_text(FILE *out, const struct scenario *sc,
 	return rc;
 }
 
-static int compare_kernels(struct compare_opts *o, const struct scenario *sc, FILE *out, FILE *err)
+/* @sc as variant @v runs it: its kernel in @opt, or its IOMMU in the copy @copy. */
+static int variant_apply(const struct variant *v, const struct scenario *sc, struct scenario *copy,
+			 struct sim_options *opt, FILE *err)
 {
-	struct sim_report r[HOST_KERNEL_COUNT][SIM_DESIGN_COUNT];
+	char msg[SC_ERR_MAX];
+
+	*copy = *sc;
+	if (v->is_kernel) {
+		opt->kernel_set = true;
+		opt->kernel = v->kernel;
+		return 0;
+	}
+	if (scenario_set_iommu(copy, v->iommu, msg, sizeof(msg))) {
+		fprintf(err, "pvir compare: --iommu all: %s\n", msg);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void across_json(FILE *out, const struct across *a, const struct scenario *sc,
+			struct sim_report r[MAX_VARIANTS][SIM_DESIGN_COUNT])
+{
+	struct json j;
+
+	json_init(&j, out);
+	json_object_begin(&j, NULL);
+	json_object_begin(&j, a->json_key);
+	for (unsigned k = 0; k < a->n; k++) {
+		struct scenario as = *sc;
+
+		as.iommu = r[k][0].iommu;
+		report_json_value(&j, a->v[k].name, &as, r[k], SIM_DESIGN_COUNT);
+	}
+	json_object_end(&j);
+	json_object_end(&j);
+	json_finish(&j);
+}
+
+static int compare_across(struct compare_opts *o, const struct scenario *sc, const struct across *a,
+			  FILE *out, FILE *err)
+{
+	struct sim_report r[MAX_VARIANTS][SIM_DESIGN_COUNT];
+	struct scenario *copy = malloc(sizeof(*copy));
 	struct progress pr;
-	unsigned k;
-	int rc = 0;
+	unsigned k, done = 0; /* variants whose reports are whole */
+	int rc = copy ? 0 : -ENOMEM;
 	bool violated = false;
 
 	progress_init(&pr, o->s.quiet, err);
 	progress_attach(&pr, &o->s.sim);
-	for (k = 0; k < HOST_KERNEL_COUNT && !rc; k++) {
-		o->s.sim.kernel_set = true;
-		o->s.sim.kernel = kernel_order[k];
-		rc = run_all(sc, &o->s.sim, r[k], err);
+	for (k = 0; k < a->n && !rc; k++) {
+		rc = variant_apply(&a->v[k], sc, copy, &o->s.sim, err);
+		if (!rc)
+			rc = run_all(copy, &o->s.sim, r[k], err); /* frees its own on failure */
+		done += !rc;
 	}
 	progress_done(&pr);
+	free(copy);
 	if (rc) {
-		for (unsigned j = 0; j + 1 < k; j++)
+		for (k = 0; k < done; k++)
 			for (unsigned d = 0; d < SIM_DESIGN_COUNT; d++)
-				sim_report_done(&r[j][d]);
+				sim_report_done(&r[k][d]);
 		return CLI_EXIT_USAGE;
 	}
 	if (o->s.json) {
-		struct json j;
-
-		json_init(&j, out);
-		json_object_begin(&j, NULL);
-		json_object_begin(&j, "kernels");
-		for (k = 0; k < HOST_KERNEL_COUNT; k++)
-			report_json_value(&j, host_kernel_name(kernel_order[k]), sc, r[k],
-					  SIM_DESIGN_COUNT);
-		json_object_end(&j);
-		json_object_end(&j);
-		json_finish(&j);
-	} else if (kernels_text(out, sc, r)) {
+		across_json(out, a, sc, r);
+	} else if (across_text(out, sc, a, r)) {
 		fprintf(err, "pvir compare: out of memory\n");
 		rc = -ENOMEM;
 	}
-	for (k = 0; k < HOST_KERNEL_COUNT; k++) {
+	for (k = 0; k < a->n; k++) {
 		violated |= report_violations(r[k], err);
 		for (unsigned d = 0; d < SIM_DESIGN_COUNT; d++)
 			sim_report_done(&r[k][d]);
@@ -814,10 +892,10 @@ int cli_compare(int argc, char **argv, FILE *out, FILE *err)
 		return rc == CLI_OPT_HELP ? CLI_EXIT_OK : CLI_EXIT_USAGE;
 	if (o.nsweep)
 		return sweep(&o, out, err);
-	if (cli_load_scenario("compare", o.s.file, &sc, err))
+	if (cli_scenario_load("compare", &o.s, &sc, err))
 		return CLI_EXIT_USAGE;
-	if (o.all_kernels) {
-		rc = compare_kernels(&o, sc, out, err);
+	if (o.across) {
+		rc = compare_across(&o, sc, o.across, out, err);
 		scenario_free(sc);
 		return rc;
 	}

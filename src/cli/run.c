@@ -39,6 +39,7 @@ static const struct cli_command run_command = {
 	    "  --design=DESIGN  trap, vir-emul, hcall (the default) or all\n"
 	    "  --kernel=KERNEL  the host kernel: legacy, stock or tuned (else the\n"
 	    "                   scenario's host.kernel, stock by default)\n"
+	    "  --iommu=IOMMU    vtd or amdvi, instead of the scenario's host.iommu.kind\n"
 	    "  --seed=N         the random seed, instead of the scenario's\n"
 	    "  --json           the report as one JSON object\n"
 	    "  --trace=FILE     a Chrome/Perfetto trace of the run; - writes it to stdout,\n"
@@ -142,6 +143,10 @@ int cli_scenario_option(const struct cli_command *c, int opt, const char *arg,
 		}
 		fprintf(err, "pvir %s: --trace-format '%s' is not json or text\n", c->name, arg);
 		return -EINVAL;
+	case CLI_OPT_IOMMU:
+		if (!cli_once(c, "--iommu", &o->iommu_set, err))
+			return -EINVAL;
+		return cli_parse_iommu(c->name, arg, &o->iommu, err);
 	case CLI_OPT_JSON:
 		o->json = true;
 		return 0;
@@ -216,6 +221,32 @@ int cli_load_scenario(const char *cmd, const char *file, struct scenario **sc, F
 	return rc;
 }
 
+int cli_parse_iommu(const char *cmd, const char *s, enum host_iommu *ret, FILE *err)
+{
+	if (!strcmp(s, "vtd") || !strcmp(s, "amdvi")) {
+		*ret = !strcmp(s, "amdvi") ? HOST_IOMMU_AMDVI : HOST_IOMMU_VTD;
+		return 0;
+	}
+	fprintf(err, "pvir %s: --iommu '%s' is not vtd or amdvi\n", cmd, s);
+	return -EINVAL;
+}
+
+int cli_scenario_load(const char *cmd, const struct cli_scenario_opts *o, struct scenario **ret,
+		      FILE *err)
+{
+	char msg[SC_ERR_MAX];
+	int rc = cli_load_scenario(cmd, o->file, ret, err);
+
+	if (rc || !o->iommu_set)
+		return rc;
+	rc = scenario_set_iommu(*ret, o->iommu, msg, sizeof(msg));
+	if (rc) {
+		fprintf(err, "pvir %s: --iommu: %s\n", cmd, msg);
+		scenario_free(*ret);
+	}
+	return rc;
+}
+
 int cli_run(int argc, char **argv, FILE *out, FILE *err)
 {
 	struct run_opts o = {.designs[SIM_DESIGN_HCALL] = true};
@@ -229,7 +260,7 @@ int cli_run(int argc, char **argv, FILE *out, FILE *err)
 
 	if (rc)
 		return rc == CLI_OPT_HELP ? CLI_EXIT_OK : CLI_EXIT_USAGE;
-	if (cli_load_scenario("run", o.s.file, &sc, err))
+	if (cli_scenario_load("run", &o.s, &sc, err))
 		return CLI_EXIT_USAGE;
 	if (cli_trace_open("run", &o.s, &trace, out, err)) {
 		scenario_free(sc);

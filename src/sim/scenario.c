@@ -1302,3 +1302,22 @@ void scenario_free(struct scenario *sc)
 	free(sc->ops);
 	free(sc);
 }
+
+int scenario_set_iommu(struct scenario *sc, enum host_iommu iommu, char *err, size_t errlen)
+{
+	for (unsigned v = 0; iommu == HOST_IOMMU_AMDVI && v < sc->nvms; v++)
+		for (unsigned d = 0; d < sc->vms[v].ndevs; d++) {
+			const struct sc_device *dev = &sc->vms[v].devs[d];
+			unsigned n = dev->msix ? dev->msix : dev->ims;
+
+			if (n > sc->amd_table) {
+				snprintf(
+				    err, errlen,
+				    "%s/%s has %u interrupts: a device's AMD-Vi table holds %u",
+				    sc->vms[v].name, dev->name, n, sc->amd_table);
+				return -EINVAL;
+			}
+		}
+	sc->iommu = iommu;
+	return 0;
+}

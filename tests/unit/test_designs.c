@@ -573,6 +573,47 @@ static void compare_every_kernel_default(void **state)
 	cli_free(&r);
 }
 
+/* The default scenario on both IOMMUs, side by side; and a device AMD-Vi cannot hold. */
+static void compare_both_iommus(void **state)
+{
+	char *argv[] = {"compare", "--iommu", "all", "--quiet"};
+	char *json[] = {"compare", "--iommu=all", "--json", "--quiet"};
+	static const char text[] =
+	    "duration: 1ms\nhost: {pcpus: 2}\nvms:\n  - name: v\n"
+	    "    vcpus: 1\n    devices:\n      - {name: d, bdf: \"03:00.0\", "
+	    "guest_bdf: \"00:04.0\", ims: 4096}\n";
+	char path[] = "/tmp/pvir-iommu-XXXXXX";
+	char *big[] = {"compare", "--iommu=amdvi", "--quiet", path};
+	struct cli_out r = compare(4, argv);
+	int fd;
+
+	(void)state;
+	assert_int_equal(r.rc, CLI_EXIT_OK);
+	assert_string_equal(r.err, "");
+	assert_non_null(strstr(r.out, "ratio to hcall on the same IOMMU"));
+	assert_non_null(strstr(row(r.out, "activate web/dsa0\n", "  vtd "), "1.0x"));
+	assert_non_null(strstr(row(r.out, "activate web/dsa0\n", "  amdvi "), "1.0x"));
+	assert_readme_block("$ pvir compare --iommu all", r.out);
+	cli_free(&r);
+	r = compare(4, json);
+	assert_int_equal(r.rc, CLI_EXIT_OK);
+	assert_non_null(strstr(r.out, "{\"iommus\":{\"vtd\":{\"scenario\":\"default\",\"seed\":42,"
+				      "\"iommu\":\"vtd\""));
+	assert_non_null(strstr(r.out, "\"amdvi\":{\"scenario\":\"default\",\"seed\":42,"
+				      "\"iommu\":\"amdvi\""));
+	cli_free(&r);
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, sizeof(text) - 1), (ssize_t)(sizeof(text) - 1));
+	close(fd);
+	r = compare(4, big);
+	unlink(path);
+	assert_int_equal(r.rc, CLI_EXIT_USAGE);
+	assert_non_null(strstr(r.err, "--iommu: v/d has 4096 interrupts: a device's AMD-Vi table "
+				      "holds 2048"));
+	cli_free(&r);
+}
+
 /*
  * Where a design has no figure, the table says so with "-": the cost and the
  * ratio of an operation that failed (here hcall's, past the VM's quota), the
@@ -671,6 +712,7 @@ int main(void)
 	    TEST(compare_sweep_grows),
 	    TEST(compare_every_kernel),
 	    TEST(compare_every_kernel_default),
+	    TEST(compare_both_iommus),
 	    TEST(compare_refuses_bad_usage),
 	    TEST(compare_marks_what_has_no_figure),
 	};
