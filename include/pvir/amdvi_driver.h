@@ -38,7 +38,8 @@ struct amdvi_driver_config {
 	uint64_t tables;	/* 4 KiB aligned: room for @max_devices interrupt tables */
 	uint32_t max_devices;	/* devices that can have a table at once */
 	uint32_t table_entries; /* per device: 512, or 2048 (NumIntRemapMode) */
-	bool ga;		/* 128-bit entries, and guest mode (GAEn, GAM, the GA log) */
+	bool ga;		/* the 128-bit entry format (GAEn) */
+	bool vapic;		/* and guest mode: GAM, the GA log (needs @ga) */
 	bool x2apic;		/* XTEn: 32-bit destinations */
 	bool failpoints;	/* entry writes and invalidations can be made to fail */
 };
@@ -130,6 +131,8 @@ typedef void (*amdvi_ga_fn)(void *ctx, uint32_t ga_tag, uint16_t devid);
 unsigned amdvi_driver_drain_ga_log(struct amdvi_driver *d, amdvi_ga_fn fn, void *ctx);
 
 bool amdvi_driver_ga(const struct amdvi_driver *d);
+/** amdvi_driver_vapic() - entries can post in guest mode (AVIC) */
+bool amdvi_driver_vapic(const struct amdvi_driver *d);
 /** amdvi_driver_in_use() - entries allocated, over every device's table */
 uint32_t amdvi_driver_in_use(const struct amdvi_driver *d);
 uint32_t amdvi_driver_table_entries(const struct amdvi_driver *d);

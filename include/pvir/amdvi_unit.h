@@ -73,6 +73,7 @@ struct msi_msg;
 #define AMDVI_FEATURE_XT	  2
 #define AMDVI_FEATURE_IA	  6
 #define AMDVI_FEATURE_GA	  7
+#define AMDVI_FEATURE_GAM_VAPIC	  21
 /* EFR2 NumIntRemapSup, bits 9:8: 1 = 2048 entries (Linux FEATURE_NUM_INT_REMAP_SUP_2K) */
 #define AMDVI_FEATURE2_NUM_INT_2K 8
 
@@ -134,7 +135,10 @@ void amdvi_ga_entry_decode(uint64_t raw, struct amdvi_ga_entry *ret);
 uint64_t amdvi_vapic_irr_qword(uint64_t backing_page, uint8_t vector);
 
 struct amdvi_unit_config {
-	bool ga;	      /* EFR.GASup: the 128-bit format and guest mode */
+	bool ga;	 /* EFR.GASup: the 128-bit format */
+	bool gam;	 /* EFR.GAMSup (vAPIC): guest mode; QEMU's unit has none */
+	bool log_faults; /* interrupt faults reach the event log (QEMU's do not) */
+
 	bool xt;	      /* EFR.XTSup: 32-bit destinations */
 	bool intr_2k;	      /* EFR2.NumIntRemapSup: 2048-entry tables, indexed by data[10:0] */
 	unsigned cache_slots; /* the DTE and IRTE caches, a power of two each */

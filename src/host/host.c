@@ -176,10 +176,12 @@ static int boot_amdvi(struct host *h)
 					   .max_devices = HOST_MAX_DEVICES,
 					   .table_entries = h->cfg.amd_table,
 					   .ga = h->cfg.posting,
+					   .vapic = h->cfg.posting,
 					   .x2apic = h->cfg.x2apic,
 					   .failpoints = true};
 
 	ucfg.ga = h->cfg.posting;
+	ucfg.gam = h->cfg.posting;
 	ucfg.xt = h->cfg.x2apic;
 	h->amd = amdvi_unit_new(h->mem, &ucfg);
 	if (!h->amd)
@@ -350,7 +352,7 @@ bool host_remapping_secure(const struct host *h)
 
 bool host_posting(const struct host *h)
 {
-	return amd(h) ? amdvi_driver_ga(h->amdd) : ir_driver_posting(h->ird);
+	return amd(h) ? amdvi_driver_vapic(h->amdd) : ir_driver_posting(h->ird);
 }
 
 void host_ir_work(const struct host *h, struct host_ir_work *ret)

@@ -216,8 +216,12 @@ unsigned amdvi_block_event(enum amdvi_block why)
 
 struct amdvi_unit_config amdvi_unit_default_config(void)
 {
-	return (struct amdvi_unit_config){
-	    .ga = true, .xt = true, .intr_2k = true, .cache_slots = 256};
+	return (struct amdvi_unit_config){.ga = true,
+					  .gam = true,
+					  .log_faults = true,
+					  .xt = true,
+					  .intr_2k = true,
+					  .cache_slots = 256};
 }
 
 static bool is_pow2(unsigned n)
@@ -273,6 +277,7 @@ static uint64_t ext_features(const struct amdvi_unit *u)
 	uint64_t f = UINT64_C(1) << AMDVI_FEATURE_IA;
 
 	f = bit_set(f, AMDVI_FEATURE_GA, u->cfg.ga);
+	f = bit_set(f, AMDVI_FEATURE_GAM_VAPIC, u->cfg.ga && u->cfg.gam);
 	return bit_set(f, AMDVI_FEATURE_XT, u->cfg.xt);
 }
 
@@ -427,7 +432,9 @@ static bool run_command(struct amdvi_unit *u, const struct amdvi_cmd *c, uint64_
 		if (dte_slot(u, devid)->devid == devid)
 			dte_slot(u, devid)->valid = false;
 		return true;
-	case AMDVI_CMD_INV_INTR_TABLE:
+	case AMDVI_CMD_INV_INTR_TABLE: /* QEMU checks bits 59:16 and the second qword */
+		if ((c->lo & bits_mask(59, 16)) || c->hi)
+			return illegal_command(u, at);
 		inv_intr_table(u, devid);
 		return true;
 	case AMDVI_CMD_INV_ALL:
@@ -625,7 +632,7 @@ void amdvi_unit_write(struct amdvi_unit *u, uint32_t offset, unsigned size, uint
 static void blocked(struct amdvi_unit *u, enum amdvi_block why, bool quiet, uint16_t rid,
 		    const struct msi_msg *msg, struct amdvi_result *ret)
 {
-	unsigned code = quiet ? 0 : amdvi_block_event(why);
+	unsigned code = quiet || !u->cfg.log_faults ? 0 : amdvi_block_event(why);
 
 	ret->outcome = IR_BLOCKED;
 	ret->why = why;
@@ -769,7 +776,7 @@ static void remap_ga(struct amdvi_unit *u, const struct amdvi_irte_ga *e, uint16
 	if (!amdvi_ga_guest_mode(e))
 		rsvd.lo &= ~bits_mask(4, 2); /* a reserved IntType is named on its own below */
 	if (rsvd.lo || rsvd.hi ||
-	    (amdvi_ga_guest_mode(e) && (!u->cfg.ga || !control(u, AMDVI_CTRL_GAM_VAPIC)))) {
+	    (amdvi_ga_guest_mode(e) && (!u->cfg.gam || !control(u, AMDVI_CTRL_GAM_VAPIC)))) {
 		blocked(u, AMDVI_BLOCK_IRTE_RESERVED, false, rid, msg, ret);
 		return;
 	}

@@ -142,14 +142,14 @@ static uint64_t control_of(const struct amdvi_driver *d)
 {
 	static const unsigned always[] = {AMDVI_CTRL_IOMMU_EN, AMDVI_CTRL_EVT_LOG_EN,
 					  AMDVI_CTRL_EVT_INT_EN, AMDVI_CTRL_CMD_BUF_EN};
-	static const unsigned ga[] = {AMDVI_CTRL_GA_EN, AMDVI_CTRL_GAM_VAPIC, AMDVI_CTRL_GA_LOG_EN,
-				      AMDVI_CTRL_GA_INT_EN};
-	uint64_t c = 0;
+	static const unsigned vapic[] = {AMDVI_CTRL_GAM_VAPIC, AMDVI_CTRL_GA_LOG_EN,
+					 AMDVI_CTRL_GA_INT_EN};
+	uint64_t c = bit_set(0, AMDVI_CTRL_GA_EN, d->cfg.ga);
 
 	for (unsigned i = 0; i < ARRAY_SIZE(always); i++)
 		c = bit_set(c, always[i], true);
-	for (unsigned i = 0; d->cfg.ga && i < ARRAY_SIZE(ga); i++)
-		c = bit_set(c, ga[i], true);
+	for (unsigned i = 0; d->cfg.vapic && i < ARRAY_SIZE(vapic); i++)
+		c = bit_set(c, vapic[i], true);
 	c = bit_set(c, AMDVI_CTRL_XT_EN, d->cfg.x2apic);
 	return bit_set(c, AMDVI_CTRL_NUM_INT_LO, d->cfg.table_entries == 2048);
 }
@@ -199,6 +199,7 @@ static bool unit_supports(const struct amdvi_driver *d)
 	uint64_t efr2 = reg_read(d, AMDVI_MMIO_EXT_FEAT2);
 
 	return (!d->cfg.ga || bit_get(efr, AMDVI_FEATURE_GA)) &&
+	       (!d->cfg.vapic || (d->cfg.ga && bit_get(efr, AMDVI_FEATURE_GAM_VAPIC))) &&
 	       (!d->cfg.x2apic || bit_get(efr, AMDVI_FEATURE_XT)) &&
 	       (d->cfg.table_entries != 2048 || bits_get(efr2, 9, 8) == 1);
 }
@@ -450,7 +451,7 @@ int amdvi_irte_set_run(struct amdvi_driver *d, uint16_t devid, uint32_t index,
 	struct amdvi_dev *dev = dev_find(d, devid);
 	struct amdvi_irte_ga old;
 
-	if (!d->cfg.ga || !dev || !blockalloc_used(&dev->alloc, index) ||
+	if (!d->cfg.vapic || !dev || !blockalloc_used(&dev->alloc, index) ||
 	    amdvi_irte_read(d, devid, index, &old) || !amdvi_ga_guest_mode(&old) ||
 	    !amdvi_ga_guest_mode(e))
 		return -EINVAL;
@@ -546,6 +547,11 @@ unsigned amdvi_driver_drain_ga_log(struct amdvi_driver *d, amdvi_ga_fn fn, void 
 bool amdvi_driver_ga(const struct amdvi_driver *d)
 {
 	return d->cfg.ga;
+}
+
+bool amdvi_driver_vapic(const struct amdvi_driver *d)
+{
+	return d->cfg.vapic;
 }
 
 uint32_t amdvi_driver_in_use(const struct amdvi_driver *d)

@@ -43,6 +43,7 @@ static struct amdvi_driver_config config(bool ga, uint32_t entries)
 					    .max_devices = 2,
 					    .table_entries = entries,
 					    .ga = ga,
+					    .vapic = ga,
 					    .x2apic = true,
 					    .failpoints = true};
 }

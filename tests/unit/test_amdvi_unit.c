@@ -316,6 +316,45 @@ static void index_2k_needs_the_mode_and_the_dm_bit(void **state)
 	assert_int_equal(r.why, AMDVI_BLOCK_NOT_PASSED);
 }
 
+/* A unit as QEMU's amd-iommu is: no guest mode ("guest mode is not zero"), no fault logged. */
+static void a_unit_like_qemus(void **state)
+{
+	struct fx *f = *state;
+	struct amdvi_unit_config cfg = amdvi_unit_default_config();
+	struct amdvi_unit *q;
+	struct amdvi_result r;
+
+	cfg.gam = false;
+	cfg.log_faults = false;
+	q = amdvi_unit_new(f->pm, &cfg);
+	assert_non_null(q);
+	assert_false(amdvi_unit_read(q, AMDVI_MMIO_EXT_FEAT, 8) & 1u << AMDVI_FEATURE_GAM_VAPIC);
+	amdvi_unit_write(q, AMDVI_MMIO_DEV_TABLE, 8, DEV_TABLE | 1);
+	amdvi_unit_write(q, AMDVI_MMIO_EVT_LOG, 8, EVT_BASE | LEN_256);
+	amdvi_unit_write(q, AMDVI_MMIO_CONTROL, 8,
+			 UINT64_C(1) << AMDVI_CTRL_IOMMU_EN | UINT64_C(1) << AMDVI_CTRL_EVT_LOG_EN |
+			     UINT64_C(1) << AMDVI_CTRL_GA_EN | UINT64_C(1) << AMDVI_CTRL_GAM_VAPIC);
+	dte(f, RID_A, IRT_A, 9, AMDVI_INTCTL_REMAP, false);
+	vapic_entry(f, 1, true, false, 0);
+	amdvi_unit_translate(q, &(struct msi_msg){.address_lo = MSI_ADDR, .data = 1}, RID_A, &r);
+	assert_int_equal(r.outcome, IR_BLOCKED);
+	assert_int_equal(r.why, AMDVI_BLOCK_IRTE_RESERVED);
+	assert_int_equal(r.event, 0);
+	assert_int_equal(amdvi_unit_read(q, AMDVI_MMIO_EVT_TAIL, 8), 0);
+	amdvi_unit_free(q);
+}
+
+static void inv_intr_table_reserved_bits(void **state)
+{
+	struct fx *f = *state;
+	struct amdvi_cmd c = amdvi_cmd_inv_intr_table(RID_A);
+
+	c.lo |= UINT64_C(1) << 20;
+	command(f, c);
+	assert_int_equal(event_at(f, 0).code, AMDVI_EVT_ILLEGAL_COMMAND);
+	assert_int_equal(amdvi_unit_stats(f->u)->irt_invalidations, 0);
+}
+
 /* ---- faults ----------------------------------------------------------------------------- */
 
 struct fault_row {
@@ -580,6 +619,8 @@ int main(void)
 	    FX(is_run_and_destination_are_not_cached),
 	    FX(iv_clear_and_unit_off_pass_unmapped),
 	    FX(index_2k_needs_the_mode_and_the_dm_bit),
+	    FX(a_unit_like_qemus),
+	    FX(inv_intr_table_reserved_bits),
 	    FX(dte_reserved_bits_are_illegal),
 	    FX(nmi_passes_with_its_bit),
 	    FX(a_device_only_reaches_its_own_table),
