@@ -200,6 +200,7 @@ struct amdvi_unit_stats {
 	uint64_t cache_misses;
 	uint64_t commands;
 	uint64_t irt_invalidations;
+	uint64_t flushes; /* both caches emptied: INVALIDATE_ALL, a new device table, GAEn */
 };
 
 struct amdvi_unit;

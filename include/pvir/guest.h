@@ -36,7 +36,8 @@ typedef void (*irq_handler_t)(struct guest *g, unsigned irq, void *dev_id);
 
 struct guest_config {
 	bool pvir_driver;	/* the guest has the paravirtual IR driver */
-	bool vtd_driver;	/* without pvir: use a VT-d vIOMMU's IR, if the VMM offers one */
+	bool vtd_driver;	/* without pvir: use a vIOMMU's IR, if the VMM offers one */
+	bool amd_iommu;		/* that vIOMMU is AMD-Vi (the firmware's IVRS), not VT-d */
 	uint32_t table_entries; /* vIRTEs to register; 0: the quota QUERY gives, 4096 at least */
 };
 
@@ -60,7 +61,7 @@ void guest_free(struct guest *g);
 
 /** guest_pvir() - whether the paravirtual IR domain is in use */
 bool guest_pvir(const struct guest *g);
-/** guest_vtd() - whether the VT-d IR domain (an emulated vIOMMU) is in use */
+/** guest_vtd() - whether an emulated vIOMMU's IR domain (VT-d's or AMD-Vi's) is in use */
 bool guest_vtd(const struct guest *g);
 /** guest_pvir_probe_result() - what QUERY or SET_TABLE said at boot (0 when in use) */
 int guest_pvir_probe_result(const struct guest *g);

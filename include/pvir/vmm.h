@@ -32,8 +32,11 @@ struct assigned_dev;
  * The emulated vIOMMU's register page (VT-d §10.4 layout), where a DMAR
  * table would place it; QEMU's intel-iommu sits at the same address.
  */
-#define VMM_VIOMMU_BASE UINT64_C(0xfed90000)
-#define VMM_VIOMMU_SIZE UINT64_C(0x1000)
+#define VMM_VIOMMU_BASE	    UINT64_C(0xfed90000)
+#define VMM_VIOMMU_SIZE	    UINT64_C(0x1000)
+/* The AMD-Vi vIOMMU's registers, where QEMU's amd-iommu puts them (AMDVI_BASE_ADDR, 16 KiB). */
+#define VMM_VIOMMU_AMD_BASE UINT64_C(0xfed80000)
+#define VMM_VIOMMU_AMD_SIZE UINT64_C(0x4000)
 
 /*
  * KVM_MAX_IRQ_ROUTES: GSI routes a VM may hold (include/linux/kvm_host.h),

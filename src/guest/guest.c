@@ -151,6 +151,7 @@ int guest_boot(struct vm *vm, const struct guest_config *cfg, struct guest **ret
 		irq_matrix_online(g->matrix, c);
 	pvir_probe(g);
 	vtd_probe(g);
+	amd_ir_probe(g);
 	enumerate(g);
 	*ret = g;
 	return 0;
@@ -172,12 +173,13 @@ void guest_free(struct guest *g)
 	irq_matrix_free(g->matrix);
 	pvir_free(g);
 	vtd_free(g);
+	amd_ir_free(g);
 	free(g);
 }
 
 bool guest_vtd(const struct guest *g)
 {
-	return g->vtd;
+	return viommu_ir(g);
 }
 
 bool guest_pvir(const struct guest *g)

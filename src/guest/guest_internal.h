@@ -14,6 +14,7 @@
 
 struct physmem;
 struct ir_driver;
+struct amdvi_driver;
 
 #define GUEST_MAX_DEVS	   32
 #define GUEST_VECTORS	   256
@@ -124,6 +125,7 @@ struct guest {
 	unsigned virtes_stale;
 	/* the VT-d IR domain (`vir-emul`) */
 	struct ir_driver *vtd;
+	struct amdvi_driver *amd; /* `vir-emul` on an AMD-Vi vIOMMU, instead of @vtd */
 	int vtd_probe;
 	struct guest_stats stats;
 	guest_observer_fn observer;
@@ -190,6 +192,37 @@ void vtd_free(struct guest *g);
 int vtd_activate(struct guest *g, struct irq_desc *d) WARN_UNUSED;
 int vtd_retarget(struct guest *g, struct irq_desc *d) WARN_UNUSED;
 void vtd_deactivate(struct guest *g, struct irq_desc *d);
+
+/* amd_ir.c */
+void amd_ir_probe(struct guest *g);
+void amd_ir_free(struct guest *g);
+int amd_ir_activate(struct guest *g, struct irq_desc *d) WARN_UNUSED;
+int amd_ir_retarget(struct guest *g, struct irq_desc *d) WARN_UNUSED;
+void amd_ir_deactivate(struct guest *g, struct irq_desc *d);
+
+/* The IR domain of the emulated vIOMMU (`vir-emul`): VT-d's or AMD-Vi's, whichever probed. */
+static inline bool viommu_ir(const struct guest *g)
+{
+	return g->vtd || g->amd;
+}
+
+static inline int viommu_ir_activate(struct guest *g, struct irq_desc *d)
+{
+	return g->amd ? amd_ir_activate(g, d) : vtd_activate(g, d);
+}
+
+static inline int viommu_ir_retarget(struct guest *g, struct irq_desc *d)
+{
+	return g->amd ? amd_ir_retarget(g, d) : vtd_retarget(g, d);
+}
+
+static inline void viommu_ir_deactivate(struct guest *g, struct irq_desc *d)
+{
+	if (g->amd)
+		amd_ir_deactivate(g, d);
+	else
+		vtd_deactivate(g, d);
+}
 
 /* msi.c */
 void msix_enable(struct guest *g, struct guest_pci_dev *dev, bool on);

@@ -123,12 +123,12 @@ static int activate_batch(struct guest *g, struct irq_desc **ds, unsigned n, uin
 			vector_deactivate(g, ds[i]);
 		return err;
 	}
-	if (g->vtd) {
+	if (viommu_ir(g)) {
 		for (i = 0; i < n && !err; i++)
-			err = vtd_activate(g, ds[i]);
+			err = viommu_ir_activate(g, ds[i]);
 		if (err)
 			for (i = 0; i < n; i++) {
-				vtd_deactivate(g, ds[i]);
+				viommu_ir_deactivate(g, ds[i]);
 				vector_deactivate(g, ds[i]);
 			}
 		return err;
@@ -265,7 +265,7 @@ static void free_irqs(struct guest *g, const unsigned *irqs, unsigned n)
 
 		if (!d)
 			continue;
-		vtd_deactivate(g, d);
+		viommu_ir_deactivate(g, d);
 		vector_free(g, d);
 		if (d->virte >= 0 && !virte_is_stale(g, (uint32_t)d->virte))
 			virte_free(g, (uint32_t)d->virte, 1);
@@ -435,12 +435,12 @@ int irq_set_affinity(struct guest *g, unsigned irq, const struct cpumask *mask)
 			virte_write(g, d, true);
 			return ret;
 		}
-	} else if (g->vtd) {
+	} else if (viommu_ir(g)) {
 		/* The IRTE is retargeted and invalidated; the device keeps its handle. */
-		ret = vtd_retarget(g, d);
+		ret = viommu_ir_retarget(g, d);
 		if (ret) {
 			vector_move_rollback(g, d, &old);
-			(void)!vtd_retarget(g, d);
+			(void)!viommu_ir_retarget(g, d);
 			return ret;
 		}
 	} else {

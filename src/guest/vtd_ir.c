@@ -51,7 +51,7 @@ void vtd_probe(struct guest *g)
 	struct ir_driver_config c = {.entries = VTD_TABLE_ENTRIES, .x2apic = true};
 
 	g->vtd_probe = -ENODEV;
-	if (!g->cfg.vtd_driver || g->pv || !unit_present(g))
+	if (!g->cfg.vtd_driver || g->cfg.amd_iommu || g->pv || !unit_present(g))
 		return;
 	c.irt_base = guest_alloc_ram(g, (uint64_t)VTD_TABLE_ENTRIES * IRTE_SIZE);
 	c.qi_base = guest_alloc_ram(g, VTD_QUEUE_BYTES);

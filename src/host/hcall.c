@@ -549,8 +549,7 @@ static void query(struct vm *vm, struct vcpu_regs *regs)
 {
 	regs->rax = 0;
 	regs->rbx = PVIR_ABI_VERSION;
-	regs->rcx =
-	    PVIR_FEAT_BATCH | (host_posting(vm->host) ? PVIR_FEAT_POSTED : 0);
+	regs->rcx = PVIR_FEAT_BATCH | (host_posting(vm->host) ? PVIR_FEAT_POSTED : 0);
 	regs->rdx = vm->quota;
 }
 

@@ -652,7 +652,7 @@ static int affected_routes(struct vm *vm, const struct ir_inval *r, int nr, stru
 void irq_emul_retranslate(struct vm *vm, bool all)
 {
 	struct ir_inval r[IR_INVAL_RANGES];
-	int nr = ir_unit_take_invalidated(vm->viommu, r), n = 0;
+	int nr = vm->viommu ? ir_unit_take_invalidated(vm->viommu, r) : -1, n = 0;
 	struct affected *a = NULL;
 
 	/*

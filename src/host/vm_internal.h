@@ -223,7 +223,8 @@ struct vm {
 	struct vmm_stats stats;
 	struct hc_state hc;
 	struct kvm_irq kvm;
-	struct ir_unit *viommu; /* `vir-emul`: the emulated VT-d unit, over guest memory */
+	struct ir_unit *viommu;	       /* `vir-emul`: the emulated VT-d unit, over guest memory */
+	struct amdvi_unit *viommu_amd; /* or, on an AMD-Vi host, the emulated AMD-Vi unit */
 	/* the emulated vectors' routes, by what their translation depends on */
 	struct emul_vector **rt_head; /* by vIRTE index (IR_MAX_ENTRIES), allocated with a route */
 	unsigned emul_routes;	      /* vectors with a route */

@@ -285,6 +285,7 @@ static uint64_t ext_features(const struct amdvi_unit *u)
 
 static void cache_flush(struct amdvi_unit *u)
 {
+	u->stats.flushes++;
 	memset(u->dte_cache, 0, u->cfg.cache_slots * sizeof(*u->dte_cache));
 	memset(u->irte_cache, 0, u->cfg.cache_slots * sizeof(*u->irte_cache));
 }

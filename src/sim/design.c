@@ -8,9 +8,10 @@
  *            the MSI-X table and device-resident IMS slots and programs host
  *            IRTEs from what the guest writes (src/host/irq_emul.c; guest
  *            side: compose_compat() in src/guest/msi.c).
- *  vir-emul  The VMM emulates a VT-d vIOMMU with IR (src/host/viommu.c); the
- *            guest runs the VT-d IR driver on it (src/guest/vtd_ir.c) and
- *            writes handles into the same trapped storage.
+ *  vir-emul  The VMM emulates a vIOMMU with IR (src/host/viommu.c), VT-d's
+ *            or, on an AMD-Vi host, AMD-Vi's; the guest runs that IR driver
+ *            on it (src/guest/vtd_ir.c, amd_ir.c) and writes handles into
+ *            the same trapped storage.
  *  hcall     The VMM serves the pvir hypercalls (src/host/hcall.c) and maps
  *            the storage into a guest that opted in (src/guest/pvir_ir.c).
  *            A scenario may make a VM's guest or VMM old (`pvir:`): it then

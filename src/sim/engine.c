@@ -247,6 +247,7 @@ static int boot_guest(struct sim *s, unsigned i)
 	int err;
 
 	design_configure(s->design, v, &vc, &gc);
+	gc.amd_iommu = s->sc->iommu == HOST_IOMMU_AMDVI; /* its firmware has IVRS, not DMAR */
 	err = guest_boot(sv->vm, &gc, &sv->g);
 	if (err)
 		return build_fail(s, err, "guest of VM", v->name);
