@@ -18,6 +18,13 @@
  * make test sprays a seeded sample of handles plus the live ones (the
  * tenant's and the victim's); PVIR_LONG=1 (make check-long) every handle
  * with SHV off and on and every compatibility destination x vector.
+ *
+ * On AMD-Vi there are no handles: a message's data names an entry of the
+ * sending device's own table. The tenant sprays every index the data can
+ * name, with the address's DM bit clear and set (2048-entry tables read all
+ * of data[10:0] when it is set), and a seeded sample of whole addresses and
+ * data words. Every block the unit logs is an event, drained by the host's
+ * event-log interrupt: logged + lost = the blocks whose reason has an event.
  */
 #include "test.h"
 
@@ -25,6 +32,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pvir/amdvi_driver.h"
+#include "pvir/amdvi_unit.h"
 #include "pvir/ir_driver.h"
 #include "pvir/ir_unit.h"
 #include "pvir/msi.h"
@@ -39,6 +48,7 @@ struct tally {
 	struct world *w;
 	uint64_t blocked, landed_tenant, landed_victim, victim_raised;
 	uint64_t by_fault[IR_FAULT_COUNT];
+	uint64_t by_amd_block[AMDVI_BLOCK_COUNT], amd_events;
 };
 
 static void observe(void *ctx, const struct host_landing *l)
@@ -51,6 +61,9 @@ static void observe(void *ctx, const struct host_landing *l)
 		t->blocked++;
 		if (l->fault >= IR_FAULT_FIRST && l->fault < IR_FAULT_FIRST + IR_FAULT_COUNT)
 			t->by_fault[l->fault - IR_FAULT_FIRST]++;
+		if (l->amd_block < AMDVI_BLOCK_COUNT)
+			t->by_amd_block[l->amd_block]++;
+		t->amd_events += l->amd_event != 0;
 		return;
 	}
 	if (l->vcpu)
@@ -252,16 +265,96 @@ static void spray_compats(struct spray *sp)
 	}
 }
 
+/* On AMD-Vi: every index the data can name, then whole messages from a seed. */
+static void spray_amd(struct spray *sp)
+{
+	uint64_t seed = 0xa3d1;
+	unsigned sample = long_run() ? 1u << 16 : 256;
+
+	for (uint32_t dm = 0; dm <= 4; dm += 4)
+		for (uint32_t index = 0; index <= AMDVI_MSI_INDEX_MASK; index++)
+			spray_one(sp, &(struct msi_msg){0xfee00000u | dm, 0, index});
+	for (unsigned i = 0; i < sample; i++) {
+		seed = seed * 6364136223846793005u + 1442695040888963407u;
+		spray_one(sp, &(struct msi_msg){0xfee00000u | ((uint32_t)(seed >> 12) & 0xffffcu),
+						0, (uint32_t)(seed >> 32)});
+	}
+}
+
 /* ---- the case ------------------------------------------------------------------------------ */
 
-static void spray_design(void **state)
+struct row {
+	enum design d;
+	enum host_iommu iommu;
+	uint32_t amd_table;
+};
+
+/* The victim received exactly its own interrupts, each handled once. */
+static void victim_whole(struct world *w, const struct tally *t)
 {
-	const enum design *d = *state;
-	struct world *w = world_new(*d, (struct world_opts){.irte_entries = 1024, .victim = true});
-	struct tally t = {.w = w};
+	assert_int_equal(t->landed_victim, t->victim_raised);
+	assert_int_equal(handled_sum(w->victim.nic_drv.handled, VICTIM_QUEUES), t->victim_raised);
+}
+
+/* VT-d: blocked = recorded + lost to overflow; the fault event drained what was recorded. */
+static void vtd_blocks_accounted(struct world *w, const struct tally *t, enum design d)
+{
 	const struct ir_unit_stats *us = ir_unit_stats(host_ir_unit(w->h));
 	const struct ir_driver_stats *ds = ir_driver_stats(host_ir_driver(w->h));
 	uint64_t drained = 0, blocked_by_reason = 0;
+
+	for (unsigned r = 0; r < IR_FAULT_COUNT; r++) {
+		drained += ds->faults_drained[r];
+		blocked_by_reason += t->by_fault[r];
+	}
+	assert_int_equal(blocked_by_reason, t->blocked);
+	assert_int_equal(us->faults_recorded + us->faults_overflow_lost, t->blocked);
+	assert_int_equal(drained, us->faults_recorded);
+	if (d == HCALL) { /* the storage is the guest's: the IOMMU saw every kind */
+		assert_true(t->by_fault[IR_FAULT_SID - IR_FAULT_FIRST] > 0);
+		assert_true(t->by_fault[IR_FAULT_NOT_PRESENT - IR_FAULT_FIRST] > 0);
+		assert_true(t->by_fault[IR_FAULT_INDEX - IR_FAULT_FIRST] > 0);
+		assert_true(t->by_fault[IR_FAULT_COMPAT - IR_FAULT_FIRST] > 0);
+	}
+}
+
+/*
+ * AMD-Vi: each block the unit counted is one the host saw, by reason; the reasons with an
+ * event code account for every event logged or lost, and the host drained those logged.
+ */
+static void amd_blocks_accounted(struct world *w, const struct tally *t, enum design d)
+{
+	const struct amdvi_unit_stats *us = amdvi_unit_stats(host_amdvi_unit(w->h));
+	const struct amdvi_driver_stats *ds = amdvi_driver_stats(host_amdvi_driver(w->h));
+	uint64_t blocked = 0, with_event = 0, drained = 0;
+
+	for (unsigned why = 0; why < AMDVI_BLOCK_COUNT; why++) {
+		assert_int_equal(t->by_amd_block[why], us->blocked[why]);
+		blocked += t->by_amd_block[why];
+		if (amdvi_block_event(why))
+			with_event += t->by_amd_block[why];
+	}
+	for (unsigned c = 0; c < 16; c++)
+		drained += ds->events_drained[c];
+	assert_int_equal(blocked, t->blocked);
+	assert_int_equal(t->amd_events, with_event);
+	assert_int_equal(us->events_logged + us->events_lost, with_event);
+	assert_int_equal(drained, us->events_logged);
+	if (d == HCALL) { /* unallocated entries and undelivered modes, both reached */
+		assert_true(t->by_amd_block[AMDVI_BLOCK_REMAP_EN] > 0);
+		assert_true(t->by_amd_block[AMDVI_BLOCK_NOT_PASSED] > 0);
+	}
+}
+
+static void spray_design(void **state)
+{
+	const struct row *row = *state;
+	bool amd = row->iommu == HOST_IOMMU_AMDVI;
+	struct world *w = world_new(row->d, (struct world_opts){.irte_entries = 1024,
+								.victim = true,
+								.iommu = row->iommu,
+								.amd_table = row->amd_table});
+	struct tally t = {.w = w};
 
 	assert_int_equal(tenant_boot(w, &w->t), 0);
 	assert_int_equal(
@@ -269,51 +362,54 @@ static void spray_design(void **state)
 	assert_int_equal(nic_probe(w->t.g, NIC_BDF, TENANT_QUEUES, TENANT_QUEUES, &w->t.nic_drv),
 			 0);
 	assert_int_equal(accel_probe(w->t.g, DSA_BDF, &dsa_layout, 4, &w->t.dsa_drv), 0);
-	if (*d == HCALL) /* memory IMS needs the pvir service (guest_ims_alloc) */
+	if (row->d == HCALL) /* memory IMS needs the pvir service (guest_ims_alloc) */
 		assert_int_equal(accel_probe(w->t.g, MEMDSA_BDF, &memdsa_layout, 4, &w->t.mem_drv),
 				 0);
 	host_set_observer(w->h, observe, &t);
-	for (unsigned k = 0; k < (*d == HCALL ? 3u : 2u); k++) {
+	for (unsigned k = 0; k < (row->d == HCALL ? 3u : 2u); k++) {
 		struct spray sp = {.w = w, .t = &t, .s = source_of(w, k)};
 
 		load(w, &sp.s, sp.saved);
+		if (amd) {
+			spray_amd(&sp);
+			continue;
+		}
 		spray_handles(&sp);
 		spray_compats(&sp);
 	}
 	victim_traffic(w, &t);
-	/* the victim: exactly its own, each handled once */
-	assert_int_equal(t.landed_victim, t.victim_raised);
-	assert_int_equal(handled_sum(w->victim.nic_drv.handled, VICTIM_QUEUES), t.victim_raised);
-	/* blocked = recorded + lost to overflow; the fault event drained what was recorded */
-	for (unsigned r = 0; r < IR_FAULT_COUNT; r++) {
-		drained += ds->faults_drained[r];
-		blocked_by_reason += t.by_fault[r];
-	}
-	assert_int_equal(blocked_by_reason, t.blocked);
-	assert_int_equal(us->faults_recorded + us->faults_overflow_lost, t.blocked);
-	assert_int_equal(drained, us->faults_recorded);
-	if (*d == HCALL) { /* the storage is the guest's: the IOMMU saw every kind */
-		assert_true(t.by_fault[IR_FAULT_SID - IR_FAULT_FIRST] > 0);
-		assert_true(t.by_fault[IR_FAULT_NOT_PRESENT - IR_FAULT_FIRST] > 0);
-		assert_true(t.by_fault[IR_FAULT_INDEX - IR_FAULT_FIRST] > 0);
-		assert_true(t.by_fault[IR_FAULT_COMPAT - IR_FAULT_FIRST] > 0);
-	}
-	print_message("spray %s: %llu blocked, %llu landed in the tenant, victim %llu of %llu\n",
-		      design_names[*d], (unsigned long long)t.blocked,
-		      (unsigned long long)t.landed_tenant, (unsigned long long)t.landed_victim,
-		      (unsigned long long)t.victim_raised);
+	victim_whole(w, &t);
+	if (amd)
+		amd_blocks_accounted(w, &t, row->d);
+	else
+		vtd_blocks_accounted(w, &t, row->d);
+	print_message("spray %s on %s: %llu blocked, %llu landed in the tenant, victim %llu of "
+		      "%llu\n",
+		      design_names[row->d],
+		      amd ? (row->amd_table == 512 ? "amdvi-512" : "amdvi-2048") : "vtd",
+		      (unsigned long long)t.blocked, (unsigned long long)t.landed_tenant,
+		      (unsigned long long)t.landed_victim, (unsigned long long)t.victim_raised);
 	host_set_observer(w->h, NULL, NULL);
 	world_free(w);
 }
 
-static const enum design designs[] = {TRAP, VIR_EMUL, HCALL};
+static const struct row rows[] = {
+    {TRAP, HOST_IOMMU_VTD, 0},	       {VIR_EMUL, HOST_IOMMU_VTD, 0},
+    {HCALL, HOST_IOMMU_VTD, 0},	       {TRAP, HOST_IOMMU_AMDVI, 512},
+    {VIR_EMUL, HOST_IOMMU_AMDVI, 512}, {HCALL, HOST_IOMMU_AMDVI, 512},
+    {HCALL, HOST_IOMMU_AMDVI, 2048},
+};
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    TEST_ROW("spray/trap", spray_design, &designs[0]),
-	    TEST_ROW("spray/vir-emul", spray_design, &designs[1]),
-	    TEST_ROW("spray/hcall", spray_design, &designs[2]),
+	    TEST_ROW("spray/trap", spray_design, &rows[0]),
+	    TEST_ROW("spray/vir-emul", spray_design, &rows[1]),
+	    TEST_ROW("spray/hcall", spray_design, &rows[2]),
+	    TEST_ROW("spray/amdvi/trap", spray_design, &rows[3]),
+	    TEST_ROW("spray/amdvi/vir-emul", spray_design, &rows[4]),
+	    TEST_ROW("spray/amdvi/hcall", spray_design, &rows[5]),
+	    TEST_ROW("spray/amdvi-2k/hcall", spray_design, &rows[6]),
 	};
 
 	return cmocka_run_group_tests_name("spray", tests, NULL, NULL);

@@ -49,6 +49,8 @@ struct world {
 struct world_opts {
 	uint32_t irte_entries; /* 0: 512 */
 	bool victim;
+	enum host_iommu iommu; /* HOST_IOMMU_VTD unless asked */
+	uint32_t amd_table;    /* AMD-Vi: entries per device; 0: the host's default */
 };
 
 static const struct guest_ims_layout dsa_layout = {IMS_DEVICE, 0, DSA_IMS, DSA_SLOTS};
@@ -86,7 +88,9 @@ static inline struct vm *world_vm(struct world *w, const char *name, const unsig
 
 static inline int tenant_boot(struct world *w, struct tenant *t)
 {
-	struct guest_config gc = {.pvir_driver = w->d == HCALL, .vtd_driver = w->d == VIR_EMUL};
+	struct guest_config gc = {.pvir_driver = w->d == HCALL,
+				  .vtd_driver = w->d == VIR_EMUL,
+				  .amd_iommu = host_iommu(w->h) == HOST_IOMMU_AMDVI};
 
 	return guest_boot(t->vm, &gc, &t->g);
 }
@@ -102,6 +106,9 @@ static inline struct world *world_new(enum design d, struct world_opts o)
 	w->d = d;
 	hc.pcpus = 4;
 	hc.irte_entries = o.irte_entries ? o.irte_entries : 512;
+	hc.iommu = o.iommu;
+	if (o.amd_table)
+		hc.amd_table = o.amd_table;
 	assert_int_equal(host_create(&hc, &w->h), 0);
 	w->t.nic = world_device(w, 0x0300, IMS_NONE);
 	w->t.dsa = world_device(w, 0x6a08, IMS_DEVICE);
