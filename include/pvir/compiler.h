@@ -14,6 +14,11 @@
 #define WARN_UNUSED   __attribute__((warn_unused_result))
 /* Off the hot path (tracing, say): kept out of line, so callers stay small. */
 #define COLD	      __attribute__((cold, noinline))
+/*
+ * On the interrupt path: every call inside is inlined, across files too in the
+ * link-time optimised build, whatever the inliner's budget says elsewhere.
+ */
+#define HOT_FLAT      __attribute__((flatten))
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Mask of bits hi..lo (inclusive) of a 64-bit word. */

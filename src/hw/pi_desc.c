@@ -217,7 +217,8 @@ int pid_set_notification(struct physmem *pm, uint64_t pa, uint8_t nv, uint32_t n
 	return err ? err : control_update(pm, pa, notification_update, &n, NULL);
 }
 
-int pid_take_pir(struct physmem *pm, uint64_t pa, uint64_t ret[PID_PIR_WORDS])
+/* Once per notification and per VM entry: kept whole (HOT_FLAT). */
+HOT_FLAT int pid_take_pir(struct physmem *pm, uint64_t pa, uint64_t ret[PID_PIR_WORDS])
 {
 	int err = check_desc(pm, pa);
 
