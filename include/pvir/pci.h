@@ -246,6 +246,28 @@ enum ims_storage pci_func_ims_storage(const struct pci_func *f);
 /** pci_func_ims_entries() - how many IMS entries the function has (0: no IMS) */
 unsigned pci_func_ims_entries(const struct pci_func *f);
 
+/**
+ * pci_func_stop() - the function's own run state, as its VFIO migration driver sets it
+ * (RUNNING or STOP). A stopped function sends nothing and reads no memory: a vector it
+ * raises latches in its pending bit. Leaving STOP sends every latched vector that is
+ * unmasked, as an unmask does. Config space and interrupt storage answer throughout.
+ */
+void pci_func_stop(struct pci_func *f, bool stop);
+bool pci_func_stopped(const struct pci_func *f);
+
+/**
+ * pci_func_save_state() / pci_func_load_state() - the function's interrupt state as a
+ * versioned byte stream (docs/migration.md): config space, MSI-X table and PBA, IMS
+ * storage and registers, every pending bit.
+ *
+ * Return: save: 0, or -ENOSPC when @len is below pci_func_state_size(). load: 0; -EBUSY
+ * unless the function is stopped; -EINVAL for a stream that is short, long, of another
+ * version or of another kind of device, and then nothing has changed.
+ */
+size_t pci_func_state_size(const struct pci_func *f);
+int pci_func_save_state(const struct pci_func *f, void *buf, size_t len) WARN_UNUSED;
+int pci_func_load_state(struct pci_func *f, const void *buf, size_t len) WARN_UNUSED;
+
 /** pci_find_capability() - config offset of capability @id, or 0 */
 uint8_t pci_find_capability(struct pci_func *f, uint8_t id);
 

@@ -53,7 +53,7 @@ static void device_flush_slot(struct pci_func *f, unsigned n)
 	struct irq_slot *s = &f->ims_slots[n];
 	struct msi_msg msg;
 
-	if (!(s->ctrl & IMS_CTRL_PENDING) || (s->ctrl & IMS_CTRL_MASK) || !pci_bus_master(f))
+	if (!(s->ctrl & IMS_CTRL_PENDING) || (s->ctrl & IMS_CTRL_MASK) || !pci_may_send(f))
 		return;
 	s->ctrl &= ~(uint32_t)IMS_CTRL_PENDING;
 	msg = irq_slot_msg(s);
@@ -103,6 +103,10 @@ static int memory_raise(struct pci_func *f, unsigned n, enum pci_irq_result *ret
 		*ret = pci_deliver_or_latch(f, false, false, f->ims_pending, n, NULL);
 		return 0;
 	}
+	if (f->stopped) { /* no DMA while stopped: the slot is read when it is sent */
+		*ret = pci_deliver_or_latch(f, true, true, f->ims_pending, n, NULL);
+		return 0;
+	}
 	if (memory_read_slot(f, n, &s)) {
 		f->stats.dma_errors++;
 		*ret = PCI_IRQ_DMA_ERROR;
@@ -120,7 +124,7 @@ static void memory_doorbell(struct pci_func *f, uint32_t n)
 	struct msi_msg msg;
 
 	if (n >= f->cfg.ims_entries || !bitmap_test(f->ims_pending, n) || !memory_enabled(f) ||
-	    !pci_bus_master(f))
+	    !pci_may_send(f))
 		return;
 	if (memory_read_slot(f, n, &s)) {
 		f->stats.dma_errors++;
@@ -160,6 +164,17 @@ static int memory_reg_write(struct pci_func *f, uint64_t rel, unsigned size, uin
 	else if (rel == IMS_REG_DOORBELL)
 		memory_doorbell(f, (uint32_t)val);
 	return 0;
+}
+
+/* Every latched slot that is unmasked goes out: device slots, and memory slots re-read. */
+void ims_flush_pending(struct pci_func *f)
+{
+	for (unsigned n = 0; n < f->cfg.ims_entries; n++) {
+		if (f->cfg.ims_storage == IMS_DEVICE)
+			device_flush_slot(f, n);
+		else if (bitmap_test(f->ims_pending, n))
+			memory_doorbell(f, n);
+	}
 }
 
 /* ---- dispatch ----------------------------------------------------------- */

@@ -130,7 +130,7 @@ static void flush_entry(struct pci_func *f, unsigned n)
 	struct msi_msg msg;
 
 	if (!bitmap_test(f->msix_pba, n) || msix_masked(f, n) || !msix_enabled(f) ||
-	    !pci_bus_master(f))
+	    !pci_may_send(f))
 		return;
 	bitmap_assign(f->msix_pba, n, false);
 	msg = irq_slot_msg(&f->msix_table[n]);

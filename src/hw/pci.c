@@ -188,7 +188,7 @@ static unsigned msi_mask_off(const struct pci_func *f)
 	return f->msi_cap + (f->cfg.msi_64bit ? PCI_MSI_MASK_64 : PCI_MSI_MASK_32);
 }
 
-static unsigned msi_pending_off(const struct pci_func *f)
+unsigned pci_msi_pending_off(const struct pci_func *f)
 {
 	return f->msi_cap + (f->cfg.msi_64bit ? PCI_MSI_PENDING_64 : PCI_MSI_PENDING_32);
 }
@@ -281,7 +281,7 @@ unsigned pci_func_pending_count(const struct pci_func *f)
 	unsigned n = popcount_words(f->msix_pba, c->msix_vectors);
 
 	if (c->msi_per_vector_mask)
-		n += (unsigned)__builtin_popcount(pci_cfg_get(f, msi_pending_off(f), 4));
+		n += (unsigned)__builtin_popcount(pci_cfg_get(f, pci_msi_pending_off(f), 4));
 	if (c->ims_storage == IMS_MEMORY)
 		n += popcount_words(f->ims_pending, c->ims_entries);
 	for (unsigned i = 0; c->ims_storage == IMS_DEVICE && i < c->ims_entries; i++)
@@ -407,7 +407,7 @@ enum pci_irq_result pci_deliver_or_latch(struct pci_func *f, bool enabled, bool 
 		f->stats.disabled++;
 		return PCI_IRQ_DISABLED;
 	}
-	if (masked) {
+	if (masked || f->stopped) {
 		if (bitmap_test(pending, n))
 			f->stats.pending_coalesced++;
 		bitmap_assign(pending, n, true);
@@ -454,22 +454,22 @@ int pci_func_raise_msi(struct pci_func *f, unsigned n, enum pci_irq_result *ret)
 	if (n >= f->cfg.msi_vectors)
 		return -EINVAL;
 	msg = msi_message(f, n);
-	pending = f->cfg.msi_per_vector_mask ? pci_cfg_get(f, msi_pending_off(f), 4) : 0;
+	pending = f->cfg.msi_per_vector_mask ? pci_cfg_get(f, pci_msi_pending_off(f), 4) : 0;
 	/* A vector beyond the enabled count cannot be signalled at all. */
 	*ret = pci_deliver_or_latch(f, n < msi_enabled_vectors(f), msi_masked(f, n), &pending, n,
 				    &msg);
 	if (f->cfg.msi_per_vector_mask)
-		pci_cfg_set(f, msi_pending_off(f), 4, (uint32_t)pending);
+		pci_cfg_set(f, pci_msi_pending_off(f), 4, (uint32_t)pending);
 	return 0;
 }
 
-static void msi_flush_pending(struct pci_func *f)
+void msi_flush_pending(struct pci_func *f)
 {
 	uint32_t pending;
 
-	if (!f->cfg.msi_per_vector_mask || !pci_bus_master(f))
+	if (!f->cfg.msi_per_vector_mask || !pci_may_send(f))
 		return;
-	pending = pci_cfg_get(f, msi_pending_off(f), 4);
+	pending = pci_cfg_get(f, pci_msi_pending_off(f), 4);
 	for (unsigned n = 0; n < msi_enabled_vectors(f); n++) {
 		struct msi_msg msg;
 
@@ -479,7 +479,14 @@ static void msi_flush_pending(struct pci_func *f)
 		msg = msi_message(f, n);
 		pci_send_pending(f, &msg);
 	}
-	pci_cfg_set(f, msi_pending_off(f), 4, pending);
+	pci_cfg_set(f, pci_msi_pending_off(f), 4, pending);
+}
+
+void pci_flush_all_pending(struct pci_func *f)
+{
+	msi_flush_pending(f);
+	msix_flush_pending(f);
+	ims_flush_pending(f);
 }
 
 /* ---- configuration space ------------------------------------------------ */

@@ -36,6 +36,7 @@ struct pci_func {
 	struct pci_dma dma;
 	struct pci_func_stats stats;
 	uint32_t win_base, win_count; /* the handle window, if the function has one */
+	bool stopped;		      /* by its migration driver (pci_state.c) */
 };
 
 static inline unsigned bitmap_words(unsigned bits)
@@ -53,6 +54,11 @@ enum pci_irq_result pci_deliver_or_latch(struct pci_func *f, bool enabled, bool 
 /* Sends a message latched earlier; counts it. */
 void pci_send_pending(struct pci_func *f, const struct msi_msg *msg);
 bool pci_bus_master(const struct pci_func *f);
+/* Bus master on and not stopped: the function may send (and read memory). */
+bool pci_may_send(const struct pci_func *f);
+/* Sends every latched vector that is now unmasked: MSI, MSI-X and IMS. */
+void pci_flush_all_pending(struct pci_func *f);
+unsigned pci_msi_pending_off(const struct pci_func *f);
 
 /* A BAR-relative range [offset, offset + len) in BAR @bar. */
 bool pci_in_range(unsigned bar, uint64_t offset, unsigned want_bar, uint64_t start, uint64_t len);
@@ -72,9 +78,11 @@ int msix_init(struct pci_func *f);
 int msix_mmio_read(struct pci_func *f, unsigned bar, uint64_t off, unsigned size, uint64_t *ret);
 int msix_mmio_write(struct pci_func *f, unsigned bar, uint64_t off, unsigned size, uint64_t val);
 void msix_flush_pending(struct pci_func *f);
+void msi_flush_pending(struct pci_func *f);
 
 int ims_init(struct pci_func *f);
 int ims_mmio_read(struct pci_func *f, unsigned bar, uint64_t off, unsigned size, uint64_t *ret);
 int ims_mmio_write(struct pci_func *f, unsigned bar, uint64_t off, unsigned size, uint64_t val);
+void ims_flush_pending(struct pci_func *f);
 
 #endif
