@@ -88,6 +88,9 @@ bool amdvi_dev_attached(const struct amdvi_driver *d, uint16_t devid);
  */
 int amdvi_irte_alloc(struct amdvi_driver *d, uint16_t devid, uint32_t count,
 		     uint32_t *ret_index) WARN_UNUSED;
+/** amdvi_irte_alloc_at() - the block at @index of @devid's table, if free; as ir_irte_alloc_at() */
+int amdvi_irte_alloc_at(struct amdvi_driver *d, uint16_t devid, uint32_t index,
+			uint32_t count) WARN_UNUSED;
 /** amdvi_irte_free() - clear a block, invalidate the device's table, release the block */
 int amdvi_irte_free(struct amdvi_driver *d, uint16_t devid, uint32_t index,
 		    uint32_t count) WARN_UNUSED;

@@ -37,6 +37,14 @@ void blockalloc_reserve(struct blockalloc *a, uint32_t index);
  */
 int blockalloc_alloc(struct blockalloc *a, uint32_t count, uint32_t *ret_index) WARN_UNUSED;
 
+/**
+ * blockalloc_alloc_at() - the block of @count entries at @index, if it is free: a table
+ * restored on another host keeps its indices where it can (docs/migration.md)
+ * Return: 0; -EINVAL unless @count is a power of two, @index a multiple of it and the
+ * block inside the table; -EBUSY when any entry of it is allocated or reserved.
+ */
+int blockalloc_alloc_at(struct blockalloc *a, uint32_t index, uint32_t count) WARN_UNUSED;
+
 /** blockalloc_is_block() - whether [@index, @index + @count) is an allocated block */
 bool blockalloc_is_block(const struct blockalloc *a, uint32_t index, uint32_t count);
 

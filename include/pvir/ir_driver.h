@@ -78,6 +78,14 @@ void ir_driver_free(struct ir_driver *d);
 int ir_irte_alloc(struct ir_driver *d, uint32_t count, uint32_t *ret_index) WARN_UNUSED;
 
 /**
+ * ir_irte_alloc_at() - the block of @count entries at @index, if it is free: how a
+ * destination host keeps a migrated VM's handles (docs/migration.md)
+ * Return: 0; -EINVAL for a bad @count or an @index not aligned to it or past the table;
+ * -EBUSY when an entry of the block is taken.
+ */
+int ir_irte_alloc_at(struct ir_driver *d, uint32_t index, uint32_t count) WARN_UNUSED;
+
+/**
  * ir_irte_free() - clear a block's entries, invalidate them, release them
  * Return: 0, -EINVAL if [@index, @index + @count) is not an allocated block
  * start, or -EIO if the invalidation did not complete.

@@ -347,6 +347,13 @@ int amdvi_irte_alloc(struct amdvi_driver *d, uint16_t devid, uint32_t count, uin
 	return dev ? blockalloc_alloc(&dev->alloc, count, ret_index) : -ENOENT;
 }
 
+int amdvi_irte_alloc_at(struct amdvi_driver *d, uint16_t devid, uint32_t index, uint32_t count)
+{
+	struct amdvi_dev *dev = dev_find(d, devid);
+
+	return dev ? blockalloc_alloc_at(&dev->alloc, index, count) : -ENOENT;
+}
+
 static uint64_t entry_pa(const struct amdvi_driver *d, const struct amdvi_dev *dev, uint32_t index)
 {
 	return table_of(d, (uint32_t)(dev - d->devs)) + (uint64_t)index * entry_size(d);

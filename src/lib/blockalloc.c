@@ -135,6 +135,13 @@ static int alloc_large(const struct blockalloc *a, uint32_t count, uint32_t *ret
 	return -ENOSPC;
 }
 
+static void take(struct blockalloc *a, uint32_t index, uint32_t count)
+{
+	mark(a, index, count, true);
+	a->order[index] = (uint8_t)(log2_u32(count) + 1);
+	a->in_use += count;
+}
+
 int blockalloc_alloc(struct blockalloc *a, uint32_t count, uint32_t *ret_index)
 {
 	uint32_t index;
@@ -146,10 +153,26 @@ int blockalloc_alloc(struct blockalloc *a, uint32_t count, uint32_t *ret_index)
 	    count <= BITS_PER_WORD ? alloc_small(a, count, &index) : alloc_large(a, count, &index);
 	if (err)
 		return err;
-	mark(a, index, count, true);
-	a->order[index] = (uint8_t)(log2_u32(count) + 1);
-	a->in_use += count;
+	take(a, index, count);
 	*ret_index = index;
+	return 0;
+}
+
+static bool range_free(const struct blockalloc *a, uint32_t index, uint32_t count)
+{
+	for (uint32_t i = index; i < index + count; i++)
+		if (blockalloc_used(a, i))
+			return false;
+	return true;
+}
+
+int blockalloc_alloc_at(struct blockalloc *a, uint32_t index, uint32_t count)
+{
+	if (!is_pow2(count) || count > a->entries || index % count || index > a->entries - count)
+		return -EINVAL;
+	if (!range_free(a, index, count))
+		return -EBUSY;
+	take(a, index, count);
 	return 0;
 }
 

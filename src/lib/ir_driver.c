@@ -239,6 +239,13 @@ int ir_irte_alloc(struct ir_driver *d, uint32_t count, uint32_t *ret_index)
 	return blockalloc_alloc(&d->alloc, count, ret_index);
 }
 
+int ir_irte_alloc_at(struct ir_driver *d, uint32_t index, uint32_t count)
+{
+	if (count && log2_u32(count) > d->mhmv)
+		return -EINVAL;
+	return blockalloc_alloc_at(&d->alloc, index, count);
+}
+
 bool ir_irte_allocated(const struct ir_driver *d, uint32_t index)
 {
 	return blockalloc_used(&d->alloc, index);

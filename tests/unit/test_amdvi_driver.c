@@ -131,6 +131,12 @@ static void each_device_has_its_own_table(void **state)
 	/* a block of four, aligned, next to it */
 	assert_int_equal(amdvi_irte_alloc(f->d, NIC, 4, &a), 0);
 	assert_int_equal(a, 4);
+	/* a restored device takes its indices back: another device's use is no obstacle */
+	assert_int_equal(amdvi_irte_alloc_at(f->d, DSA, 4, 4), 0);
+	assert_int_equal(amdvi_irte_alloc_at(f->d, NIC, 4, 1), -EBUSY);
+	assert_int_equal(amdvi_irte_alloc_at(f->d, NIC, 511, 1), 0);
+	assert_int_equal(amdvi_irte_alloc_at(f->d, NIC, 512, 1), -EINVAL);
+	assert_int_equal(amdvi_irte_alloc_at(f->d, 0x0500, 0, 1), -ENOENT);
 	assert_int_equal(amdvi_driver_stats(f->d)->irt_invalidations, 2);
 	fx_free(f);
 }

@@ -56,11 +56,44 @@ static void a_table_of_100_entries(void **state)
 	assert_int_equal(blockalloc_init(&a, 0), -EINVAL);
 }
 
+/* A restored table asks for the blocks it had: given where free, refused where not. */
+static void blocks_at_an_index(void **state)
+{
+	struct blockalloc a;
+	uint32_t at;
+
+	(void)state;
+	assert_int_equal(blockalloc_init(&a, 100), 0);
+	blockalloc_reserve(&a, 0);
+	assert_int_equal(blockalloc_alloc_at(&a, 70, 1), 0);
+	assert_true(blockalloc_is_block(&a, 70, 1));
+	assert_int_equal(blockalloc_alloc_at(&a, 64, 8), -EBUSY); /* 70 is in it */
+	assert_int_equal(blockalloc_alloc_at(&a, 0, 1), -EBUSY);  /* reserved */
+	assert_int_equal(blockalloc_alloc_at(&a, 70, 1), -EBUSY);
+	assert_int_equal(blockalloc_alloc_at(&a, 72, 8), 0);
+	assert_int_equal(a.in_use, 9);
+	assert_int_equal(blockalloc_alloc_at(&a, 6, 4), -EINVAL);  /* not aligned */
+	assert_int_equal(blockalloc_alloc_at(&a, 96, 8), -EINVAL); /* past the end */
+	assert_int_equal(blockalloc_alloc_at(&a, 99, 1), 0);
+	assert_int_equal(blockalloc_alloc_at(&a, 100, 1), -EINVAL);
+	assert_int_equal(blockalloc_alloc_at(&a, 8, 3), -EINVAL);
+	assert_int_equal(blockalloc_alloc_at(&a, 0, 128), -EINVAL);
+	assert_int_equal(a.in_use, 10);
+	/* the ordinary allocator goes around them */
+	assert_int_equal(blockalloc_alloc(&a, 64, &at), -ENOSPC);
+	assert_int_equal(blockalloc_alloc(&a, 32, &at), 0);
+	assert_int_equal(at, 32);
+	assert_int_equal(blockalloc_free(&a, 72, 8), 0);
+	assert_int_equal(blockalloc_alloc_at(&a, 72, 8), 0);
+	blockalloc_destroy(&a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    TEST(blocks_are_aligned_and_lowest_first),
 	    TEST(a_table_of_100_entries),
+	    TEST(blocks_at_an_index),
 	};
 
 	return cmocka_run_group_tests_name("blockalloc", tests, NULL, NULL);

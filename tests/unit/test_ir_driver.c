@@ -158,6 +158,24 @@ static void allocates_lowest_free(void **state)
 	assert_int_equal(ir_driver_in_use(f->d), 70);
 }
 
+/* A destination keeps handles where they are free; entry 0 is never one. */
+static void handles_kept_at_their_index(void **state)
+{
+	struct fx *f = *state;
+	uint32_t idx;
+
+	assert_int_equal(ir_irte_alloc_at(f->d, 300, 1), 0);
+	assert_true(ir_irte_allocated(f->d, 300));
+	assert_int_equal(ir_irte_alloc_at(f->d, 300, 1), -EBUSY);
+	assert_int_equal(ir_irte_alloc_at(f->d, 0, 1), -EBUSY);
+	assert_int_equal(ir_irte_alloc_at(f->d, 301, 2), -EINVAL);
+	assert_int_equal(ir_irte_alloc_at(f->d, ir_driver_entries(f->d), 1), -EINVAL);
+	assert_int_equal(ir_irte_alloc(f->d, 1, &idx), 0);
+	assert_int_equal(idx, 1);
+	assert_int_equal(ir_driver_in_use(f->d), 2);
+	assert_int_equal(ir_irte_free(f->d, 300, 1), 0);
+}
+
 static void aligned_blocks(void **state)
 {
 	struct fx *f = *state;
@@ -384,12 +402,19 @@ static void drains_after_overflow(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    FX(enables_securely),	  FX(rejects_bad_config),
-	    FX(allocates_lowest_free),	  FX(aligned_blocks),
-	    FX(fills_whole_table),	  TEST(mask_limited_by_mhmv),
-	    FX(write_invalidates),	  FX(posted_and_back),
-	    FX(posted_update_is_atomic),  FX(free_clears_and_invalidates_block),
-	    TEST(drains_faults_in_order), TEST(drains_after_overflow),
+	    FX(enables_securely),
+	    FX(rejects_bad_config),
+	    FX(allocates_lowest_free),
+	    FX(handles_kept_at_their_index),
+	    FX(aligned_blocks),
+	    FX(fills_whole_table),
+	    TEST(mask_limited_by_mhmv),
+	    FX(write_invalidates),
+	    FX(posted_and_back),
+	    FX(posted_update_is_atomic),
+	    FX(free_clears_and_invalidates_block),
+	    TEST(drains_faults_in_order),
+	    TEST(drains_after_overflow),
 	};
 
 	return cmocka_run_group_tests_name("ir_driver", tests, NULL, NULL);
