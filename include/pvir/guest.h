@@ -48,6 +48,9 @@ struct guest_stats {
 	uint64_t moved;		   /* affinity changes completed */
 	uint64_t cleaned;	   /* old vectors freed after a move */
 	uint64_t cleanup_deferred; /* cleanup found the old vector still pending */
+	uint64_t remap_events;	   /* the host's remap events taken (docs/migration.md) */
+	uint64_t remapped;	   /* entries synced again and rewritten after one */
+	uint64_t remap_failed;	   /* ... whose SYNC failed: left masked, retried at the next */
 };
 
 /**
@@ -66,6 +69,14 @@ bool guest_vtd(const struct guest *g);
 /** guest_pvir_probe_result() - what QUERY or SET_TABLE said at boot (0 when in use) */
 int guest_pvir_probe_result(const struct guest *g);
 const struct guest_stats *guest_stats(const struct guest *g);
+/** guest_remap_event_vector() - where the host's remap event arrives; 0: not registered */
+uint8_t guest_remap_event_vector(const struct guest *g);
+/**
+ * guest_irq_remap_error() - the error of @irq's last SYNC after a remap event, 0 when its
+ * storage is mended (or it never needed it): what a driver asks of a vector that stays
+ * silent. -EINVAL for no such irq.
+ */
+int guest_irq_remap_error(const struct guest *g, unsigned irq);
 unsigned guest_cpus(const struct guest *g);
 
 /* ---- PCI ------------------------------------------------------------------- */

@@ -18,6 +18,7 @@
 #define PVIR_HC_QUERY	  (PVIR_HC_BASE + 1)
 #define PVIR_HC_SET_TABLE (PVIR_HC_BASE + 2)
 #define PVIR_HC_SYNC	  (PVIR_HC_BASE + 3)
+#define PVIR_HC_SET_EVENT (PVIR_HC_BASE + 4) /* with PVIR_FEAT_REMAP_EVENT */
 
 #define PVIR_ABI_VERSION 1
 
@@ -25,6 +26,15 @@
 #define PVIR_FEAT_POSTED      (UINT64_C(1) << 0) /* entries are posted to vCPUs */
 #define PVIR_FEAT_BATCH	      (UINT64_C(1) << 1) /* SYNC takes count > 1 */
 #define PVIR_FEAT_REMAP_EVENT (UINT64_C(1) << 2) /* the host may ask for a re-sync */
+
+/*
+ * The remap event (docs/abi.md, docs/migration.md): the host writes -PVIR_ESTALE into the
+ * status of every vIRTE whose host IRTE it no longer holds — the VM moved and the entry's
+ * handle could not be kept — then sends the vector the guest gave SET_EVENT, once. Such
+ * an entry's message in the device's storage is stale: the guest SYNCs it again and
+ * writes the message it gets back. Linux's ESTALE.
+ */
+#define PVIR_ESTALE 116
 
 /*
  * What KVM answers for a hypercall it does not know: -KVM_ENOSYS, which is

@@ -94,6 +94,7 @@ struct vm_config {
 	uint64_t mem_size;   /* bytes, a multiple of 4 KiB */
 	uint32_t irte_quota; /* host IRTEs this VM may hold */
 	bool pvir_service;   /* a VMM that knows the pvir hypercalls */
+	bool remap_event;    /* ... and offers the remap event (docs/migration.md) */
 	bool viommu;	     /* an emulated VT-d vIOMMU with IR at VMM_VIOMMU_BASE */
 };
 

@@ -76,6 +76,8 @@ struct vmm_stats {
 	uint64_t ims_set_irqs;	 /* SET_IRQS calls on the VFIO IMS index */
 	uint64_t
 	    foreign_refused; /* mediated storage: entries held masked, their message not granted */
+	uint64_t revoked;    /* vIRTEs the host let go of, for the guest to SYNC again */
+	uint64_t remap_events;	 /* remap events sent */
 	uint64_t retranslations; /* routes translated again after a vIOMMU IEC flush */
 };
 
@@ -133,5 +135,23 @@ void vm_hypercall(struct vm *vm, struct vcpu *v, struct vcpu_regs *regs);
  * the guest's entry underneath and show the copy is what counts.
  */
 void vm_hcall_copy_hook(struct vm *vm, void (*hook)(void *ctx, uint32_t index), void *ctx);
+
+/**
+ * vm_pvir_revoke() - the host lets go of vIRTEs [@first, @first + @count): what a
+ * destination does with an entry whose handle it could not keep (docs/migration.md). The
+ * host side goes as a SYNC of a not-present entry takes it; the entry's status says
+ * -PVIR_ESTALE and its message is cleared. Storage that held the handle is kept from
+ * sending it: a device's MSI-X table or IMS slots are mediated until the guest has synced
+ * again (an entry whose message is not granted is held masked), memory-resident IMS
+ * slots are masked in guest memory. A raise latches; none goes out with the old handle.
+ * Return: 0, -EINVAL (no table, a range outside it), -ENOMEM with nothing changed.
+ */
+int vm_pvir_revoke(struct vm *vm, uint32_t first, uint32_t count) WARN_UNUSED;
+
+/**
+ * vm_pvir_remap_event() - send the guest's remap event (the vector it gave SET_EVENT)
+ * Return: 0, or -ENOENT when the guest registered none.
+ */
+int vm_pvir_remap_event(struct vm *vm) WARN_UNUSED;
 
 #endif

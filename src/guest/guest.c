@@ -187,6 +187,11 @@ bool guest_pvir(const struct guest *g)
 	return g->pv;
 }
 
+uint8_t guest_remap_event_vector(const struct guest *g)
+{
+	return g->event_vector;
+}
+
 int guest_pvir_probe_result(const struct guest *g)
 {
 	return g->pv_probe;
@@ -211,6 +216,12 @@ unsigned guest_handle_interrupts(struct guest *g, unsigned cpu)
 	int vec;
 
 	while ((vec = vm_vcpu_ack(v)) >= 0) {
+		if (g->event_vector && vec == g->event_vector) { /* a system vector: no irq */
+			pvir_remap_event(g);
+			vm_vcpu_eoi(v);
+			n++;
+			continue;
+		}
 		/* The old vector of a move is still mapped: in-flight ones land here too. */
 		int irq = *vector_slot(g, cpu, (unsigned)vec);
 		const struct irq_hot *h = irq != VECTOR_UNUSED ? &g->hot[irq] : NULL;

@@ -54,6 +54,8 @@ struct irq_desc {
 	int vtd_index; /* IRTE index in the vIOMMU's table (`vir-emul`), or -1 */
 	struct msi_msg msg;
 	bool masked;
+	bool remap_pending; /* the host revoked its vIRTE: SYNC again, rewrite the storage */
+	int remap_err;	    /* the last such SYNC's error, 0 once mended */
 };
 
 /*
@@ -123,6 +125,7 @@ struct guest {
 	unsigned virtes_in_use;
 	uint64_t *virte_stale; /* torn down, but the host still holds them */
 	unsigned virtes_stale;
+	uint8_t event_vector; /* where the host's remap event arrives (SET_EVENT); 0: none */
 	/* the VT-d IR domain (`vir-emul`) */
 	struct ir_driver *vtd;
 	struct amdvi_driver *amd; /* `vir-emul` on an AMD-Vi vIOMMU, instead of @vtd */
@@ -182,6 +185,8 @@ void virte_teardown(struct guest *g, uint32_t first, uint32_t count);
 void virte_reap(struct guest *g);
 bool virte_is_stale(const struct guest *g, uint32_t i);
 struct msi_msg virte_msg(struct guest *g, uint32_t idx);
+int virte_status(struct guest *g, uint32_t idx);
+void pvir_remap_event(struct guest *g);
 /* Return: 0, or the errno with *@ret_failed the failing index and *@ret_left the quota left */
 int pvir_sync(struct guest *g, uint32_t first, uint32_t count, uint64_t *ret_failed,
 	      uint64_t *ret_left) WARN_UNUSED;
@@ -228,6 +233,8 @@ static inline void viommu_ir_deactivate(struct guest *g, struct irq_desc *d)
 void msix_enable(struct guest *g, struct guest_pci_dev *dev, bool on);
 void irq_write_msg(struct guest *g, struct irq_desc *d);
 void irq_mask(struct guest *g, struct irq_desc *d, bool mask);
+/* The storage's mask bit alone: the driver's view (d->masked) stays as it is. */
+void irq_write_ctrl(struct guest *g, struct irq_desc *d, bool mask);
 void ims_setup(struct guest *g, struct guest_pci_dev *dev);
 struct msi_msg compose_compat(const struct irq_desc *d);
 

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "guest_internal.h"
+#include "pvir/hcall_abi.h"
 
 #define IRQS_FIRST 256
 
@@ -451,6 +452,61 @@ int irq_set_affinity(struct guest *g, unsigned irq, const struct cpumask *mask)
 	vector_schedule_cleanup(g, d);
 	g->stats.moved++;
 	return 0;
+}
+
+/* ---- the host's remap event (docs/migration.md) --------------------------------- */
+
+/* One revoked entry: SYNC it again; on success its storage gets the new message. */
+static void remap_one(struct guest *g, struct irq_desc *d)
+{
+	int err;
+
+	virte_write(g, d, true); /* unchanged: the same vCPU and vector */
+	err = pvir_sync(g, (uint32_t)d->virte, 1, NULL, NULL);
+	if (err) {
+		/* not stale: held masked, whatever the driver asked, until a later event */
+		irq_write_ctrl(g, d, true);
+		d->remap_err = err;
+		g->stats.remap_failed++;
+		return;
+	}
+	d->remap_pending = false;
+	d->remap_err = 0;
+	d->msg = virte_msg(g, (uint32_t)d->virte);
+	irq_write_msg(g, d);
+	/* the mask bit too: the host may have set it (memory IMS), and a failed try did */
+	irq_write_ctrl(g, d, d->masked);
+	g->stats.remapped++;
+}
+
+/*
+ * Every vIRTE whose status says the host let it go joins the entries to mend; each is
+ * synced again and its storage rewritten. Unmasking sends what the device latched while
+ * the entry was held, once. One that fails stays masked and keeps its error for the
+ * driver; the next event tries it again.
+ */
+void pvir_remap_event(struct guest *g)
+{
+	g->stats.remap_events++;
+	for (unsigned irq = 0; irq < g->nirqs; irq++) {
+		struct irq_desc *d = desc_of(g, irq);
+
+		if (d && d->virte >= 0 && virte_status(g, (uint32_t)d->virte) == -PVIR_ESTALE)
+			d->remap_pending = true;
+	}
+	for (unsigned irq = 0; irq < g->nirqs; irq++) {
+		struct irq_desc *d = desc_of(g, irq);
+
+		if (d && d->remap_pending)
+			remap_one(g, d);
+	}
+}
+
+int guest_irq_remap_error(const struct guest *g, unsigned irq)
+{
+	const struct irq_desc *d = desc_of(g, irq);
+
+	return d ? d->remap_err : -EINVAL;
 }
 
 int irq_effective_cpu(const struct guest *g, unsigned irq)

@@ -51,7 +51,7 @@ void msix_enable(struct guest *g, struct guest_pci_dev *dev, bool on)
 	dev->msix_enabled = on;
 }
 
-static void write_ctrl(struct guest *g, struct irq_desc *d, bool mask)
+void irq_write_ctrl(struct guest *g, struct irq_desc *d, bool mask)
 {
 	uint32_t ctrl = mask ? PCI_MSIX_ENTRY_CTRL_MASKBIT : 0;
 
@@ -77,7 +77,7 @@ static void write_ctrl(struct guest *g, struct irq_desc *d, bool mask)
 
 void irq_mask(struct guest *g, struct irq_desc *d, bool mask)
 {
-	write_ctrl(g, d, mask);
+	irq_write_ctrl(g, d, mask);
 	d->masked = mask;
 }
 

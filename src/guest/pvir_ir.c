@@ -20,6 +20,8 @@
 #include "pvir/vmm.h"
 
 #define DEFAULT_TABLE_ENTRIES 4096
+/* Where the remap event comes: Linux's HYPERVISOR_CALLBACK_VECTOR, a system vector. */
+#define EVENT_VECTOR	      0xf3
 
 static struct vcpu_regs hypercall(struct guest *g, uint64_t nr, uint64_t rbx, uint64_t rcx)
 {
@@ -41,9 +43,9 @@ static uint32_t table_size(const struct guest *g, uint64_t quota)
 
 void pvir_probe(struct guest *g)
 {
+	uint64_t table, features;
 	uint32_t entries;
 	struct vcpu_regs r;
-	uint64_t table;
 
 	g->pv = false;
 	g->pv_probe = -ENOSYS;
@@ -58,6 +60,7 @@ void pvir_probe(struct guest *g)
 		g->pv_probe = -EPROTONOSUPPORT;
 		return;
 	}
+	features = r.rcx;
 	entries = table_size(g, r.rdx);
 	table = guest_alloc_ram(g, (uint64_t)entries * PVIR_VIRTE_SIZE);
 	g->virte_used = calloc((entries + 63) / 64, sizeof(*g->virte_used));
@@ -75,6 +78,10 @@ void pvir_probe(struct guest *g)
 	g->table_entries = entries;
 	g->pv = true;
 	g->pv_probe = 0;
+	/* a host that may move us asks for re-syncs: listen (vCPU 0, APIC ID 0) */
+	if ((features & PVIR_FEAT_REMAP_EVENT) &&
+	    (int64_t)hypercall(g, PVIR_HC_SET_EVENT, EVENT_VECTOR, 0).rax == 0)
+		g->event_vector = EVENT_VECTOR;
 }
 
 void pvir_free(struct guest *g)
@@ -159,6 +166,15 @@ struct msi_msg virte_msg(struct guest *g, uint32_t idx)
 	    .data = (uint32_t)b[8] | (uint32_t)b[9] << 8 | (uint32_t)b[10] << 16 |
 		    (uint32_t)b[11] << 24,
 	};
+}
+
+int virte_status(struct guest *g, uint32_t idx)
+{
+	uint8_t b[4];
+
+	(void)!physmem_read(g->ram, entry_gpa(g, idx) + PVIR_VIRTE_STATUS, b, sizeof(b));
+	return (int)((uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
+		     (uint32_t)b[3] << 24);
 }
 
 static void set_stale(struct guest *g, uint32_t i, bool on)

@@ -549,7 +549,8 @@ static void query(struct vm *vm, struct vcpu_regs *regs)
 {
 	regs->rax = 0;
 	regs->rbx = PVIR_ABI_VERSION;
-	regs->rcx = PVIR_FEAT_BATCH | (host_posting(vm->host) ? PVIR_FEAT_POSTED : 0);
+	regs->rcx = PVIR_FEAT_BATCH | (host_posting(vm->host) ? PVIR_FEAT_POSTED : 0) |
+		    (vm->remap_event ? PVIR_FEAT_REMAP_EVENT : 0);
 	regs->rdx = vm->quota;
 }
 
@@ -581,6 +582,7 @@ static int set_storage_mode(struct vm *vm, bool direct)
 		enum vmm_storage_mode mode = VMM_STORAGE_TRAPPED;
 
 		mediate_free(dev);
+		dev->stale_mediated = false;
 		if (direct && !vfio_guest_storage_set(dev, VFIO_STORAGE_GUEST)) {
 			mode = VMM_STORAGE_DIRECT;
 		} else if (direct) {
@@ -602,14 +604,18 @@ static int set_storage_mode(struct vm *vm, bool direct)
 
 static int set_table(struct vm *vm, uint64_t gpa, uint64_t entries)
 {
+	uint64_t *stale;
 	struct hc_entry *e;
 
 	if (any_entry_active(vm))
 		return -EBUSY; /* replace or drop a table only when it is idle */
 	if (!entries) {
 		free(vm->hc.e);
+		free(vm->hc.stale);
 		vm->hc = (struct hc_state){.copy_hook = vm->hc.copy_hook,
-					   .copy_hook_ctx = vm->hc.copy_hook_ctx};
+					   .copy_hook_ctx = vm->hc.copy_hook_ctx,
+					   .event_vector = vm->hc.event_vector,
+					   .event_vcpu = vm->hc.event_vcpu};
 		(void)!set_storage_mode(vm, false); /* trapping again allocates nothing */
 		return 0;
 	}
@@ -622,18 +628,200 @@ static int set_table(struct vm *vm, uint64_t gpa, uint64_t entries)
 	if (emulation_in_use(vm))
 		return -EBUSY; /* the guest is using emulated MSI-X: finish that first */
 	e = calloc(entries, sizeof(*e));
-	if (!e || set_storage_mode(vm, true)) {
+	stale = calloc((entries + 63) / 64, sizeof(*stale));
+	if (!e || !stale || set_storage_mode(vm, true)) {
 		free(e);
+		free(stale);
 		/* back as it was: the current table's storage, or trapped */
 		if (set_storage_mode(vm, vm->hc.table_set))
 			(void)!set_storage_mode(vm, false);
 		return -ENOMEM;
 	}
 	free(vm->hc.e);
+	free(vm->hc.stale);
 	vm->hc.e = e;
+	vm->hc.stale = stale; /* a new table: nothing in it is stale */
+	vm->hc.nstale = 0;
 	vm->hc.table_set = true;
 	vm->hc.table_gpa = gpa;
 	vm->hc.entries = (uint32_t)entries;
+	return 0;
+}
+
+/*
+ * Where the remap event goes: any vector a device could be given, or the system vectors
+ * (Linux's guests take HYPERVISOR_CALLBACK_VECTOR, 0xf3, for such calls), never an
+ * exception or the syscall vector. Vector 0 turns the event off.
+ */
+static int set_event(struct vm *vm, uint64_t vector, uint64_t apic_id)
+{
+	struct vcpu *v;
+
+	if (!vm->remap_event)
+		return -EOPNOTSUPP;
+	if (!vector) {
+		vm->hc.event_vector = 0;
+		vm->hc.event_vcpu = NULL;
+		return 0;
+	}
+	if (vector < PVIR_FIRST_VECTOR || vector > UINT8_MAX || vector == PVIR_IA32_SYSCALL_VECTOR)
+		return -EINVAL;
+	v = apic_id <= UINT32_MAX ? vm_vcpu_by_apic_id(vm, (uint32_t)apic_id) : NULL;
+	if (!v)
+		return -ENOENT;
+	vm->hc.event_vector = (uint8_t)vector;
+	vm->hc.event_vcpu = v;
+	return 0;
+}
+
+int vm_pvir_remap_event(struct vm *vm)
+{
+	if (!vm->hc.event_vector)
+		return -ENOENT;
+	vm->stats.remap_events++;
+	host_vcpu_inject(vm->host, vm->hc.event_vcpu, vm->hc.event_vector);
+	return 0;
+}
+
+/* ---- revoked entries --------------------------------------------------------- */
+
+static void stale_set(struct vm *vm, uint32_t i, bool on)
+{
+	if (bitmap_test(vm->hc.stale, i) == on)
+		return;
+	bitmap_assign(vm->hc.stale, i, on);
+	vm->hc.nstale = on ? vm->hc.nstale + 1 : vm->hc.nstale - 1;
+}
+
+/* Mediated only while entries are stale: set when the first goes, undone in unmediate(). */
+static int mediate_for_stale(struct vm *vm, struct assigned_dev *d)
+{
+	int err;
+
+	if (d->msix_mode != VMM_STORAGE_DIRECT)
+		return 0; /* mediated already, for good (a shared requester-id), or trapped */
+	err = mediate_adopt(d);
+	if (err)
+		return err;
+	(void)!vfio_guest_storage_set(d, VFIO_STORAGE_MEDIATED); /* remapping is secure */
+	d->msix_mode = d->ims_mode = VMM_STORAGE_MEDIATED;
+	d->stale_mediated = true;
+	(void)!vmm_map_storage(vm, d); /* regions split only where storage pages are */
+	return 0;
+}
+
+/*
+ * Back to direct storage once the guest has mended everything: no vIRTE stale, and every
+ * entry of the device holding a granted message, so the device's entries are the guest's.
+ */
+static void unmediate(struct vm *vm, struct assigned_dev *d)
+{
+	if (!d->stale_mediated || vm->hc.nstale || !mediate_all_granted(d))
+		return;
+	mediate_free(d);
+	(void)!vfio_guest_storage_set(d, VFIO_STORAGE_GUEST); /* it was GUEST before */
+	d->msix_mode = d->ims_mode = VMM_STORAGE_DIRECT;
+	d->stale_mediated = false;
+	(void)!vmm_map_storage(vm, d);
+}
+
+/* A SYNC that went through [first, first + done): those entries are the guest's again. */
+static void mend(struct vm *vm, uint32_t first, uint32_t done)
+{
+	for (uint32_t i = first; i < first + done; i++)
+		stale_set(vm, i, false);
+	for (unsigned d = 0; d < vm->ndevs; d++)
+		unmediate(vm, vm->devs[d]);
+}
+
+void hcall_storage_written(struct assigned_dev *d)
+{
+	unmediate(d->vm, d);
+}
+
+/*
+ * Memory-resident IMS cannot be trapped: its slots that hold @old are masked in guest
+ * memory, so the device latches what it raises instead of sending a stale handle.
+ */
+static void mask_memory_slots(struct vm *vm, struct assigned_dev *d, const struct msi_msg *old)
+{
+	unsigned bar, n = pci_func_ims_entries(d->func);
+	uint64_t off, len, ctx = 0;
+
+	if (pci_func_ims_storage(d->func) != IMS_MEMORY ||
+	    !pci_func_ims(d->func, &bar, &off, &len) ||
+	    pci_mmio_read(d->func, bar, off + IMS_REG_CTX_BASE, 8, &ctx))
+		return;
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t slot = ctx + (uint64_t)i * IMS_SLOT_SIZE;
+		uint32_t w[4];
+
+		if (physmem_read(vm->mem, slot, w, sizeof(w)) || w[0] != old->address_lo ||
+		    w[1] != old->address_hi || w[2] != old->data)
+			continue;
+		w[3] |= IMS_CTRL_MASK;
+		(void)!physmem_write(vm->mem, slot + IMS_SLOT_CTRL, &w[3], 4);
+	}
+}
+
+/* Step 1 of a revoke: what the entries' storage needs before their host side goes. */
+static int prepare_revoke(struct batch *b, struct msi_msg *old)
+{
+	struct vm *vm = b->vm;
+
+	for (uint32_t i = 0; i < b->n; i++) {
+		struct hc_entry *e = &vm->hc.e[b->first + i];
+		int err;
+
+		if (!e->dev)
+			continue;
+		b->p[i].step = STEP_TEARDOWN;
+		b->p[i].next.dev = e->dev; /* whose storage to mend, once the entry is gone */
+		err = vfio_irq_msgs_get(e->dev, dev_index(e->dev), e->vec, 1, &old[i]);
+		if (!err)
+			err = mediate_for_stale(vm, e->dev);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int vm_pvir_revoke(struct vm *vm, uint32_t first, uint32_t count)
+{
+	struct batch b = {.vm = vm, .first = first, .n = count};
+	struct msi_msg *old;
+	int err;
+
+	if (!vm->hc.table_set || !count || first >= vm->hc.entries ||
+	    count > vm->hc.entries - first)
+		return -EINVAL;
+	b.p = calloc(count, sizeof(*b.p));
+	old = calloc(count, sizeof(*old));
+	err = b.p && old ? prepare_revoke(&b, old) : -ENOMEM;
+	if (err) { /* only storage was mediated early: back as it was where nothing is stale */
+		for (unsigned d = 0; d < vm->ndevs; d++)
+			unmediate(vm, vm->devs[d]);
+		free(b.p);
+		free(old);
+		return err;
+	}
+	teardown_entries(&b);
+	release_idle_devices(vm);
+	for (uint32_t i = 0; i < count; i++) {
+		if (b.p[i].step != STEP_TEARDOWN)
+			continue;
+		write_back(vm, first + i, &(struct msi_msg){0}, -PVIR_ESTALE);
+		stale_set(vm, first + i, true);
+		vm->stats.revoked++;
+	}
+	for (unsigned d = 0; d < vm->ndevs; d++)
+		if (vm->devs[d]->stale_mediated)
+			mediate_settle_all(vm->devs[d]);
+	for (uint32_t i = 0; i < count; i++)
+		if (b.p[i].step == STEP_TEARDOWN)
+			mask_memory_slots(vm, b.p[i].next.dev, &old[i]);
+	free(b.p);
+	free(old);
 	return 0;
 }
 
@@ -648,6 +836,8 @@ static void sync(struct vm *vm, struct vcpu_regs *regs)
 		err = -EINVAL;
 	else
 		err = sync_batch(vm, (uint32_t)first, (uint32_t)count, &done);
+	if (vm->hc.nstale)
+		mend(vm, (uint32_t)first, done);
 	if (err && vm->hc.table_set && first + done < vm->hc.entries)
 		write_status(vm, (uint32_t)(first + done), err);
 	regs->rax = (uint64_t)(int64_t)err;
@@ -672,6 +862,9 @@ void hcall_dispatch(struct vm *vm, struct vcpu *v, struct vcpu_regs *regs)
 	case PVIR_HC_SYNC:
 		sync(vm, regs);
 		break;
+	case PVIR_HC_SET_EVENT:
+		regs->rax = (uint64_t)(int64_t)set_event(vm, regs->rbx, regs->rcx);
+		break;
 	default:
 		regs->rax = (uint64_t) - (int64_t)PVIR_KVM_ENOSYS;
 	}
@@ -681,7 +874,9 @@ void hcall_dispatch(struct vm *vm, struct vcpu *v, struct vcpu_regs *regs)
 void hcall_free(struct vm *vm)
 {
 	free(vm->hc.e);
+	free(vm->hc.stale);
 	vm->hc.e = NULL;
+	vm->hc.stale = NULL;
 }
 
 uint32_t vm_hcall_entries(const struct vm *vm)

@@ -27,7 +27,9 @@
 #define CTRL_DWORD 3
 #define MASK_BIT   0x1u
 
-int mediate_init(struct assigned_dev *d)
+/* A shadow for each kind of storage the device has in a BAR, filled by @fill. */
+static int med_alloc(struct assigned_dev *d,
+		     void (*fill)(struct assigned_dev *, enum vfio_kind, struct med_store *))
 {
 	for (unsigned k = 0; k < VFIO_KINDS; k++) {
 		struct med_store *m = &d->med[k];
@@ -43,12 +45,36 @@ int mediate_init(struct assigned_dev *d)
 			mediate_free(d);
 			return -ENOMEM;
 		}
-		for (unsigned n = 0; n < m->n; n++) {
-			m->e[n][CTRL_DWORD] = MASK_BIT;
-			vfio_entry_store(d, (enum vfio_kind)k, n, CTRL_DWORD, MASK_BIT);
-		}
+		fill(d, (enum vfio_kind)k, m);
 	}
 	return 0;
+}
+
+/* From the start: every entry masked, on the device too. */
+static void fill_masked(struct assigned_dev *d, enum vfio_kind k, struct med_store *m)
+{
+	for (unsigned n = 0; n < m->n; n++) {
+		m->e[n][CTRL_DWORD] = MASK_BIT;
+		vfio_entry_store(d, k, n, CTRL_DWORD, MASK_BIT);
+	}
+}
+
+/* Over live storage: the guest wrote the device directly until now. */
+static void fill_from_device(struct assigned_dev *d, enum vfio_kind k, struct med_store *m)
+{
+	for (unsigned n = 0; n < m->n; n++)
+		for (unsigned dw = 0; dw <= CTRL_DWORD; dw++)
+			m->e[n][dw] = vfio_entry_load(d, k, n, dw);
+}
+
+int mediate_init(struct assigned_dev *d)
+{
+	return med_alloc(d, fill_masked);
+}
+
+int mediate_adopt(struct assigned_dev *d)
+{
+	return med_alloc(d, fill_from_device);
 }
 
 void mediate_free(struct assigned_dev *d)
@@ -121,6 +147,25 @@ static void settle(struct assigned_dev *d, struct med_store *m, enum vfio_kind k
 	for (unsigned dw = 0; dw < CTRL_DWORD; dw++)
 		vfio_entry_store(d, k, n, dw, e[dw]);
 	vfio_entry_store(d, k, n, CTRL_DWORD, e[CTRL_DWORD]);
+}
+
+void mediate_settle_all(struct assigned_dev *d)
+{
+	for (unsigned k = 0; k < VFIO_KINDS; k++)
+		for (unsigned n = 0; d->med[k].e && n < d->med[k].n; n++)
+			settle(d, &d->med[k], (enum vfio_kind)k, n);
+}
+
+bool mediate_all_granted(struct assigned_dev *d)
+{
+	for (unsigned k = 0; k < VFIO_KINDS; k++)
+		for (unsigned n = 0; d->med[k].e && n < d->med[k].n; n++) {
+			const uint32_t *e = d->med[k].e[n];
+
+			if (!granted(d, (enum vfio_kind)k, &(struct msi_msg){e[0], e[1], e[2]}))
+				return false;
+		}
+	return true;
 }
 
 void mediate_write(struct assigned_dev *d, struct med_store *m, enum vfio_kind k, uint64_t rel,

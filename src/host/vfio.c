@@ -243,6 +243,17 @@ void vfio_entry_store(struct assigned_dev *d, enum vfio_kind k, unsigned n, unsi
 		(void)!pci_mmio_write(d->func, bar, off + 4 * dword, 4, val); /* aligned, inside */
 }
 
+uint32_t vfio_entry_load(struct assigned_dev *d, enum vfio_kind k, unsigned n, unsigned dword)
+{
+	unsigned bar;
+	uint64_t off, v = 0;
+
+	if (!vfio_entry_at(d, k, n, &bar, &off) ||
+	    pci_mmio_read(d->func, bar, off + 4 * dword, 4, &v))
+		return 0;
+	return (uint32_t)v;
+}
+
 /* VFIO's own writes: none once the feature hands the storage to the guest or the VMM. */
 static void entry_write(struct assigned_dev *d, enum vfio_kind k, unsigned n, unsigned dword,
 			uint32_t val)

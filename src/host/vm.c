@@ -47,6 +47,7 @@ int vm_create(struct host *h, const struct vm_config *cfg, struct vm **ret)
 	vm->nvcpus = cfg->vcpus;
 	vm->quota = cfg->irte_quota;
 	vm->pvir_service = cfg->pvir_service;
+	vm->remap_event = cfg->pvir_service && cfg->remap_event;
 	if (kvm_irq_init(vm)) {
 		vm_free(vm);
 		return -ENOMEM;

@@ -187,6 +187,7 @@ struct assigned_dev {
 	bool *hc_vec_used; /* the service: VFIO vectors that back a vIRTE (or are reserved) */
 	unsigned hc_vecs;  /* of them */
 	unsigned hc_vec_free_from; /* no unused vector below this one */
+	bool stale_mediated;	   /* mediated until the guest mends revoked entries */
 };
 
 /* One vIRTE's host side: a VFIO vector with an eventfd, an irqfd and a GSI route. */
@@ -204,6 +205,10 @@ struct hc_state {
 	struct hc_entry *e;
 	void (*copy_hook)(void *ctx, uint32_t index);
 	void *copy_hook_ctx;
+	uint8_t event_vector; /* SET_EVENT's; 0: none */
+	struct vcpu *event_vcpu;
+	uint64_t *stale; /* revoked: the guest must SYNC them again (docs/migration.md) */
+	uint32_t nstale;
 };
 
 struct vm {
@@ -216,6 +221,7 @@ struct vm {
 	uint32_t quota;
 	uint32_t used;
 	bool pvir_service;
+	bool remap_event; /* QUERY offers PVIR_FEAT_REMAP_EVENT */
 	struct assigned_dev *devs[VM_MAX_DEVICES];
 	unsigned ndevs;
 	struct mmio_region regions[VM_MAX_REGIONS];
@@ -307,11 +313,22 @@ bool vfio_entry_at(struct assigned_dev *d, enum vfio_kind k, unsigned n, unsigne
 /* Dword @dword of entry @n into the device, whoever owns the storage (the VMM, mediating). */
 void vfio_entry_store(struct assigned_dev *d, enum vfio_kind k, unsigned n, unsigned dword,
 		      uint32_t val);
+/* Dword @dword of entry @n as the device holds it (0 for storage in guest memory). */
+uint32_t vfio_entry_load(struct assigned_dev *d, enum vfio_kind k, unsigned n, unsigned dword);
 int vfio_irq_msgs_get(struct assigned_dev *d, uint32_t index, uint32_t start, uint32_t count,
 		      struct msi_msg *ret) WARN_UNUSED;
 
+/* The service's hook: a mediated write went to @d (it may end a revoke's mediation). */
+void hcall_storage_written(struct assigned_dev *d);
+
 /* mediate.c: storage of a shared requester-id, every write checked */
 int mediate_init(struct assigned_dev *d);
+/* Mediation taken up over storage the guest wrote directly: the shadow is what the device holds. */
+int mediate_adopt(struct assigned_dev *d);
+/* Every entry settled again: one whose message is no longer granted is held masked. */
+void mediate_settle_all(struct assigned_dev *d);
+/* Whether every entry holds a granted message (then the device's entries are the guest's). */
+bool mediate_all_granted(struct assigned_dev *d);
 void mediate_free(struct assigned_dev *d);
 struct med_store *mediate_at(struct assigned_dev *d, unsigned bar, uint64_t off, uint64_t *ret_rel,
 			     enum vfio_kind *ret_kind);

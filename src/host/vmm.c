@@ -345,6 +345,7 @@ int vm_mmio_write(struct vm *vm, struct vcpu *v, uint64_t gpa, unsigned size, ui
 		}
 		if ((med = mediate_at(r->dev, r->bar, off, &rel, &kind))) {
 			mediate_write(r->dev, med, kind, rel, size, val);
+			hcall_storage_written(r->dev);
 			return 0;
 		}
 	}

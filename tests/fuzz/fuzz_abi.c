@@ -130,7 +130,8 @@ static struct vm *new_vm(struct host *h, const char *name, const unsigned *pin)
 			      .pin = pin,
 			      .mem_size = MEM,
 			      .irte_quota = 64,
-			      .pvir_service = true};
+			      .pvir_service = true,
+			      .remap_event = true};
 	struct vm *vm = NULL;
 
 	if (vm_create(h, &c, &vm))
@@ -446,7 +447,7 @@ static void step_vcpu(struct world *w, struct input *in)
 /* Return: whether the step could have changed the host IRTE table. */
 static bool step(struct world *w, struct input *in)
 {
-	switch (take(in, 1) % 13) {
+	switch (take(in, 1) % 14) {
 	case 0:
 	case 1:
 		step_sync(w, in);
@@ -455,7 +456,10 @@ static bool step(struct world *w, struct input *in)
 		step_set_table(w, in);
 		return true;
 	case 3:
-		(void)hcall(w->a, PVIR_HC_QUERY, take(in, 1), take(in, 1));
+		if (take(in, 1) & 1)
+			(void)hcall(w->a, PVIR_HC_SET_EVENT, take(in, 2), take(in, 1));
+		else
+			(void)hcall(w->a, PVIR_HC_QUERY, take(in, 1), take(in, 1));
 		break;
 	case 4:
 		step_virte(w, in, false);
@@ -482,6 +486,11 @@ static bool step(struct world *w, struct input *in)
 		step_raise_a(w, in);
 		step_raise_b(w, in);
 		break;
+	case 12: /* the host lets entries of `a` go, as a destination would, and says so */
+		(void)!vm_pvir_revoke(w->a, (uint32_t)(take(in, 2) % ENTRIES),
+				      (uint32_t)(1 + take(in, 1) % 8));
+		(void)!vm_pvir_remap_event(w->a);
+		return true;
 	default:
 		step_vcpu(w, in);
 	}

@@ -44,6 +44,7 @@ struct world {
 	struct host *h;
 	struct tenant t;      /* the one under test */
 	struct tenant victim; /* vm NULL unless asked for */
+	bool remap_event;     /* the VMs' VMMs offer the remap event */
 };
 
 struct world_opts {
@@ -51,6 +52,7 @@ struct world_opts {
 	bool victim;
 	enum host_iommu iommu; /* HOST_IOMMU_VTD unless asked */
 	uint32_t amd_table;    /* AMD-Vi: entries per device; 0: the host's default */
+	bool remap_event;      /* the VMMs offer PVIR_FEAT_REMAP_EVENT */
 };
 
 static const struct guest_ims_layout dsa_layout = {IMS_DEVICE, 0, DSA_IMS, DSA_SLOTS};
@@ -79,6 +81,7 @@ static inline struct vm *world_vm(struct world *w, const char *name, const unsig
 			       .mem_size = 8u << 20,
 			       .irte_quota = 256,
 			       .pvir_service = w->d == HCALL,
+			       .remap_event = w->remap_event,
 			       .viommu = w->d == VIR_EMUL};
 	struct vm *vm = NULL;
 
@@ -104,6 +107,7 @@ static inline struct world *world_new(enum design d, struct world_opts o)
 
 	assert_non_null(w);
 	w->d = d;
+	w->remap_event = o.remap_event;
 	hc.pcpus = 4;
 	hc.irte_entries = o.irte_entries ? o.irte_entries : 512;
 	hc.iommu = o.iommu;
