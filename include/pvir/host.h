@@ -283,6 +283,16 @@ typedef void (*host_irq_handler_fn)(void *ctx, struct host_irq *hi);
  * Return: 0 and *@ret, -ENOSPC (IR table full), -ENOMEM.
  */
 int host_irq_alloc(struct host *h, uint16_t rid, struct host_irq **ret) WARN_UNUSED;
+/**
+ * host_irq_alloc_at() - the same at IRTE @index exactly (on AMD-Vi, of @rid's table):
+ * how a destination keeps a migrated VM's handles (docs/migration.md). HOST_IRQ_ANY:
+ * any, as host_irq_alloc(). Return: 0 and *@ret; -EBUSY when @index is taken, -EINVAL
+ * when it is not in the table; -ENOSPC, -ENOMEM.
+ */
+#define HOST_IRQ_ANY UINT32_MAX
+int host_irq_alloc_at(struct host *h, uint16_t rid, uint32_t index,
+		      struct host_irq **ret) WARN_UNUSED;
+
 /*
  * host_irq_alloc_for() - the same for function @f: from its handle window's
  * block when it has one (docs/design.md §5), so that its messages pass the window.

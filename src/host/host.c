@@ -1321,21 +1321,40 @@ int host_irq_alloc_for(struct host *h, const struct pci_func *f, struct host_irq
 	return 0;
 }
 
+/* The IRTE: the lowest free one, or exactly @at (HOST_IRQ_ANY: no preference). */
+static int irte_take(struct host *h, uint16_t rid, uint32_t at, uint32_t *ret)
+{
+	int err;
+
+	if (amd(h)) {
+		/* its device's own table, made at the first interrupt (alloc_irq_table()) */
+		err = amdvi_dev_attach(h->amdd, rid);
+		if (err && err != -EEXIST)
+			return err;
+		if (at == HOST_IRQ_ANY)
+			return amdvi_irte_alloc(h->amdd, rid, 1, ret);
+		*ret = at;
+		return amdvi_irte_alloc_at(h->amdd, rid, at, 1);
+	}
+	if (at == HOST_IRQ_ANY)
+		return ir_irte_alloc(h->ird, 1, ret);
+	*ret = at;
+	return ir_irte_alloc_at(h->ird, at, 1);
+}
+
 int host_irq_alloc(struct host *h, uint16_t rid, struct host_irq **ret)
+{
+	return host_irq_alloc_at(h, rid, HOST_IRQ_ANY, ret);
+}
+
+int host_irq_alloc_at(struct host *h, uint16_t rid, uint32_t index, struct host_irq **ret)
 {
 	struct host_irq *hi = calloc(1, sizeof(*hi));
 	int err;
 
 	if (!hi)
 		return -ENOMEM;
-	if (amd(h)) {
-		/* its device's own table, made at the first interrupt (alloc_irq_table()) */
-		err = amdvi_dev_attach(h->amdd, rid);
-		if (!err || err == -EEXIST)
-			err = amdvi_irte_alloc(h->amdd, rid, 1, &hi->irte);
-	} else {
-		err = ir_irte_alloc(h->ird, 1, &hi->irte);
-	}
+	err = irte_take(h, rid, index, &hi->irte);
 	if (err) {
 		free(hi);
 		return err;

@@ -100,6 +100,30 @@ static void urgent_notifies_preempted_pcpu(void **state)
 	assert_int_equal(host_stats(f->h)->notifications, 1); /* URG overrides SN */
 }
 
+/* A handle asked for by index: given where free, refused where taken; its message names it. */
+static void an_irq_at_an_index(void **state)
+{
+	struct fx *f = *state;
+	struct host_irq *a, *b;
+	struct msi_remap r;
+	struct msi_msg m;
+
+	assert_int_equal(host_irq_alloc_at(f->h, RID, 77, &a), 0);
+	assert_int_equal(host_irq_index(a), 77);
+	m = host_irq_msg(a);
+	msi_remap_decode(&m, &r);
+	assert_int_equal(r.handle, 77);
+	assert_int_equal(host_irq_alloc_at(f->h, OTHER_RID, 77, &b), -EBUSY); /* one table */
+	assert_int_equal(host_irq_alloc_at(f->h, RID, 0, &b), -EBUSY);	      /* never handed out */
+	assert_int_equal(host_irq_alloc_at(f->h, RID, UINT32_MAX - 1, &b), -EINVAL);
+	assert_int_equal(host_irq_alloc_at(f->h, RID, HOST_IRQ_ANY, &b), 0);
+	assert_int_not_equal(host_irq_index(b), 77);
+	host_irq_free(f->h, b);
+	host_irq_free(f->h, a);
+	assert_int_equal(host_irq_alloc_at(f->h, OTHER_RID, 77, &b), 0); /* free again */
+	host_irq_free(f->h, b);
+}
+
 static void blocked_vcpu_is_woken(void **state)
 {
 	struct fx *f = *state;
@@ -573,6 +597,7 @@ int main(void)
 	    POSTED(posted_to_running_vcpu),
 	    POSTED(preempted_vcpu_takes_it_on_resume),
 	    POSTED(urgent_notifies_preempted_pcpu),
+	    POSTED(an_irq_at_an_index),
 	    POSTED(blocked_vcpu_is_woken),
 	    POSTED(post_racing_block_is_not_slept_through),
 	    POSTED(block_refused_with_pending_work),

@@ -200,6 +200,12 @@ static void a_device_table_fills(void **state)
 	assert_int_equal(host_irq_alloc(f->h, RID, &more), -ENOSPC);
 	assert_int_equal(host_irq_alloc(f->h, OTHER_RID, &more), 0); /* its own table */
 	host_irq_free(f->h, more);
+	/* by index: its own table's, whatever another device holds */
+	assert_int_equal(host_irq_alloc_at(f->h, RID, 7, &more), -EBUSY);
+	assert_int_equal(host_irq_alloc_at(f->h, OTHER_RID, 7, &more), 0);
+	assert_int_equal(host_irq_index(more), 7);
+	assert_int_equal(host_irq_msg(more).data, 7); /* the data names the entry */
+	host_irq_free(f->h, more);
 	for (unsigned i = 0; i < 512; i++)
 		host_irq_free(f->h, many[i]);
 	free(many);
