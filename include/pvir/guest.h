@@ -62,6 +62,12 @@ struct guest_stats {
 int guest_boot(struct vm *vm, const struct guest_config *cfg, struct guest **ret) WARN_UNUSED;
 void guest_free(struct guest *g);
 
+/**
+ * guest_rebind() - the guest kernel now runs in @vm: a migration's destination, whose RAM
+ * holds the guest's (pvir/migrate.h, between the switch and the finish)
+ */
+void guest_rebind(struct guest *g, struct vm *vm);
+
 /** guest_pvir() - whether the paravirtual IR domain is in use */
 bool guest_pvir(const struct guest *g);
 /** guest_vtd() - whether an emulated vIOMMU's IR domain (VT-d's or AMD-Vi's) is in use */

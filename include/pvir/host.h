@@ -260,6 +260,11 @@ unsigned host_sched_waiting(const struct host *h);
 bool host_sched_check(const struct host *h);
 /** host_vcpu_exit() - the vCPU is destroyed: forget its descriptor */
 void host_vcpu_exit(struct host *h, struct vcpu *v);
+/**
+ * host_vcpu_harvest() - KVM's step before it saves a vCPU's APIC (vmx_sync_pir_to_irr):
+ * the posted vectors (the PIR; on AMD-Vi the backing page's IRR) into its vAPIC's IRR
+ */
+void host_vcpu_harvest(struct host *h, struct vcpu *v);
 /** host_vcpu_pir_count() - vectors waiting in @v's PIR */
 unsigned host_vcpu_pir_count(struct host *h, struct vcpu *v);
 

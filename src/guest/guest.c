@@ -182,6 +182,12 @@ bool guest_vtd(const struct guest *g)
 	return viommu_ir(g);
 }
 
+void guest_rebind(struct guest *g, struct vm *vm)
+{
+	g->vm = vm;
+	g->ram = vm_memory(vm);
+}
+
 bool guest_pvir(const struct guest *g)
 {
 	return g->pv;

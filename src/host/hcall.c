@@ -825,6 +825,73 @@ int vm_pvir_revoke(struct vm *vm, uint32_t first, uint32_t count)
 	return 0;
 }
 
+/* ---- a destination's service (docs/migration.md) ---------------------------------- */
+
+static bool same_msg(const struct msi_msg *a, const struct msi_msg *b)
+{
+	return a->address_lo == b->address_lo && a->address_hi == b->address_hi &&
+	       a->data == b->data;
+}
+
+static int entry_msg(struct vm *vm, uint32_t i, struct msi_msg *ret)
+{
+	const struct hc_entry *e = &vm->hc.e[i];
+
+	return vfio_irq_msgs_get(e->dev, dev_index(e->dev), e->vec, 1, ret);
+}
+
+/* Entry @i as the source held it, synced here; flagged when its handle did not survive. */
+static int restore_entry(struct vm *dst, struct vm *src, uint32_t i, uint32_t *moved)
+{
+	struct msi_msg old, now;
+	uint32_t done;
+	int err = entry_msg(src, i, &old);
+
+	if (!err)
+		err = sync_batch(dst, i, 1, &done);
+	if (!err)
+		err = entry_msg(dst, i, &now);
+	if (err || same_msg(&old, &now))
+		return err;
+	err = mediate_for_stale(dst, dst->hc.e[i].dev);
+	if (err)
+		return err;
+	write_status(dst, i, -PVIR_ESTALE);
+	stale_set(dst, i, true);
+	mask_memory_slots(dst, dst->hc.e[i].dev, &old);
+	(*moved)++;
+	return 0;
+}
+
+int hcall_restore(struct vm *dst, struct vm *src, uint32_t *ret_moved)
+{
+	int err = 0;
+
+	*ret_moved = 0;
+	if (!src->hc.table_set)
+		return 0;
+	err = set_table(dst, src->hc.table_gpa, src->hc.entries);
+	if (err)
+		return err;
+	if (src->hc.event_vector) {
+		dst->hc.event_vector = src->hc.event_vector;
+		dst->hc.event_vcpu = vm_vcpu(dst, src->hc.event_vcpu->id);
+	}
+	for (uint32_t i = 0; !err && i < src->hc.entries; i++) {
+		if (src->hc.e[i].dev)
+			err = restore_entry(dst, src, i, ret_moved);
+		else if (bitmap_test(src->hc.stale, i)) /* revoked at the source, still stale */
+			stale_set(dst, i, true);
+	}
+	for (unsigned d = 0; !err && d < src->ndevs && d < dst->ndevs; d++)
+		if (src->devs[d]->stale_mediated)
+			err = mediate_for_stale(dst, dst->devs[d]);
+	for (unsigned d = 0; !err && d < dst->ndevs; d++)
+		if (dst->devs[d]->stale_mediated)
+			mediate_settle_all(dst->devs[d]);
+	return err;
+}
+
 static void sync(struct vm *vm, struct vcpu_regs *regs)
 {
 	uint64_t first = regs->rbx, count = regs->rcx;

@@ -765,6 +765,14 @@ void host_vcpu_exit(struct host *h, struct vcpu *v)
 		h->avic_owner[v->ga_tag] = NULL;
 }
 
+void host_vcpu_harvest(struct host *h, struct vcpu *v)
+{
+	if (amd(h))
+		avic_sync(h, v);
+	else
+		sync_pir(h, v);
+}
+
 unsigned host_vcpu_pir_count(struct host *h, struct vcpu *v)
 {
 	struct pid_image pid;

@@ -48,6 +48,7 @@ int vm_create(struct host *h, const struct vm_config *cfg, struct vm **ret)
 	vm->quota = cfg->irte_quota;
 	vm->pvir_service = cfg->pvir_service;
 	vm->remap_event = cfg->pvir_service && cfg->remap_event;
+	vm->viommu_cfg = cfg->viommu;
 	if (kvm_irq_init(vm)) {
 		vm_free(vm);
 		return -ENOMEM;

@@ -222,6 +222,7 @@ struct vm {
 	uint32_t used;
 	bool pvir_service;
 	bool remap_event; /* QUERY offers PVIR_FEAT_REMAP_EVENT */
+	bool viommu_cfg;  /* made with vm_config.viommu */
 	struct assigned_dev *devs[VM_MAX_DEVICES];
 	unsigned ndevs;
 	struct mmio_region regions[VM_MAX_REGIONS];
@@ -317,6 +318,14 @@ void vfio_entry_store(struct assigned_dev *d, enum vfio_kind k, unsigned n, unsi
 uint32_t vfio_entry_load(struct assigned_dev *d, enum vfio_kind k, unsigned n, unsigned dword);
 int vfio_irq_msgs_get(struct assigned_dev *d, uint32_t index, uint32_t start, uint32_t count,
 		      struct msi_msg *ret) WARN_UNUSED;
+
+/*
+ * hcall_restore() - the service's state on a migration's destination @dst, from the
+ * source @src, with the guest's RAM and the devices' state already there. Return: 0 and
+ * *@ret_moved the entries whose handle changed (flagged for the remap event); or an
+ * error, after which @dst is only fit to be freed.
+ */
+int hcall_restore(struct vm *dst, struct vm *src, uint32_t *ret_moved) WARN_UNUSED;
 
 /* The service's hook: a mediated write went to @d (it may end a revoke's mediation). */
 void hcall_storage_written(struct assigned_dev *d);
