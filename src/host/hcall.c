@@ -840,15 +840,40 @@ static int entry_msg(struct vm *vm, uint32_t i, struct msi_msg *ret)
 	return vfio_irq_msgs_get(e->dev, dev_index(e->dev), e->vec, 1, ret);
 }
 
-/* Entry @i as the source held it, synced here; flagged when its handle did not survive. */
-static int restore_entry(struct vm *dst, struct vm *src, uint32_t i, uint32_t *moved)
+/* The destination's device standing for @d (the same guest BDF). */
+static struct assigned_dev *dest_dev(struct vm *dst, const struct assigned_dev *d)
+{
+	return vm_device_by_bdf(dst, d->guest_bdf);
+}
+
+/*
+ * Entry @i synced here, asking for the IRTE index its handle had on the source: with
+ * @only, that index or nothing (-EBUSY: the entry waits for the second pass).
+ */
+static int restore_sync(struct vm *dst, struct vm *src, uint32_t i, bool only)
+{
+	const struct hc_entry *e = &src->hc.e[i];
+	struct assigned_dev *d = dest_dev(dst, e->dev);
+	const struct vfio_vector *v = &dev_vfio(e->dev)->v[e->vec];
+	uint32_t done;
+	int err;
+
+	if (!d)
+		return -ENODEV;
+	d->irte_hint = v->hi ? host_irq_index(v->hi) : HOST_IRQ_ANY;
+	d->irte_hint_only = only;
+	err = sync_batch(dst, i, 1, &done);
+	d->irte_hint = HOST_IRQ_ANY;
+	d->irte_hint_only = false;
+	return err;
+}
+
+/* Entry @i, restored: flagged, with its storage held, if its handle did not survive. */
+static int check_entry(struct vm *dst, struct vm *src, uint32_t i, uint32_t *moved)
 {
 	struct msi_msg old, now;
-	uint32_t done;
 	int err = entry_msg(src, i, &old);
 
-	if (!err)
-		err = sync_batch(dst, i, 1, &done);
 	if (!err)
 		err = entry_msg(dst, i, &now);
 	if (err || same_msg(&old, &now))
@@ -877,9 +902,18 @@ int hcall_restore(struct vm *dst, struct vm *src, uint32_t *ret_moved)
 		dst->hc.event_vector = src->hc.event_vector;
 		dst->hc.event_vcpu = vm_vcpu(dst, src->hc.event_vcpu->id);
 	}
+	/* first every handle that can stay, so that no moved one takes another's index */
+	for (uint32_t i = 0; !err && i < src->hc.entries; i++)
+		if (src->hc.e[i].dev) {
+			err = restore_sync(dst, src, i, true);
+			err = err == -EBUSY ? 0 : err;
+		}
+	for (uint32_t i = 0; !err && i < src->hc.entries; i++)
+		if (src->hc.e[i].dev && !dst->hc.e[i].dev)
+			err = restore_sync(dst, src, i, false);
 	for (uint32_t i = 0; !err && i < src->hc.entries; i++) {
 		if (src->hc.e[i].dev)
-			err = restore_entry(dst, src, i, ret_moved);
+			err = check_entry(dst, src, i, ret_moved);
 		else if (bitmap_test(src->hc.stale, i)) /* revoked at the source, still stale */
 			stale_set(dst, i, true);
 	}

@@ -269,6 +269,26 @@ static void vector_charge_free(struct assigned_dev *d, struct vfio_vector *v)
 	v->hi = NULL;
 }
 
+/*
+ * The IRTE a migration's destination asks for (docs/migration.md): the index the handle
+ * had on the source, for the first host interrupt allocated after it is set. -EBUSY when
+ * it is not free and only it will do; 1 when any other will do (or none was asked for,
+ * or the function's window decides).
+ */
+static int hinted_alloc(struct assigned_dev *d, struct vfio_vector *v)
+{
+	uint32_t at = d->irte_hint;
+	int err;
+
+	if (at == HOST_IRQ_ANY || pci_func_has_handle_window(d->func))
+		return 1;
+	err = host_irq_alloc_at(d->vm->host, pci_func_rid(d->func), at, &v->hi);
+	if ((err == -EBUSY || err == -EINVAL) && d->irte_hint_only)
+		return -EBUSY; /* kept for the retry, which fails alike */
+	d->irte_hint = HOST_IRQ_ANY;
+	return err == -EBUSY || err == -EINVAL ? 1 : err;
+}
+
 /* A host interrupt for vector @n: an IRTE, charged to the VM's quota. */
 static int vector_alloc(struct assigned_dev *d, struct vfio_vector *v)
 {
@@ -276,7 +296,9 @@ static int vector_alloc(struct assigned_dev *d, struct vfio_vector *v)
 
 	if (err)
 		return err;
-	err = host_irq_alloc_for(d->vm->host, d->func, &v->hi);
+	err = hinted_alloc(d, v);
+	if (err == 1)
+		err = host_irq_alloc_for(d->vm->host, d->func, &v->hi);
 	if (err)
 		vm_irte_uncharge(d->vm);
 	return err;

@@ -188,6 +188,12 @@ struct assigned_dev {
 	unsigned hc_vecs;  /* of them */
 	unsigned hc_vec_free_from; /* no unused vector below this one */
 	bool stale_mediated;	   /* mediated until the guest mends revoked entries */
+	/*
+	 * A migration's destination restoring an entry: the IRTE index its next host
+	 * interrupt should have (HOST_IRQ_ANY: none), and whether only that one will do.
+	 */
+	uint32_t irte_hint;
+	bool irte_hint_only;
 };
 
 /* One vIRTE's host side: a VFIO vector with an eventfd, an irqfd and a GSI route. */

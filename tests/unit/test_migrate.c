@@ -255,7 +255,8 @@ static void handles_taken_move_and_are_mended(void **state)
 	(void)state;
 	moved_new(&x, true);
 	moved_switch(&x);
-	assert_true(vm_migration_moved(x.m) > 0);
+	/* the NIC's four indices are the other VM's; the accelerator's are free, and kept */
+	assert_int_equal(vm_migration_moved(x.m), QUEUES);
 	nic = vm_device_by_bdf(x.t.vm, NIC_BDF);
 	assert_int_equal(assigned_dev_msix_mode(nic), VMM_STORAGE_MEDIATED);
 	raise_all(x.b.nic, x.b.accel, PCI_IRQ_PENDING);
@@ -300,6 +301,44 @@ static void without_the_masking_the_old_handle_is_blocked(void **state)
 	assert_int_equal(us->faults[IR_FAULT_SID - IR_FAULT_FIRST], 1);
 	assert_int_equal(handled(&x.sq), 0); /* and the VM whose entry it named got nothing */
 	moved_free(&x);
+}
+
+/*
+ * The destination asks for the indices the handles had: one taken there moves alone,
+ * where taking the lowest free ones would have moved every handle after it.
+ */
+static void free_handles_are_kept(void **state)
+{
+	struct side a, b;
+	struct tenant t;
+	struct vm_migration *m;
+	struct host_irq *taken;
+	struct vm *src;
+
+	(void)state;
+	side_new(&a, HOST_IOMMU_VTD);
+	side_new(&b, HOST_IOMMU_VTD);
+	assert_int_equal(host_irq_alloc(b.h, 0x0700, &taken), 0);
+	assert_int_equal(host_irq_index(taken), 1); /* the first handle the source gave */
+	tenant_new(&t, a.h, a.nic, a.accel, true);
+	assert_int_equal(
+	    vm_migration_begin(t.vm, b.h, (struct pci_func *[]){b.nic, b.accel}, 2, NULL, &m), 0);
+	assert_int_equal(vm_migration_switch(m), 0);
+	assert_int_equal(vm_migration_moved(m), 1);
+	src = t.vm;
+	t.vm = vm_migration_dest(m);
+	guest_rebind(t.g, t.vm);
+	raise_all(b.nic, b.accel, PCI_IRQ_PENDING);
+	assert_int_equal(vm_migration_finish(m), 0);
+	assert_int_equal(handled(&t), RAISES_ALL);
+	assert_int_equal(guest_stats(t.g)->remapped, 1);
+	assert_int_equal(host_stats(b.h)->blocked, 0);
+	vm_migration_free(m);
+	tenant_free(&t);
+	vm_free(src);
+	host_irq_free(b.h, taken);
+	host_free(a.h);
+	host_free(b.h);
 }
 
 /* A guest that registered no remap event cannot be told: the switch refuses, the source resumes. */
@@ -379,6 +418,7 @@ int main(void)
 	    TEST_ROW("moves_with_nothing_lost/amdvi", moves_with_nothing_lost, &amdvi),
 	    TEST(handles_taken_move_and_are_mended),
 	    TEST(without_the_masking_the_old_handle_is_blocked),
+	    TEST(free_handles_are_kept),
 	    TEST(handles_moved_without_the_event_is_refused),
 	    TEST(a_quota_too_small_refuses_before_the_stop),
 	    TEST(emulated_msix_is_refused),
