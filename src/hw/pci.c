@@ -423,9 +423,16 @@ static unsigned msi_enabled_vectors(const struct pci_func *f)
 {
 	uint16_t flags = (uint16_t)pci_cfg_get(f, f->msi_cap + PCI_MSI_FLAGS, 2);
 
+	unsigned asked;
+
 	if (!(flags & PCI_MSI_FLAGS_ENABLE))
 		return 0;
-	return 1u << ((flags & PCI_MSI_FLAGS_QSIZE) >> 4);
+	/*
+	 * Multiple Message Enable above what the function is capable of (the PCI spec
+	 * forbids software to write it; 110b and 111b are reserved) gets what it has.
+	 */
+	asked = 1u << ((flags & PCI_MSI_FLAGS_QSIZE) >> 4);
+	return asked < f->cfg.msi_vectors ? asked : f->cfg.msi_vectors;
 }
 
 /* The message for vector @n: the low log2(enabled) data bits carry @n. */

@@ -231,6 +231,30 @@ static void msi_multi_message(void **state)
 	assert_int_equal(pci_func_raise_msi(f, 4, &res), -EINVAL);
 }
 
+/*
+ * Multiple Message Enable beyond the capability (here 128, and 110b/111b are reserved)
+ * enables what the function has, no more: a hostile guest's write used to have the
+ * pending flush walk 128 vectors of a 32-bit register.
+ */
+static void msi_enable_beyond_capable(void **state)
+{
+	struct pci_func *f = *state;
+	struct sink_log log = {0};
+	enum pci_irq_result res;
+	uint8_t cap;
+
+	attach_log(f, &log, NULL);
+	enable_function(f);
+	cap = msi_setup(f, 0xfee00018, 0x4000, 7);
+	pci_cfg_write(f, cap + PCI_MSI_MASK_64, 4, 0xf);
+	assert_int_equal(pci_func_raise_msi(f, 3, &res), 0);
+	assert_int_equal(res, PCI_IRQ_PENDING);
+	assert_int_equal(pci_func_raise_msi(f, 4, &res), -EINVAL);
+	pci_cfg_write(f, cap + PCI_MSI_MASK_64, 4, 0);
+	assert_int_equal(log.n, 1);
+	assert_int_equal(log.msg[0].data, 0x4003);
+}
+
 static void msi_address_low_bits_read_only(void **state)
 {
 	struct pci_func *f = *state;
@@ -354,6 +378,7 @@ int main(void)
 	    FX(bar_sizing),
 	    FX(capability_list),
 	    FX(msi_multi_message),
+	    FX(msi_enable_beyond_capable),
 	    FX(msi_address_low_bits_read_only),
 	    FX(msi_mask_and_pending),
 	    FX(msi_disabled_cases),
