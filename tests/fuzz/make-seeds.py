@@ -122,6 +122,18 @@ SCENARIO_SMALL = {
 }
 
 
+# Device state streams: edits of a valid stream (tests/fuzz/fuzz_devstate.c).
+DEVSTATE = {
+    'unchanged': b'\x00',
+    'cut-short': b'\x01\x10',
+    'one-byte-long': b'\x02\x01',
+    'other-magic': b'\x00\x00\x00\x01',
+    'other-version': b'\x00\x04\x00\x02',
+    'msix-ctrl-all-ones': b'\x00' + bytes([0x1c + 0x1000 & 0xff, (0x1c + 0x1000) >> 8, 0xff]),
+    'config-command': b'\x00' + bytes([0x1c + 4, 0, 0xff]),
+}
+
+
 def write(folder, items):
     os.makedirs(folder, exist_ok=True)
     for name, data in items.items():
@@ -134,6 +146,7 @@ def main():
     write(os.path.join(root, 'abi'), ABI)
     write(os.path.join(root, 'decode'), DECODE)
     write(os.path.join(root, 'scenario'), SCENARIO_SMALL)
+    write(os.path.join(root, 'devstate'), DEVSTATE)
     for name in sorted(os.listdir('scenarios')):
         path = os.path.join('scenarios', name)
         if os.path.getsize(path) <= 4096:
