@@ -141,4 +141,10 @@ uint32_t amdvi_driver_in_use(const struct amdvi_driver *d);
 uint32_t amdvi_driver_table_entries(const struct amdvi_driver *d);
 const struct amdvi_driver_stats *amdvi_driver_stats(const struct amdvi_driver *d);
 
+/**
+ * amdvi_driver_set_memory() - the memory the driver's tables live in is now @mem, holding the same
+ * bytes at the same addresses: a guest kernel whose VM migrated (guest_rebind())
+ */
+void amdvi_driver_set_memory(struct amdvi_driver *d, struct physmem *mem);
+
 #endif

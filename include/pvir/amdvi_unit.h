@@ -231,4 +231,11 @@ void amdvi_unit_take_interrupts(struct amdvi_unit *u, bool *ret_event, bool *ret
 
 const struct amdvi_unit_stats *amdvi_unit_stats(const struct amdvi_unit *u);
 
+/**
+ * amdvi_unit_restore() - @u takes the state @from holds (a VMM's emulated unit on a
+ * migration's destination): the device table base, control, status, the three rings. The
+ * caches start empty. Return: 0, or -EINVAL for a unit of another model, @u unchanged.
+ */
+int amdvi_unit_restore(struct amdvi_unit *u, const struct amdvi_unit *from) WARN_UNUSED;
+
 #endif

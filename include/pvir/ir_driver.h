@@ -132,4 +132,10 @@ bool ir_driver_posting(const struct ir_driver *d);
 bool ir_driver_x2apic(const struct ir_driver *d);
 const struct ir_driver_stats *ir_driver_stats(const struct ir_driver *d);
 
+/**
+ * ir_driver_set_memory() - the memory the driver's tables live in is now @mem, holding the same
+ * bytes at the same addresses: a guest kernel whose VM migrated (guest_rebind())
+ */
+void ir_driver_set_memory(struct ir_driver *d, struct physmem *mem);
+
 #endif

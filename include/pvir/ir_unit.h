@@ -254,4 +254,13 @@ bool ir_unit_eime(const struct ir_unit *ir);
 /** ir_unit_posting() - CAP.PI of this unit */
 bool ir_unit_posting(const struct ir_unit *ir);
 
+/**
+ * ir_unit_restore() - @ir takes the state @from holds, as a VMM's emulated unit on a
+ * migration's destination (QEMU's intel-iommu vmstate): registers, the latched table, the
+ * invalidation queue and the fault records. The entry cache starts empty; the tables are
+ * in the memory the two units read, copied with it. Return: 0, or -EINVAL for a unit of
+ * another model (capabilities, fault records, cache size), with @ir unchanged.
+ */
+int ir_unit_restore(struct ir_unit *ir, const struct ir_unit *from) WARN_UNUSED;
+
 #endif

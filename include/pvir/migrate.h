@@ -16,9 +16,10 @@
  *   finish  downtime ends: the destination's devices run (what latched and is unmasked
  *           goes out, once) and, if handles moved, the guest gets the remap event.
  *
- * The guest kernel moves between switch and finish (guest_rebind()). Supported today:
- * VMs whose guests use the pvir service or no interrupts at all; a VM with emulated
- * MSI-X (`trap`) or a vIOMMU (`vir-emul`) is refused with -EOPNOTSUPP.
+ * The guest kernel moves between switch and finish (guest_rebind()). Every design moves:
+ * the pvir service's entries are synced again; emulated MSI-X (`trap`, `vir-emul`) is
+ * rebuilt as QEMU's load does; an emulated vIOMMU takes the source unit's registers, its
+ * tables coming with guest RAM. A vIOMMU cannot become another kind of IOMMU.
  */
 #ifndef PVIR_MIGRATE_H
 #define PVIR_MIGRATE_H
@@ -39,10 +40,9 @@ struct vm_migrate_opts {
 /**
  * vm_migration_begin() - the destination VM on @dst, @funcs[i] standing for the source's
  * i-th assigned device (as many as it has)
- * Return: 0 and *@ret; -EOPNOTSUPP (emulated MSI-X or a vIOMMU in use); -EINVAL (@funcs
- * do not match); -EDQUOT (the destination's quota is below what the VM holds); an error
- * of making the destination VM (-EBUSY: a function already assigned, -ENOMEM). On error
- * nothing has changed.
+ * Return: 0 and *@ret; -EINVAL (@funcs do not match); -EDQUOT (the destination's quota
+ * is below what the VM holds); an error of making the destination VM (-EBUSY: a function
+ * already assigned, -ENOMEM). On error nothing has changed.
  */
 int vm_migration_begin(struct vm *src, struct host *dst, struct pci_func *const *funcs,
 		       unsigned nfuncs, const struct vm_migrate_opts *opts,
@@ -51,8 +51,9 @@ int vm_migration_begin(struct vm *src, struct host *dst, struct pci_func *const 
 /**
  * vm_migration_switch() - downtime starts: everything moves to the destination
  * Return: 0; or the error that stopped it (-EBUSY: handles moved and the guest registered
- * no remap event; a device's stream refused; the destination's service could not restore
- * an entry), with the source running again as it was.
+ * no remap event; -EOPNOTSUPP: a vIOMMU, and the destination's IOMMU is of another kind; a
+ * device's stream refused; the destination's service could not restore an entry), with
+ * the source running again as it was.
  */
 int vm_migration_switch(struct vm_migration *m) WARN_UNUSED;
 

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 
 #include "guest_internal.h"
+#include "pvir/amdvi_driver.h"
+#include "pvir/ir_driver.h"
 #include "pvir/physmem.h"
 #include "pvir/vm.h"
 #include "pvir/vmm.h"
@@ -186,6 +188,10 @@ void guest_rebind(struct guest *g, struct vm *vm)
 {
 	g->vm = vm;
 	g->ram = vm_memory(vm);
+	if (g->vtd) /* the vIOMMU driver's tables are in that RAM too */
+		ir_driver_set_memory(g->vtd, g->ram);
+	if (g->amd)
+		amdvi_driver_set_memory(g->amd, g->ram);
 }
 
 bool guest_pvir(const struct guest *g)

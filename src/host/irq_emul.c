@@ -543,6 +543,33 @@ void irq_emul_msix_control(struct assigned_dev *d, uint16_t flags)
 		      flags & (PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL));
 }
 
+/* ---- a migration's destination (docs/migration.md) ------------------------------- */
+
+static void restore_store(struct assigned_dev *d, struct emul_store *s,
+			  const struct emul_store *from)
+{
+	if (!s->vtable || !from->vtable || s->n != from->n)
+		return;
+	memcpy(s->vtable, from->vtable, (size_t)s->n * sizeof(*s->vtable));
+	for (unsigned n = 0; n < s->n; n++)
+		s->vec[n].pending = from->vec[n].pending;
+	if (!s->ims) {
+		if (from->enabled)
+			irq_emul_msix_control(
+			    d, (uint16_t)(PCI_MSIX_FLAGS_ENABLE |
+					  (from->maskall ? PCI_MSIX_FLAGS_MASKALL : 0)));
+		return;
+	}
+	for (unsigned n = 0; n < s->n; n++) /* IMS slots: always enabled */
+		update_entry(d, s, n, false);
+}
+
+void irq_emul_restore(struct assigned_dev *d, const struct assigned_dev *src)
+{
+	restore_store(d, &d->msix, &src->msix);
+	restore_store(d, &d->ims, &src->ims);
+}
+
 bool irq_emul_msix_enabled(const struct assigned_dev *d)
 {
 	return d->msix.enabled;

@@ -23,16 +23,6 @@ struct vm_migration {
 	bool switched, finished;
 };
 
-static bool movable(const struct vm *vm)
-{
-	if (vm->viommu || vm->viommu_amd)
-		return false;
-	for (unsigned d = 0; d < vm->ndevs; d++)
-		if (irq_emul_in_use(vm->devs[d]))
-			return false;
-	return true;
-}
-
 static int make_dest(struct vm_migration *m, struct host *dst, struct pci_func *const *funcs,
 		     uint32_t quota)
 {
@@ -42,7 +32,8 @@ static int make_dest(struct vm_migration *m, struct host *dst, struct pci_func *
 			      .mem_size = physmem_size(src->mem),
 			      .irte_quota = quota,
 			      .pvir_service = src->pvir_service,
-			      .remap_event = src->remap_event};
+			      .remap_event = src->remap_event,
+			      .viommu = src->viommu_cfg};
 	int err = vm_create(dst, &c, &m->dst);
 
 	for (unsigned d = 0; !err && d < src->ndevs; d++)
@@ -83,8 +74,6 @@ int vm_migration_begin(struct vm *src, struct host *dst, struct pci_func *const 
 	struct vm_migration *m;
 	int err;
 
-	if (!movable(src))
-		return -EOPNOTSUPP;
 	if (nfuncs != src->ndevs || (nfuncs && !funcs))
 		return -EINVAL;
 	if (quota < src->used)
@@ -180,8 +169,12 @@ int vm_migration_switch(struct vm_migration *m)
 		err = copy_ram(m->dst, m->src);
 	if (!err) {
 		copy_vcpus(m->dst, m->src);
-		err = hcall_restore(m->dst, m->src, &m->moved);
+		err = viommu_restore(m->dst, m->src);
 	}
+	if (!err)
+		err = hcall_restore(m->dst, m->src, &m->moved);
+	for (unsigned d = 0; !err && d < m->ndevs; d++) /* emulated storage (`trap`) */
+		irq_emul_restore(m->dst->devs[d], m->src->devs[d]);
 	if (!err && (m->moved || m->dst->hc.nstale) && !m->dst->hc.event_vector)
 		err = -EBUSY; /* handles moved, and the guest cannot be told */
 	if (err) {

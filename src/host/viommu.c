@@ -57,6 +57,15 @@ int viommu_create(struct vm *vm)
 	return vm->viommu ? 0 : -ENOMEM;
 }
 
+int viommu_restore(struct vm *dst, const struct vm *src)
+{
+	if (src->viommu && dst->viommu)
+		return ir_unit_restore(dst->viommu, src->viommu);
+	if (src->viommu_amd && dst->viommu_amd)
+		return amdvi_unit_restore(dst->viommu_amd, src->viommu_amd);
+	return src->viommu || src->viommu_amd ? -EOPNOTSUPP : 0; /* another kind of IOMMU */
+}
+
 void viommu_free(struct vm *vm)
 {
 	if (vm->viommu)

@@ -260,6 +260,14 @@ uint64_t irq_emul_read(struct assigned_dev *d, struct emul_store *s, uint64_t re
 void irq_emul_write(struct assigned_dev *d, struct emul_store *s, uint64_t rel, unsigned size,
 		    uint64_t val);
 void irq_emul_msix_control(struct assigned_dev *d, uint16_t flags);
+/*
+ * irq_emul_restore() - a migration's destination, as QEMU's vfio_pci_load_config() and
+ * the MSI-X table's load do: the guest's entries and emulated pending bits as the source
+ * @src had them, then MSI-X enabled as the guest had it, which puts every unmasked entry
+ * through the same VFIO and KVM calls as its first unmask: routes, irqfds and host
+ * interrupts on this host. What cannot be honoured is counted (emul_errors), as ever.
+ */
+void irq_emul_restore(struct assigned_dev *d, const struct assigned_dev *src);
 bool irq_emul_msix_enabled(const struct assigned_dev *d);
 bool irq_emul_msix_maskall(const struct assigned_dev *d);
 /**
@@ -274,6 +282,9 @@ unsigned irq_emul_pending(const struct vm *vm);
 
 /* viommu.c */
 int viommu_create(struct vm *vm);
+/* A migration's destination: its emulated unit takes the source's state (-EOPNOTSUPP for
+ * a unit of another kind: the two hosts' IOMMUs differ). */
+int viommu_restore(struct vm *dst, const struct vm *src) WARN_UNUSED;
 void viommu_free(struct vm *vm);
 bool viommu_ir_enabled(const struct vm *vm);
 bool viommu_covers(const struct vm *vm, uint64_t gpa);

@@ -931,3 +931,24 @@ void amdvi_unit_translate(struct amdvi_unit *u, const struct msi_msg *msg, uint1
 	}
 	u->stats.outcomes[ret->outcome]++;
 }
+
+/* ---- a migration's destination ------------------------------------------------------ */
+
+int amdvi_unit_restore(struct amdvi_unit *u, const struct amdvi_unit *from)
+{
+	if (u->cfg.cache_slots != from->cfg.cache_slots || u->cfg.gam != from->cfg.gam ||
+	    u->cfg.log_faults != from->cfg.log_faults || u->cfg.intr_2k != from->cfg.intr_2k)
+		return -EINVAL; /* another model of unit */
+	u->dev_table = from->dev_table;
+	u->control = from->control;
+	u->status = from->status;
+	u->cmd = from->cmd;
+	u->evt = from->evt;
+	u->ga = from->ga;
+	u->event_irq_due = from->event_irq_due;
+	u->ga_irq_due = from->ga_irq_due;
+	/* the caches start empty, refilled from the tables in the copied memory */
+	memset(u->dte_cache, 0, u->cfg.cache_slots * sizeof(*u->dte_cache));
+	memset(u->irte_cache, 0, u->cfg.cache_slots * sizeof(*u->irte_cache));
+	return 0;
+}

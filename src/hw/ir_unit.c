@@ -848,3 +848,35 @@ void ir_unit_write(struct ir_unit *ir, uint32_t offset, unsigned size, uint64_t 
 			    (uint64_t)UINT32_MAX << shift);
 	unit_unlock(ir);
 }
+
+/* ---- a migration's destination ------------------------------------------------------ */
+
+int ir_unit_restore(struct ir_unit *ir, const struct ir_unit *from)
+{
+	if (ir->cfg.nfr != from->cfg.nfr || ir->cfg.iec_slots != from->cfg.iec_slots ||
+	    ir->cap != from->cap || ir->ecap != from->ecap)
+		return -EINVAL; /* another model of unit */
+	unit_lock(ir);
+	ir->gsts = from->gsts;
+	ir->irta = from->irta;
+	ir->irt_base = from->irt_base;
+	ir->irt_entries = from->irt_entries;
+	ir->eime = from->eime;
+	ir->pfo = from->pfo;
+	ir->iqe = from->iqe;
+	ir->fectl = from->fectl;
+	ir->fault_event = from->fault_event;
+	ir->ics = from->ics;
+	ir->fri = from->fri;
+	ir->next_frcd = from->next_frcd;
+	memcpy(ir->frcd, from->frcd, ir->cfg.nfr * sizeof(*ir->frcd));
+	ir->iqa = from->iqa;
+	ir->iq_head = from->iq_head;
+	ir->iq_tail = from->iq_tail;
+	/* the interrupt entry cache starts empty: a cache, refilled from the table */
+	memset(ir->iec, 0, ir->cfg.iec_slots * sizeof(*ir->iec));
+	ir->ninval = 0;
+	ir->inval_all = true;
+	unit_unlock(ir);
+	return 0;
+}

@@ -579,3 +579,8 @@ const struct amdvi_driver_stats *amdvi_driver_stats(const struct amdvi_driver *d
 {
 	return &d->stats;
 }
+
+void amdvi_driver_set_memory(struct amdvi_driver *d, struct physmem *mem)
+{
+	d->mem = mem;
+}

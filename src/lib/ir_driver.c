@@ -411,3 +411,8 @@ const struct ir_driver_stats *ir_driver_stats(const struct ir_driver *d)
 {
 	return &d->stats;
 }
+
+void ir_driver_set_memory(struct ir_driver *d, struct physmem *mem)
+{
+	d->mem = mem;
+}
