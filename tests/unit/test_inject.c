@@ -334,7 +334,7 @@ static void inject(void **state)
 		if (n > 64 * 16)
 			break;
 	}
-	print_message("%s/%s/%s: %llu failures injected, done at N = %llu\n", c->op->name,
+	print_message("# %s/%s/%s: %llu failures injected, done at N = %llu\n", c->op->name,
 		      design_names[c->d], failpoint_name(c->fp), (unsigned long long)injected,
 		      (unsigned long long)n);
 }

@@ -383,7 +383,7 @@ static void spray_design(void **state)
 		amd_blocks_accounted(w, &t, row->d);
 	else
 		vtd_blocks_accounted(w, &t, row->d);
-	print_message("spray %s on %s: %llu blocked, %llu landed in the tenant, victim %llu of "
+	print_message("# spray %s on %s: %llu blocked, %llu landed in the tenant, victim %llu of "
 		      "%llu\n",
 		      design_names[row->d],
 		      amd ? (row->amd_table == 512 ? "amdvi-512" : "amdvi-2048") : "vtd",

@@ -221,7 +221,7 @@ static void posted_path_under_retargets(void **state)
 	assert_int_equal(atomic_load(&s->raised),
 			 atomic_load(&s->harvested) + tail + atomic_load(&s->coalesced));
 	assert_true(atomic_load(&s->moves) > 0);
-	print_message("stress: %llu raised, %llu harvested, %llu coalesced, %llu IRTE moves\n",
+	print_message("# stress: %llu raised, %llu harvested, %llu coalesced, %llu IRTE moves\n",
 		      (unsigned long long)atomic_load(&s->raised),
 		      (unsigned long long)(atomic_load(&s->harvested) + tail),
 		      (unsigned long long)atomic_load(&s->coalesced),
