@@ -20,7 +20,7 @@
  *
  * On an AMD-Vi host the unit is QEMU's amd-iommu,intremap=on instead: our AMD-Vi model
  * with the 128-bit format (GASup) but no guest mode, faults not logged (QEMU's
- * amdvi_mem_ir_write() has a TODO there), and 2048 entries per device only where the
+ * amdvi_mem_ir_write() leaves them for later), and 2048 entries per device only where the
  * host has them (QEMU's numint2k follows the host's control register). QEMU notifies a
  * global invalidation for INVALIDATE_INTERRUPT_TABLE and INVALIDATE_ALL
  * (amdvi_intremap_inval_notify_all()), so every route is translated again then too.
