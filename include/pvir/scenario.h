@@ -20,6 +20,7 @@
 
 #define SC_NAME_MAX   32
 #define SC_MAX_VMS    32
+#define SC_MAX_HOSTS  8
 #define SC_MAX_DEVS   16
 #define SC_MAX_IMS    65536
 #define PCI_PASID_MAX 0xfffff /* 20 bits (PCIe PASID TLP prefix) */

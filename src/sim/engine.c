@@ -101,6 +101,7 @@ struct sim;
 struct sim_vm {
 	struct sim *s;
 	unsigned idx;
+	struct host *host; /* where it runs */
 	struct vm *vm;
 	struct guest *g;
 	struct sim_dev devs[SC_MAX_DEVS];
@@ -116,7 +117,8 @@ struct sim {
 	const struct sim_options *o;
 	struct sim_trace *trace;
 	const struct cost_model *cost;
-	struct host *h;
+	struct host *hosts[SC_MAX_HOSTS];
+	unsigned nhosts;
 	struct sim_vm vms[SC_MAX_VMS];
 	struct evq q;
 	uint64_t rng;
@@ -195,7 +197,7 @@ static int build_devices(struct sim *s, struct sim_vm *sv, const struct sc_vm *v
 		int err;
 
 		sd->sc = &v->devs[d];
-		err = host_add_device(s->h, &c, &sd->func);
+		err = host_add_device(sv->host, &c, &sd->func);
 		if (!err)
 			err = vm_assign_device(sv->vm, sd->func, sd->sc->guest_bdf, NULL);
 		if (err)
@@ -231,7 +233,8 @@ static int build_vm(struct sim *s, unsigned i)
 		for (unsigned vec = 0; vec < NO_VECTORS; vec++)
 			sv->vcpus[c].landed[vec] = NO_TIME;
 	}
-	err = vm_create(s->h, &vc, &sv->vm);
+	sv->host = s->hosts[0];
+	err = vm_create(sv->host, &vc, &sv->vm);
 	if (err)
 		return build_fail(s, err, "VM", v->name);
 	return build_devices(s, sv, v);
@@ -274,10 +277,11 @@ static int build(struct sim *s)
 	hc.x2apic = s->sc->x2apic;
 	hc.kernel = s->o && s->o->kernel_set ? s->o->kernel : s->sc->kernel;
 	hc.msix_noresize = s->sc->msix_noresize;
-	err = host_create(&hc, &s->h);
+	err = host_create(&hc, &s->hosts[0]);
 	if (err)
 		return build_fail(s, err, "host", "host");
-	host_set_observer(s->h, host_landed, s);
+	s->nhosts = 1;
+	host_set_observer(s->hosts[0], host_landed, s);
 	/* every VM and its devices first: who shares a requester-id is known before any guest boots */
 	for (unsigned i = 0; i < s->sc->nvms; i++) {
 		err = build_vm(s, i);
@@ -522,8 +526,8 @@ static void teardown(struct sim *s)
 			free(sv->vcpus[c].flows);
 		free(sv->vcpus);
 	}
-	if (s->h)
-		host_free(s->h);
+	for (unsigned i = 0; i < s->nhosts; i++)
+		host_free(s->hosts[i]);
 	evq_free(&s->q);
 	free(s->traffic_next);
 }
@@ -594,15 +598,19 @@ static const char *limit_hit(const struct work *before, const struct work *after
 
 static struct work work_now(const struct sim *s)
 {
-	const struct host_stats *hs = host_stats(s->h);
-	struct host_ir_work ir;
-	struct work w = {.format_changes = hs->format_changes,
-			 .host_vectors = hs->vectors_held,
-			 .vector_refusals = hs->vector_refusals};
+	struct work w = {0};
 
-	host_ir_work(s->h, &ir);
-	w.irte_writes = ir.irte_writes;
-	w.iec = ir.invalidations;
+	for (unsigned h = 0; h < s->nhosts; h++) {
+		const struct host_stats *hs = host_stats(s->hosts[h]);
+		struct host_ir_work ir;
+
+		host_ir_work(s->hosts[h], &ir);
+		w.format_changes += hs->format_changes;
+		w.host_vectors += hs->vectors_held;
+		w.vector_refusals += hs->vector_refusals;
+		w.irte_writes += ir.irte_writes;
+		w.iec += ir.invalidations;
+	}
 
 	for (unsigned i = 0; i < s->sc->nvms; i++) {
 		const struct vm_exits *e = vm_exits(s->vms[i].vm);
@@ -766,7 +774,7 @@ static void host_landed(void *ctx, const struct host_landing *l)
 	dst = l->vcpu->vm == src->vm ? src : vm_of(s, l->vcpu->vm);
 	if (dst->vcpus[l->vcpu->id].landed[l->vector] == NO_TIME)
 		dst->vcpus[l->vcpu->id].landed[l->vector] = s->now;
-	woke = host_stats(s->h)->wakeups != s->wakeups_before;
+	woke = host_stats(src->host)->wakeups != s->wakeups_before;
 	cost = l->outcome == IR_POSTED ? s->cost->posted_delivery : s->cost->inject;
 	handle_if_pending(s, dst, l->vcpu->id, cost + (woke ? s->cost->wakeup : 0));
 }
@@ -828,7 +836,7 @@ static bool raise(struct sim *s, struct sim_vm *sv, struct sim_dev *d, unsigned 
 	enum pci_irq_result r;
 	int err;
 
-	s->wakeups_before = host_stats(s->h)->wakeups;
+	s->wakeups_before = host_stats(sv->host)->wakeups;
 	s->flow = s->trace ? trace_flow_new(s->trace) : 0;
 	s->flow_started = false;
 	s->raising_entry = n;
@@ -1046,20 +1054,20 @@ static int vcpu_op(struct sim *s, const struct sc_op *op, struct sim_vm *sv, str
 	case OP_PREEMPT:
 		if (v->state != VCPU_RUNNING)
 			return -EINVAL;
-		host_vcpu_preempt(s->h, v);
+		host_vcpu_preempt(sv->host, v);
 		break;
 	case OP_BLOCK:
 		if (v->state != VCPU_RUNNING)
 			return -EINVAL;
-		if (!host_vcpu_block(s->h, v))
+		if (!host_vcpu_block(sv->host, v))
 			return -EAGAIN; /* it had an interrupt to take: it does not halt */
 		break;
 	case OP_MIGRATE:
-		return host_vcpu_migrate(s->h, v, op->pcpu);
+		return host_vcpu_migrate(sv->host, v, op->pcpu);
 	default: /* OP_OFFLINE */
 		err = guest_cpu_offline(sv->g, op->vcpu);
 		if (!err)
-			host_vcpu_offline(s->h, v);
+			host_vcpu_offline(sv->host, v);
 		return err;
 	}
 	schedule(s, s->now + op->for_ns, EV_RESUME, op->vm, op->vcpu);
@@ -1072,9 +1080,9 @@ static int op_vcpu(struct sim *s, const struct sc_op *op)
 	struct sim_vm *sv = &s->vms[op->vm];
 	struct vcpu *v = vm_vcpu(sv->vm, op->vcpu);
 	unsigned pcpu = v->pcpu;
-	struct vcpu *before = host_pcpu_running(s->h, pcpu);
+	struct vcpu *before = host_pcpu_running(sv->host, pcpu);
 	int err = vcpu_op(s, op, sv, v);
-	struct vcpu *now = host_pcpu_running(s->h, pcpu);
+	struct vcpu *now = host_pcpu_running(sv->host, pcpu);
 
 	if (now && now != before)
 		entered(s, now);
@@ -1090,7 +1098,7 @@ static void on_resume(struct sim *s, unsigned vm, unsigned cpu)
 		return; /* woken already, or taken offline */
 	if (v->queued)
 		return; /* woken already: it waits for a slice */
-	host_vcpu_run(s->h, v);
+	host_vcpu_run(sv->host, v);
 	trace_sched(s, vm, cpu, v->state == VCPU_RUNNING ? "sched_vcpu_in" : "sched_vcpu_wait",
 		    "resumed");
 	handle_if_pending(s, sv, cpu, s->cost->posted_delivery);
@@ -1102,9 +1110,17 @@ static void on_resume(struct sim *s, unsigned vm, unsigned cpu)
  * tick is armed only while someone waits, so a host that is not
  * overcommitted runs exactly as it would without a scheduler.
  */
+static bool any_waiting(const struct sim *s)
+{
+	for (unsigned h = 0; h < s->nhosts; h++)
+		if (host_sched_waiting(s->hosts[h]))
+			return true;
+	return false;
+}
+
 static void arm_slice(struct sim *s)
 {
-	if (s->slice_armed || !host_sched_waiting(s->h))
+	if (s->slice_armed || !any_waiting(s))
 		return;
 	s->slice_armed = true;
 	schedule(s, s->now + s->sc->slice_ns, EV_SLICE, 0, 0);
@@ -1113,12 +1129,14 @@ static void arm_slice(struct sim *s)
 static void on_slice(struct sim *s)
 {
 	s->slice_armed = false;
-	for (unsigned p = 0; p < s->sc->pcpus && host_sched_waiting(s->h); p++) {
-		struct vcpu *v = host_sched_tick(s->h, p);
+	for (unsigned h = 0; h < s->nhosts; h++)
+		for (unsigned p = 0; p < host_pcpus(s->hosts[h]) && host_sched_waiting(s->hosts[h]);
+		     p++) {
+			struct vcpu *v = host_sched_tick(s->hosts[h], p);
 
-		if (v)
-			entered(s, v);
-	}
+			if (v)
+				entered(s, v);
+		}
 }
 
 static const char *const op_names[] = {
@@ -1200,7 +1218,8 @@ static void on_tick(struct sim *s)
 		for (unsigned c = 0; c < s->sc->vms[i].vcpus; c++)
 			if (vm_vcpu(s->vms[i].vm, c)->state == VCPU_RUNNING)
 				guest_timer_tick(s->vms[i].g, c);
-	host_drain_faults(s->h);
+	for (unsigned h = 0; h < s->nhosts; h++)
+		host_drain_faults(s->hosts[h]);
 	if (s->now + TICK_NS <= s->sc->duration)
 		schedule(s, s->now + TICK_NS, EV_TICK, 0, 0);
 }
@@ -1256,7 +1275,7 @@ static void count_pending(struct sim *s, struct sim_vm *sv)
 	for (unsigned c = 0; c < v->vcpus; c++) {
 		struct vcpu *vc = vm_vcpu(sv->vm, c);
 
-		sv->irq.pending += host_vcpu_pir_count(s->h, vc) + vm_vcpu_irr_count(vc);
+		sv->irq.pending += host_vcpu_pir_count(sv->host, vc) + vm_vcpu_irr_count(vc);
 		sv->irq.coalesced += vm_vcpu_irr_merged(vc);
 	}
 }
@@ -1302,11 +1321,14 @@ static void check_accounting(struct sim *s)
 {
 	struct sim_report *r = s->r;
 	/* handle windows reserve their IRTEs up front: only those in use are charged */
-	struct host_ir_work ir;
-	uint32_t charged = 0, in_use;
+	uint32_t charged = 0, in_use = 0;
 
-	host_ir_work(s->h, &ir);
-	in_use = ir.in_use - host_window_idle(s->h);
+	for (unsigned h = 0; h < s->nhosts; h++) {
+		struct host_ir_work ir;
+
+		host_ir_work(s->hosts[h], &ir);
+		in_use += ir.in_use - host_window_idle(s->hosts[h]);
+	}
 
 	for (unsigned i = 0; i < s->sc->nvms; i++) {
 		struct sim_vm *sv = &s->vms[i];
@@ -1325,8 +1347,9 @@ static void check_accounting(struct sim *s)
 	}
 	if (charged != in_use)
 		violation(r, "host: %u IRTEs allocated but %u charged to VMs", in_use, charged);
-	if (!host_sched_check(s->h))
-		violation(r, "host: the run queues disagree with the vCPUs' states");
+	for (unsigned h = 0; h < s->nhosts; h++)
+		if (!host_sched_check(s->hosts[h]))
+			violation(r, "host: the run queues disagree with the vCPUs' states");
 }
 
 /* Did every vCPU run, and how few interrupts did the least served one take? */
@@ -1334,7 +1357,8 @@ static void vcpu_summary(struct sim *s)
 {
 	struct sim_report *r = s->r;
 
-	r->switches = host_stats(s->h)->switches;
+	for (unsigned h = 0; h < s->nhosts; h++)
+		r->switches += host_stats(s->hosts[h])->switches;
 	r->vcpu_min_delivered = UINT64_MAX;
 	for (unsigned i = 0; i < s->sc->nvms; i++)
 		for (unsigned c = 0; c < s->sc->vms[i].vcpus; c++) {
@@ -1353,17 +1377,20 @@ static void vcpu_summary(struct sim *s)
 static void finish(struct sim *s)
 {
 	struct sim_report *r = s->r;
-	const struct host_stats *hs = host_stats(s->h);
-	struct host_ir_work ir;
 
-	host_drain_faults(s->h);
-	host_ir_work(s->h, &ir);
-	r->irte_writes = ir.irte_writes;
-	r->iec_invalidations = ir.invalidations;
-	r->posted = hs->posted;
-	r->injected = hs->injected;
-	r->format_changes = hs->format_changes;
-	r->host_vectors = hs->vectors_held;
+	for (unsigned h = 0; h < s->nhosts; h++) {
+		const struct host_stats *hs = host_stats(s->hosts[h]);
+		struct host_ir_work ir;
+
+		host_drain_faults(s->hosts[h]);
+		host_ir_work(s->hosts[h], &ir);
+		r->irte_writes += ir.irte_writes;
+		r->iec_invalidations += ir.invalidations;
+		r->posted += hs->posted;
+		r->injected += hs->injected;
+		r->format_changes += hs->format_changes;
+		r->host_vectors += hs->vectors_held;
+	}
 	r->nvms = s->sc->nvms;
 	for (unsigned i = 0; i < s->sc->nvms; i++) {
 		struct sim_vm *sv = &s->vms[i];
@@ -1453,9 +1480,9 @@ int sim_run(const struct scenario *sc, enum sim_design design, const struct sim_
 		name_tracks(&s);
 	if (!err) {
 		if (o && o->fault == SIM_FAULT_LOSE_ONE)
-			host_inject_fault(s.h, HOST_FAULT_DROP_NEXT_PIR);
+			host_inject_fault(s.hosts[0], HOST_FAULT_DROP_NEXT_PIR);
 		if (o && o->fault == SIM_FAULT_MISROUTE_ONE)
-			host_inject_fault(s.h, HOST_FAULT_MISROUTE_NEXT);
+			host_inject_fault(s.hosts[0], HOST_FAULT_MISROUTE_NEXT);
 		run_events(&s);
 		err = s.oom ? -ENOMEM : 0;
 	}
