@@ -55,8 +55,23 @@ struct sc_device {
 	bool handle_window; /* the function enforces a handle window (docs/design.md §5) */
 };
 
+/* A host: `host:`, or each of `hosts:`. */
+struct sc_host {
+	char name[SC_NAME_MAX]; /* "host" for `host:` */
+	unsigned pcpus;
+	uint64_t slice_ns;
+	enum host_iommu iommu;
+	uint32_t irte_entries;
+	uint32_t amd_table;
+	enum host_kernel kernel;
+	bool msix_noresize;
+	bool posting;
+	bool x2apic;
+};
+
 struct sc_vm {
 	char name[SC_NAME_MAX];
+	unsigned host; /* where it runs: an index of scenario.hosts */
 	unsigned vcpus;
 	unsigned pin[VM_MAX_VCPUS];
 	bool pinned;
@@ -116,6 +131,9 @@ struct scenario {
 	bool msix_noresize;	 /* host.vfio_msix: noresize */
 	bool posting;
 	bool x2apic;
+	/* every host; the fields above are the first one's */
+	struct sc_host hosts[SC_MAX_HOSTS];
+	unsigned nhosts;
 	struct sc_vm vms[SC_MAX_VMS];
 	unsigned nvms;
 	struct sc_op *ops;

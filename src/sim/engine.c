@@ -102,6 +102,7 @@ struct sim_vm {
 	struct sim *s;
 	unsigned idx;
 	struct host *host; /* where it runs */
+	unsigned host_idx; /* of s->hosts */
 	struct vm *vm;
 	struct guest *g;
 	struct sim_dev devs[SC_MAX_DEVS];
@@ -233,7 +234,8 @@ static int build_vm(struct sim *s, unsigned i)
 		for (unsigned vec = 0; vec < NO_VECTORS; vec++)
 			sv->vcpus[c].landed[vec] = NO_TIME;
 	}
-	sv->host = s->hosts[0];
+	sv->host_idx = v->host;
+	sv->host = s->hosts[v->host];
 	err = vm_create(sv->host, &vc, &sv->vm);
 	if (err)
 		return build_fail(s, err, "VM", v->name);
@@ -250,7 +252,7 @@ static int boot_guest(struct sim *s, unsigned i)
 	int err;
 
 	design_configure(s->design, v, &vc, &gc);
-	gc.amd_iommu = s->sc->iommu == HOST_IOMMU_AMDVI; /* its firmware has IVRS, not DMAR */
+	gc.amd_iommu = host_iommu(sv->host) == HOST_IOMMU_AMDVI; /* IVRS, not DMAR */
 	err = guest_boot(sv->vm, &gc, &sv->g);
 	if (err)
 		return build_fail(s, err, "guest of VM", v->name);
@@ -264,24 +266,37 @@ static int boot_guest(struct sim *s, unsigned i)
 	return 0;
 }
 
-static int build(struct sim *s)
+static int build_host(struct sim *s, unsigned i)
 {
+	const struct sc_host *h = &s->sc->hosts[i];
 	struct host_config hc = host_default_config();
 	int err;
 
-	hc.pcpus = s->sc->pcpus;
-	hc.iommu = s->sc->iommu;
-	hc.amd_table = s->sc->amd_table;
-	hc.irte_entries = s->sc->irte_entries;
-	hc.posting = s->sc->posting;
-	hc.x2apic = s->sc->x2apic;
-	hc.kernel = s->o && s->o->kernel_set ? s->o->kernel : s->sc->kernel;
-	hc.msix_noresize = s->sc->msix_noresize;
-	err = host_create(&hc, &s->hosts[0]);
+	hc.pcpus = h->pcpus;
+	hc.iommu = h->iommu;
+	hc.amd_table = h->amd_table;
+	hc.irte_entries = h->irte_entries;
+	hc.posting = h->posting;
+	hc.x2apic = h->x2apic;
+	hc.kernel = s->o && s->o->kernel_set ? s->o->kernel : h->kernel;
+	hc.msix_noresize = h->msix_noresize;
+	err = host_create(&hc, &s->hosts[i]);
 	if (err)
-		return build_fail(s, err, "host", "host");
-	s->nhosts = 1;
-	host_set_observer(s->hosts[0], host_landed, s);
+		return build_fail(s, err, "host", h->name);
+	s->nhosts = i + 1;
+	host_set_observer(s->hosts[i], host_landed, s);
+	return 0;
+}
+
+static int build(struct sim *s)
+{
+	int err;
+
+	for (unsigned i = 0; i < s->sc->nhosts; i++) {
+		err = build_host(s, i);
+		if (err)
+			return err;
+	}
 	/* every VM and its devices first: who shares a requester-id is known before any guest boots */
 	for (unsigned i = 0; i < s->sc->nvms; i++) {
 		err = build_vm(s, i);
@@ -320,6 +335,12 @@ static struct trace_at at_on(const struct sim *s, enum trace_proc p, unsigned vm
 	    .design = s->design, .pid = pid_of(s, p, vm), .tid = tid, .ns = s->now};
 }
 
+/* A pCPU's track: host by host. */
+static unsigned pcpu_tid(unsigned host, unsigned pcpu)
+{
+	return host * HOST_MAX_PCPUS + pcpu;
+}
+
 static void name_tracks(struct sim *s)
 {
 	const char *d = sim_design_name(s->design);
@@ -328,10 +349,15 @@ static void name_tracks(struct sim *s)
 	if (!s->trace)
 		return;
 	trace_name_process(s->trace, pid_of(s, TRACE_PCPUS, 0), d, "pCPUs");
-	for (unsigned c = 0; c < s->sc->pcpus; c++) {
-		snprintf(name, sizeof(name), "pCPU %u", c);
-		trace_name_thread(s->trace, pid_of(s, TRACE_PCPUS, 0), c, name);
-	}
+	for (unsigned h = 0; h < s->sc->nhosts; h++)
+		for (unsigned c = 0; c < s->sc->hosts[h].pcpus; c++) {
+			if (s->sc->nhosts > 1)
+				snprintf(name, sizeof(name), "%s/pCPU %u", s->sc->hosts[h].name, c);
+			else
+				snprintf(name, sizeof(name), "pCPU %u", c);
+			trace_name_thread(s->trace, pid_of(s, TRACE_PCPUS, 0), pcpu_tid(h, c),
+					  name);
+		}
 	trace_name_process(s->trace, pid_of(s, TRACE_IOMMU, 0), d, "IOMMU");
 	trace_name_thread(s->trace, pid_of(s, TRACE_IOMMU, 0), 0, "IR unit");
 	trace_name_process(s->trace, pid_of(s, TRACE_DEVICES, 0), d, "devices");
@@ -401,7 +427,7 @@ static COLD void trace_landing(struct sim *s, struct sim_vm *src, struct sim_vm 
 				    TARG_U("flow", s->flow)};
 	struct trace_flow_end *slot = NULL;
 	bool ends;
-	bool amd = s->sc->iommu == HOST_IOMMU_AMDVI;
+	bool amd = host_iommu(src->host) == HOST_IOMMU_AMDVI;
 
 	if (!s->trace)
 		return;
@@ -428,7 +454,7 @@ static COLD void trace_landing(struct sim *s, struct sim_vm *src, struct sim_vm 
 	args[2] = TARG_U("flow", s->flow);
 	args[3] = TARG_U("merged", l->merged);
 	if (l->outcome == IR_POSTED) {
-		step = at_on(s, TRACE_PCPUS, 0, l->vcpu->pcpu);
+		step = at_on(s, TRACE_PCPUS, 0, pcpu_tid(dst->host_idx, l->vcpu->pcpu));
 		trace_slice(s->trace, &step, 0, "posting", amd ? "avic_post" : "pi_post", args, 4);
 	} else {
 		step = at_on(s, TRACE_VM, dst->idx, l->vcpu->id);

@@ -29,7 +29,9 @@ struct ctx {
 	size_t errlen;
 	bool failed;
 	struct scenario *sc;
-	uint64_t raises; /* the traffic's device raises, summed so far */
+	uint64_t raises;  /* the traffic's device raises, summed so far */
+	char hpath[16];	  /* "host", or "hosts[i]": where host keys are */
+	unsigned vm_host; /* the host of the VM being read */
 };
 
 static bool fail(struct ctx *c, const yaml_node_t *n, const char *path, const char *fmt, ...)
@@ -332,24 +334,31 @@ static bool expect_seq(struct ctx *c, yaml_node_t *n, const char *path)
 /* ---- host ------------------------------------------------------------------------------ */
 
 /* host.kernel and host.vfio_msix: how the host kernel behaves (docs/host-kernel.md). */
+/* Host key @key's path, under `host` or `hosts[i]` (c->hpath). */
+static const char *hkey(const struct ctx *c, char *buf, const char *key)
+{
+	subpath(buf, c->hpath, key);
+	return buf;
+}
+
 static bool parse_kernel(struct ctx *c, yaml_node_t *host)
 {
+	char p[PATH_MAX_LEN];
 	yaml_node_t *n;
 	char v[MAX_SCALAR];
 
 	if ((n = get(c, host, "kernel"))) {
-		if (!scalar(c, n, "host.kernel", v, sizeof(v)))
+		if (!scalar(c, n, hkey(c, p, "kernel"), v, sizeof(v)))
 			return false;
 		if (!host_kernel_parse(v, &c->sc->kernel))
-			return fail(c, n, "host.kernel",
-				    "'%s' is not a kernel setting (stock, legacy, tuned)", v);
+			return fail(c, n, p, "'%s' is not a kernel setting (stock, legacy, tuned)",
+				    v);
 	}
 	if ((n = get(c, host, "vfio_msix"))) {
-		if (!scalar(c, n, "host.vfio_msix", v, sizeof(v)))
+		if (!scalar(c, n, hkey(c, p, "vfio_msix"), v, sizeof(v)))
 			return false;
 		if (strcmp(v, "dynamic") && strcmp(v, "noresize"))
-			return fail(c, n, "host.vfio_msix", "'%s' is neither dynamic nor noresize",
-				    v);
+			return fail(c, n, p, "'%s' is neither dynamic nor noresize", v);
 		c->sc->msix_noresize = !strcmp(v, "noresize");
 	}
 	return true;
@@ -358,47 +367,63 @@ static bool parse_kernel(struct ctx *c, yaml_node_t *host)
 /* host.slice: the scheduler's slice, within what Linux lets a task ask for (0.1-100 ms) */
 static bool parse_slice(struct ctx *c, yaml_node_t *host)
 {
+	char p[PATH_MAX_LEN];
 	yaml_node_t *n = get(c, host, "slice");
 
 	if (!n)
 		return true;
-	if (!parse_duration(c, n, "host.slice", &c->sc->slice_ns))
+	if (!parse_duration(c, n, hkey(c, p, "slice"), &c->sc->slice_ns))
 		return false;
 	if (c->sc->slice_ns < SC_MIN_SLICE || c->sc->slice_ns > SC_MAX_SLICE)
-		return fail(c, n, "host.slice", "must be 100us to 100ms");
+		return fail(c, n, p, "must be 100us to 100ms");
 	return true;
 }
 
 static bool parse_amdvi(struct ctx *c, yaml_node_t *iommu);
 static bool parse_vtd(struct ctx *c, yaml_node_t *iommu);
 
-static bool parse_host(struct ctx *c, yaml_node_t *host)
+static bool parse_host(struct ctx *c, yaml_node_t *host, bool named)
 {
 	static const char *const keys[] = {"pcpus", "iommu", "kernel", "vfio_msix", "slice", NULL};
+	static const char *const named_keys[] = {"name",      "pcpus", "iommu", "kernel",
+						 "vfio_msix", "slice", NULL};
 	static const char *const iommu_keys[] = {"kind", "irte_entries", "posting", "x2apic",
 						 "ga",	 "table",	 NULL};
 	struct scenario *sc = c->sc;
+	char p[PATH_MAX_LEN], ip[PATH_MAX_LEN];
 	yaml_node_t *n, *iommu;
 	char kind[MAX_SCALAR];
 
-	if (!check_keys(c, host, "host", keys) || !require(c, host, "host", "pcpus", &n) ||
-	    !parse_unsigned(c, n, "host.pcpus", 1, HOST_MAX_PCPUS, &sc->pcpus) ||
+	if (!check_keys(c, host, c->hpath, named ? named_keys : keys) ||
+	    !require(c, host, c->hpath, "pcpus", &n) ||
+	    !parse_unsigned(c, n, hkey(c, p, "pcpus"), 1, HOST_MAX_PCPUS, &sc->pcpus) ||
 	    !parse_kernel(c, host) || !parse_slice(c, host))
 		return false;
 	iommu = get(c, host, "iommu");
 	if (!iommu)
 		return true;
-	if (!check_keys(c, iommu, "host.iommu", iommu_keys))
+	hkey(c, ip, "iommu");
+	if (!check_keys(c, iommu, ip, iommu_keys))
 		return false;
 	if ((n = get(c, iommu, "kind"))) {
-		if (!scalar(c, n, "host.iommu.kind", kind, sizeof(kind)))
+		subpath(p, ip, "kind");
+		if (!scalar(c, n, p, kind, sizeof(kind)))
 			return false;
 		if (!strcmp(kind, "amdvi"))
 			sc->iommu = HOST_IOMMU_AMDVI;
 		else if (strcmp(kind, "vtd"))
-			return fail(c, n, "host.iommu.kind", "'%s' is not vtd or amdvi", kind);
+			return fail(c, n, p, "'%s' is not vtd or amdvi", kind);
 	}
 	return sc->iommu == HOST_IOMMU_AMDVI ? parse_amdvi(c, iommu) : parse_vtd(c, iommu);
+}
+
+/* @key of host.iommu, @what of it, into @p. */
+static const char *ikey(const struct ctx *c, char *p, const char *key)
+{
+	char ip[PATH_MAX_LEN];
+
+	subpath(p, hkey(c, ip, "iommu"), key);
+	return p;
 }
 
 /* A key of the other IOMMU: refused, saying what it means and what stands for it here. */
@@ -407,13 +432,13 @@ static bool refuse(struct ctx *c, yaml_node_t *iommu, const char *key, const cha
 	char p[PATH_MAX_LEN];
 	yaml_node_t *n = get(c, iommu, key);
 
-	subpath(p, "host.iommu", key);
-	return !n || fail(c, n, p, "%s", why);
+	return !n || fail(c, n, ikey(c, p, key), "%s", why);
 }
 
 static bool parse_amdvi(struct ctx *c, yaml_node_t *iommu)
 {
 	struct scenario *sc = c->sc;
+	char p[PATH_MAX_LEN];
 	yaml_node_t *n;
 	unsigned table;
 
@@ -421,16 +446,16 @@ static bool parse_amdvi(struct ctx *c, yaml_node_t *iommu)
 		    "the size of VT-d's one table; AMD-Vi gives each device its own (table)") ||
 	    !refuse(c, iommu, "posting", "VT-d's; AMD-Vi posts in guest mode (ga)"))
 		return false;
-	if ((n = get(c, iommu, "ga")) && !parse_bool(c, n, "host.iommu.ga", &sc->posting))
+	if ((n = get(c, iommu, "ga")) && !parse_bool(c, n, ikey(c, p, "ga"), &sc->posting))
 		return false;
 	if ((n = get(c, iommu, "table"))) {
-		if (!parse_unsigned(c, n, "host.iommu.table", 1, 65536, &table))
+		if (!parse_unsigned(c, n, ikey(c, p, "table"), 1, 65536, &table))
 			return false;
 		if (table != 512 && table != 2048)
-			return fail(c, n, "host.iommu.table", "%u is not 512 or 2048", table);
+			return fail(c, n, p, "%u is not 512 or 2048", table);
 		sc->amd_table = table;
 	}
-	if ((n = get(c, iommu, "x2apic")) && !parse_bool(c, n, "host.iommu.x2apic", &sc->x2apic))
+	if ((n = get(c, iommu, "x2apic")) && !parse_bool(c, n, ikey(c, p, "x2apic"), &sc->x2apic))
 		return false;
 	return true;
 }
@@ -438,6 +463,7 @@ static bool parse_amdvi(struct ctx *c, yaml_node_t *iommu)
 static bool parse_vtd(struct ctx *c, yaml_node_t *iommu)
 {
 	struct scenario *sc = c->sc;
+	char p[PATH_MAX_LEN];
 	yaml_node_t *n;
 	uint64_t entries;
 
@@ -445,17 +471,110 @@ static bool parse_vtd(struct ctx *c, yaml_node_t *iommu)
 	    !refuse(c, iommu, "table", "AMD-Vi's; VT-d has one table (irte_entries)"))
 		return false;
 	if ((n = get(c, iommu, "irte_entries"))) {
-		if (!parse_uint(c, n, "host.iommu.irte_entries", 2, 65536, &entries))
+		if (!parse_uint(c, n, ikey(c, p, "irte_entries"), 2, 65536, &entries))
 			return false;
 		if (entries & (entries - 1))
-			return fail(c, n, "host.iommu.irte_entries",
-				    "%" PRIu64 " is not a power of two", entries);
+			return fail(c, n, p, "%" PRIu64 " is not a power of two", entries);
 		sc->irte_entries = (uint32_t)entries;
 	}
-	if ((n = get(c, iommu, "posting")) && !parse_bool(c, n, "host.iommu.posting", &sc->posting))
+	if ((n = get(c, iommu, "posting")) &&
+	    !parse_bool(c, n, ikey(c, p, "posting"), &sc->posting))
 		return false;
-	if ((n = get(c, iommu, "x2apic")) && !parse_bool(c, n, "host.iommu.x2apic", &sc->x2apic))
+	if ((n = get(c, iommu, "x2apic")) && !parse_bool(c, n, ikey(c, p, "x2apic"), &sc->x2apic))
 		return false;
+	return true;
+}
+
+/* The host settings parse_host() wrote, as host @i. */
+static void host_take(struct scenario *sc, unsigned i, const char *name)
+{
+	struct sc_host *h = &sc->hosts[i];
+
+	snprintf(h->name, sizeof(h->name), "%s", name);
+	h->pcpus = sc->pcpus;
+	h->slice_ns = sc->slice_ns;
+	h->iommu = sc->iommu;
+	h->irte_entries = sc->irte_entries;
+	h->amd_table = sc->amd_table;
+	h->kernel = sc->kernel;
+	h->msix_noresize = sc->msix_noresize;
+	h->posting = sc->posting;
+	h->x2apic = sc->x2apic;
+}
+
+/* Host @i's settings where the rest of the scenario reads the host's (host_take()'s inverse). */
+static void host_put(struct scenario *sc, unsigned i)
+{
+	const struct sc_host *h = &sc->hosts[i];
+
+	sc->pcpus = h->pcpus;
+	sc->slice_ns = h->slice_ns;
+	sc->iommu = h->iommu;
+	sc->irte_entries = h->irte_entries;
+	sc->amd_table = h->amd_table;
+	sc->kernel = h->kernel;
+	sc->msix_noresize = h->msix_noresize;
+	sc->posting = h->posting;
+	sc->x2apic = h->x2apic;
+}
+
+static void host_defaults(struct scenario *sc)
+{
+	sc->pcpus = 0;
+	sc->iommu = HOST_IOMMU_VTD;
+	sc->irte_entries = 65536;
+	sc->amd_table = 2048; /* Linux's choice on a unit with NumIntRemapSup */
+	sc->kernel = HOST_KERNEL_STOCK;
+	sc->msix_noresize = false;
+	sc->posting = true;
+	sc->x2apic = true;
+	sc->slice_ns = SC_DEFAULT_SLICE;
+}
+
+static bool parse_one_host(struct ctx *c, yaml_node_t *host)
+{
+	snprintf(c->hpath, sizeof(c->hpath), "host");
+	if (!parse_host(c, host, false))
+		return false;
+	host_take(c->sc, 0, "host");
+	c->sc->nhosts = 1;
+	return true;
+}
+
+/*
+ * hosts: each with its name and a host's keys. The scheduler's tick is one for all of
+ * them, so they share a slice.
+ */
+static bool parse_hosts(struct ctx *c, yaml_node_t *list)
+{
+	struct scenario *sc = c->sc;
+	char p[PATH_MAX_LEN], name[SC_NAME_MAX];
+	yaml_node_t *n;
+
+	if (!expect_seq(c, list, "hosts"))
+		return false;
+	if (!seq_len(list) || seq_len(list) > SC_MAX_HOSTS)
+		return fail(c, list, "hosts", "1 to %d hosts", SC_MAX_HOSTS);
+	for (unsigned i = 0; i < seq_len(list); i++) {
+		yaml_node_t *h = seq_item(c, list, i);
+
+		index_path(c->hpath, "hosts", i);
+		host_defaults(sc);
+		if (!parse_host(c, h, true) || !require(c, h, c->hpath, "name", &n) ||
+		    !parse_name(c, n, hkey(c, p, "name"), name))
+			return false;
+		for (unsigned j = 0; j < i; j++)
+			if (!strcmp(sc->hosts[j].name, name))
+				return fail(c, n, p, "name '%s' used twice", name);
+		if (i && sc->slice_ns != sc->hosts[0].slice_ns)
+			return fail(c, get(c, h, "slice") ? get(c, h, "slice") : h,
+				    hkey(c, p, "slice"),
+				    "every host has the first one's slice: one scheduler tick "
+				    "serves them all");
+		host_take(sc, i, name);
+		sc->nhosts++;
+	}
+	host_put(sc, 0);
 	return true;
 }
 
@@ -483,11 +602,13 @@ static bool parse_device_sharing(struct ctx *c, yaml_node_t *d, const char *path
 /* On AMD-Vi every interrupt of a function is an entry of its requester-id's own table. */
 static bool fits_amd_table(struct ctx *c, yaml_node_t *n, const char *path, unsigned count)
 {
-	if (c->sc->iommu != HOST_IOMMU_AMDVI || count <= c->sc->amd_table)
+	const struct sc_host *h = &c->sc->hosts[c->vm_host];
+
+	if (h->iommu != HOST_IOMMU_AMDVI || count <= h->amd_table)
 		return true;
 	return fail(c, n, path,
 		    "%u interrupts: a device's AMD-Vi table holds %u (host.iommu.table)", count,
-		    c->sc->amd_table);
+		    h->amd_table);
 }
 
 static bool parse_device(struct ctx *c, yaml_node_t *d, const char *path, struct sc_device *dev)
@@ -600,10 +721,31 @@ static bool unique_devices(struct ctx *c, yaml_node_t *list, const char *path, s
 	return true;
 }
 
+/* vms[].host: one of hosts' names; the first host when it is not given. */
+static bool parse_vm_host(struct ctx *c, yaml_node_t *v, const char *path, struct sc_vm *vm)
+{
+	char p[PATH_MAX_LEN], name[SC_NAME_MAX];
+	yaml_node_t *n = get(c, v, "host");
+
+	vm->host = 0;
+	c->vm_host = 0;
+	if (!n)
+		return true;
+	subpath(p, path, "host");
+	if (!parse_name(c, n, p, name))
+		return false;
+	for (unsigned h = 0; h < c->sc->nhosts; h++)
+		if (!strcmp(c->sc->hosts[h].name, name)) {
+			vm->host = c->vm_host = h;
+			return true;
+		}
+	return fail(c, n, p, "no host is named '%s'", name);
+}
+
 static bool parse_vm(struct ctx *c, yaml_node_t *v, const char *path, struct sc_vm *vm)
 {
-	static const char *const keys[] = {"name",   "vcpus", "pin",	 "irte_quota",
-					   "memory", "pvir",  "devices", NULL};
+	static const char *const keys[] = {"name",   "host", "vcpus",	"pin", "irte_quota",
+					   "memory", "pvir", "devices", NULL};
 	char p[PATH_MAX_LEN];
 	yaml_node_t *n;
 	uint64_t quota = 4096;
@@ -613,7 +755,8 @@ static bool parse_vm(struct ctx *c, yaml_node_t *v, const char *path, struct sc_
 	if (!check_keys(c, v, path, keys) || !require(c, v, path, "name", &n))
 		return false;
 	subpath(p, path, "name");
-	if (!parse_name(c, n, p, vm->name) || !require(c, v, path, "vcpus", &n))
+	if (!parse_name(c, n, p, vm->name) || !parse_vm_host(c, v, path, vm) ||
+	    !require(c, v, path, "vcpus", &n))
 		return false;
 	subpath(p, path, "vcpus");
 	if (!parse_unsigned(c, n, p, 1, VM_MAX_VCPUS, &vm->vcpus))
@@ -674,7 +817,8 @@ static const struct sc_vm *function_seen_before(const struct scenario *sc, unsig
 {
 	for (unsigned b = 0; b <= a; b++)
 		for (unsigned e = 0; e < (b == a ? d : sc->vms[b].ndevs); e++)
-			if (same_function(&sc->vms[a].devs[d], &sc->vms[b].devs[e])) {
+			if (sc->vms[a].host == sc->vms[b].host &&
+			    same_function(&sc->vms[a].devs[d], &sc->vms[b].devs[e])) {
 				*ret_dev = &sc->vms[b].devs[e];
 				return &sc->vms[b];
 			}
@@ -701,14 +845,15 @@ static bool parse_vms(struct ctx *c, yaml_node_t *vms)
 				return fail(c, seq_item(c, vms, i), p, "name '%s' used twice",
 					    sc->vms[i].name);
 	}
-	/* the host's slots for functions */
-	for (unsigned a = 0, total = 0; a < sc->nvms; a++) {
-		total += sc->vms[a].ndevs;
-		if (total > HOST_MAX_DEVICES)
-			return fail(c, seq_item(c, vms, a), "vms",
-				    "more than the host's %d functions, with those of %s",
-				    HOST_MAX_DEVICES, sc->vms[a].name);
-	}
+	/* each host's slots for functions */
+	for (unsigned h = 0; h < sc->nhosts; h++)
+		for (unsigned a = 0, total = 0; a < sc->nvms; a++) {
+			total += sc->vms[a].host == h ? sc->vms[a].ndevs : 0;
+			if (total > HOST_MAX_DEVICES)
+				return fail(c, seq_item(c, vms, a), "vms",
+					    "more than the host's %d functions, with those of %s",
+					    HOST_MAX_DEVICES, sc->vms[a].name);
+		}
 	/* a physical function belongs to one VM */
 	for (unsigned a = 0; a < sc->nvms; a++)
 		for (unsigned d = 0; d < sc->vms[a].ndevs; d++) {
@@ -1096,9 +1241,21 @@ static bool parse_costs(struct ctx *c, yaml_node_t *m)
 
 /* ---- the document ------------------------------------------------------------------------------ */
 
+/* host: (one) or hosts: (a list), and one of them */
+static bool parse_root_hosts(struct ctx *c, yaml_node_t *root)
+{
+	yaml_node_t *one = get(c, root, "host"), *list = get(c, root, "hosts");
+
+	if (one && list)
+		return fail(c, list, "hosts", "either host (one) or hosts (a list), not both");
+	if (list)
+		return parse_hosts(c, list);
+	return require(c, root, "", "host", &one) && parse_one_host(c, one);
+}
+
 static bool parse_root(struct ctx *c, yaml_node_t *root)
 {
-	static const char *const keys[] = {"name", "seed",     "duration", "host",
+	static const char *const keys[] = {"name", "seed",     "duration", "host", "hosts",
 					   "vms",  "workload", "costs",	   NULL};
 	struct scenario *sc = c->sc;
 	yaml_node_t *n;
@@ -1118,7 +1275,7 @@ static bool parse_root(struct ctx *c, yaml_node_t *root)
 		return fail(c, n, "duration", "must be more than 0");
 	if (sc->duration > SC_MAX_DURATION)
 		return fail(c, n, "duration", "at most 60s");
-	if (!require(c, root, "", "host", &n) || !parse_host(c, n))
+	if (!parse_root_hosts(c, root))
 		return false;
 	if (!require(c, root, "", "vms", &n) || !parse_vms(c, n))
 		return false;
@@ -1135,11 +1292,7 @@ static void set_defaults(struct scenario *sc, const char *file)
 
 	snprintf(sc->name, sizeof(sc->name), "%.*s", (int)len, base);
 	sc->seed = 42;
-	sc->irte_entries = 65536;
-	sc->amd_table = 2048; /* Linux's choice on a unit with NumIntRemapSup */
-	sc->posting = true;
-	sc->x2apic = true;
-	sc->slice_ns = SC_DEFAULT_SLICE;
+	host_defaults(sc);
 	sc->costs = cost_model_default();
 }
 
@@ -1309,15 +1462,18 @@ int scenario_set_iommu(struct scenario *sc, enum host_iommu iommu, char *err, si
 		for (unsigned d = 0; d < sc->vms[v].ndevs; d++) {
 			const struct sc_device *dev = &sc->vms[v].devs[d];
 			unsigned n = dev->msix ? dev->msix : dev->ims;
+			uint32_t table = sc->hosts[sc->vms[v].host].amd_table;
 
-			if (n > sc->amd_table) {
+			if (n > table) {
 				snprintf(
 				    err, errlen,
 				    "%s/%s has %u interrupts: a device's AMD-Vi table holds %u",
-				    sc->vms[v].name, dev->name, n, sc->amd_table);
+				    sc->vms[v].name, dev->name, n, table);
 				return -EINVAL;
 			}
 		}
+	for (unsigned h = 0; h < sc->nhosts; h++)
+		sc->hosts[h].iommu = iommu;
 	sc->iommu = iommu;
 	return 0;
 }

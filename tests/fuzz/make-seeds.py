@@ -115,6 +115,14 @@ SCENARIO_SMALL = {
     '  - {at: 0.3ms, do: block, vcpu: a/0, for: 0.5ms}\n'
     '  - {at: 0.5ms, do: migrate, vcpu: a/3, pcpu: 1}\n'
     '  - {at: 0.7ms, do: preempt, vcpu: a/1, for: 0.2ms}\n',
+    'two-hosts.yaml': 'duration: 1ms\nhosts:\n  - {name: a, pcpus: 2}\n'
+    '  - {name: b, pcpus: 2, iommu: {kind: amdvi, table: 512}}\nvms:\n'
+    '  - name: v\n    host: b\n    vcpus: 1\n    devices:\n'
+    '      - {name: n, bdf: "03:00.0", guest_bdf: "00:04.0", msix: 2}\n'
+    '  - name: w\n    vcpus: 1\n    devices:\n'
+    '      - {name: n, bdf: "03:00.0", guest_bdf: "00:04.0", msix: 2}\n'
+    'workload:\n  - {at: 0ms, do: activate, dev: v/n, count: 2}\n'
+    '  - {at: 0ms, do: traffic, dev: v/n, rate: 100k, until: 1ms}\n',
     'minimal.yaml': 'duration: 1ms\nhost: {pcpus: 2}\nvms:\n  - name: a\n    vcpus: 1\n'
     '    devices:\n      - {name: n, bdf: "03:00.0", guest_bdf: "00:04.0", msix: 2}\n'
     'workload:\n  - {at: 0ms, do: activate, dev: a/n, count: 2}\n'

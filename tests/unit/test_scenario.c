@@ -236,6 +236,27 @@ static const struct bad_row bad_rows[] = {
      "ims: 2048}\n",
      "t.yaml:7: vms[0].devices[0].ims: 2048 interrupts: a device's AMD-Vi table holds 512 "
      "(host.iommu.table)"},
+    {"duration: 1ms\nhost: {pcpus: 2}\nhosts: [{name: a, pcpus: 2}]\n",
+     "t.yaml:3: hosts: either host (one) or hosts (a list), not both"},
+    {"duration: 1ms\nhosts: [{pcpus: 2}]\n", "t.yaml:2: hosts[0].name: missing"},
+    {"duration: 1ms\nhosts: [{name: a, pcpus: 2}, {name: a, pcpus: 4}]\n",
+     "t.yaml:2: hosts[1].name: name 'a' used twice"},
+    {"duration: 1ms\nhosts: [{name: a, pcpus: 2}, {name: b, pcpus: 0}]\n",
+     "t.yaml:2: hosts[1].pcpus: 0 is out of range (1..1024)"},
+    {"duration: 1ms\nhosts: [{name: a, pcpus: 2}, {name: b, pcpus: 2, slice: 1ms}]\n",
+     "t.yaml:2: hosts[1].slice: every host has the first one's slice"},
+    {"duration: 1ms\nhosts:\n  - {name: a, pcpus: 2, iommu: {kind: amdvi, table: 512}}\n"
+     "vms:\n  - name: v\n    host: a\n    vcpus: 1\n    devices:\n"
+     "      - {name: d, bdf: \"03:00.0\", guest_bdf: \"00:04.0\", ims: 1024}\n",
+     "t.yaml:9: vms[0].devices[0].ims: 1024 interrupts: a device's AMD-Vi table holds 512"},
+    {"duration: 1ms\nhosts: [{name: a, pcpus: 2}]\nvms:\n  - {name: v, host: c, vcpus: 1}\n",
+     "t.yaml:4: vms[0].host: no host is named 'c'"},
+    {"duration: 1ms\nhosts: [{name: a, pcpus: 2}, {name: b, pcpus: 2}]\nvms:\n"
+     "  - name: v\n    host: b\n    vcpus: 1\n    devices:\n"
+     "      - {name: d, bdf: \"03:00.0\", guest_bdf: \"00:04.0\", msix: 2}\n"
+     "  - name: w\n    host: b\n    vcpus: 1\n    devices:\n"
+     "      - {name: d, bdf: \"03:00.0\", guest_bdf: \"00:04.0\", msix: 2}\n",
+     "t.yaml:9: vms: bdf of w/d is also v/d's"},
 };
 
 static void bad_scenario(void **state)
@@ -249,6 +270,38 @@ static void bad_scenario(void **state)
 	assert_null(sc);
 	if (strncmp(err, row->message, strlen(row->message)))
 		fail_msg("got \"%s\", want \"%s...\"", err, row->message);
+}
+
+/* hosts: each with its own IOMMU and pCPUs; VMs placed by name; a bdf is per host. */
+static void hosts_each_with_its_vms(void **state)
+{
+	static const char text[] =
+	    "duration: 1ms\nhosts:\n"
+	    "  - {name: a, pcpus: 8}\n"
+	    "  - {name: b, pcpus: 4, iommu: {kind: amdvi, table: 512}}\n"
+	    "vms:\n"
+	    "  - name: v\n    vcpus: 1\n    devices:\n"
+	    "      - {name: d, bdf: \"03:00.0\", guest_bdf: \"00:04.0\", msix: 2}\n"
+	    "  - name: w\n    host: b\n    vcpus: 1\n    devices:\n"
+	    "      - {name: d, bdf: \"03:00.0\", guest_bdf: \"00:04.0\", msix: 2}\n";
+	struct scenario *sc = NULL;
+	char err[SC_ERR_MAX] = "";
+
+	(void)state;
+	assert_int_equal(scenario_parse(text, strlen(text), "t.yaml", &sc, err, sizeof(err)), 0);
+	assert_int_equal(sc->nhosts, 2);
+	assert_string_equal(sc->hosts[1].name, "b");
+	assert_int_equal(sc->hosts[0].pcpus, 8);
+	assert_int_equal(sc->hosts[1].iommu, HOST_IOMMU_AMDVI);
+	assert_int_equal(sc->hosts[1].amd_table, 512);
+	assert_int_equal(sc->hosts[0].iommu, HOST_IOMMU_VTD);
+	assert_int_equal(sc->pcpus, 8); /* the first host's, where one host is read */
+	assert_int_equal(sc->vms[0].host, 0);
+	assert_int_equal(sc->vms[1].host, 1);
+	/* --iommu: every host */
+	assert_int_equal(scenario_set_iommu(sc, HOST_IOMMU_VTD, err, sizeof(err)), 0);
+	assert_int_equal(sc->hosts[1].iommu, HOST_IOMMU_VTD);
+	scenario_free(sc);
 }
 
 static void unreadable_file(void **state)
@@ -374,6 +427,15 @@ int main(void)
 	    BAD("ga-on-vtd", 55),
 	    BAD("amdvi-table", 56),
 	    BAD("amdvi-table-too-small", 57),
+	    BAD("host-and-hosts", 58),
+	    BAD("hosts-name-missing", 59),
+	    BAD("hosts-name-twice", 60),
+	    BAD("hosts-pcpus", 61),
+	    BAD("hosts-slice", 62),
+	    BAD("hosts-amdvi-table", 63),
+	    BAD("vm-no-such-host", 64),
+	    BAD("same-bdf-same-host", 65),
+	    TEST(hosts_each_with_its_vms),
 	    TEST(deep_nesting_is_refused_quickly),
 	    TEST(more_functions_than_the_host_holds),
 	};

@@ -810,6 +810,46 @@ static void latency_percentiles_are_exact(void **state)
 	check_percentiles(200000, wide_values, 0);
 }
 
+/*
+ * Two hosts, one VT-d and one AMD-Vi, a VM on each with a function at the same bdf: the
+ * same address on two machines, not a shared requester-id. Each VM's interrupts reach
+ * its own vCPUs, under every design, and each host charges its own IRTEs.
+ */
+static void two_hosts_side_by_side(void **state)
+{
+	static const char text[] =
+	    "duration: 4ms\nhosts:\n"
+	    "  - {name: a, pcpus: 4}\n"
+	    "  - {name: b, pcpus: 4, iommu: {kind: amdvi}}\n"
+	    "vms:\n"
+	    "  - name: web\n    host: a\n    vcpus: 2\n    devices:\n"
+	    "      - {name: nic, bdf: \"03:00.0\", guest_bdf: \"00:04.0\", msix: 8}\n"
+	    "  - name: db\n    host: b\n    vcpus: 2\n    devices:\n"
+	    "      - {name: nic, bdf: \"03:00.0\", guest_bdf: \"00:04.0\", msix: 8}\n"
+	    "workload:\n"
+	    "  - {at: 0ms, do: activate, dev: web/nic, count: 8}\n"
+	    "  - {at: 0ms, do: activate, dev: db/nic, count: 8}\n"
+	    "  - {at: 0ms, do: traffic, dev: web/nic, rate: 100K/s, until: 4ms}\n"
+	    "  - {at: 0ms, do: traffic, dev: db/nic, rate: 100K/s, until: 4ms}\n"
+	    "  - {at: 1ms, do: block, vcpu: db/1, for: 1ms}\n";
+	static const enum sim_design designs[] = {SIM_DESIGN_TRAP, SIM_DESIGN_VIR_EMUL,
+						  SIM_DESIGN_HCALL};
+
+	(void)state;
+	for (unsigned i = 0; i < 3; i++) {
+		struct run run = run_design(text, designs[i], NULL);
+
+		assert_sound(&run);
+		assert_int_equal(run.r.nvms, 2);
+		for (unsigned v = 0; v < 2; v++) {
+			assert_true(run.r.vms[v].irq.delivered > 300);
+			assert_int_equal(run.r.vms[v].irq.blocked, 0);
+			assert_int_equal(run.r.vms[v].irtes, 8);
+		}
+		run_free(&run);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -841,6 +881,7 @@ int main(void)
 	    TEST(shipped_scenarios_run_sound),
 	    TEST(default_file_is_the_embedded_one),
 	    TEST(readme_shows_the_default_run),
+	    TEST(two_hosts_side_by_side),
 	};
 
 	return cmocka_run_group_tests_name("sim", tests, NULL, NULL);
