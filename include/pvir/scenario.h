@@ -94,6 +94,7 @@ enum sc_op_kind {
 	OP_OFFLINE,
 	OP_ROGUE_WRITE,
 	OP_HYPERCALL,
+	OP_MIGRATE_VM,
 };
 
 struct sc_op {
@@ -111,6 +112,7 @@ struct sc_op {
 	uint64_t until;	     /* traffic: ns */
 	uint64_t for_ns;     /* preempt, block */
 	unsigned pcpu;	     /* migrate */
+	unsigned host;	     /* migrate_vm: where to (for_ns: the downtime) */
 	unsigned *entries;   /* traffic: the entries to raise; NULL: every active one */
 	unsigned nentries;
 	uint64_t addr; /* rogue_write */

@@ -175,6 +175,20 @@ struct sim_vm_report {
 };
 
 #define SIM_MAX_VIOLATIONS 8
+#define SIM_MAX_MIGRATIONS 16
+
+/* A migrate_vm that ran (docs/migration.md). */
+struct sim_migration {
+	char vm[SC_NAME_MAX];
+	char from[SC_NAME_MAX], to[SC_NAME_MAX];
+	uint64_t at_ns;
+	uint64_t downtime_ns;
+	uint64_t latched; /* interrupts the stopped devices held when the downtime ended */
+	uint32_t handles; /* vIRTEs the VM held */
+	uint32_t moved;	  /* of them, whose handle the destination could not keep */
+	bool remap_event; /* the guest was told (moved > 0) */
+	bool done;	  /* the downtime ended within the run */
+};
 
 struct sim_report {
 	enum sim_design design;
@@ -219,6 +233,8 @@ struct sim_report {
 	struct latency delivery;
 	struct sim_op_result *ops; /* in the order they ran; failed ones are the report's errors */
 	size_t nops;
+	struct sim_migration migrations[SIM_MAX_MIGRATIONS];
+	unsigned nmigrations;
 	char violations[SIM_MAX_VIOLATIONS][256];
 	unsigned nviolations;
 };

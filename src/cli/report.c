@@ -120,6 +120,31 @@ static void json_op(struct json *j, const struct sim_op_result *o)
 	json_object_end(j);
 }
 
+/* Only where a migrate_vm ran: the key is absent otherwise. */
+static void json_migrations(struct json *j, const struct sim_report *r)
+{
+	if (!r->nmigrations)
+		return;
+	json_array_begin(j, "migrations");
+	for (unsigned i = 0; i < r->nmigrations; i++) {
+		const struct sim_migration *m = &r->migrations[i];
+
+		json_object_begin(j, NULL);
+		json_string(j, "vm", m->vm);
+		json_string(j, "from", m->from);
+		json_string(j, "to", m->to);
+		json_uint(j, "at_ns", m->at_ns);
+		json_uint(j, "downtime_ns", m->downtime_ns);
+		json_uint(j, "latched", m->latched);
+		json_uint(j, "handles", m->handles);
+		json_uint(j, "handles_moved", m->moved);
+		json_bool(j, "remap_event", m->remap_event);
+		json_bool(j, "done", m->done);
+		json_object_end(j);
+	}
+	json_array_end(j);
+}
+
 static void json_design(struct json *j, const struct sim_report *r)
 {
 	json_object_begin(j, sim_design_name(r->design));
@@ -172,6 +197,7 @@ static void json_design(struct json *j, const struct sim_report *r)
 	json_latency(j, "delivery", &r->delivery);
 	json_object_end(j);
 	json_errors(j, r);
+	json_migrations(j, r);
 	json_array_begin(j, "operations");
 	for (size_t i = 0; i < r->nops; i++)
 		json_op(j, &r->ops[i]);
@@ -359,6 +385,23 @@ static void text_faults(FILE *out, const struct sim_report *r)
 		fprintf(out, "none\n");
 }
 
+/* Each migrate_vm: its downtime, what the stopped devices latched, the handles it moved. */
+static void text_migrations(FILE *out, const struct sim_report *r)
+{
+	for (unsigned i = 0; i < r->nmigrations; i++) {
+		const struct sim_migration *m = &r->migrations[i];
+
+		fprintf(out,
+			"%s%s %s -> %s at %.3f ms: downtime %.3f ms, %" PRIu64
+			" entries latched across it, handles kept %u of %u%s%s\n",
+			i ? "           " : "migrated   ", m->vm, m->from, m->to,
+			(double)m->at_ns / 1e6, (double)m->downtime_ns / 1e6, m->latched,
+			m->handles - m->moved, m->handles,
+			m->remap_event ? " (remap event sent)" : "",
+			m->done ? "" : " (the run ended in the downtime)");
+	}
+}
+
 /* The operations that failed, again, so that none is missed in a long table. */
 static void text_errors(FILE *out, const struct sim_report *r)
 {
@@ -450,6 +493,7 @@ int report_text(FILE *out, const struct scenario *sc, const struct sim_report *r
 	rc |= text_exits(out, r);
 	rc |= text_interrupts(out, r);
 	text_faults(out, r);
+	text_migrations(out, r);
 	text_errors(out, r);
 	for (unsigned i = 0; i < r->nviolations; i++)
 		fprintf(out, "%s%s\n", i ? "           " : "\nVIOLATED   ", r->violations[i]);

@@ -129,9 +129,11 @@ static void store_dword(uint32_t *entry, unsigned dw, uint32_t val)
 
 /*
  * The device's entry follows the guest's only while its message is granted.
- * A refusal is counted once, when a live entry starts being held masked.
+ * A refusal of the guest's write (@guest) is counted once, when a live entry
+ * starts being held masked; the host's own holds (a revoke) are not refusals.
  */
-static void settle(struct assigned_dev *d, struct med_store *m, enum vfio_kind k, unsigned n)
+static void settle(struct assigned_dev *d, struct med_store *m, enum vfio_kind k, unsigned n,
+		   bool guest)
 {
 	const uint32_t *e = m->e[n];
 	struct msi_msg msg = {e[0], e[1], e[2]};
@@ -139,7 +141,7 @@ static void settle(struct assigned_dev *d, struct med_store *m, enum vfio_kind k
 
 	if (!granted(d, k, &msg)) {
 		vfio_entry_store(d, k, n, CTRL_DWORD, MASK_BIT);
-		d->vm->stats.foreign_refused += live && !m->held[n];
+		d->vm->stats.foreign_refused += guest && live && !m->held[n];
 		m->held[n] = live;
 		return;
 	}
@@ -153,7 +155,7 @@ void mediate_settle_all(struct assigned_dev *d)
 {
 	for (unsigned k = 0; k < VFIO_KINDS; k++)
 		for (unsigned n = 0; d->med[k].e && n < d->med[k].n; n++)
-			settle(d, &d->med[k], (enum vfio_kind)k, n);
+			settle(d, &d->med[k], (enum vfio_kind)k, n, false);
 }
 
 bool mediate_all_granted(struct assigned_dev *d)
@@ -179,7 +181,7 @@ void mediate_write(struct assigned_dev *d, struct med_store *m, enum vfio_kind k
 	store_dword(m->e[n], dw, (uint32_t)val);
 	if (size == 8)
 		store_dword(m->e[n], dw + 1, (uint32_t)(val >> 32));
-	settle(d, m, k, n);
+	settle(d, m, k, n, true);
 }
 
 uint64_t mediate_read(const struct med_store *m, uint64_t rel, unsigned size)

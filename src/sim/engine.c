@@ -30,6 +30,7 @@
 #include "pvir/guest.h"
 #include "pvir/host.h"
 #include "pvir/ir_driver.h"
+#include "pvir/migrate.h"
 #include "pvir/physmem.h"
 #include "pvir/sim.h"
 #include "pvir/vmm.h"
@@ -45,7 +46,8 @@ enum ev_type {
 	EV_HANDLE,  /* a = vm, b = vcpu: the vCPU takes its interrupts */
 	EV_RESUME,  /* a = vm, b = vcpu: end of a preempt or block */
 	EV_TICK,
-	EV_SLICE, /* the host scheduler's slices end */
+	EV_SLICE,    /* the host scheduler's slices end */
+	EV_MIGRATED, /* a = vm: a migrate_vm's downtime ends */
 };
 
 struct sim_dev {
@@ -110,6 +112,12 @@ struct sim_vm {
 	struct sim_irq_counts irq;
 	uint64_t faults[IR_FAULT_COUNT];
 	uint64_t amd_faults[AMDVI_BLOCK_COUNT];
+	/* migrate_vm: the move under way, and the counters of the VMs it ran as before */
+	struct vm_migration *mig;
+	struct vm *retiring;
+	unsigned mig_report; /* its entry in the report */
+	struct vm_exits exits_before;
+	struct vmm_stats vmm_before;
 };
 
 struct sim {
@@ -211,6 +219,15 @@ static int build_devices(struct sim *s, struct sim_vm *sv, const struct sc_vm *v
 	return 0;
 }
 
+/* Whether a migrate_vm moves VM @i. */
+static bool migrates(const struct scenario *sc, unsigned i)
+{
+	for (unsigned o = 0; o < sc->nops; o++)
+		if (sc->ops[o].kind == OP_MIGRATE_VM && sc->ops[o].vm == i)
+			return true;
+	return false;
+}
+
 static int build_vm(struct sim *s, unsigned i)
 {
 	const struct sc_vm *v = &s->sc->vms[i];
@@ -224,6 +241,7 @@ static int build_vm(struct sim *s, unsigned i)
 	int err;
 
 	design_configure(s->design, v, &vc, &gc);
+	vc.remap_event = migrates(s->sc, i); /* a VMM set up to move the VM offers the event */
 	sv->s = s;
 	sv->idx = i;
 	sv->vcpus = calloc(v->vcpus, sizeof(*sv->vcpus));
@@ -544,6 +562,8 @@ static void teardown(struct sim *s)
 		struct sim_vm *sv = &s->vms[i];
 
 		guest_free(sv->g);
+		vm_migration_free(sv->mig); /* a run stopped in a downtime */
+		vm_free(sv->retiring);
 		if (sv->vm)
 			vm_free(sv->vm);
 		for (unsigned d = 0; d < SC_MAX_DEVS; d++)
@@ -622,6 +642,53 @@ static const char *limit_hit(const struct work *before, const struct work *after
 	return NULL;
 }
 
+static void add_exits(struct vm_exits *to, const struct vm_exits *e)
+{
+	to->total += e->total;
+	to->hypercall += e->hypercall;
+	to->mmio_trap += e->mmio_trap;
+	to->ext_intr += e->ext_intr;
+	to->wakeup += e->wakeup;
+	to->hlt += e->hlt;
+	to->cfg += e->cfg;
+}
+
+/* A VM's counters over its whole run: the VM it is now, and those it moved out of. */
+static struct vm_exits exits_of(const struct sim_vm *sv)
+{
+	struct vm_exits e = *vm_exits(sv->vm);
+
+	add_exits(&e, &sv->exits_before);
+	return e;
+}
+
+/* As exits_of(); the two gauges (irqfds held, routes) are the VM's now. */
+static struct vmm_stats vmm_of(const struct sim_vm *sv)
+{
+	struct vmm_stats v = *vm_vmm_stats(sv->vm);
+	const struct vmm_stats *b = &sv->vmm_before;
+
+	v.device_writes += b->device_writes;
+	v.device_reads += b->device_reads;
+	v.emul_errors += b->emul_errors;
+	v.set_irqs += b->set_irqs;
+	v.vfio_setups += b->vfio_setups;
+	v.irqfds += b->irqfds;
+	v.route_commits += b->route_commits;
+	v.routes_walked += b->routes_walked;
+	v.pi_updates += b->pi_updates;
+	v.msi_updates += b->msi_updates;
+	v.route_refusals += b->route_refusals;
+	v.msg_reads += b->msg_reads;
+	v.bypass_reports += b->bypass_reports;
+	v.ims_set_irqs += b->ims_set_irqs;
+	v.foreign_refused += b->foreign_refused;
+	v.revoked += b->revoked;
+	v.remap_events += b->remap_events;
+	v.retranslations += b->retranslations;
+	return v;
+}
+
 static struct work work_now(const struct sim *s)
 {
 	struct work w = {0};
@@ -639,8 +706,8 @@ static struct work work_now(const struct sim *s)
 	}
 
 	for (unsigned i = 0; i < s->sc->nvms; i++) {
-		const struct vm_exits *e = vm_exits(s->vms[i].vm);
-		const struct vmm_stats *v = vm_vmm_stats(s->vms[i].vm);
+		const struct vm_exits exits = exits_of(&s->vms[i]), *e = &exits;
+		const struct vmm_stats vmm = vmm_of(&s->vms[i]), *v = &vmm;
 
 		w.exits.hypercall += e->hypercall;
 		w.exits.mmio_trap += e->mmio_trap;
@@ -833,6 +900,8 @@ static void on_handle(struct sim *s, unsigned vm, unsigned cpu)
 	if (c->handle_at != s->now)
 		return; /* superseded by an earlier one */
 	c->handle_at = NO_TIME;
+	if (sv->mig)
+		return; /* stopped for a migration: on_migrated() has it take what waits */
 	s->handling = 0;
 	n = guest_handle_interrupts(sv->g, cpu);
 	c->busy_until = s->now + (uint64_t)n * s->cost->guest_handler;
@@ -1165,11 +1234,108 @@ static void on_slice(struct sim *s)
 		}
 }
 
+/* ---- migrate_vm (docs/migration.md) ------------------------------------------------ */
+
+/* The destination's functions: the same devices, hot-added on the other host. */
+static int dest_functions(struct sim *s, struct sim_vm *sv, struct host *to,
+			  struct pci_func **funcs)
+{
+	const struct sc_vm *v = &s->sc->vms[sv->idx];
+
+	for (unsigned d = 0; d < v->ndevs; d++) {
+		struct pci_func_config c = device_config(&v->devs[d]);
+		int err = host_add_device(to, &c, &funcs[d]);
+
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/*
+ * The switch: the VM's state moves to @to and the downtime starts. From now on the VM is
+ * the destination's: its devices raise on the destination's functions, which latch until
+ * the downtime ends; the guest does not run until then.
+ */
+static int op_migrate_vm(struct sim *s, const struct sc_op *op)
+{
+	struct sim_vm *sv = &s->vms[op->vm];
+	const struct sc_vm *v = &s->sc->vms[op->vm];
+	struct host *to = s->hosts[op->host];
+	struct pci_func *funcs[SC_MAX_DEVS];
+	struct sim_migration *rep;
+	struct vm_migration *m = NULL;
+	struct vm *src = sv->vm;
+	int err;
+
+	if (sv->mig)
+		return -EBUSY; /* one move at a time */
+	if (to == sv->host)
+		return -EINVAL; /* it is there already */
+	if (s->r->nmigrations == SIM_MAX_MIGRATIONS)
+		return -ENOSPC;
+	err = dest_functions(s, sv, to, funcs);
+	if (!err)
+		err = vm_migration_begin(src, to, funcs, v->ndevs, NULL, &m);
+	if (!err)
+		err = vm_migration_switch(m);
+	if (err) {
+		vm_migration_free(m);
+		return err;
+	}
+	rep = &s->r->migrations[s->r->nmigrations];
+	*rep = (struct sim_migration){.at_ns = s->now,
+				      .downtime_ns = op->for_ns,
+				      .handles = vm_hcall_entries(vm_migration_dest(m)),
+				      .moved = vm_migration_moved(m)};
+	snprintf(rep->vm, sizeof(rep->vm), "%s", v->name);
+	snprintf(rep->from, sizeof(rep->from), "%s", s->sc->hosts[sv->host_idx].name);
+	snprintf(rep->to, sizeof(rep->to), "%s", s->sc->hosts[op->host].name);
+	sv->mig_report = s->r->nmigrations++;
+	/* the source VM's counters stay the run's; it is freed when the downtime ends */
+	add_exits(&sv->exits_before, vm_exits(src));
+	sv->vmm_before = vmm_of(sv);
+	sv->mig = m;
+	sv->retiring = src;
+	sv->vm = vm_migration_dest(m);
+	sv->host = to;
+	sv->host_idx = op->host;
+	for (unsigned d = 0; d < v->ndevs; d++)
+		sv->devs[d].func = funcs[d];
+	guest_rebind(sv->g, sv->vm);
+	schedule(s, s->now + op->for_ns, EV_MIGRATED, op->vm, 0);
+	return 0;
+}
+
+/* The downtime ends: the destination's functions run, and the guest with them. */
+static void on_migrated(struct sim *s, unsigned vm)
+{
+	struct sim_vm *sv = &s->vms[vm];
+	struct sim_migration *rep = &s->r->migrations[sv->mig_report];
+	const struct sc_vm *v = &s->sc->vms[vm];
+
+	if (!sv->mig)
+		return;
+	for (unsigned d = 0; d < v->ndevs; d++)
+		rep->latched += pci_func_pending_count(sv->devs[d].func);
+	(void)!vm_migration_finish(sv->mig); /* switched: it cannot fail */
+	rep->remap_event = rep->moved > 0;
+	rep->done = true;
+	vm_migration_free(sv->mig);
+	vm_free(sv->retiring);
+	sv->mig = NULL;
+	sv->retiring = NULL;
+	for (unsigned c = 0; c < v->vcpus; c++)
+		handle_if_pending(s, sv, c, s->cost->posted_delivery);
+}
+
 static const char *const op_names[] = {
-    [OP_ACTIVATE] = "activate",		[OP_FREE] = "free",	  [OP_TRAFFIC] = "traffic",
-    [OP_SET_AFFINITY] = "set_affinity", [OP_PREEMPT] = "preempt", [OP_BLOCK] = "block",
-    [OP_MIGRATE] = "migrate",		[OP_OFFLINE] = "offline", [OP_ROGUE_WRITE] = "rogue_write",
-    [OP_HYPERCALL] = "hypercall",
+    [OP_ACTIVATE] = "activate",	      [OP_FREE] = "free",
+    [OP_TRAFFIC] = "traffic",	      [OP_SET_AFFINITY] = "set_affinity",
+    [OP_PREEMPT] = "preempt",	      [OP_BLOCK] = "block",
+    [OP_MIGRATE] = "migrate",	      [OP_OFFLINE] = "offline",
+    [OP_ROGUE_WRITE] = "rogue_write", [OP_HYPERCALL] = "hypercall",
+    [OP_MIGRATE_VM] = "migrate_vm",
 };
 
 static void op_target(const struct sim *s, const struct sc_op *op, char *out, size_t len)
@@ -1186,6 +1352,9 @@ static void op_target(const struct sim *s, const struct sc_op *op, char *out, si
 		break;
 	case OP_SET_AFFINITY:
 		snprintf(out, len, "%s/%s/%u", v->name, v->devs[op->dev].name, op->index);
+		break;
+	case OP_MIGRATE_VM:
+		snprintf(out, len, "%s->%s", v->name, s->sc->hosts[op->host].name);
 		break;
 	default:
 		snprintf(out, len, "%s/%s", v->name, v->devs[op->dev].name);
@@ -1206,6 +1375,8 @@ static int run_op(struct sim *s, const struct sc_op *op, struct sim_op_result *r
 		return op_rogue_write(s, op);
 	case OP_HYPERCALL:
 		return op_hypercall(s, op, res);
+	case OP_MIGRATE_VM:
+		return op_migrate_vm(s, op);
 	default:
 		return op_vcpu(s, op);
 	}
@@ -1253,6 +1424,9 @@ static void on_tick(struct sim *s)
 static void dispatch(struct sim *s, const struct event *e)
 {
 	switch ((enum ev_type)e->type) {
+	case EV_MIGRATED:
+		on_migrated(s, e->a);
+		break;
 	case EV_OP:
 		on_op(s, e->a);
 		break;
@@ -1420,7 +1594,8 @@ static void finish(struct sim *s)
 	r->nvms = s->sc->nvms;
 	for (unsigned i = 0; i < s->sc->nvms; i++) {
 		struct sim_vm *sv = &s->vms[i];
-		const struct vm_exits *e = vm_exits(sv->vm);
+		const struct vm_exits exits = exits_of(sv), *e = &exits;
+		const struct vmm_stats vmm = vmm_of(sv);
 
 		count_pending(s, sv);
 		check_balance(r, vm_name(sv->vm), &sv->irq);
@@ -1440,20 +1615,19 @@ static void finish(struct sim *s)
 		r->exits.wakeup += e->wakeup;
 		r->exits.hlt += e->hlt;
 		r->exits.cfg += e->cfg;
-		r->device_writes += vm_vmm_stats(sv->vm)->device_writes;
-		r->set_irqs += vm_vmm_stats(sv->vm)->set_irqs;
-		r->irqfds += vm_vmm_stats(sv->vm)->irqfds;
-		r->route_commits += vm_vmm_stats(sv->vm)->route_commits;
-		r->routes_walked += vm_vmm_stats(sv->vm)->routes_walked;
-		r->pi_updates += vm_vmm_stats(sv->vm)->pi_updates;
-		r->msi_updates += vm_vmm_stats(sv->vm)->msi_updates;
-		r->vfio_setups += vm_vmm_stats(sv->vm)->vfio_setups;
-		r->ims_set_irqs += vm_vmm_stats(sv->vm)->ims_set_irqs;
-		r->msg_reads += vm_vmm_stats(sv->vm)->msg_reads;
-		r->bypass_reports += vm_vmm_stats(sv->vm)->bypass_reports;
-		r->retranslations += vm_vmm_stats(sv->vm)->retranslations;
-		r->vmm_refused +=
-		    vm_vmm_stats(sv->vm)->emul_errors + vm_vmm_stats(sv->vm)->foreign_refused;
+		r->device_writes += vmm.device_writes;
+		r->set_irqs += vmm.set_irqs;
+		r->irqfds += vmm.irqfds;
+		r->route_commits += vmm.route_commits;
+		r->routes_walked += vmm.routes_walked;
+		r->pi_updates += vmm.pi_updates;
+		r->msi_updates += vmm.msi_updates;
+		r->vfio_setups += vmm.vfio_setups;
+		r->ims_set_irqs += vmm.ims_set_irqs;
+		r->msg_reads += vmm.msg_reads;
+		r->bypass_reports += vmm.bypass_reports;
+		r->retranslations += vmm.retranslations;
+		r->vmm_refused += vmm.emul_errors + vmm.foreign_refused;
 	}
 	r->hypercalls = r->exits.hypercall;
 	if (sim_latency_sort(&r->setup) | sim_latency_sort(&r->affinity) |

@@ -29,9 +29,9 @@ struct ctx {
 	size_t errlen;
 	bool failed;
 	struct scenario *sc;
-	uint64_t raises;  /* the traffic's device raises, summed so far */
-	char hpath[16];	  /* "host", or "hosts[i]": where host keys are */
-	unsigned vm_host; /* the host of the VM being read */
+	uint64_t raises;	  /* the traffic's device raises, summed so far */
+	char hpath[PATH_MAX_LEN]; /* "host", or "hosts[i]": where host keys are */
+	unsigned vm_host;	  /* the host of the VM being read */
 };
 
 static bool fail(struct ctx *c, const yaml_node_t *n, const char *path, const char *fmt, ...)
@@ -985,6 +985,7 @@ static const struct op_kind op_kinds[] = {
     {"offline", OP_OFFLINE, K("vcpu")},
     {"rogue_write", OP_ROGUE_WRITE, K("dev", "entry", "addr", "data")},
     {"hypercall", OP_HYPERCALL, K("vm", "vcpu", "regs")},
+    {"migrate_vm", OP_MIGRATE_VM, K("vm", "to", "downtime")},
 };
 
 static bool need(struct ctx *c, yaml_node_t *op, const char *path, const char *key,
@@ -1082,6 +1083,47 @@ static bool parse_regs(struct ctx *c, yaml_node_t *n, const char *path, struct v
 	return true;
 }
 
+/* An op's `vm`: a VM's name. */
+static bool parse_op_vm(struct ctx *c, yaml_node_t *o, const char *path, struct sc_op *op)
+{
+	char p[PATH_MAX_LEN], name[SC_NAME_MAX];
+	yaml_node_t *n;
+	int vi;
+
+	subpath(p, path, "vm");
+	if (!need(c, o, path, "vm", &n) || !parse_name(c, n, p, name))
+		return false;
+	vi = find_vm(c->sc, name);
+	if (vi < 0)
+		return fail(c, n, p, "no VM '%s'", name);
+	op->vm = (unsigned)vi;
+	return true;
+}
+
+/* migrate_vm: vm, to (a host's name), downtime (how long the VM is stopped). */
+static bool parse_migrate_vm(struct ctx *c, yaml_node_t *o, const char *path, struct sc_op *op)
+{
+	char p[PATH_MAX_LEN], name[SC_NAME_MAX];
+	yaml_node_t *n;
+
+	if (!parse_op_vm(c, o, path, op))
+		return false;
+	subpath(p, path, "to");
+	if (!need(c, o, path, "to", &n) || !parse_name(c, n, p, name))
+		return false;
+	for (op->host = 0; op->host < c->sc->nhosts; op->host++)
+		if (!strcmp(c->sc->hosts[op->host].name, name))
+			break;
+	if (op->host == c->sc->nhosts)
+		return fail(c, n, p, "no host is named '%s'", name);
+	subpath(p, path, "downtime");
+	if (!need(c, o, path, "downtime", &n) || !parse_duration(c, n, p, &op->for_ns))
+		return false;
+	if (op->at + op->for_ns > c->sc->duration)
+		return fail(c, n, p, "ends after the run (duration)");
+	return true;
+}
+
 static bool parse_op_args(struct ctx *c, yaml_node_t *o, const char *path, struct sc_op *op)
 {
 	char p[PATH_MAX_LEN];
@@ -1104,24 +1146,17 @@ static bool parse_op_args(struct ctx *c, yaml_node_t *o, const char *path, struc
 		subpath(p, path, "cpus");
 		return need(c, o, path, "cpus", &n) &&
 		       parse_cpus(c, n, p, c->sc->vms[op->vm].vcpus, &op->cpus);
-	case OP_HYPERCALL: {
-		char vm[SC_NAME_MAX];
-		int vi;
-
-		subpath(p, path, "vm");
-		if (!need(c, o, path, "vm", &n) || !parse_name(c, n, p, vm))
+	case OP_MIGRATE_VM:
+		return parse_migrate_vm(c, o, path, op);
+	case OP_HYPERCALL:
+		if (!parse_op_vm(c, o, path, op))
 			return false;
-		vi = find_vm(c->sc, vm);
-		if (vi < 0)
-			return fail(c, n, p, "no VM '%s'", vm);
-		op->vm = (unsigned)vi;
 		subpath(p, path, "vcpu");
 		if (!need(c, o, path, "vcpu", &n) ||
-		    !parse_unsigned(c, n, p, 0, c->sc->vms[vi].vcpus - 1, &op->vcpu))
+		    !parse_unsigned(c, n, p, 0, c->sc->vms[op->vm].vcpus - 1, &op->vcpu))
 			return false;
 		subpath(p, path, "regs");
 		return need(c, o, path, "regs", &n) && parse_regs(c, n, p, &op->regs);
-	}
 	default:
 		subpath(p, path, "vcpu");
 		if (!need(c, o, path, "vcpu", &n) || !parse_ref(c, n, p, false, false, op))
@@ -1182,7 +1217,7 @@ static bool parse_op(struct ctx *c, yaml_node_t *o, const char *path, struct sc_
 		return fail(c, n, p,
 			    "'%s' is not an operation (activate, free, traffic, "
 			    "set_affinity, preempt, block, migrate, offline, "
-			    "rogue_write, hypercall)",
+			    "rogue_write, hypercall, migrate_vm)",
 			    what);
 	op->kind = k->kind;
 	if (!check_keys(c, o, path, k->keys))

@@ -123,6 +123,16 @@ SCENARIO_SMALL = {
     '      - {name: n, bdf: "03:00.0", guest_bdf: "00:04.0", msix: 2}\n'
     'workload:\n  - {at: 0ms, do: activate, dev: v/n, count: 2}\n'
     '  - {at: 0ms, do: traffic, dev: v/n, rate: 100k, until: 1ms}\n',
+    'migrate-vm.yaml': 'duration: 2ms\nhosts: [{name: a, pcpus: 2}, {name: b, pcpus: 2}]\n'
+    'vms:\n  - name: v\n    vcpus: 2\n    devices:\n'
+    '      - {name: n, bdf: "03:00.0", guest_bdf: "00:04.0", msix: 4}\n'
+    '      - {name: m, bdf: "6a:00.0", guest_bdf: "00:05.0", ims: 4, ims_storage: memory}\n'
+    'workload:\n  - {at: 0ms, do: activate, dev: v/n, count: 4}\n'
+    '  - {at: 0ms, do: activate, dev: v/m, count: 4}\n'
+    '  - {at: 0ms, do: traffic, dev: v/n, rate: 100K/s, until: 2ms}\n'
+    '  - {at: 0ms, do: traffic, dev: v/m, rate: 100K/s, until: 2ms}\n'
+    '  - {at: 0.5ms, do: migrate_vm, vm: v, to: b, downtime: 0.3ms}\n'
+    '  - {at: 1.2ms, do: migrate_vm, vm: v, to: a, downtime: 0.3ms}\n',
     'minimal.yaml': 'duration: 1ms\nhost: {pcpus: 2}\nvms:\n  - name: a\n    vcpus: 1\n'
     '    devices:\n      - {name: n, bdf: "03:00.0", guest_bdf: "00:04.0", msix: 2}\n'
     'workload:\n  - {at: 0ms, do: activate, dev: a/n, count: 2}\n'

@@ -257,6 +257,18 @@ static const struct bad_row bad_rows[] = {
      "  - name: w\n    host: b\n    vcpus: 1\n    devices:\n"
      "      - {name: d, bdf: \"03:00.0\", guest_bdf: \"00:04.0\", msix: 2}\n",
      "t.yaml:9: vms: bdf of w/d is also v/d's"},
+    {"duration: 2ms\nhosts: [{name: a, pcpus: 2}, {name: b, pcpus: 2}]\nvms:\n"
+     "  - {name: v, vcpus: 1}\nworkload:\n"
+     "  - {at: 1ms, do: migrate_vm, vm: v, to: c, downtime: 1ms}\n",
+     "t.yaml:6: workload[0].to: no host is named 'c'"},
+    {"duration: 2ms\nhosts: [{name: a, pcpus: 2}, {name: b, pcpus: 2}]\nvms:\n"
+     "  - {name: v, vcpus: 1}\nworkload:\n"
+     "  - {at: 1ms, do: migrate_vm, vm: v, to: b, downtime: 2ms}\n",
+     "t.yaml:6: workload[0].downtime: ends after the run (duration)"},
+    {"duration: 2ms\nhosts: [{name: a, pcpus: 2}, {name: b, pcpus: 2}]\nvms:\n"
+     "  - {name: v, vcpus: 1}\nworkload:\n"
+     "  - {at: 1ms, do: migrate_vm, vm: v, to: b}\n",
+     "t.yaml:6: workload[0].downtime: missing"},
 };
 
 static void bad_scenario(void **state)
@@ -435,6 +447,9 @@ int main(void)
 	    BAD("hosts-amdvi-table", 63),
 	    BAD("vm-no-such-host", 64),
 	    BAD("same-bdf-same-host", 65),
+	    BAD("migrate-vm-no-such-host", 66),
+	    BAD("migrate-vm-downtime-past-end", 67),
+	    BAD("migrate-vm-no-downtime", 68),
 	    TEST(hosts_each_with_its_vms),
 	    TEST(deep_nesting_is_refused_quickly),
 	    TEST(more_functions_than_the_host_holds),
