@@ -309,7 +309,7 @@ static void fmt_signed(char *out, size_t len, uint64_t v)
 static bool shown(const struct sim_op_result *o)
 {
 	return !strcmp(o->op, "activate") || !strcmp(o->op, "free") ||
-	       !strcmp(o->op, "set_affinity");
+	       !strcmp(o->op, "set_affinity") || !strcmp(o->op, "migrate_vm");
 }
 
 static void result_of(const struct sim_op_result *o, char *out, size_t len)
@@ -362,6 +362,42 @@ static void op_rows(struct table *t, const struct sim_report r[SIM_DESIGN_COUNT]
 	for (unsigned d = 0; d < SIM_DESIGN_COUNT; d++)
 		v[d] = o[d]->cost_ns;
 	time_rows(t, "modelled", v, ok, true);
+}
+
+/*
+ * Each migrate_vm, design by design (docs/migration.md): its downtime, the entries the
+ * stopped devices latched across it, and the handles the destination kept; each one it
+ * could not keep is one SYNC the guest makes again after the remap event.
+ */
+static void migration_rows(struct table *t, const struct sim_report r[SIM_DESIGN_COUNT])
+{
+	unsigned n = 0;
+	uint64_t v[SIM_DESIGN_COUNT];
+	bool have[SIM_DESIGN_COUNT];
+
+	for (unsigned d = 0; d < SIM_DESIGN_COUNT; d++)
+		n = r[d].nmigrations > n ? r[d].nmigrations : n;
+	for (unsigned k = 0; k < n; k++) {
+		const struct sim_migration *m[SIM_DESIGN_COUNT] = {NULL};
+		char title[16 + 3 * SC_NAME_MAX]; /* "migrated VM FROM -> TO" */
+
+		for (unsigned d = 0; d < SIM_DESIGN_COUNT; d++) {
+			m[d] = k < r[d].nmigrations ? &r[d].migrations[k] : NULL;
+			have[d] = m[d] != NULL;
+			v[d] = m[d] ? m[d]->downtime_ns : 0;
+		}
+		for (unsigned d = 0; d < SIM_DESIGN_COUNT; d++)
+			if (m[d]) {
+				snprintf(title, sizeof(title), "migrated %s %s -> %s", m[d]->vm,
+					 m[d]->from, m[d]->to);
+				break;
+			}
+		table_section(t, title);
+		time_rows(t, "downtime", v, have, false);
+		ROW("entries latched", m[d] ? m[d]->latched : 0, fmt_u64);
+		ROW("handles kept", m[d] ? (uint64_t)(m[d]->handles - m[d]->moved) : 0, fmt_u64);
+		ROW("handles moved, re-synced", m[d] ? m[d]->moved : 0, fmt_u64);
+	}
 }
 
 /* Exits of delivery and scheduling: what the operations (and boot) do not make. */
@@ -500,6 +536,7 @@ static int compare_text(FILE *out, const struct scenario *sc,
 	for (size_t i = 0; i < r[0].nops; i++)
 		if (shown(&r[0].ops[i]))
 			op_rows(&t, r, i);
+	migration_rows(&t, r);
 	delivery_rows(&t, r);
 	latency_rows(&t, r);
 	irq_rows(&t, r);

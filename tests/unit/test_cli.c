@@ -5,6 +5,8 @@
  * "-" for stdout, an error for each mistake that says what to do, and no
  * option silently overriding another.
  */
+#include <unistd.h>
+
 #include "cli_helpers.h"
 #include "progress.h"
 
@@ -93,6 +95,33 @@ static void mistakes_are_named(void **state)
 }
 
 /* --trace - puts the trace on stdout, so the report moves to stderr. */
+/* A migrate_vm: run and compare show the move; the JSON has its migrations. */
+static void migrations_are_reported(void **state)
+{
+	static const char text[] =
+	    "duration: 2ms\nhosts: [{name: a, pcpus: 2}, {name: b, pcpus: 2}]\nvms:\n"
+	    "  - name: v\n    vcpus: 2\n    devices:\n"
+	    "      - {name: n, bdf: \"03:00.0\", guest_bdf: \"00:04.0\", msix: 4}\n"
+	    "workload:\n  - {at: 0ms, do: activate, dev: v/n, count: 4}\n"
+	    "  - {at: 0ms, do: traffic, dev: v/n, rate: 100K/s, until: 2ms}\n"
+	    "  - {at: 0.5ms, do: migrate_vm, vm: v, to: b, downtime: 0.3ms}\n";
+	char path[] = "/tmp/pvir-migrate-XXXXXX";
+	int fd = mkstemp(path);
+	FILE *f;
+
+	(void)state;
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite(text, 1, sizeof(text) - 1, f), sizeof(text) - 1);
+	fclose(f);
+	expect(MAIN("run", path), CLI_EXIT_OK,
+	       "migrated   v a -> b at 0.500 ms: downtime 0.300 ms,", NULL);
+	expect(MAIN("run", path, "--json"), CLI_EXIT_OK, "\"handles_moved\":0", NULL);
+	expect(MAIN("compare", path), CLI_EXIT_OK, "handles moved, re-synced", NULL);
+	unlink(path);
+}
+
 static void trace_to_stdout(void **state)
 {
 	struct cli_out r = MAIN("run", "--trace", "-", "--quiet");
@@ -145,6 +174,7 @@ int main(void)
 	    cmocka_unit_test(options_anywhere_and_with_equals),
 	    cmocka_unit_test(mistakes_are_named),
 	    cmocka_unit_test(trace_to_stdout),
+	    cmocka_unit_test(migrations_are_reported),
 	    cmocka_unit_test(trace_write_failure_named),
 	    cmocka_unit_test(sweep_progress_moves),
 	};
