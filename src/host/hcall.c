@@ -846,25 +846,104 @@ static struct assigned_dev *dest_dev(struct vm *dst, const struct assigned_dev *
 	return vm_device_by_bdf(dst, d->guest_bdf);
 }
 
-/*
- * Entry @i synced here, asking for the IRTE index its handle had on the source: with
- * @only, that index or nothing (-EBUSY: the entry waits for the second pass).
- */
-static int restore_sync(struct vm *dst, struct vm *src, uint32_t i, bool only)
+static void hints_clear(struct vm *dst)
 {
-	const struct hc_entry *e = &src->hc.e[i];
-	struct assigned_dev *d = dest_dev(dst, e->dev);
-	const struct vfio_vector *v = &dev_vfio(e->dev)->v[e->vec];
-	uint32_t done;
-	int err;
+	for (unsigned d = 0; d < dst->ndevs; d++) {
+		free(dst->devs[d]->irte_hints);
+		dst->devs[d]->irte_hints = NULL;
+		dst->devs[d]->irte_hint_only = false;
+	}
+}
 
-	if (!d)
-		return -ENODEV;
-	d->irte_hint = v->hi ? host_irq_index(v->hi) : HOST_IRQ_ANY;
-	d->irte_hint_only = only;
-	err = sync_batch(dst, i, 1, &done);
-	d->irte_hint = HOST_IRQ_ANY;
-	d->irte_hint_only = false;
+/*
+ * Before a batch: the VFIO vector each of its entries will be given — the lowest free
+ * one, entry by entry, as vec_reserve() takes them — asks for the IRTE index its handle
+ * had on the source; with @only, that index or nothing.
+ */
+static int hint_batch(struct vm *dst, struct vm *src, uint32_t first, uint32_t count, bool only)
+{
+	unsigned next[VM_MAX_DEVICES] = {0};
+
+	for (uint32_t i = first; i < first + count; i++) {
+		const struct hc_entry *e = &src->hc.e[i];
+		struct assigned_dev *d = dest_dev(dst, e->dev);
+		const struct vfio_vector *v = &dev_vfio(e->dev)->v[e->vec];
+		const struct vfio_index *x;
+		unsigned k, n;
+
+		if (!d)
+			return -ENODEV;
+		for (k = 0; dst->devs[k] != d; k++) /* d is one of them (dest_dev()) */
+			;
+		x = dev_vfio(d);
+		if (!d->irte_hints) {
+			d->irte_hints = malloc(x->count * sizeof(*d->irte_hints));
+			if (!d->irte_hints)
+				return -ENOMEM;
+			for (n = 0; n < x->count; n++)
+				d->irte_hints[n] = HOST_IRQ_ANY;
+			next[k] = d->hc_vec_free_from;
+		}
+		for (n = next[k]; n < x->count && d->hc_vec_used[n]; n++)
+			;
+		if (n < x->count)
+			d->irte_hints[n] = v->hi ? host_irq_index(v->hi) : HOST_IRQ_ANY;
+		next[k] = n + 1;
+		d->irte_hint_only = only;
+	}
+	return 0;
+}
+
+/*
+ * Entries [first, first + count) synced here in one SYNC, each asking for its old index.
+ * With @only, the batch stops at the first entry whose index is taken (*ret_done: those
+ * before it are restored), which then waits for the second pass.
+ */
+static int restore_batch(struct vm *dst, struct vm *src, uint32_t first, uint32_t count, bool only,
+			 uint32_t *ret_done)
+{
+	int err = hint_batch(dst, src, first, count, only);
+
+	*ret_done = 0;
+	if (!err)
+		err = sync_batch(dst, first, count, ret_done);
+	hints_clear(dst);
+	return err;
+}
+
+/* The run of entries from @i on that the source holds, up to the table's end. */
+static uint32_t held_run(const struct vm *src, uint32_t i)
+{
+	uint32_t j = i;
+
+	while (j < src->hc.entries && src->hc.e[j].dev)
+		j++;
+	return j - i;
+}
+
+/*
+ * First every handle that can stay, in runs of one SYNC each: a run stops at an entry
+ * whose index is taken, which is skipped. Then the skipped ones, taking any index: none
+ * of them can take an index another could have kept.
+ */
+static int restore_entries(struct vm *dst, struct vm *src)
+{
+	uint32_t done, n;
+	int err = 0;
+
+	for (uint32_t i = 0; !err && i < src->hc.entries; i += n ? n : 1) {
+		n = src->hc.e[i].dev ? held_run(src, i) : 0;
+		if (!n)
+			continue;
+		err = restore_batch(dst, src, i, n, true, &done);
+		if (err == -EBUSY) { /* entry i + done is taken here: on after it */
+			err = 0;
+			n = done + 1;
+		}
+	}
+	for (uint32_t i = 0; !err && i < src->hc.entries; i++)
+		if (src->hc.e[i].dev && !dst->hc.e[i].dev)
+			err = restore_batch(dst, src, i, 1, false, &done);
 	return err;
 }
 
@@ -902,15 +981,7 @@ int hcall_restore(struct vm *dst, struct vm *src, uint32_t *ret_moved)
 		dst->hc.event_vector = src->hc.event_vector;
 		dst->hc.event_vcpu = vm_vcpu(dst, src->hc.event_vcpu->id);
 	}
-	/* first every handle that can stay, so that no moved one takes another's index */
-	for (uint32_t i = 0; !err && i < src->hc.entries; i++)
-		if (src->hc.e[i].dev) {
-			err = restore_sync(dst, src, i, true);
-			err = err == -EBUSY ? 0 : err;
-		}
-	for (uint32_t i = 0; !err && i < src->hc.entries; i++)
-		if (src->hc.e[i].dev && !dst->hc.e[i].dev)
-			err = restore_sync(dst, src, i, false);
+	err = restore_entries(dst, src);
 	for (uint32_t i = 0; !err && i < src->hc.entries; i++) {
 		if (src->hc.e[i].dev)
 			err = check_entry(dst, src, i, ret_moved);

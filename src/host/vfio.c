@@ -270,33 +270,31 @@ static void vector_charge_free(struct assigned_dev *d, struct vfio_vector *v)
 }
 
 /*
- * The IRTE a migration's destination asks for (docs/migration.md): the index the handle
- * had on the source, for the first host interrupt allocated after it is set. -EBUSY when
- * it is not free and only it will do; 1 when any other will do (or none was asked for,
- * or the function's window decides).
+ * The IRTE a migration's destination asks for vector @n (docs/migration.md): the index
+ * its handle had on the source. -EBUSY when it is not free and only it will do; 1 when
+ * any other will do (or none was asked for, or the function's window decides).
  */
-static int hinted_alloc(struct assigned_dev *d, struct vfio_vector *v)
+static int hinted_alloc(struct assigned_dev *d, unsigned n, struct vfio_vector *v)
 {
-	uint32_t at = d->irte_hint;
+	uint32_t at = d->irte_hints ? d->irte_hints[n] : HOST_IRQ_ANY;
 	int err;
 
 	if (at == HOST_IRQ_ANY || pci_func_has_handle_window(d->func))
 		return 1;
 	err = host_irq_alloc_at(d->vm->host, pci_func_rid(d->func), at, &v->hi);
 	if ((err == -EBUSY || err == -EINVAL) && d->irte_hint_only)
-		return -EBUSY; /* kept for the retry, which fails alike */
-	d->irte_hint = HOST_IRQ_ANY;
+		return -EBUSY;
 	return err == -EBUSY || err == -EINVAL ? 1 : err;
 }
 
 /* A host interrupt for vector @n: an IRTE, charged to the VM's quota. */
-static int vector_alloc(struct assigned_dev *d, struct vfio_vector *v)
+static int vector_alloc(struct assigned_dev *d, unsigned n, struct vfio_vector *v)
 {
 	int err = vm_irte_charge(d->vm);
 
 	if (err)
 		return err;
-	err = hinted_alloc(d, v);
+	err = hinted_alloc(d, n, v);
 	if (err == 1)
 		err = host_irq_alloc_for(d->vm->host, d->func, &v->hi);
 	if (err)
@@ -336,7 +334,7 @@ static int vector_attach(struct assigned_dev *d, enum vfio_kind k, unsigned n, i
 	if (!v->hi && k == VFIO_KIND_MSIX && host_msix_noresize(d->vm->host))
 		return -EINVAL; /* beyond what MSI-X was enabled with */
 	if (!v->hi) {
-		err = vector_alloc(d, v);
+		err = vector_alloc(d, n, v);
 		if (err)
 			return err;
 	}
@@ -390,7 +388,7 @@ static int index_enable(struct assigned_dev *d, enum vfio_kind k, unsigned nvec)
 	int err;
 
 	for (unsigned n = 0; k == VFIO_KIND_MSIX && n < nvec; n++) {
-		err = vector_alloc(d, &x->v[n]);
+		err = vector_alloc(d, n, &x->v[n]);
 		if (err) {
 			index_disable(d, k);
 			return err;

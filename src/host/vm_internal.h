@@ -189,10 +189,11 @@ struct assigned_dev {
 	unsigned hc_vec_free_from; /* no unused vector below this one */
 	bool stale_mediated;	   /* mediated until the guest mends revoked entries */
 	/*
-	 * A migration's destination restoring an entry: the IRTE index its next host
-	 * interrupt should have (HOST_IRQ_ANY: none), and whether only that one will do.
+	 * A migration's destination restoring entries: by VFIO vector of the service's
+	 * index, the IRTE index its host interrupt should have (HOST_IRQ_ANY: none; NULL:
+	 * no restore under way), and whether only that one will do.
 	 */
-	uint32_t irte_hint;
+	uint32_t *irte_hints;
 	bool irte_hint_only;
 };
 

@@ -191,7 +191,6 @@ int vm_assign_device(struct vm *vm, struct pci_func *func, uint16_t guest_bdf,
 	d->guest_bdf = guest_bdf;
 	d->msix_mode = VMM_STORAGE_TRAPPED;
 	d->ims_mode = VMM_STORAGE_TRAPPED;
-	d->irte_hint = HOST_IRQ_ANY;
 	err = place_bars(vm, d);
 	if (!err)
 		err = vfio_irqs_init(d);

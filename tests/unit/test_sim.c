@@ -893,6 +893,8 @@ static void migrate_vm_there_and_back(void **state)
 		assert_int_equal(run.r.irq.blocked, 0);
 		assert_true(run.r.irq.coalesced > 0); /* further raises of a latched entry */
 		assert_int_equal(run.r.migrations[0].handles, i >= 2 ? (i == 3 ? 272 : 16) : 0);
+		if (i >= 2) /* every handle kept: the whole table restored in one SYNC */
+			assert_int_equal(op(&run, i == 3 ? 3 : 1)->route_commits, 1);
 		run_free(&run);
 	}
 }
@@ -928,6 +930,8 @@ static void migrate_vm_onto_taken_handles(void **state)
 	assert_int_equal(run.r.nmigrations, 1);
 	assert_int_equal(run.r.migrations[0].moved, 8);
 	assert_true(run.r.migrations[0].remap_event);
+	/* the restore: runs of kept handles in one SYNC, stopping at each taken index */
+	assert_true(op(&run, 3)->route_commits <= 8 + 1);
 	assert_int_equal(run.r.irq.blocked, 0);
 	assert_true(run.r.vms[0].irq.delivered > 400); /* the VM already there: its own */
 	assert_true(run.r.vms[1].irq.delivered > 3000);
