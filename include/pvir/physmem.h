@@ -49,6 +49,16 @@ int physmem_read(const struct physmem *pm, uint64_t pa, void *buf, size_t len) W
  */
 int physmem_write(struct physmem *pm, uint64_t pa, const void *buf, size_t len) WARN_UNUSED;
 
+/**
+ * physmem_copy() - make @dst hold what @src holds, qword by qword
+ *
+ * A qword @dst already holds is not stored again, so pages zero in both stay
+ * untouched and cost nothing (a fresh space reads as zero).
+ *
+ * Return: 0, or -EINVAL when the two spaces differ in size.
+ */
+int physmem_copy(struct physmem *dst, const struct physmem *src) WARN_UNUSED;
+
 /*
  * Naturally aligned 64-bit accesses. Return 0, -EFAULT (outside the space)
  * or -EINVAL (not 8-byte aligned); outputs are untouched on error.

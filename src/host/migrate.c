@@ -13,8 +13,6 @@
 #include "pvir/vfio_mig.h"
 #include "vm_internal.h"
 
-#define RAM_CHUNK (64u << 10)
-
 struct vm_migration {
 	struct vm *src, *dst;
 	struct vfio_mig *from[VM_MAX_DEVICES], *to[VM_MAX_DEVICES];
@@ -121,23 +119,6 @@ static int move_device(struct vm_migration *m, unsigned d)
 	return err;
 }
 
-static int copy_ram(struct vm *to, const struct vm *from)
-{
-	uint64_t size = physmem_size(from->mem);
-	uint8_t *buf = malloc(RAM_CHUNK);
-	int err = buf ? 0 : -ENOMEM;
-
-	for (uint64_t at = 0; !err && at < size; at += RAM_CHUNK) {
-		size_t len = size - at < RAM_CHUNK ? (size_t)(size - at) : RAM_CHUNK;
-
-		err = physmem_read(from->mem, at, buf, len);
-		if (!err)
-			err = physmem_write(to->mem, at, buf, len);
-	}
-	free(buf);
-	return err;
-}
-
 /* The vAPICs, with what was posted harvested into them (stop_vcpus). */
 static void copy_vcpus(struct vm *to, const struct vm *from)
 {
@@ -166,7 +147,7 @@ int vm_migration_switch(struct vm_migration *m)
 	for (unsigned d = 0; !err && d < m->ndevs; d++)
 		err = move_device(m, d);
 	if (!err)
-		err = copy_ram(m->dst, m->src);
+		err = physmem_copy(m->dst->mem, m->src->mem);
 	if (!err) {
 		copy_vcpus(m->dst, m->src);
 		err = viommu_restore(m->dst, m->src);

@@ -116,6 +116,19 @@ int physmem_write(struct physmem *pm, uint64_t pa, const void *buf, size_t len)
 	return 0;
 }
 
+int physmem_copy(struct physmem *dst, const struct physmem *src)
+{
+	if (dst->size != src->size)
+		return -EINVAL;
+	for (uint64_t i = 0; i < src->size / 8; i++) {
+		uint64_t v = __atomic_load_n(&src->words[i], __ATOMIC_ACQUIRE);
+
+		if (__atomic_load_n(&dst->words[i], __ATOMIC_RELAXED) != v)
+			__atomic_store_n(&dst->words[i], v, __ATOMIC_RELEASE);
+	}
+	return 0;
+}
+
 int physmem_load64(const struct physmem *pm, uint64_t pa, uint64_t *ret)
 {
 	int err = check_aligned(pm, pa, 8);

@@ -131,6 +131,35 @@ static void cmpxchg128(void **state)
 	assert_int_equal(got[0], 0xbbbb);
 }
 
+/* A copy carries every qword, overwrites what differs and clears what the source has zero. */
+static void copy_makes_an_exact_image(void **state)
+{
+	struct physmem *src = *state, *dst = physmem_new(SIZE), *small = physmem_new(SIZE / 2);
+	uint64_t v;
+
+	assert_non_null(dst);
+	assert_non_null(small);
+	assert_int_equal(physmem_store64(src, 0, 0x1111), 0);
+	assert_int_equal(physmem_store64(src, SIZE - 8, 0x2222), 0);
+	assert_int_equal(physmem_store64(dst, 8, 0x3333), 0); /* zero in the source */
+	assert_int_equal(physmem_store64(dst, SIZE - 8, 0x4444), 0);
+	assert_int_equal(physmem_copy(dst, src), 0);
+	for (uint64_t pa = 0; pa < SIZE; pa += 8) {
+		uint64_t want;
+
+		assert_int_equal(physmem_load64(src, pa, &want), 0);
+		assert_int_equal(physmem_load64(dst, pa, &v), 0);
+		assert_int_equal(v, want);
+	}
+	assert_int_equal(physmem_load64(dst, SIZE - 8, &v), 0);
+	assert_int_equal(v, 0x2222);
+	assert_int_equal(physmem_copy(small, src), -EINVAL);
+	assert_int_equal(physmem_load64(small, 0, &v), 0);
+	assert_int_equal(v, 0); /* untouched */
+	physmem_free(small);
+	physmem_free(dst);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -140,6 +169,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(rmw_operations, setup, teardown),
 	    cmocka_unit_test_setup_teardown(harvest_takes_and_clears, setup, teardown),
 	    cmocka_unit_test_setup_teardown(cmpxchg128, setup, teardown),
+	    cmocka_unit_test_setup_teardown(copy_makes_an_exact_image, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("physmem", tests, NULL, NULL);
