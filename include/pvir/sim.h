@@ -183,11 +183,13 @@ struct sim_migration {
 	char from[SC_NAME_MAX], to[SC_NAME_MAX];
 	uint64_t at_ns;
 	uint64_t downtime_ns;
-	uint64_t latched; /* interrupts the stopped devices held when the downtime ended */
-	uint32_t handles; /* vIRTEs the VM held */
-	uint32_t moved;	  /* of them, whose handle the destination could not keep */
-	bool remap_event; /* the guest was told (moved > 0) */
-	bool done;	  /* the downtime ended within the run */
+	uint64_t latched;	 /* interrupts the stopped devices held when the downtime ended */
+	uint64_t sent_at_resume; /* of them, sent as the devices ran again */
+	uint64_t sent_after_resync; /* sent when the guest's re-SYNC unmasked their entries */
+	uint32_t handles;	    /* vIRTEs the VM held */
+	uint32_t moved;		    /* of them, whose handle the destination could not keep */
+	bool remap_event;	    /* the guest was told (moved > 0) */
+	bool done;		    /* the downtime ended within the run */
 };
 
 struct sim_report {

@@ -395,6 +395,8 @@ static void migration_rows(struct table *t, const struct sim_report r[SIM_DESIGN
 		table_section(t, title);
 		time_rows(t, "downtime", v, have, false);
 		ROW("entries latched", m[d] ? m[d]->latched : 0, fmt_u64);
+		ROW("  sent at resume", m[d] ? m[d]->sent_at_resume : 0, fmt_u64);
+		ROW("  sent after re-SYNC", m[d] ? m[d]->sent_after_resync : 0, fmt_u64);
 		ROW("handles kept", m[d] ? (uint64_t)(m[d]->handles - m[d]->moved) : 0, fmt_u64);
 		ROW("handles moved, re-synced", m[d] ? m[d]->moved : 0, fmt_u64);
 	}

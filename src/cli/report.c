@@ -136,6 +136,8 @@ static void json_migrations(struct json *j, const struct sim_report *r)
 		json_uint(j, "at_ns", m->at_ns);
 		json_uint(j, "downtime_ns", m->downtime_ns);
 		json_uint(j, "latched", m->latched);
+		json_uint(j, "sent_at_resume", m->sent_at_resume);
+		json_uint(j, "sent_after_resync", m->sent_after_resync);
 		json_uint(j, "handles", m->handles);
 		json_uint(j, "handles_moved", m->moved);
 		json_bool(j, "remap_event", m->remap_event);
@@ -393,10 +395,11 @@ static void text_migrations(FILE *out, const struct sim_report *r)
 
 		fprintf(out,
 			"%s%s %s -> %s at %.3f ms: downtime %.3f ms, %" PRIu64
-			" entries latched across it, handles kept %u of %u%s%s\n",
+			" entries latched across it (sent at resume %" PRIu64
+			", after re-SYNC %" PRIu64 "), handles kept %u of %u%s%s\n",
 			i ? "           " : "migrated   ", m->vm, m->from, m->to,
 			(double)m->at_ns / 1e6, (double)m->downtime_ns / 1e6, m->latched,
-			m->handles - m->moved, m->handles,
+			m->sent_at_resume, m->sent_after_resync, m->handles - m->moved, m->handles,
 			m->remap_event ? " (remap event sent)" : "",
 			m->done ? "" : " (the run ended in the downtime)");
 	}

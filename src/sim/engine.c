@@ -116,6 +116,7 @@ struct sim_vm {
 	struct vm_migration *mig;
 	struct vm *retiring;
 	unsigned mig_report; /* its entry in the report */
+	uint64_t held;	     /* of what it latched, still masked until the guest re-SYNCs */
 	struct vm_exits exits_before;
 	struct vmm_stats vmm_before;
 };
@@ -891,6 +892,35 @@ static void guest_took(void *ctx, unsigned cpu, uint8_t vector, int irq)
 	}
 }
 
+/* Interrupts the VM's devices hold latched (pending bits). */
+static uint64_t vm_pending(const struct sim_vm *sv)
+{
+	uint64_t n = 0;
+
+	for (unsigned d = 0; d < sv->s->sc->vms[sv->idx].ndevs; d++)
+		n += pci_func_pending_count(sv->devs[d].func);
+	return n;
+}
+
+/*
+ * The guest takes its interrupts while entries latched across a migration wait behind
+ * handles that moved: the remap event among them has its driver re-SYNC and unmask,
+ * and what that sends is theirs. Nothing raises meanwhile, so the drop in pending bits
+ * is exactly what left; none of it is counted beyond what was held.
+ */
+static unsigned handle_releasing_held(struct sim *s, struct sim_vm *sv, unsigned cpu)
+{
+	uint64_t before = vm_pending(sv);
+	unsigned n = guest_handle_interrupts(sv->g, cpu);
+	uint64_t after = vm_pending(sv);
+	uint64_t sent = before > after ? before - after : 0;
+
+	sent = sent < sv->held ? sent : sv->held;
+	s->r->migrations[sv->mig_report].sent_after_resync += sent;
+	sv->held -= sent;
+	return n;
+}
+
 static void on_handle(struct sim *s, unsigned vm, unsigned cpu)
 {
 	struct sim_vm *sv = &s->vms[vm];
@@ -903,7 +933,7 @@ static void on_handle(struct sim *s, unsigned vm, unsigned cpu)
 	if (sv->mig)
 		return; /* stopped for a migration: on_migrated() has it take what waits */
 	s->handling = 0;
-	n = guest_handle_interrupts(sv->g, cpu);
+	n = sv->held ? handle_releasing_held(s, sv, cpu) : guest_handle_interrupts(sv->g, cpu);
 	c->busy_until = s->now + (uint64_t)n * s->cost->guest_handler;
 	if (n && s->trace) {
 		struct trace_at at = at_on(s, TRACE_VM, vm, cpu);
@@ -1296,6 +1326,7 @@ static int op_migrate_vm(struct sim *s, const struct sc_op *op)
 	add_exits(&sv->exits_before, vm_exits(src));
 	sv->vmm_before = vmm_of(sv);
 	sv->mig = m;
+	sv->held = 0; /* what still waits is latched again, counted with this move */
 	sv->retiring = src;
 	sv->vm = vm_migration_dest(m);
 	sv->host = to;
@@ -1316,9 +1347,10 @@ static void on_migrated(struct sim *s, unsigned vm)
 
 	if (!sv->mig)
 		return;
-	for (unsigned d = 0; d < v->ndevs; d++)
-		rep->latched += pci_func_pending_count(sv->devs[d].func);
+	rep->latched = vm_pending(sv);
 	(void)!vm_migration_finish(sv->mig); /* switched: it cannot fail */
+	sv->held = vm_pending(sv);	     /* behind a handle that moved: masked until re-SYNC */
+	rep->sent_at_resume = rep->latched - sv->held;
 	rep->remap_event = rep->moved > 0;
 	rep->done = true;
 	vm_migration_free(sv->mig);

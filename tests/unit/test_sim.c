@@ -888,6 +888,10 @@ static void migrate_vm_there_and_back(void **state)
 			assert_true(run.r.migrations[m].done);
 			assert_int_equal(run.r.migrations[m].moved, 0);
 			assert_true(run.r.migrations[m].latched > 0); /* it did raise meanwhile */
+			/* every handle kept: each latched entry goes out as the devices run */
+			assert_int_equal(run.r.migrations[m].sent_at_resume,
+					 run.r.migrations[m].latched);
+			assert_int_equal(run.r.migrations[m].sent_after_resync, 0);
 		}
 		assert_string_equal(run.r.migrations[1].to, "a");
 		assert_int_equal(run.r.irq.blocked, 0);
@@ -930,6 +934,9 @@ static void migrate_vm_onto_taken_handles(void **state)
 	assert_int_equal(run.r.nmigrations, 1);
 	assert_int_equal(run.r.migrations[0].moved, 8);
 	assert_true(run.r.migrations[0].remap_event);
+	/* the 8 moved entries latched, were held masked, and left once the guest re-synced */
+	assert_int_equal(run.r.migrations[0].sent_after_resync, 8);
+	assert_int_equal(run.r.migrations[0].sent_at_resume + 8, run.r.migrations[0].latched);
 	/* the restore: runs of kept handles in one SYNC, stopping at each taken index */
 	assert_true(op(&run, 3)->route_commits <= 8 + 1);
 	assert_int_equal(run.r.irq.blocked, 0);
