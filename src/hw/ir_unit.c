@@ -73,7 +73,9 @@ struct ir_unit {
 	bool pfo;
 	bool iqe;
 	uint32_t fectl;
-	bool fault_event; /* a fault event message is due (FECTL.IP rose with IM clear) */
+	/* a fault event message is due (FECTL.IP rose with IM clear); set under the lock,
+	 * taken without it (ir_unit_take_fault_event) */
+	atomic_bool fault_event;
 	uint32_t ics;
 	unsigned fri;	    /* FSTS.FRI: the record that set PPF */
 	unsigned next_frcd; /* where the next fault is recorded */
@@ -310,12 +312,18 @@ static bool any_fault_pending(const struct ir_unit *ir)
  * drains the log in its handler (Linux's dmar_fault()). IP clears once no
  * fault is pending and PFO is clear. Unmasking with IP set sends it then.
  */
+static void fault_event_due_if(struct ir_unit *ir, bool due)
+{
+	if (due)
+		atomic_store_explicit(&ir->fault_event, true, memory_order_release);
+}
+
 static void raise_fault_event(struct ir_unit *ir)
 {
 	if (bit_get(ir->fectl, DMA_FECTL_IP))
 		return;
 	ir->fectl = (uint32_t)bit_set(ir->fectl, DMA_FECTL_IP, true);
-	ir->fault_event |= !bit_get(ir->fectl, DMA_FECTL_IM);
+	fault_event_due_if(ir, !bit_get(ir->fectl, DMA_FECTL_IM));
 }
 
 static void settle_fault_event(struct ir_unit *ir)
@@ -324,15 +332,12 @@ static void settle_fault_event(struct ir_unit *ir)
 		ir->fectl = (uint32_t)bit_set(ir->fectl, DMA_FECTL_IP, false);
 }
 
+/* Asked after every message: the usual answer, none, costs no locked operation. */
 bool ir_unit_take_fault_event(struct ir_unit *ir)
 {
-	bool due;
-
-	unit_lock(ir);
-	due = ir->fault_event;
-	ir->fault_event = false;
-	unit_unlock(ir);
-	return due;
+	if (!atomic_load_explicit(&ir->fault_event, memory_order_acquire))
+		return false;
+	return atomic_exchange_explicit(&ir->fault_event, false, memory_order_acq_rel);
 }
 
 /*
@@ -811,8 +816,8 @@ static void write_reg64(struct ir_unit *ir, uint32_t offset, uint64_t val, uint6
 		ir->fectl = (uint32_t)((ir->fectl & (UINT64_C(1) << DMA_FECTL_IP)) |
 				       (val & lanes & (UINT64_C(1) << DMA_FECTL_IM)));
 		/* unmasked with a fault pending: the held event goes now */
-		ir->fault_event |=
-		    bit_get(ir->fectl, DMA_FECTL_IP) && !bit_get(ir->fectl, DMA_FECTL_IM);
+		fault_event_due_if(ir, bit_get(ir->fectl, DMA_FECTL_IP) &&
+					   !bit_get(ir->fectl, DMA_FECTL_IM));
 		break;
 	case DMAR_IQT_REG:
 		ir->iq_tail =
@@ -865,7 +870,7 @@ int ir_unit_restore(struct ir_unit *ir, const struct ir_unit *from)
 	ir->pfo = from->pfo;
 	ir->iqe = from->iqe;
 	ir->fectl = from->fectl;
-	ir->fault_event = from->fault_event;
+	atomic_store(&ir->fault_event, atomic_load(&from->fault_event));
 	ir->ics = from->ics;
 	ir->fri = from->fri;
 	ir->next_frcd = from->next_frcd;
