@@ -119,13 +119,16 @@ void pci_free_irq_vectors(struct guest *g, struct guest_pci_dev *d);
 void pci_free_irq_vectors_last(struct guest *g, struct guest_pci_dev *d, unsigned count);
 
 /**
- * guest_ims_alloc() - allocate and activate @count IMS entries of @d, with one
- * SYNC for the whole batch.
- * Return: the irq of the first (the rest follow in order), -EOPNOTSUPP
- * without the pvir service, or another -errno with nothing allocated.
+ * guest_ims_alloc() - allocate and activate between @min and @max more IMS entries
+ * of @d, after those it has, with one SYNC for the whole batch. If the host grants
+ * fewer than asked (-EDQUOT with a quota left of at least @min), it asks again for
+ * what is left, as pci_alloc_irq_vectors() does.
+ * Return: the number of entries (their irqs: guest_ims_irq() from the count before
+ * the call), -EOPNOTSUPP without the pvir service, or another -errno with nothing
+ * allocated.
  */
 int guest_ims_alloc(struct guest *g, struct guest_pci_dev *d, const struct guest_ims_layout *l,
-		    unsigned count, const struct cpumask *affinity) WARN_UNUSED;
+		    unsigned min, unsigned max, const struct cpumask *affinity) WARN_UNUSED;
 /** guest_ims_irq() - the irq of IMS entry @n of @d, or -EINVAL */
 int guest_ims_irq(struct guest_pci_dev *d, unsigned n);
 void guest_ims_free_last(struct guest *g, struct guest_pci_dev *d, unsigned count);

@@ -106,6 +106,7 @@ struct sc_op {
 	unsigned vcpu;	/* preempt, block, migrate, offline, hypercall */
 	unsigned index; /* set_affinity: the device's n-th interrupt; rogue_write: entry */
 	unsigned count;
+	unsigned min;	     /* activate: the fewest the driver takes (pci_alloc_irq_vectors) */
 	bool spread;	     /* activate: affinity spread (default) */
 	struct cpumask cpus; /* activate (when not spread), set_affinity */
 	uint64_t rate;	     /* traffic: per second */

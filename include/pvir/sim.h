@@ -125,6 +125,7 @@ struct sim_op_result {
 	const char *op;
 	char target[SIM_TARGET_MAX]; /* vm/device[/index] or vm/vcpu */
 	int err;		     /* negative errno; 0 done */
+	unsigned granted;	     /* activate: fewer than asked, as the host granted; 0 all */
 	const char *why; /* for some errors: the limit that was hit, and what lifts it */
 	uint64_t hypercalls;
 	uint64_t mmio_traps;

@@ -318,6 +318,8 @@ static void result_of(const struct sim_op_result *o, char *out, size_t len)
 		snprintf(out, len, "%s", sim_errno_name(o->err));
 	else if (o->vmm_refused)
 		snprintf(out, len, "%" PRIu64 " refused", o->vmm_refused);
+	else if (o->granted)
+		snprintf(out, len, "%u granted", o->granted);
 	else
 		snprintf(out, len, "ok");
 }

@@ -109,6 +109,8 @@ static void json_op(struct json *j, const struct sim_op_result *o)
 	json_uint(j, "retranslations", o->retranslations);
 	json_uint(j, "vmm_refused", o->vmm_refused);
 	json_uint(j, "modelled_ns", o->cost_ns);
+	if (o->granted) /* only where the host granted fewer than asked */
+		json_uint(j, "granted", o->granted);
 	if (is_hypercall(o)) {
 		json_int(j, "rax", o->rax);
 		if (o->rax < 0)
@@ -441,6 +443,8 @@ static void op_result(char *buf, size_t len, const struct sim_op_result *o)
 		snprintf(buf, len, "%s", sim_errno_name(o->err));
 	else if (o->vmm_refused)
 		snprintf(buf, len, "ok, %" PRIu64 " refused", o->vmm_refused);
+	else if (o->granted)
+		snprintf(buf, len, "ok, %u granted", o->granted);
 	else
 		snprintf(buf, len, "ok");
 }

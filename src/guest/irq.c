@@ -274,6 +274,26 @@ static void free_irqs(struct guest *g, const unsigned *irqs, unsigned n)
 	}
 }
 
+/*
+ * alloc_irqs() for between @min and *@count entries: when the host grants fewer
+ * (-EDQUOT with a quota left of at least @min), it asks again for what is left, as
+ * Linux's allocator retries with fewer vectors. *@count is what it got.
+ */
+static int alloc_irqs_at_least(struct guest *g, struct guest_pci_dev *dev, enum irq_bus bus,
+			       unsigned first_index, unsigned min, unsigned *count,
+			       const struct cpumask *aff, unsigned *ret_irqs)
+{
+	uint64_t left = 0;
+	int err;
+
+	for (;;) {
+		err = alloc_irqs(g, dev, bus, first_index, *count, aff, ret_irqs, &left);
+		if (err != -EDQUOT || left < min || left >= *count)
+			return err;
+		*count = (unsigned)left;
+	}
+}
+
 /* ---- MSI-X ------------------------------------------------------------------- */
 
 int pci_alloc_irq_vectors(struct guest *g, struct guest_pci_dev *d, unsigned min, unsigned max,
@@ -282,7 +302,6 @@ int pci_alloc_irq_vectors(struct guest *g, struct guest_pci_dev *d, unsigned min
 	struct cpumask all = cpumask_first_n(g->ncpus);
 	unsigned want;
 	unsigned *irqs;
-	uint64_t left = 0;
 	int err;
 
 	if (!d->msix_cap || !min || min > max || d->nmsix)
@@ -295,16 +314,8 @@ int pci_alloc_irq_vectors(struct guest *g, struct guest_pci_dev *d, unsigned min
 		return -ENOMEM;
 	/* Linux: enable with every vector masked, set them up, then unmask the function. */
 	msix_enable(g, d, true);
-	for (;;) {
-		err = alloc_irqs(g, d, IRQ_BUS_MSIX, 0, want, affinity ? affinity : &all, irqs,
-				 &left);
-		/* the host grants fewer: ask again for what is left, if enough */
-		if (err == -EDQUOT && left >= min && left < want) {
-			want = (unsigned)left;
-			continue;
-		}
-		break;
-	}
+	err = alloc_irqs_at_least(g, d, IRQ_BUS_MSIX, 0, min, &want, affinity ? affinity : &all,
+				  irqs);
 	if (err) {
 		msix_enable(g, d, false);
 		free(irqs);
@@ -341,10 +352,10 @@ void pci_free_irq_vectors(struct guest *g, struct guest_pci_dev *d)
 /* ---- IMS ---------------------------------------------------------------------- */
 
 int guest_ims_alloc(struct guest *g, struct guest_pci_dev *d, const struct guest_ims_layout *l,
-		    unsigned count, const struct cpumask *affinity)
+		    unsigned min, unsigned max, const struct cpumask *affinity)
 {
 	struct cpumask all = cpumask_first_n(g->ncpus);
-	unsigned *irqs;
+	unsigned *irqs, count = max;
 	int err;
 
 	/*
@@ -353,8 +364,8 @@ int guest_ims_alloc(struct guest *g, struct guest_pci_dev *d, const struct guest
 	 */
 	if (!g->pv && l->storage == IMS_MEMORY)
 		return -EOPNOTSUPP;
-	if (!count || l->storage == IMS_NONE || (d->nims && l->storage != d->ims.storage) ||
-	    d->nims + count > l->entries)
+	if (!min || min > max || l->storage == IMS_NONE ||
+	    (d->nims && l->storage != d->ims.storage) || d->nims + max > l->entries)
 		return -EINVAL;
 	irqs = realloc(d->ims_irqs, (d->nims + count) * sizeof(*irqs));
 	if (!irqs)
@@ -362,12 +373,12 @@ int guest_ims_alloc(struct guest *g, struct guest_pci_dev *d, const struct guest
 	d->ims_irqs = irqs;
 	d->ims = *l;
 	ims_setup(g, d);
-	err = alloc_irqs(g, d, IRQ_BUS_IMS, d->nims, count, affinity ? affinity : &all,
-			 d->ims_irqs + d->nims, NULL);
+	err = alloc_irqs_at_least(g, d, IRQ_BUS_IMS, d->nims, min, &count,
+				  affinity ? affinity : &all, d->ims_irqs + d->nims);
 	if (err)
 		return err;
 	d->nims += count;
-	return (int)d->ims_irqs[d->nims - count];
+	return (int)count;
 }
 
 int guest_ims_irq(struct guest_pci_dev *d, unsigned n)

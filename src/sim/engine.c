@@ -1020,34 +1020,41 @@ static void irq_nop(struct guest *g, unsigned irq, void *dev_id)
 	(void)dev_id; /* the guest's observer counts; the handler has no work of its own */
 }
 
+/* Between op->min and op->count interrupts; Return: how many, or -errno. */
 static int activate(struct sim_vm *sv, struct sim_dev *d, const struct sc_op *op)
 {
 	const struct cpumask *aff = op->spread ? NULL : &op->cpus;
+	unsigned had = guest_ims_count(d->gdev);
 	int r;
 
 	if (d->sc->msix) {
-		r = pci_alloc_irq_vectors(sv->g, d->gdev, op->count, op->count, aff);
+		r = pci_alloc_irq_vectors(sv->g, d->gdev, op->min, op->count, aff);
 		for (unsigned n = 0; r > 0 && n < (unsigned)r; n++)
 			d->irqs[n] = (unsigned)pci_irq_vector(d->gdev, n);
-		return r < 0 ? r : 0;
+		return r;
 	}
 	if (d->nactive + op->count > d->sc->ims)
 		return -ENOSPC;
-	r = guest_ims_alloc(sv->g, d->gdev, &d->ims, op->count, aff);
-	for (unsigned n = 0; r >= 0 && n < op->count; n++)
-		d->irqs[d->nactive + n] = (unsigned)r + n;
-	return r < 0 ? r : 0;
+	r = guest_ims_alloc(sv->g, d->gdev, &d->ims, op->min, op->count, aff);
+	for (unsigned n = 0; r > 0 && n < (unsigned)r; n++)
+		d->irqs[d->nactive + n] = (unsigned)guest_ims_irq(d->gdev, had + n);
+	return r;
 }
 
-/* The driver activates its interrupts, then requests each (installs its handler, unmasks). */
-static int op_activate(struct sim *s, const struct sc_op *op)
+/*
+ * The driver activates its interrupts, then requests each (installs its handler,
+ * unmasks). The result says how many it got when that is fewer than it asked.
+ */
+static int op_activate(struct sim *s, const struct sc_op *op, struct sim_op_result *res)
 {
 	struct sim_vm *sv = &s->vms[op->vm];
 	struct sim_dev *d = &sv->devs[op->dev];
 	unsigned first = d->nactive;
-	int err = activate(sv, d, op);
+	int got = activate(sv, d, op), err = got < 0 ? got : 0;
 
-	for (unsigned n = first; !err && n < first + op->count; n++) {
+	if (got > 0 && (unsigned)got < op->count)
+		res->granted = (unsigned)got;
+	for (unsigned n = first; !err && n < first + (unsigned)got; n++) {
 		err = request_irq(sv->g, d->irqs[n], irq_nop, d);
 		d->nactive = err ? n : n + 1;
 	}
@@ -1398,7 +1405,7 @@ static int run_op(struct sim *s, const struct sc_op *op, struct sim_op_result *r
 {
 	switch (op->kind) {
 	case OP_ACTIVATE:
-		return op_activate(s, op);
+		return op_activate(s, op, res);
 	case OP_FREE:
 		return op_free(s, op);
 	case OP_SET_AFFINITY:

@@ -975,7 +975,7 @@ struct op_kind {
 #define K(...) ((const char *const[]){"at", "do", __VA_ARGS__, NULL})
 
 static const struct op_kind op_kinds[] = {
-    {"activate", OP_ACTIVATE, K("dev", "count", "affinity")},
+    {"activate", OP_ACTIVATE, K("dev", "count", "min", "affinity")},
     {"free", OP_FREE, K("dev", "count")},
     {"traffic", OP_TRAFFIC, K("dev", "rate", "until", "entries")},
     {"set_affinity", OP_SET_AFFINITY, K("irq", "cpus")},
@@ -1002,6 +1002,10 @@ static bool parse_activate(struct ctx *c, yaml_node_t *o, const char *path, stru
 	subpath(p, path, "count");
 	if (!need(c, o, path, "count", &n) ||
 	    !parse_unsigned(c, n, p, 1, dev_capacity(c->sc, op), &op->count))
+		return false;
+	op->min = op->count;
+	subpath(p, path, "min");
+	if ((n = get(c, o, "min")) && !parse_unsigned(c, n, p, 1, op->count, &op->min))
 		return false;
 	op->spread = true;
 	subpath(p, path, "affinity");

@@ -480,6 +480,45 @@ static void quota_grants_fewer(void **state)
 	world_free(w);
 }
 
+static void nop_handler(struct guest *g, unsigned irq, void *dev_id)
+{
+	(void)g;
+	(void)irq;
+	(void)dev_id;
+}
+
+/*
+ * IMS asks as pci_alloc_irq_vectors() does: all of 64 or nothing is refused with
+ * nothing kept; 8 to 64 gets what the quota leaves, after the 4 entries it has, and
+ * the entries it got are the ones that work.
+ */
+static void quota_grants_fewer_ims(void **state)
+{
+	struct world *w = world_new((struct world_opts){.quota = 20});
+	struct guest_pci_dev *dsa = guest_pci_find(w->g, DSA_BDF);
+	struct holdings before;
+	unsigned irq;
+
+	(void)state;
+	assert_int_equal(guest_ims_alloc(w->g, dsa, &dsa_layout, 4, 4, NULL), 4);
+	before = holdings(w);
+	assert_int_equal(guest_ims_alloc(w->g, dsa, &dsa_layout, 64, 64, NULL), -EDQUOT);
+	assert_holdings(w, before);
+	assert_int_equal(guest_ims_alloc(w->g, dsa, &dsa_layout, 17, 64, NULL), -EDQUOT);
+	assert_holdings(w, before); /* 16 left: fewer than the least it takes */
+	assert_int_equal(guest_ims_alloc(w->g, dsa, &dsa_layout, 8, 64, NULL), 16);
+	assert_int_equal(guest_ims_count(dsa), 20);
+	assert_int_equal(vm_irte_used(w->vm), 20);
+	assert_int_equal(guest_ims_irq(dsa, 20), -EINVAL);
+	irq = (unsigned)guest_ims_irq(dsa, 19);
+	assert_int_equal(request_irq(w->g, irq, nop_handler, NULL), 0);
+	raise_ims(w->dsa, 19);
+	run_all(w);
+	assert_int_equal(irq_count(w->g, irq, (unsigned)irq_effective_cpu(w->g, irq)), 1);
+	assert_true(guest_check(w->g));
+	world_free(w);
+}
+
 static void host_table_full(void **state)
 {
 	struct world *w = world_new((struct world_opts){.irte_entries = 32});
@@ -500,13 +539,13 @@ static void affinity_to_full_cpu_fails_cleanly(void **state)
 	struct cpumask only1 = cpumask_of(1);
 	struct guest_pci_dev *dsa = guest_pci_find(w->g, DSA_BDF);
 	struct holdings before;
-	unsigned irq;
+	unsigned irq, n;
 
 	assert_int_equal(nic_probe(w->g, NIC_BDF, 4, 4, &w->nic_drv), 0);
 	irq = qirq(w, 0);
 	/* fill CPU 1's vector space */
-	assert_true(
-	    guest_ims_alloc(w->g, dsa, &dsa_layout, guest_cpu_vectors_free(w->g, 1), &only1) >= 0);
+	n = guest_cpu_vectors_free(w->g, 1);
+	assert_int_equal(guest_ims_alloc(w->g, dsa, &dsa_layout, n, n, &only1), (int)n);
 	before = holdings(w);
 	assert_int_equal(irq_set_affinity(w->g, irq, &only1), -ENOSPC);
 	assert_holdings(w, before);
@@ -544,7 +583,9 @@ static void affinity_without_posting_to_a_full_pcpu(void **state)
 	assert_int_equal(nic_probe(w->g, NIC_BDF, 4, 4, &w->nic_drv), 0);
 	irq = qirq(w, 0);
 	/* pCPU 1 full: the NIC's queue 1 and 201 IMS entries aimed at vCPU 1 */
-	assert_true(guest_ims_alloc(w->g, dsa, &dsa_layout, HOST_DEVICE_VECTORS - 1, &only1) >= 0);
+	assert_int_equal(guest_ims_alloc(w->g, dsa, &dsa_layout, HOST_DEVICE_VECTORS - 1,
+					 HOST_DEVICE_VECTORS - 1, &only1),
+			 HOST_DEVICE_VECTORS - 1);
 	assert_int_equal(host_stats(w->h)->vectors_held, 4 + HOST_DEVICE_VECTORS - 1);
 	assert_int_equal(irq_set_affinity(w->g, irq, &only1), 0);
 	assert_int_equal(irq_effective_cpu(w->g, irq), 1);
@@ -759,6 +800,7 @@ int main(void)
 	    TEST(vector_space_full),
 	    TEST(host_vectors_run_out),
 	    TEST(quota_grants_fewer),
+	    TEST(quota_grants_fewer_ims),
 	    TEST(host_table_full),
 	    FX(affinity_to_full_cpu_fails_cleanly),
 	    FX(affinity_to_no_such_cpu),

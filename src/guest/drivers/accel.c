@@ -10,13 +10,13 @@ int accel_probe(struct guest *g, uint16_t bdf, const struct guest_ims_layout *la
 		unsigned entries, struct accel_driver *a)
 {
 	struct guest_pci_dev *dev = guest_pci_find(g, bdf);
-	int first, err;
+	int n, err;
 
 	if (!dev)
 		return -ENODEV;
-	first = guest_ims_alloc(g, dev, layout, entries, NULL);
-	if (first < 0)
-		return first;
+	n = guest_ims_alloc(g, dev, layout, entries, entries, NULL);
+	if (n < 0)
+		return n;
 	*a = (struct accel_driver){.g = g, .dev = dev, .layout = *layout, .entries = entries};
 	a->handled = calloc(entries, sizeof(*a->handled));
 	err = a->handled ? drv_request_all(g, dev, guest_ims_irq, entries, a->handled) : -ENOMEM;
