@@ -61,6 +61,14 @@ static inline bool cpumask_empty(const struct cpumask *m)
 	return true;
 }
 
+static inline bool cpumask_equal(const struct cpumask *a, const struct cpumask *b)
+{
+	for (unsigned i = 0; i < CPUMASK_BITS / 64; i++)
+		if (a->bits[i] != b->bits[i])
+			return false;
+	return true;
+}
+
 /* The first CPU in @m at or after @from, or CPUMASK_BITS. */
 static inline unsigned cpumask_next(const struct cpumask *m, unsigned from)
 {

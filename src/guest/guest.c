@@ -148,7 +148,7 @@ int guest_boot(struct vm *vm, const struct guest_config *cfg, struct guest **ret
 	}
 	for (size_t s = 0; s < (size_t)g->ncpus * GUEST_VECTORS; s++)
 		g->vector_irq[s] = VECTOR_UNUSED;
-	irq_matrix_assign_system(g->matrix, GUEST_SYSCALL);
+	irq_matrix_assign_system(g->matrix, GUEST_SYSCALL, false);
 	for (unsigned c = 0; c < g->ncpus; c++)
 		irq_matrix_online(g->matrix, c);
 	pvir_probe(g);
@@ -172,7 +172,7 @@ void guest_free(struct guest *g)
 	free(g->hot);
 	free(g->vector_irq);
 	free(g->cleanups);
-	irq_matrix_free(g->matrix);
+	irq_matrix_destroy(g->matrix);
 	pvir_free(g);
 	vtd_free(g);
 	amd_ir_free(g);
@@ -275,6 +275,12 @@ int guest_cpu_offline(struct guest *g, unsigned cpu)
 
 	if (cpu >= g->ncpus || !irq_matrix_cpu_online(g->matrix, cpu) || online_count(g) < 2)
 		return -EINVAL;
+	/*
+	 * Linux's lapic_can_unplug_cpu(): the other CPUs must have room for every
+	 * vector this one holds (approximate, as there: managed ones count too).
+	 */
+	if (irq_matrix_available(g->matrix, true, cpu) < irq_matrix_allocated(g->matrix, cpu))
+		return -ENOSPC;
 	for (unsigned c = 0; c < g->ncpus; c++)
 		if (c != cpu && irq_matrix_cpu_online(g->matrix, c))
 			cpumask_set(&others, c);
@@ -292,6 +298,12 @@ int guest_cpu_offline(struct guest *g, unsigned cpu)
 		if (cpumask_empty(&want))
 			want = others; /* affinity broken, as Linux warns */
 		err = irq_set_affinity(g, d->irq, &want);
+		/*
+		 * No room left in its affinity: any online CPU will do, unless it is
+		 * managed (Linux's migrate_one_irq(), kernel/irq/cpuhotplug.c).
+		 */
+		if (err == -ENOSPC && !d->vd.is_managed && !cpumask_equal(&want, &others))
+			err = irq_set_affinity(g, d->irq, &others);
 		if (err)
 			return err;
 	}
@@ -309,7 +321,7 @@ unsigned guest_vectors_in_use(const struct guest *g)
 	unsigned n = 0;
 
 	for (unsigned c = 0; c < g->ncpus; c++)
-		n += irq_matrix_cpu_allocated(g->matrix, c);
+		n += irq_matrix_allocated(g->matrix, c);
 	return n;
 }
 

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * Vector matrix allocator, Linux's semantics (see pvir/irq_matrix.h and
- * Linux kernel/irq/matrix.c). The WARN_ON_ONCE()s of the original become silent returns
- * here, except where a broken invariant would corrupt the counts: those are
- * asserts, on purpose, because a test that trips them found a bug.
+ * Linux kernel/irq/matrix.c). Where Linux has WARN_ON_ONCE() (or pr_warn()), the
+ * call counts a warning and, as there, changes nothing; where Linux BUG()s, an
+ * assert, on purpose: a test that trips one found a bug in the guest model.
  */
 #include "pvir/irq_matrix.h"
 
@@ -36,6 +36,7 @@ struct irq_matrix {
 	unsigned systembits_inalloc;
 	unsigned total_allocated;
 	unsigned online_maps;
+	unsigned warnings; /* WARN_ON_ONCE() / pr_warn() hits */
 	uint64_t system_map[MATRIX_WORDS];
 	struct cpumap *maps;
 };
@@ -73,7 +74,7 @@ struct irq_matrix *irq_matrix_new(unsigned ncpus, unsigned alloc_start, unsigned
 	return m;
 }
 
-void irq_matrix_free(struct irq_matrix *m)
+void irq_matrix_destroy(struct irq_matrix *m)
 {
 	if (!m)
 		return;
@@ -81,13 +82,34 @@ void irq_matrix_free(struct irq_matrix *m)
 	free(m);
 }
 
-void irq_matrix_assign_system(struct irq_matrix *m, unsigned bit)
+/* Linux's WARN_ON_ONCE(@cond): true (and counted) when the call is outside the contract. */
+static bool warn_on(struct irq_matrix *m, bool cond)
 {
-	/* Linux BUG()s on this after CPUs came up: the per-CPU counts assume it. */
-	assert(bit < MATRIX_BITS && m->online_maps == 0);
-	if (test(m->system_map, bit))
-		return;
+	m->warnings += cond;
+	return cond;
+}
+
+static struct cpumap *the_online_cpu(struct irq_matrix *m)
+{
+	for (unsigned c = 0; c < m->ncpus; c++)
+		if (m->maps[c].online)
+			return &m->maps[c];
+	return NULL;
+}
+
+void irq_matrix_assign_system(struct irq_matrix *m, unsigned bit, bool replace)
+{
+	/* Linux BUG()s: the per-CPU counts assume no CPU is up, or only the boot CPU. */
+	assert(bit < MATRIX_BITS && (m->online_maps == 0 || (replace && m->online_maps == 1)));
 	assign(m->system_map, bit, true);
+	if (replace) {
+		struct cpumap *cm = the_online_cpu(m);
+
+		assert(cm && test(cm->alloc_map, bit));
+		assign(cm->alloc_map, bit, false);
+		cm->allocated--;
+		m->total_allocated--;
+	}
 	if (bit >= m->alloc_start && bit < m->alloc_end)
 		m->systembits_inalloc++;
 }
@@ -187,7 +209,7 @@ static void remove_managed_cpu(struct irq_matrix *m, unsigned cpu)
 {
 	struct cpumap *cm = &m->maps[cpu];
 
-	if (!cm->managed)
+	if (warn_on(m, !cm->managed))
 		return;
 	for (unsigned bit = 0; bit < m->alloc_end; bit++) {
 		if (!test(cm->managed_map, bit) || test(cm->alloc_map, bit))
@@ -200,6 +222,7 @@ static void remove_managed_cpu(struct irq_matrix *m, unsigned cpu)
 		}
 		return;
 	}
+	m->warnings++; /* every managed vector allocated: nothing to remove */
 }
 
 int irq_matrix_reserve_managed(struct irq_matrix *m, const struct cpumask *mask)
@@ -289,11 +312,28 @@ int irq_matrix_alloc(struct irq_matrix *m, const struct cpumask *mask, bool rese
 	return (int)bit;
 }
 
-void irq_matrix_release(struct irq_matrix *m, unsigned cpu, unsigned bit, bool managed)
+void irq_matrix_assign(struct irq_matrix *m, unsigned cpu, unsigned bit)
 {
-	struct cpumap *cm = &m->maps[cpu];
+	struct cpumap *cm = cpu < m->ncpus ? &m->maps[cpu] : NULL;
 
-	if (bit < m->alloc_start || bit >= m->alloc_end || !test(cm->alloc_map, bit))
+	/* Linux's local CPU is online by definition: an offline one is outside it too */
+	if (warn_on(m, !cm || !cm->online) ||
+	    warn_on(m, bit < m->alloc_start || bit >= m->alloc_end) ||
+	    warn_on(m, test(cm->alloc_map, bit)))
+		return;
+	assign(cm->alloc_map, bit, true);
+	cm->allocated++;
+	m->total_allocated++;
+	cm->available--;
+	m->global_available--;
+}
+
+void irq_matrix_free(struct irq_matrix *m, unsigned cpu, unsigned bit, bool managed)
+{
+	struct cpumap *cm = cpu < m->ncpus ? &m->maps[cpu] : NULL;
+
+	if (warn_on(m, !cm) || warn_on(m, bit < m->alloc_start || bit >= m->alloc_end) ||
+	    warn_on(m, !test(cm->alloc_map, bit)))
 		return;
 	assign(cm->alloc_map, bit, false);
 	cm->allocated--;
@@ -310,6 +350,8 @@ void irq_matrix_release(struct irq_matrix *m, unsigned cpu, unsigned bit, bool m
 
 void irq_matrix_reserve(struct irq_matrix *m)
 {
+	/* Linux: pr_warn("Interrupt reservation exceeds available resources") */
+	warn_on(m, m->global_reserved == m->global_available);
 	m->global_reserved++;
 }
 
@@ -318,12 +360,19 @@ void irq_matrix_remove_reserved(struct irq_matrix *m)
 	m->global_reserved--;
 }
 
-unsigned irq_matrix_available(const struct irq_matrix *m)
+unsigned irq_matrix_available(const struct irq_matrix *m, bool cpudown, unsigned cpu)
 {
-	return m->global_available;
+	if (!cpudown || cpu >= m->ncpus)
+		return m->global_available;
+	return m->global_available - m->maps[cpu].available;
 }
 
-unsigned irq_matrix_allocated(const struct irq_matrix *m)
+unsigned irq_matrix_allocated(const struct irq_matrix *m, unsigned cpu)
+{
+	return cpu < m->ncpus ? m->maps[cpu].allocated : 0;
+}
+
+unsigned irq_matrix_total_allocated(const struct irq_matrix *m)
 {
 	return m->total_allocated;
 }
@@ -338,9 +387,19 @@ unsigned irq_matrix_cpu_available(const struct irq_matrix *m, unsigned cpu)
 	return m->maps[cpu].available;
 }
 
-unsigned irq_matrix_cpu_allocated(const struct irq_matrix *m, unsigned cpu)
+unsigned irq_matrix_cpu_managed(const struct irq_matrix *m, unsigned cpu)
 {
-	return m->maps[cpu].allocated;
+	return m->maps[cpu].managed;
+}
+
+unsigned irq_matrix_cpu_managed_allocated(const struct irq_matrix *m, unsigned cpu)
+{
+	return m->maps[cpu].managed_allocated;
+}
+
+unsigned irq_matrix_warnings(const struct irq_matrix *m)
+{
+	return m->warnings;
 }
 
 bool irq_matrix_is_allocated(const struct irq_matrix *m, unsigned cpu, unsigned bit)

@@ -59,7 +59,7 @@ static void install(struct guest *g, struct irq_desc *d, unsigned cpu, unsigned 
 
 static void release(struct guest *g, struct irq_desc *d, unsigned cpu, unsigned vector)
 {
-	irq_matrix_release(g->matrix, cpu, vector, d->vd.is_managed);
+	irq_matrix_free(g->matrix, cpu, vector, d->vd.is_managed);
 	if (*vector_slot(g, cpu, vector) == (int)d->irq)
 		*vector_slot(g, cpu, vector) = VECTOR_UNUSED;
 }

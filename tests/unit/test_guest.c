@@ -782,6 +782,48 @@ static void cpu_offline_moves_interrupts(void **state)
 	assert_true(guest_check(w->g));
 }
 
+/*
+ * As Linux's lapic_can_unplug_cpu(): with no room on the other CPUs for what this one
+ * holds, the offline is refused before anything moves.
+ */
+static void cpu_offline_without_room_is_refused(void **state)
+{
+	struct world *w = *state;
+	struct guest_pci_dev *memdsa = guest_pci_find(w->g, MEMDSA_BDF);
+	struct holdings before;
+
+	for (unsigned c = 0; c < 3; c++) {
+		struct cpumask only = cpumask_of(c);
+		unsigned n = guest_cpu_vectors_free(w->g, c);
+
+		assert_int_equal(guest_ims_alloc(w->g, memdsa, &memdsa_layout, n, n, &only),
+				 (int)n);
+	}
+	assert_int_equal(nic_probe(w->g, NIC_BDF, 4, 4, &w->nic_drv), 0);
+	for (unsigned q = 0; q < 4; q++)
+		assert_int_equal(irq_effective_cpu(w->g, qirq(w, q)), 3); /* the only room */
+	before = holdings(w);
+	assert_int_equal(guest_cpu_offline(w->g, 3), -ENOSPC);
+	assert_holdings(w, before);
+	assert_int_equal(guest_cpu_vectors_free(w->g, 3), 203 - 4); /* still online, as it was */
+	for (unsigned q = 0; q < 4; q++) {
+		assert_int_equal(irq_effective_cpu(w->g, qirq(w, q)), 3);
+		raise_msix(w, q);
+	}
+	assert_int_equal(run_all(w), 4);
+	guest_ims_free_last(w->g, memdsa, 8); /* room for four: now it may go */
+	assert_int_equal(guest_cpu_offline(w->g, 3), 0);
+	/* queue q wanted CPU q (full, or going): affinity broken, onto the room left */
+	for (unsigned q = 0; q < 4; q++) {
+		assert_int_equal(irq_effective_cpu(w->g, qirq(w, q)), 2);
+		raise_msix(w, q);
+	}
+	assert_int_equal(run_all(w), 4);
+	for (unsigned q = 0; q < 4; q++)
+		assert_int_equal(w->nic_drv.handled[q], 2);
+	assert_true(guest_check(w->g));
+}
+
 #define FX(fn)	   cmocka_unit_test_setup_teardown(fn, setup, teardown)
 #define PAIR(n, i) TEST_ROW("guest/pair/" n, guest_vmm_pair, &pair_rows[i])
 
@@ -790,6 +832,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(activate_64_msix_and_2048_ims, setup_16, teardown),
 	    FX(memory_resident_ims),
+	    FX(cpu_offline_without_room_is_refused),
 	    FX(remove_returns_everything),
 	    FX(affinity_change_one_hypercall_no_device_write),
 	    FX(in_flight_interrupt_survives_move),
