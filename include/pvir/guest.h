@@ -42,15 +42,18 @@ struct guest_config {
 };
 
 struct guest_stats {
-	uint64_t handled;	   /* interrupts that reached a handler */
-	uint64_t spurious;	   /* a vector with no descriptor */
-	uint64_t hypercalls;	   /* SYNCs made */
-	uint64_t moved;		   /* affinity changes completed */
-	uint64_t cleaned;	   /* old vectors freed after a move */
-	uint64_t cleanup_deferred; /* cleanup found the old vector still pending */
-	uint64_t remap_events;	   /* the host's remap events taken (docs/migration.md) */
-	uint64_t remapped;	   /* entries synced again and rewritten after one */
-	uint64_t remap_failed;	   /* ... whose SYNC failed: left masked, retried at the next */
+	uint64_t handled;	    /* interrupts that reached a handler */
+	uint64_t spurious;	    /* a vector with no descriptor */
+	uint64_t hypercalls;	    /* SYNCs made */
+	uint64_t moved;		    /* affinity changes completed */
+	uint64_t cleaned;	    /* old vectors freed after a move */
+	uint64_t cleanup_deferred;  /* cleanup found the old vector still pending */
+	uint64_t remap_events;	    /* the host's remap events taken (docs/migration.md) */
+	uint64_t remapped;	    /* entries synced again and rewritten after one */
+	uint64_t remap_failed;	    /* ... whose SYNC failed: left masked, retried at the next */
+	uint64_t managed_shutdown;  /* managed interrupts shut down: their CPUs all offline */
+	uint64_t managed_restarted; /* ... started again when one came back */
+	uint64_t managed_restart_failed; /* ... whose start failed: left shut down */
 };
 
 /**
@@ -111,6 +114,16 @@ struct guest_ims_layout {
  */
 int pci_alloc_irq_vectors(struct guest *g, struct guest_pci_dev *d, unsigned min, unsigned max,
 			  const struct cpumask *affinity) WARN_UNUSED;
+/**
+ * pci_alloc_irq_vectors_managed() - pci_alloc_irq_vectors() with PCI_IRQ_AFFINITY:
+ * at most one vector per CPU (irq_calc_affinity_vectors()), vector i managed on the
+ * i-th group of group_cpus_evenly(). A managed vector keeps that mask: affinity
+ * changes are refused, and when every CPU of it goes offline it is shut down and
+ * started again when one comes back (guest_cpu_offline(), guest_cpu_online()).
+ * Return: the number of vectors, or -errno with nothing allocated.
+ */
+int pci_alloc_irq_vectors_managed(struct guest *g, struct guest_pci_dev *d, unsigned min,
+				  unsigned max) WARN_UNUSED;
 /** pci_irq_vector() - the irq number of vector @n of @d, or -EINVAL */
 int pci_irq_vector(struct guest_pci_dev *d, unsigned n);
 /** pci_free_irq_vectors() - deactivate and free every MSI-X vector of @d */
@@ -172,12 +185,22 @@ unsigned guest_handle_interrupts(struct guest *g, unsigned cpu);
 /** guest_timer_tick() - vCPU @cpu's timer: frees old vectors no interrupt can still use */
 void guest_timer_tick(struct guest *g, unsigned cpu);
 /**
- * guest_cpu_offline() - take @cpu offline: its interrupts move to the other
- * online CPUs first. Return: 0, -EINVAL (last CPU, already offline),
- * -ENOSPC or a hypercall error when an interrupt could not move (the CPU
- * then stays online, nothing moved back is lost).
+ * guest_cpu_offline() - take @cpu offline, as Linux's CPU hotplug does: refused
+ * first if the other CPUs lack room for its vectors; its interrupts move to the online
+ * CPUs of their affinity (any online CPU when none is left or none has room), except a
+ * managed one with no other CPU in its mask: that one is shut down, its (v)IRTE torn
+ * down, and what its device raises meanwhile latches there.
+ * Return: 0, -EINVAL (last CPU, already offline), -ENOSPC (no room: nothing moved), or
+ * a hypercall error when an interrupt could not move (the CPU then stays online,
+ * nothing moved back is lost).
  */
 int guest_cpu_offline(struct guest *g, unsigned cpu) WARN_UNUSED;
+/**
+ * guest_cpu_online() - bring @cpu back: new interrupts may go there, and each managed
+ * interrupt shut down with its mask's CPUs and holding a handler starts again on it.
+ * Return: 0, or -EINVAL for no such CPU or one online.
+ */
+int guest_cpu_online(struct guest *g, unsigned cpu) WARN_UNUSED;
 
 /** guest_check() - accounting invariants (matrix, vectors, vIRTEs); Return: true if sound */
 bool guest_check(const struct guest *g);

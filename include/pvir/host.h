@@ -244,6 +244,8 @@ bool host_vcpu_block(struct host *h, struct vcpu *v);
 /** host_vcpu_migrate() - move to @pcpu; a runnable vCPU runs there or waits its turn */
 int host_vcpu_migrate(struct host *h, struct vcpu *v, unsigned pcpu) WARN_UNUSED;
 void host_vcpu_offline(struct host *h, struct vcpu *v);
+/** host_vcpu_online() - an offline vCPU runs again (or waits its turn); -EINVAL if not offline */
+int host_vcpu_online(struct host *h, struct vcpu *v) WARN_UNUSED;
 /**
  * host_sched_tick() - the slice of the vCPU running on @pcpu ends: if
  * another waits there, it runs and the one before goes to the back.

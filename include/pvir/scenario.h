@@ -92,6 +92,7 @@ enum sc_op_kind {
 	OP_BLOCK,
 	OP_MIGRATE,
 	OP_OFFLINE,
+	OP_ONLINE,
 	OP_ROGUE_WRITE,
 	OP_HYPERCALL,
 	OP_MIGRATE_VM,
@@ -107,6 +108,7 @@ struct sc_op {
 	unsigned index; /* set_affinity: the device's n-th interrupt; rogue_write: entry */
 	unsigned count;
 	unsigned min;	     /* activate: the fewest the driver takes (pci_alloc_irq_vectors) */
+	bool managed;	     /* activate: PCI_IRQ_AFFINITY, spread by group_cpus_evenly() */
 	bool spread;	     /* activate: affinity spread (default) */
 	struct cpumask cpus; /* activate (when not spread), set_affinity */
 	uint64_t rate;	     /* traffic: per second */

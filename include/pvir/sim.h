@@ -126,6 +126,8 @@ struct sim_op_result {
 	char target[SIM_TARGET_MAX]; /* vm/device[/index] or vm/vcpu */
 	int err;		     /* negative errno; 0 done */
 	unsigned granted;	     /* activate: fewer than asked, as the host granted; 0 all */
+	unsigned shut_down;	     /* offline: managed interrupts it shut down */
+	unsigned restarted;	     /* online: managed interrupts it started again */
 	const char *why; /* for some errors: the limit that was hit, and what lifts it */
 	uint64_t hypercalls;
 	uint64_t mmio_traps;

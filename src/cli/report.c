@@ -111,6 +111,10 @@ static void json_op(struct json *j, const struct sim_op_result *o)
 	json_uint(j, "modelled_ns", o->cost_ns);
 	if (o->granted) /* only where the host granted fewer than asked */
 		json_uint(j, "granted", o->granted);
+	if (o->shut_down) /* only where an offline shut managed interrupts down */
+		json_uint(j, "managed_shut_down", o->shut_down);
+	if (o->restarted)
+		json_uint(j, "managed_restarted", o->restarted);
 	if (is_hypercall(o)) {
 		json_int(j, "rax", o->rax);
 		if (o->rax < 0)
@@ -445,6 +449,10 @@ static void op_result(char *buf, size_t len, const struct sim_op_result *o)
 		snprintf(buf, len, "ok, %" PRIu64 " refused", o->vmm_refused);
 	else if (o->granted)
 		snprintf(buf, len, "ok, %u granted", o->granted);
+	else if (o->shut_down)
+		snprintf(buf, len, "ok, %u managed shut down", o->shut_down);
+	else if (o->restarted)
+		snprintf(buf, len, "ok, %u managed restarted", o->restarted);
 	else
 		snprintf(buf, len, "ok");
 }

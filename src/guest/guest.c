@@ -269,6 +269,40 @@ static unsigned online_count(const struct guest *g)
 	return n;
 }
 
+/* A managed interrupt on @cpu with no other online CPU in its mask: it shuts down. */
+static bool managed_stranded(const struct irq_desc *d, unsigned cpu, const struct cpumask *others)
+{
+	struct cpumask left;
+
+	if (!d->used || !d->vd.activated || !d->vd.is_managed || d->vd.cpu != cpu)
+		return false;
+	left = cpumask_and(&d->vd.affinity, others);
+	return cpumask_empty(&left);
+}
+
+/*
+ * Linux's migrate_one_irq() (kernel/irq/cpuhotplug.c) for @d if it is on @cpu, going
+ * offline: to the online CPUs of its affinity; with none left, a managed one waits to
+ * be shut down (managed_stranded()) and any other breaks its affinity; and with no room
+ * left in its affinity, a non-managed one takes any online CPU.
+ */
+static int migrate_one_irq(struct guest *g, struct irq_desc *d, unsigned cpu,
+			   const struct cpumask *others)
+{
+	struct cpumask want;
+	int err;
+
+	if (!d->used || !d->vd.activated || d->vd.cpu != cpu || managed_stranded(d, cpu, others))
+		return 0;
+	want = cpumask_and(&d->vd.affinity, others);
+	if (cpumask_empty(&want))
+		want = *others; /* affinity broken, as Linux warns */
+	err = irq_do_set_affinity(g, d, &want, true);
+	if (err == -ENOSPC && !d->vd.is_managed && !cpumask_equal(&want, others))
+		err = irq_do_set_affinity(g, d, others, true);
+	return err;
+}
+
 int guest_cpu_offline(struct guest *g, unsigned cpu)
 {
 	struct cpumask others = {{0}};
@@ -288,29 +322,40 @@ int guest_cpu_offline(struct guest *g, unsigned cpu)
 	for (unsigned c = 0; c < g->ncpus; c++)
 		vector_cleanup(g, c, false);
 	for (unsigned i = 0; i < g->nirqs; i++) {
-		struct irq_desc *d = &g->irqs[i];
-		struct cpumask want;
-		int err;
+		int err = migrate_one_irq(g, &g->irqs[i], cpu, &others);
 
-		if (!d->used || !d->vd.activated || d->vd.cpu != cpu)
-			continue;
-		want = cpumask_and(&d->vd.affinity, &others);
-		if (cpumask_empty(&want))
-			want = others; /* affinity broken, as Linux warns */
-		err = irq_set_affinity(g, d->irq, &want);
-		/*
-		 * No room left in its affinity: any online CPU will do, unless it is
-		 * managed (Linux's migrate_one_irq(), kernel/irq/cpuhotplug.c).
-		 */
-		if (err == -ENOSPC && !d->vd.is_managed && !cpumask_equal(&want, &others))
-			err = irq_set_affinity(g, d->irq, &others);
 		if (err)
 			return err;
 	}
 	/* What already arrived on this CPU is handled here, then old vectors go. */
 	guest_handle_interrupts(g, cpu);
+	for (unsigned i = 0; i < g->nirqs; i++)
+		if (managed_stranded(&g->irqs[i], cpu, &others))
+			irq_managed_shutdown(g, &g->irqs[i]);
 	vector_cleanup(g, cpu, false);
 	irq_matrix_offline(g->matrix, cpu);
+	return 0;
+}
+
+int guest_cpu_online(struct guest *g, unsigned cpu)
+{
+	if (cpu >= g->ncpus || irq_matrix_cpu_online(g->matrix, cpu))
+		return -EINVAL;
+	irq_matrix_online(g->matrix, cpu);
+	/*
+	 * Linux's irq_affinity_online_cpu(): a managed interrupt shut down with its
+	 * CPUs starts again here if this CPU is in its mask and it has a handler. A
+	 * start that fails leaves it shut down (Linux only warns).
+	 */
+	for (unsigned i = 0; i < g->nirqs; i++) {
+		struct irq_desc *d = &g->irqs[i];
+
+		if (!d->used || !d->vd.shutdown || !g->hot[d->irq].handler ||
+		    !cpumask_test(&d->vd.affinity, cpu))
+			continue;
+		if (irq_managed_startup(g, d))
+			g->stats.managed_restart_failed++;
+	}
 	return 0;
 }
 

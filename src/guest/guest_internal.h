@@ -38,6 +38,7 @@ struct vector_data {
 	bool activated;
 	bool has_reserved;
 	bool is_managed;
+	bool shutdown;	       /* managed, every CPU of its mask offline: deactivated */
 	bool move_in_progress; /* a new vector is installed, the old not yet queued */
 	bool cleanup_pending;  /* the old vector waits for prev_cpu's timer */
 	struct cpumask affinity;
@@ -168,9 +169,12 @@ int vector_alloc(struct guest *g, struct irq_desc *d, const struct cpumask *aff,
 void vector_free(struct guest *g, struct irq_desc *d);
 int vector_activate(struct guest *g, struct irq_desc *d) WARN_UNUSED;
 void vector_deactivate(struct guest *g, struct irq_desc *d);
-/* Return: 0 moved (old vector kept as prev), 1 nothing to do, or -errno */
-int vector_set_affinity(struct guest *g, struct irq_desc *d,
-			const struct cpumask *mask) WARN_UNUSED;
+/*
+ * Return: 0 moved (old vector kept as prev), 1 nothing to do, or -errno. A managed
+ * interrupt moves only at @hotplug, within its mask, which it keeps.
+ */
+int vector_set_affinity(struct guest *g, struct irq_desc *d, const struct cpumask *mask,
+			bool hotplug) WARN_UNUSED;
 void vector_move_rollback(struct guest *g, struct irq_desc *d, const struct cpumask *old_aff);
 void vector_schedule_cleanup(struct guest *g, struct irq_desc *d);
 void vector_cleanup(struct guest *g, unsigned cpu, bool force);
@@ -228,6 +232,12 @@ static inline void viommu_ir_deactivate(struct guest *g, struct irq_desc *d)
 	else
 		vtd_deactivate(g, d);
 }
+
+/* irq.c: what CPU hotplug does to an interrupt (kernel/irq/cpuhotplug.c) */
+int irq_do_set_affinity(struct guest *g, struct irq_desc *d, const struct cpumask *mask,
+			bool hotplug) WARN_UNUSED;
+void irq_managed_shutdown(struct guest *g, struct irq_desc *d);
+int irq_managed_startup(struct guest *g, struct irq_desc *d) WARN_UNUSED;
 
 /* msi.c */
 void msix_enable(struct guest *g, struct guest_pci_dev *dev, bool on);

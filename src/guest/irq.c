@@ -172,20 +172,31 @@ static void release_batch(struct guest *g, struct irq_desc **ds, unsigned n)
 }
 
 /*
- * Allocates @n descriptors for @dev's entries from @first_index, each with
- * one CPU of @aff, activates them in one batch and writes their messages.
+ * How alloc_irqs() places each interrupt: one CPU of @aff each, round-robin; or, when
+ * @managed, entry i managed on @masks[i] (a vector reserved on every CPU of it).
+ */
+struct irq_spread {
+	const struct cpumask *aff;
+	const struct cpumask *masks;
+	bool managed;
+};
+
+/*
+ * Allocates @n descriptors for @dev's entries from @first_index, placed as @sp says,
+ * activates them in one batch and writes their messages.
  * Return: 0 with the irq numbers in @ret_irqs, or -errno with nothing kept.
  */
 static int alloc_irqs(struct guest *g, struct guest_pci_dev *dev, enum irq_bus bus,
-		      unsigned first_index, unsigned n, const struct cpumask *aff,
+		      unsigned first_index, unsigned n, const struct irq_spread *sp,
 		      unsigned *ret_irqs, uint64_t *ret_left)
 {
+	const struct cpumask *aff = sp->aff;
 	struct irq_desc **ds = calloc(n, sizeof(*ds));
 	unsigned *cpus = malloc(g->ncpus * sizeof(*cpus)), made = 0, ncpus;
 	uint32_t base = 0;
 	int err = ds && cpus ? 0 : -ENOMEM;
 
-	ncpus = cpus ? spread_cpus(g, aff, cpus) : 0;
+	ncpus = cpus && aff ? spread_cpus(g, aff, cpus) : 0;
 	/* desc_alloc() may move the array: keep numbers until all exist */
 	for (unsigned i = 0; !err && i < n; i++) {
 		struct irq_desc *d = desc_alloc(g, dev, bus, first_index + i);
@@ -196,7 +207,8 @@ static int alloc_irqs(struct guest *g, struct guest_pci_dev *dev, enum irq_bus b
 			break;
 		}
 		ret_irqs[made++] = d->irq;
-		err = vector_alloc(g, d, &one, false);
+		err = sp->managed ? vector_alloc(g, d, &sp->masks[i], true)
+				  : vector_alloc(g, d, &one, false);
 	}
 	free(cpus);
 	for (unsigned i = 0; ds && i < made; i++)
@@ -275,19 +287,59 @@ static void free_irqs(struct guest *g, const unsigned *irqs, unsigned n)
 }
 
 /*
+ * Linux's group_cpus_evenly() (lib/group_cpus.c) for @n groups over the guest's
+ * CPUs, on the topology the guest has: one node, no SMT siblings, no clusters. The
+ * first ncpus % n groups get one CPU more, each group consecutive CPUs from the
+ * lowest. @n is at most the number of CPUs (irq_calc_affinity_vectors() saw to it).
+ */
+static void group_cpus_evenly(const struct guest *g, unsigned n, struct cpumask *masks)
+{
+	unsigned per = g->ncpus / n, extra = g->ncpus - n * per, cpu = 0;
+
+	for (unsigned v = 0; v < n; v++) {
+		unsigned take = per + (v < extra);
+
+		masks[v] = (struct cpumask){{0}};
+		for (; take > 0; take--)
+			cpumask_set(&masks[v], cpu++);
+	}
+}
+
+/* One try of alloc_irqs() for @count entries; managed ones spread for that count. */
+static int alloc_irqs_spread(struct guest *g, struct guest_pci_dev *dev, enum irq_bus bus,
+			     unsigned first_index, unsigned count, const struct irq_spread *sp,
+			     unsigned *ret_irqs, uint64_t *ret_left)
+{
+	struct irq_spread each = *sp;
+	struct cpumask *masks = NULL;
+	int err;
+
+	if (sp->managed) {
+		masks = malloc(count * sizeof(*masks));
+		if (!masks)
+			return -ENOMEM;
+		group_cpus_evenly(g, count, masks);
+		each.masks = masks;
+	}
+	err = alloc_irqs(g, dev, bus, first_index, count, &each, ret_irqs, ret_left);
+	free(masks);
+	return err;
+}
+
+/*
  * alloc_irqs() for between @min and *@count entries: when the host grants fewer
  * (-EDQUOT with a quota left of at least @min), it asks again for what is left, as
  * Linux's allocator retries with fewer vectors. *@count is what it got.
  */
 static int alloc_irqs_at_least(struct guest *g, struct guest_pci_dev *dev, enum irq_bus bus,
 			       unsigned first_index, unsigned min, unsigned *count,
-			       const struct cpumask *aff, unsigned *ret_irqs)
+			       const struct irq_spread *sp, unsigned *ret_irqs)
 {
 	uint64_t left = 0;
 	int err;
 
 	for (;;) {
-		err = alloc_irqs(g, dev, bus, first_index, *count, aff, ret_irqs, &left);
+		err = alloc_irqs_spread(g, dev, bus, first_index, *count, sp, ret_irqs, &left);
 		if (err != -EDQUOT || left < min || left >= *count)
 			return err;
 		*count = (unsigned)left;
@@ -296,10 +348,9 @@ static int alloc_irqs_at_least(struct guest *g, struct guest_pci_dev *dev, enum 
 
 /* ---- MSI-X ------------------------------------------------------------------- */
 
-int pci_alloc_irq_vectors(struct guest *g, struct guest_pci_dev *d, unsigned min, unsigned max,
-			  const struct cpumask *affinity)
+static int msix_alloc(struct guest *g, struct guest_pci_dev *d, unsigned min, unsigned max,
+		      const struct irq_spread *sp)
 {
-	struct cpumask all = cpumask_first_n(g->ncpus);
 	unsigned want;
 	unsigned *irqs;
 	int err;
@@ -314,8 +365,7 @@ int pci_alloc_irq_vectors(struct guest *g, struct guest_pci_dev *d, unsigned min
 		return -ENOMEM;
 	/* Linux: enable with every vector masked, set them up, then unmask the function. */
 	msix_enable(g, d, true);
-	err = alloc_irqs_at_least(g, d, IRQ_BUS_MSIX, 0, min, &want, affinity ? affinity : &all,
-				  irqs);
+	err = alloc_irqs_at_least(g, d, IRQ_BUS_MSIX, 0, min, &want, sp, irqs);
 	if (err) {
 		msix_enable(g, d, false);
 		free(irqs);
@@ -324,6 +374,28 @@ int pci_alloc_irq_vectors(struct guest *g, struct guest_pci_dev *d, unsigned min
 	d->msix_irqs = irqs;
 	d->nmsix = want;
 	return (int)want;
+}
+
+int pci_alloc_irq_vectors(struct guest *g, struct guest_pci_dev *d, unsigned min, unsigned max,
+			  const struct cpumask *affinity)
+{
+	struct cpumask all = cpumask_first_n(g->ncpus);
+	struct irq_spread sp = {.aff = affinity ? affinity : &all};
+
+	return msix_alloc(g, d, min, max, &sp);
+}
+
+int pci_alloc_irq_vectors_managed(struct guest *g, struct guest_pci_dev *d, unsigned min,
+				  unsigned max)
+{
+	struct irq_spread sp = {.managed = true};
+
+	/* irq_calc_affinity_vectors(): no more managed vectors than possible CPUs */
+	if (max > g->ncpus)
+		max = g->ncpus;
+	if (min > max)
+		return -ENOSPC;
+	return msix_alloc(g, d, min, max, &sp);
 }
 
 int pci_irq_vector(struct guest_pci_dev *d, unsigned n)
@@ -355,6 +427,7 @@ int guest_ims_alloc(struct guest *g, struct guest_pci_dev *d, const struct guest
 		    unsigned min, unsigned max, const struct cpumask *affinity)
 {
 	struct cpumask all = cpumask_first_n(g->ncpus);
+	struct irq_spread sp = {.aff = affinity ? affinity : &all};
 	unsigned *irqs, count = max;
 	int err;
 
@@ -373,8 +446,8 @@ int guest_ims_alloc(struct guest *g, struct guest_pci_dev *d, const struct guest
 	d->ims_irqs = irqs;
 	d->ims = *l;
 	ims_setup(g, d);
-	err = alloc_irqs_at_least(g, d, IRQ_BUS_IMS, d->nims, min, &count,
-				  affinity ? affinity : &all, d->ims_irqs + d->nims);
+	err = alloc_irqs_at_least(g, d, IRQ_BUS_IMS, d->nims, min, &count, &sp,
+				  d->ims_irqs + d->nims);
 	if (err)
 		return err;
 	d->nims += count;
@@ -429,13 +502,16 @@ void free_irq(struct guest *g, unsigned irq)
 int irq_set_affinity(struct guest *g, unsigned irq, const struct cpumask *mask)
 {
 	struct irq_desc *d = desc_of(g, irq);
-	struct cpumask old;
-	int ret;
 
-	if (!d)
-		return -EINVAL;
-	old = d->vd.affinity;
-	ret = vector_set_affinity(g, d, mask);
+	return d ? irq_do_set_affinity(g, d, mask, false) : -EINVAL;
+}
+
+int irq_do_set_affinity(struct guest *g, struct irq_desc *d, const struct cpumask *mask,
+			bool hotplug)
+{
+	struct cpumask old = d->vd.affinity;
+	int ret = vector_set_affinity(g, d, mask, hotplug);
+
 	if (ret != 0)
 		return ret < 0 ? ret : 0;
 	if (g->pv) {
@@ -462,6 +538,48 @@ int irq_set_affinity(struct guest *g, unsigned irq, const struct cpumask *mask)
 	}
 	vector_schedule_cleanup(g, d);
 	g->stats.moved++;
+	return 0;
+}
+
+/*
+ * Linux's irq_shutdown_and_deactivate() for a managed interrupt whose CPUs all went
+ * offline: masked, its entry left holding a zero message (msi_domain_deactivate()),
+ * the (v)IRTE torn down — under `hcall` one SYNC, and the host lets its IRTE go — and
+ * the vector given back to its reservation. A raise meanwhile latches in the device.
+ */
+void irq_managed_shutdown(struct guest *g, struct irq_desc *d)
+{
+	if (!d->masked)
+		irq_mask(g, d, true);
+	d->msg = (struct msi_msg){0};
+	irq_write_msg(g, d);
+	if (viommu_ir(g))
+		viommu_ir_deactivate(g, d);
+	if (g->pv && d->virte >= 0) {
+		virte_write(g, d, false);
+		virte_teardown(g, (uint32_t)d->virte, 1);
+	}
+	vector_deactivate(g, d);
+	d->vd.shutdown = true;
+	g->stats.managed_shutdown++;
+}
+
+/*
+ * irq_startup() when a CPU of its mask comes back: activated there as at allocation,
+ * its message written, and unmasked if a handler is installed, which sends what the
+ * device latched meanwhile. On failure it stays shut down, with nothing changed.
+ */
+int irq_managed_startup(struct guest *g, struct irq_desc *d)
+{
+	int err = activate_batch(g, &d, 1, NULL);
+
+	if (err)
+		return err;
+	d->vd.shutdown = false;
+	irq_write_msg(g, d);
+	if (g->hot[d->irq].handler)
+		irq_mask(g, d, false);
+	g->stats.managed_restarted++;
 	return 0;
 }
 

@@ -147,7 +147,8 @@ void vector_free(struct guest *g, struct irq_desc *d)
 	*vd = (struct vector_data){0};
 }
 
-int vector_set_affinity(struct guest *g, struct irq_desc *d, const struct cpumask *mask)
+int vector_set_affinity(struct guest *g, struct irq_desc *d, const struct cpumask *mask,
+			bool hotplug)
 {
 	struct vector_data *vd = &d->vd;
 	struct cpumask online = online_mask(g);
@@ -157,21 +158,25 @@ int vector_set_affinity(struct guest *g, struct irq_desc *d, const struct cpumas
 
 	if (cpumask_empty(&want))
 		return -EINVAL;
-	if (!vd->activated || vd->is_managed)
+	if (!vd->activated || (vd->is_managed && !hotplug))
 		return -EINVAL; /* managed interrupts keep the affinity they were given */
 	if (vd->move_in_progress || vd->cleanup_pending)
 		return -EBUSY;
 	if (cpumask_test(&want, vd->cpu)) {
-		vd->affinity = *mask;
+		if (!vd->is_managed)
+			vd->affinity = *mask;
 		return 1;
 	}
-	bit = irq_matrix_alloc(g->matrix, &want, false, &cpu);
+	/* a managed one takes the vector reserved for it on a CPU of its mask */
+	bit = vd->is_managed ? irq_matrix_alloc_managed(g->matrix, &want, &cpu)
+			     : irq_matrix_alloc(g->matrix, &want, false, &cpu);
 	if (bit < 0)
 		return bit;
 	vd->prev_cpu = vd->cpu;
 	vd->prev_vector = vd->vector;
 	vd->move_in_progress = true;
-	vd->affinity = *mask;
+	if (!vd->is_managed)
+		vd->affinity = *mask;
 	install(g, d, cpu, (unsigned)bit);
 	return 0;
 }

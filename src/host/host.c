@@ -1063,6 +1063,15 @@ int host_vcpu_migrate(struct host *h, struct vcpu *v, unsigned pcpu)
 	return 0;
 }
 
+int host_vcpu_online(struct host *h, struct vcpu *v)
+{
+	if (v->state != VCPU_OFFLINE)
+		return -EINVAL;
+	v->state = VCPU_PREEMPTED; /* runnable again; SN stays set until it runs */
+	host_vcpu_run(h, v);
+	return 0;
+}
+
 void host_vcpu_offline(struct host *h, struct vcpu *v)
 {
 	host_vcpu_preempt(h, v);

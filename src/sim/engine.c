@@ -1028,7 +1028,8 @@ static int activate(struct sim_vm *sv, struct sim_dev *d, const struct sc_op *op
 	int r;
 
 	if (d->sc->msix) {
-		r = pci_alloc_irq_vectors(sv->g, d->gdev, op->min, op->count, aff);
+		r = op->managed ? pci_alloc_irq_vectors_managed(sv->g, d->gdev, op->min, op->count)
+				: pci_alloc_irq_vectors(sv->g, d->gdev, op->min, op->count, aff);
 		for (unsigned n = 0; r > 0 && n < (unsigned)r; n++)
 			d->irqs[n] = (unsigned)pci_irq_vector(d->gdev, n);
 		return r;
@@ -1196,6 +1197,10 @@ static int vcpu_op(struct sim *s, const struct sc_op *op, struct sim_vm *sv, str
 		break;
 	case OP_MIGRATE:
 		return host_vcpu_migrate(sv->host, v, op->pcpu);
+	case OP_ONLINE:
+		/* the vCPU runs again, then its kernel brings the CPU's interrupts up */
+		err = host_vcpu_online(sv->host, v);
+		return err ? err : guest_cpu_online(sv->g, op->vcpu);
 	default: /* OP_OFFLINE */
 		err = guest_cpu_offline(sv->g, op->vcpu);
 		if (!err)
@@ -1206,16 +1211,22 @@ static int vcpu_op(struct sim *s, const struct sc_op *op, struct sim_vm *sv, str
 	return 0;
 }
 
-/* The op on a vCPU; the pCPU it leaves runs the next vCPU waiting there. */
-static int op_vcpu(struct sim *s, const struct sc_op *op)
+/*
+ * The op on a vCPU; the pCPU it leaves runs the next vCPU waiting there. The result
+ * counts the managed interrupts an offline shut down or an online started again.
+ */
+static int op_vcpu(struct sim *s, const struct sc_op *op, struct sim_op_result *res)
 {
 	struct sim_vm *sv = &s->vms[op->vm];
 	struct vcpu *v = vm_vcpu(sv->vm, op->vcpu);
 	unsigned pcpu = v->pcpu;
 	struct vcpu *before = host_pcpu_running(sv->host, pcpu);
+	struct guest_stats was = *guest_stats(sv->g);
 	int err = vcpu_op(s, op, sv, v);
 	struct vcpu *now = host_pcpu_running(sv->host, pcpu);
 
+	res->shut_down = (unsigned)(guest_stats(sv->g)->managed_shutdown - was.managed_shutdown);
+	res->restarted = (unsigned)(guest_stats(sv->g)->managed_restarted - was.managed_restarted);
 	if (now && now != before)
 		entered(s, now);
 	return err;
@@ -1369,12 +1380,12 @@ static void on_migrated(struct sim *s, unsigned vm)
 }
 
 static const char *const op_names[] = {
-    [OP_ACTIVATE] = "activate",	      [OP_FREE] = "free",
-    [OP_TRAFFIC] = "traffic",	      [OP_SET_AFFINITY] = "set_affinity",
-    [OP_PREEMPT] = "preempt",	      [OP_BLOCK] = "block",
-    [OP_MIGRATE] = "migrate",	      [OP_OFFLINE] = "offline",
-    [OP_ROGUE_WRITE] = "rogue_write", [OP_HYPERCALL] = "hypercall",
-    [OP_MIGRATE_VM] = "migrate_vm",
+    [OP_ACTIVATE] = "activate",	  [OP_FREE] = "free",
+    [OP_TRAFFIC] = "traffic",	  [OP_SET_AFFINITY] = "set_affinity",
+    [OP_PREEMPT] = "preempt",	  [OP_BLOCK] = "block",
+    [OP_MIGRATE] = "migrate",	  [OP_OFFLINE] = "offline",
+    [OP_ONLINE] = "online",	  [OP_ROGUE_WRITE] = "rogue_write",
+    [OP_HYPERCALL] = "hypercall", [OP_MIGRATE_VM] = "migrate_vm",
 };
 
 static void op_target(const struct sim *s, const struct sc_op *op, char *out, size_t len)
@@ -1386,6 +1397,7 @@ static void op_target(const struct sim *s, const struct sc_op *op, char *out, si
 	case OP_BLOCK:
 	case OP_MIGRATE:
 	case OP_OFFLINE:
+	case OP_ONLINE:
 	case OP_HYPERCALL:
 		snprintf(out, len, "%s/%u", v->name, op->vcpu);
 		break;
@@ -1417,7 +1429,7 @@ static int run_op(struct sim *s, const struct sc_op *op, struct sim_op_result *r
 	case OP_MIGRATE_VM:
 		return op_migrate_vm(s, op);
 	default:
-		return op_vcpu(s, op);
+		return op_vcpu(s, op, res);
 	}
 }
 

@@ -975,7 +975,7 @@ struct op_kind {
 #define K(...) ((const char *const[]){"at", "do", __VA_ARGS__, NULL})
 
 static const struct op_kind op_kinds[] = {
-    {"activate", OP_ACTIVATE, K("dev", "count", "min", "affinity")},
+    {"activate", OP_ACTIVATE, K("dev", "count", "min", "managed", "affinity")},
     {"free", OP_FREE, K("dev", "count")},
     {"traffic", OP_TRAFFIC, K("dev", "rate", "until", "entries")},
     {"set_affinity", OP_SET_AFFINITY, K("irq", "cpus")},
@@ -983,6 +983,7 @@ static const struct op_kind op_kinds[] = {
     {"block", OP_BLOCK, K("vcpu", "for")},
     {"migrate", OP_MIGRATE, K("vcpu", "pcpu")},
     {"offline", OP_OFFLINE, K("vcpu")},
+    {"online", OP_ONLINE, K("vcpu")},
     {"rogue_write", OP_ROGUE_WRITE, K("dev", "entry", "addr", "data")},
     {"hypercall", OP_HYPERCALL, K("vm", "vcpu", "regs")},
     {"migrate_vm", OP_MIGRATE_VM, K("vm", "to", "downtime")},
@@ -1008,9 +1009,16 @@ static bool parse_activate(struct ctx *c, yaml_node_t *o, const char *path, stru
 	if ((n = get(c, o, "min")) && !parse_unsigned(c, n, p, 1, op->count, &op->min))
 		return false;
 	op->spread = true;
+	subpath(p, path, "managed");
+	if ((n = get(c, o, "managed")) && !parse_bool(c, n, p, &op->managed))
+		return false;
+	if (op->managed && !c->sc->vms[op->vm].devs[op->dev].msix)
+		return fail(c, n, p, "managed interrupts are MSI-X's here (PCI_IRQ_AFFINITY)");
 	subpath(p, path, "affinity");
 	if (!(n = get(c, o, "affinity")))
 		return true;
+	if (op->managed)
+		return fail(c, n, p, "a managed activate is spread by the kernel: no affinity");
 	if (n->type == YAML_SCALAR_NODE) {
 		char s[MAX_SCALAR];
 
@@ -1221,7 +1229,7 @@ static bool parse_op(struct ctx *c, yaml_node_t *o, const char *path, struct sc_
 		return fail(c, n, p,
 			    "'%s' is not an operation (activate, free, traffic, "
 			    "set_affinity, preempt, block, migrate, offline, "
-			    "rogue_write, hypercall, migrate_vm)",
+			    "online, rogue_write, hypercall, migrate_vm)",
 			    what);
 	op->kind = k->kind;
 	if (!check_keys(c, o, path, k->keys))

@@ -824,6 +824,82 @@ static void cpu_offline_without_room_is_refused(void **state)
 	assert_true(guest_check(w->g));
 }
 
+static void raise_msix_latched(struct world *w, unsigned n)
+{
+	enum pci_irq_result r;
+
+	assert_int_equal(pci_func_raise_msix(w->nic, n, &r), 0);
+	assert_int_equal(r, PCI_IRQ_PENDING);
+}
+
+/*
+ * Managed vectors (PCI_IRQ_AFFINITY) over 6 CPUs: 4 vectors, group_cpus_evenly()
+ * gives {0,1} {2,3} {4} {5}. Taking CPU 4 offline shuts vector 2 down (one SYNC tears
+ * its IRTE down); its raises latch in the device; bringing CPU 4 back starts it again
+ * there (one SYNC) and the latched one is delivered once. Taking CPU 1 offline moves
+ * vector 0 within its mask, to CPU 0.
+ */
+static void managed_vectors_shut_down_and_restart(void **state)
+{
+	struct world *w = world_new((struct world_opts){.vcpus = 6});
+	struct guest_pci_dev *nic = guest_pci_find(w->g, NIC_BDF);
+	struct cpumask any = cpumask_first_n(6);
+	unsigned irq[4];
+	uint64_t hcalls;
+
+	(void)state;
+	assert_int_equal(pci_alloc_irq_vectors_managed(w->g, nic, 1, 64), 6); /* one per CPU */
+	pci_free_irq_vectors(w->g, nic);
+	assert_int_equal(pci_alloc_irq_vectors_managed(w->g, nic, 1, 4), 4);
+	for (unsigned v = 0; v < 4; v++) {
+		irq[v] = (unsigned)pci_irq_vector(nic, v);
+		assert_int_equal(request_irq(w->g, irq[v], nop_handler, NULL), 0);
+	}
+	/* the fewest managed allocated in the mask, the highest CPU on a tie */
+	assert_int_equal(irq_effective_cpu(w->g, irq[0]), 1);
+	assert_int_equal(irq_effective_cpu(w->g, irq[1]), 3);
+	assert_int_equal(irq_effective_cpu(w->g, irq[2]), 4);
+	assert_int_equal(irq_effective_cpu(w->g, irq[3]), 5);
+	assert_int_equal(irq_set_affinity(w->g, irq[2], &any), -EINVAL); /* managed: kept */
+
+	hcalls = vm_exits(w->vm)->hypercall;
+	assert_int_equal(vm_hcall_entries(w->vm), 4);
+	assert_int_equal(guest_cpu_offline(w->g, 4), 0);
+	assert_int_equal(vm_exits(w->vm)->hypercall - hcalls, 1); /* the teardown SYNC */
+	/* the host side goes: irqfd, trigger, route; VFIO keeps the vector and its IRTE */
+	assert_int_equal(vm_hcall_entries(w->vm), 3);
+	assert_int_equal(vm_vmm_stats(w->vm)->irqfds_held, 3);
+	assert_int_equal(vm_irte_used(w->vm), 4);
+	assert_int_equal(irq_effective_cpu(w->g, irq[2]), -1);
+	assert_int_equal(guest_stats(w->g)->managed_shutdown, 1);
+	raise_msix_latched(w, 2);
+	raise_msix_latched(w, 2); /* the pending bit is set already: coalesced */
+	assert_int_equal(run_all(w), 0);
+
+	hcalls = vm_exits(w->vm)->hypercall;
+	assert_int_equal(guest_cpu_offline(w->g, 1), 0); /* vector 0 moves within {0,1} */
+	assert_int_equal(irq_effective_cpu(w->g, irq[0]), 0);
+	assert_int_equal(vm_exits(w->vm)->hypercall - hcalls, 1);
+	raise_msix(w, 0);
+	assert_int_equal(run_all(w), 1);
+	assert_int_equal(irq_count(w->g, irq[0], 0), 1);
+
+	hcalls = vm_exits(w->vm)->hypercall;
+	assert_int_equal(guest_cpu_online(w->g, 4), 0);
+	assert_int_equal(guest_cpu_online(w->g, 4), -EINVAL);	  /* online already */
+	assert_int_equal(vm_exits(w->vm)->hypercall - hcalls, 1); /* the start's SYNC */
+	assert_int_equal(vm_hcall_entries(w->vm), 4);
+	assert_int_equal(vm_irte_used(w->vm), 4); /* the vector VFIO kept, used again */
+	assert_int_equal(irq_effective_cpu(w->g, irq[2]), 4);
+	assert_int_equal(guest_stats(w->g)->managed_restarted, 1);
+	assert_int_equal(run_all(w), 1); /* the latched one, once */
+	assert_int_equal(irq_count(w->g, irq[2], 4), 1);
+	raise_msix(w, 2);
+	assert_int_equal(run_all(w), 1);
+	assert_true(guest_check(w->g));
+	world_free(w);
+}
+
 #define FX(fn)	   cmocka_unit_test_setup_teardown(fn, setup, teardown)
 #define PAIR(n, i) TEST_ROW("guest/pair/" n, guest_vmm_pair, &pair_rows[i])
 
@@ -833,6 +909,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(activate_64_msix_and_2048_ims, setup_16, teardown),
 	    FX(memory_resident_ims),
 	    FX(cpu_offline_without_room_is_refused),
+	    TEST(managed_vectors_shut_down_and_restart),
 	    FX(remove_returns_everything),
 	    FX(affinity_change_one_hypercall_no_device_write),
 	    FX(in_flight_interrupt_survives_move),
