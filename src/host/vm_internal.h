@@ -117,8 +117,14 @@ struct vfio_index {
 #define KVM_IRQ_ROUTING_REPORT_BYPASS	(1u << 0)
 #define KVM_IRQ_ROUTING_F_BYPASS_FAILED (1u << 31)
 
-/* The VMM's MSI handles: GSIs below VM_MAX_ROUTES; on `tuned`, any of these. */
-#define VMM_MAX_MSIS 65536
+/*
+ * The VMM's MSI handles: GSIs below VM_MAX_ROUTES; on `tuned`, any of these. Its own
+ * table, sized for as many MSIs as a VT-d table has entries beside the IOAPIC's 24
+ * routes, rounded up to whole bitmap words (untouched pages cost nothing: zmem).
+ */
+#define VMM_MAX_MSIS (65536 + 64)
+_Static_assert(VMM_MAX_MSIS % 64 == 0 && VMM_MAX_MSIS - VM_IOAPIC_ROUTES >= 65536,
+	       "the VMM's MSI handles: whole words, a VT-d table's worth");
 
 struct kvm_eventfd {
 	bool open;

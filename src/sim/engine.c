@@ -633,13 +633,14 @@ struct work {
  * kernel holds a host vector per assigned interrupt and a GSI route per
  * MSI; `tuned` needs neither (docs/host-kernel.md, T1 and T2).
  */
-static const char *limit_hit(const struct work *before, const struct work *after)
+static const char *limit_hit(const struct work *before, const struct work *after, bool tuned)
 {
 	if (after->vector_refusals != before->vector_refusals)
 		return "every pCPU's host vectors are taken: more pCPUs, or host.kernel: tuned, "
 		       "where a posted interrupt gives its vector back once set up";
 	if (after->route_refusals != before->route_refusals)
-		return "the VM's 4096 KVM GSI routes are taken: host.kernel: tuned";
+		return tuned ? "the VMM's table of MSI handles is full"
+			     : "the VM's 4096 KVM GSI routes are taken: host.kernel: tuned";
 	return NULL;
 }
 
@@ -1447,7 +1448,9 @@ static void on_op(struct sim *s, unsigned i)
 	op_target(s, op, res.target, sizeof(res.target));
 	res.err = run_op(s, op, &res);
 	after = work_now(s);
-	res.why = res.err ? limit_hit(&before, &after) : NULL;
+	res.why = res.err ? limit_hit(&before, &after,
+				      host_kernel(s->vms[op->vm].host) == HOST_KERNEL_TUNED)
+			  : NULL;
 	work_delta(s, &before, &after, &res);
 	if (!res.err && op->kind == OP_ACTIVATE)
 		latency_add(s, &s->r->setup, res.cost_ns);

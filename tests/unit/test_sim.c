@@ -713,6 +713,29 @@ static void managed_interrupts_follow_hotplug(void **state)
 	free(text);
 }
 
+/*
+ * scenarios/64k-in-one-vm.yaml: 65,535 interrupts in one VM, one SYNC a device, every
+ * host IRTE but entry 0 charged to it, traffic over all four devices, nothing lost.
+ */
+static void one_vm_holds_65535_interrupts(void **state)
+{
+	char *text = read_source_file("64k-in-one-vm.yaml");
+	struct run run = run_design(text, SIM_DESIGN_HCALL, NULL);
+
+	(void)state;
+	assert_sound(&run);
+	for (unsigned k = 0; k < 4; k++) {
+		assert_int_equal(op(&run, k)->err, 0);
+		assert_int_equal(op(&run, k)->hypercalls, 1);
+	}
+	assert_int_equal(run.r.vms[0].irtes, 65535);
+	assert_int_equal(run.r.irq.lost, 0);
+	assert_int_equal(run.r.irq.blocked, 0);
+	assert_true(run.r.irq.delivered > 20000);
+	run_free(&run);
+	free(text);
+}
+
 /* Every scenario we ship runs sound; the default one is the embedded text. */
 static void shipped_scenarios_run_sound(void **state)
 {
@@ -1060,6 +1083,7 @@ int main(void)
 	    TEST(two_hosts_side_by_side),
 	    TEST(activate_takes_what_is_granted),
 	    TEST(managed_interrupts_follow_hotplug),
+	    TEST(one_vm_holds_65535_interrupts),
 	    TEST(migrate_vm_there_and_back),
 	    TEST(migrate_vm_onto_taken_handles),
 	};
