@@ -218,6 +218,7 @@ struct sim_report {
 	uint64_t ims_set_irqs;	 /* SET_IRQS on the VFIO IMS index */
 	uint64_t msg_reads;	 /* reads of the VFIO guest-storage feature */
 	uint64_t bypass_reports; /* route commits with KVM_IRQ_ROUTING_REPORT_BYPASS */
+	uint64_t irte_hints;	 /* VFIO IRTE-index hints a migration's destination set */
 	uint64_t retranslations;
 	uint64_t vmm_refused; /* see sim_op_result */
 	uint64_t posted;

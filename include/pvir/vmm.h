@@ -74,6 +74,7 @@ struct vmm_stats {
 	uint64_t msg_reads;	 /* host messages read with the guest-storage feature */
 	uint64_t bypass_reports; /* commits asking KVM to report an IRTE left behind */
 	uint64_t ims_set_irqs;	 /* SET_IRQS calls on the VFIO IMS index */
+	uint64_t irte_hints;	 /* VFIO IRTE-index hints set (a migration's destination) */
 	uint64_t
 	    foreign_refused; /* mediated storage: entries held masked, their message not granted */
 	uint64_t revoked;    /* vIRTEs the host let go of, for the guest to SYNC again */

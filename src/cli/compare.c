@@ -513,6 +513,7 @@ static void irq_rows(struct table *t, const struct sim_report r[SIM_DESIGN_COUNT
 	ROW("VFIO IMS index SET_IRQS", r[d].ims_set_irqs, fmt_u64);
 	ROW("guest-storage reads", r[d].msg_reads, fmt_u64);
 	ROW("bypass-report commits", r[d].bypass_reports, fmt_u64);
+	ROW("IRTE-hint sets", r[d].irte_hints, fmt_u64);
 }
 #undef ROW
 

@@ -174,6 +174,7 @@ static void json_design(struct json *j, const struct sim_report *r)
 	json_uint(j, "vfio_ims_index", r->ims_set_irqs);
 	json_uint(j, "vfio_irq_guest_storage", r->msg_reads);
 	json_uint(j, "kvm_routing_report_bypass", r->bypass_reports);
+	json_uint(j, "vfio_irte_hint", r->irte_hints);
 	json_object_end(j);
 	json_uint(j, "retranslations", r->retranslations);
 	json_uint(j, "vmm_refused", r->vmm_refused);
@@ -326,12 +327,16 @@ static int text_exits(FILE *out, const struct sim_report *r)
 		")\n           posted<->remapped %" PRIu64 ", host vectors held %" PRIu64 "\n",
 		r->set_irqs, r->vfio_setups, r->irqfds, r->route_commits, r->routes_walked,
 		r->pi_updates, r->format_changes, r->host_vectors);
-	if (r->ims_set_irqs || r->msg_reads || r->bypass_reports)
+	if (r->ims_set_irqs || r->msg_reads || r->bypass_reports || r->irte_hints) {
 		fprintf(out,
 			"uapi       beyond stock Linux: VFIO IMS index %" PRIu64
 			" SET_IRQS, VFIO guest storage %" PRIu64
-			" reads, KVM bypass report %" PRIu64 " commits (docs/host-kernel.md)\n",
+			" reads, KVM bypass report %" PRIu64 " commits",
 			r->ims_set_irqs, r->msg_reads, r->bypass_reports);
+		if (r->irte_hints) /* only a migration's destination sets them */
+			fprintf(out, ", VFIO IRTE hint %" PRIu64 " sets", r->irte_hints);
+		fprintf(out, " (docs/host-kernel.md)\n");
+	}
 	if (r->retranslations || r->vmm_refused)
 		fprintf(out,
 			"vmm        vIOMMU retranslations %" PRIu64 ", writes refused %" PRIu64

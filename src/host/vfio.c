@@ -281,6 +281,7 @@ static int hinted_alloc(struct assigned_dev *d, unsigned n, struct vfio_vector *
 
 	if (at == HOST_IRQ_ANY || pci_func_has_handle_window(d->func))
 		return 1;
+	d->vm->stats.irte_hints++; /* the VMM's VFIO_DEVICE_FEATURE call before this SET_IRQS */
 	err = host_irq_alloc_at(d->vm->host, pci_func_rid(d->func), at, &v->hi);
 	if ((err == -EBUSY || err == -EINVAL) && d->irte_hint_only)
 		return -EBUSY;

@@ -684,6 +684,7 @@ static struct vmm_stats vmm_of(const struct sim_vm *sv)
 	v.msg_reads += b->msg_reads;
 	v.bypass_reports += b->bypass_reports;
 	v.ims_set_irqs += b->ims_set_irqs;
+	v.irte_hints += b->irte_hints;
 	v.foreign_refused += b->foreign_refused;
 	v.revoked += b->revoked;
 	v.remap_events += b->remap_events;
@@ -1680,6 +1681,7 @@ static void finish(struct sim *s)
 		r->ims_set_irqs += vmm.ims_set_irqs;
 		r->msg_reads += vmm.msg_reads;
 		r->bypass_reports += vmm.bypass_reports;
+		r->irte_hints += vmm.irte_hints;
 		r->retranslations += vmm.retranslations;
 		r->vmm_refused += vmm.emul_errors + vmm.foreign_refused;
 	}

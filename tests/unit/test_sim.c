@@ -1003,6 +1003,8 @@ static void migrate_vm_there_and_back(void **state)
 		assert_int_equal(run.r.migrations[0].handles, i >= 2 ? (i == 3 ? 272 : 16) : 0);
 		if (i >= 2) /* every handle kept: the whole table restored in one SYNC */
 			assert_int_equal(op(&run, i == 3 ? 3 : 1)->route_commits, 1);
+		/* each handle asked for its old index there and back, a VFIO IRTE hint each */
+		assert_int_equal(run.r.irte_hints, 2 * run.r.migrations[0].handles);
 		run_free(&run);
 	}
 }
