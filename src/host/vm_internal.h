@@ -178,6 +178,8 @@ enum vfio_storage_owner {
 	VFIO_STORAGE_GUEST,    /* mapped into the guest: its requester-id its VM's alone */
 };
 
+#define VMM_MSI_VIEW 22 /* Message Control to the pending bits of a 64-bit, maskable MSI */
+
 struct assigned_dev {
 	struct vm *vm;
 	struct pci_func *func;
@@ -201,6 +203,11 @@ struct assigned_dev {
 	 */
 	uint32_t *irte_hints;
 	bool irte_hint_only;
+	/*
+	 * The MSI capability as the guest sees it, from its Message Control on: the
+	 * VMM's, as QEMU's vfio-pci emulates it; the device's registers are VFIO's.
+	 */
+	uint8_t msi_view[VMM_MSI_VIEW];
 };
 
 /* One vIRTE's host side: a VFIO vector with an eventfd, an irqfd and a GSI route. */

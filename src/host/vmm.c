@@ -165,6 +165,103 @@ static bool unmediatable(struct vm *vm, const struct pci_func *func)
 	return pci_func_ims_storage(func) == IMS_MEMORY && !host_func_windowed(vm->host, func);
 }
 
+/*
+ * The MSI capability (PCI Local Bus 3.0 §6.8.1): the guest reads and writes a view
+ * of its own, as QEMU's vfio-pci emulates it, so that no config write aims the
+ * device's MSI anywhere; the device's registers are set only by VFIO on the host's
+ * behalf. (Plain MSI is not yet delivered to guests.) The view starts as the
+ * device's, and only the bits software may write change: Enable and Multiple
+ * Message Enable, the address (dword-aligned), the data, and the mask bits of the
+ * vectors the function has. The pending bits are the device's, read-only.
+ */
+static uint8_t msi_cap(const struct assigned_dev *d)
+{
+	return pci_find_capability(d->func, PCI_CAP_ID_MSI);
+}
+
+static uint16_t msi_flags(const struct assigned_dev *d)
+{
+	return (uint16_t)(d->msi_view[0] | d->msi_view[1] << 8);
+}
+
+/* Offsets from the capability: of the data, the mask bits, the pending bits (0: none). */
+static unsigned msi_data_at(const struct assigned_dev *d)
+{
+	return msi_flags(d) & PCI_MSI_FLAGS_64BIT ? PCI_MSI_DATA_64 : PCI_MSI_DATA_32;
+}
+
+static unsigned msi_mask_at(const struct assigned_dev *d)
+{
+	if (!(msi_flags(d) & PCI_MSI_FLAGS_MASKBIT))
+		return 0;
+	return msi_flags(d) & PCI_MSI_FLAGS_64BIT ? PCI_MSI_MASK_64 : PCI_MSI_MASK_32;
+}
+
+/* The bits of the capability's byte at @at (from the capability) software may write. */
+static uint8_t msi_writable(const struct assigned_dev *d, unsigned at)
+{
+	unsigned vectors = 1u << ((msi_flags(d) & PCI_MSI_FLAGS_QMASK) >> 1);
+	unsigned mask = msi_mask_at(d);
+	bool hi = msi_flags(d) & PCI_MSI_FLAGS_64BIT;
+
+	if (at == PCI_MSI_FLAGS)
+		return PCI_MSI_FLAGS_ENABLE | PCI_MSI_FLAGS_QSIZE;
+	if (at >= PCI_MSI_ADDRESS_LO && at < PCI_MSI_ADDRESS_LO + 4)
+		return at == PCI_MSI_ADDRESS_LO ? 0xfc : 0xff;
+	if (hi && at >= PCI_MSI_ADDRESS_HI && at < PCI_MSI_ADDRESS_HI + 4)
+		return 0xff;
+	if (at >= msi_data_at(d) && at < msi_data_at(d) + 2)
+		return 0xff;
+	if (mask && at >= mask && at < mask + 4 && 8 * (at - mask) < vectors)
+		return (uint8_t)(vectors - 8 * (at - mask) >= 8
+				     ? 0xff
+				     : (1u << (vectors - 8 * (at - mask))) - 1);
+	return 0;
+}
+
+/*
+ * Whether config byte @off is the view's; *@ret_at its offset from the capability.
+ * The view ends with the data, or with the mask bits: the pending bits after them
+ * are the device's, and what follows the capability is not the view's.
+ */
+static bool in_msi_view(const struct assigned_dev *d, unsigned off, unsigned *ret_at)
+{
+	unsigned cap = msi_cap(d);
+	unsigned end = msi_mask_at(d) ? msi_mask_at(d) + 4 : msi_data_at(d) + 2;
+
+	if (!cap || off < cap + PCI_MSI_FLAGS || off >= cap + end)
+		return false;
+	*ret_at = off - cap;
+	return true;
+}
+
+/* A write that touches the view changes only it (and a write is within one dword). */
+static bool msi_view_write(struct assigned_dev *d, uint16_t off, unsigned size, uint32_t val)
+{
+	bool any = false;
+
+	for (unsigned i = 0, at; i < size; i++) {
+		uint8_t *b, w;
+
+		if (!in_msi_view(d, off + i, &at))
+			continue;
+		any = true;
+		w = msi_writable(d, at);
+		b = &d->msi_view[at - PCI_MSI_FLAGS];
+		*b = (uint8_t)((*b & ~w) | ((val >> (8 * i)) & w));
+	}
+	return any;
+}
+
+static void msi_view_init(struct assigned_dev *d)
+{
+	uint8_t cap = msi_cap(d);
+
+	for (unsigned i = 0; cap && i < VMM_MSI_VIEW; i++)
+		d->msi_view[i] =
+		    (uint8_t)pci_cfg_read(d->func, (uint16_t)(cap + PCI_MSI_FLAGS + i), 1);
+}
+
 int vm_assign_device(struct vm *vm, struct pci_func *func, uint16_t guest_bdf,
 		     struct assigned_dev **ret)
 {
@@ -191,6 +288,7 @@ int vm_assign_device(struct vm *vm, struct pci_func *func, uint16_t guest_bdf,
 	d->guest_bdf = guest_bdf;
 	d->msix_mode = VMM_STORAGE_TRAPPED;
 	d->ims_mode = VMM_STORAGE_TRAPPED;
+	msi_view_init(d);
 	err = place_bars(vm, d);
 	if (!err)
 		err = vfio_irqs_init(d);
@@ -405,6 +503,10 @@ uint32_t vm_cfg_read(struct vm *vm, struct vcpu *v, uint16_t bdf, uint16_t off, 
 	if (!d || (size != 1 && size != 2 && size != 4) || off % size || off + size > PCI_CFG_SIZE)
 		return UINT32_MAX;
 	dw = cfg_read_dword(d, (uint16_t)(off & ~3u));
+	for (unsigned i = 0, at; i < 4; i++)
+		if (in_msi_view(d, (off & ~3u) + i, &at))
+			dw = (dw & ~(UINT32_C(0xff) << (8 * i))) |
+			     (uint32_t)d->msi_view[at - PCI_MSI_FLAGS] << (8 * i);
 	return (uint32_t)((dw >> (8 * (off & 3u))) & all_ones(size));
 }
 
@@ -425,6 +527,8 @@ void vm_cfg_write(struct vm *vm, struct vcpu *v, uint16_t bdf, uint16_t off, uns
 		irq_emul_msix_control(d, (uint16_t)val);
 		return;
 	}
+	if (msi_view_write(d, off, size, val))
+		return;
 	pci_cfg_write(d->func, off, size, val);
 }
 

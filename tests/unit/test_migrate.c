@@ -49,6 +49,7 @@ static struct pci_func *function(struct host *h, uint16_t rid, bool ims)
 				    .bars = {[0] = {.size = 0x10000}},
 				    .msix_vectors = ims ? 0 : 16,
 				    .msix_pba_offset = 0x2000,
+				    .msi_vectors = ims ? 0 : 1, /* unused, but its view moves */
 				    .ims_storage = ims ? IMS_MEMORY : IMS_NONE,
 				    .ims_entries = ims ? 64 : 0};
 	struct pci_func *f = NULL;
@@ -422,10 +423,13 @@ static void emulated_moves_with_nothing_lost(void **state)
 	struct vm_migration *m = NULL;
 	struct vm *src;
 	uint64_t before;
+	uint16_t msi_data;
 
 	side_new(&a, row->iommu);
 	side_new(&b, row->iommu);
 	emulated_tenant(&t, a.h, a.nic, row->viommu);
+	msi_data = pci_find_capability(a.nic, PCI_CAP_ID_MSI) + PCI_MSI_DATA_32;
+	vm_cfg_write(t.vm, vm_vcpu(t.vm, 0), NIC_BDF, msi_data, 2, 0x4242);
 	raise_all(a.nic, NULL, PCI_IRQ_SENT);
 	assert_int_equal(handled(&t), QUEUES);
 	assert_int_equal(vm_migration_begin(t.vm, b.h, (struct pci_func *[]){b.nic}, 1, NULL, &m),
@@ -438,6 +442,9 @@ static void emulated_moves_with_nothing_lost(void **state)
 	guest_rebind(t.g, t.vm);
 	assert_int_equal(vm_migration_finish(m), 0);
 	assert_int_equal(handled(&t), 2 * QUEUES);
+	/* the guest's view of the MSI capability came along, not the device's */
+	assert_int_equal(vm_cfg_read(t.vm, vm_vcpu(t.vm, 0), NIC_BDF, msi_data, 2), 0x4242);
+	assert_int_equal(pci_cfg_read(b.nic, msi_data, 2), 0);
 	raise_all(b.nic, NULL, PCI_IRQ_SENT);
 	assert_int_equal(handled(&t), 3 * QUEUES);
 	assert_int_equal(vm_vmm_stats(t.vm)->emul_errors, 0);

@@ -242,6 +242,61 @@ static void config_space_view(void **state)
 	assert_int_equal(vm_assign_device(f->vm, f->other_nic, NIC_BDF, NULL), -EBUSY);
 }
 
+/*
+ * A hostile guest writes a device's MSI capability: enable, 4 vectors, an address,
+ * data, every mask bit. It reads back its own view, with the read-only bits kept and
+ * only the writable ones changed; the device's registers are untouched, and the
+ * device, still disabled, sends nothing. Its pending bits read through, as they are.
+ */
+static void msi_capability_is_the_guests_view(void **state)
+{
+	const struct pci_func_config cfg = {.rid = 0x0500,
+					    .bars = {[0] = {.size = 0x1000}},
+					    .msi_vectors = 4,
+					    .msi_64bit = true,
+					    .msi_per_vector_mask = true};
+	struct host *h;
+	struct pci_func *f;
+	struct vm *vm;
+	struct vm_config vc = {.name = "h", .vcpus = 1, .mem_size = 1 << 20, .irte_quota = 8};
+	struct host_config hc = host_default_config();
+	enum pci_irq_result r;
+	unsigned cap;
+
+	(void)state;
+	assert_int_equal(host_create(&hc, &h), 0);
+	assert_int_equal(host_add_device(h, &cfg, &f), 0);
+	assert_int_equal(vm_create(h, &vc, &vm), 0);
+	assert_int_equal(vm_assign_device(vm, f, NIC_BDF, NULL), 0);
+	cap = pci_find_capability(f, PCI_CAP_ID_MSI);
+	assert_true(cap != 0);
+	/* 64-bit, maskable, 4 vectors capable: 0x0184 */
+	assert_int_equal(vm_cfg_read(vm, vm_vcpu(vm, 0), NIC_BDF, cap + PCI_MSI_FLAGS, 2), 0x0184);
+	vm_cfg_write(vm, vm_vcpu(vm, 0), NIC_BDF, cap + PCI_MSI_FLAGS, 2, 0xfe21);
+	vm_cfg_write(vm, vm_vcpu(vm, 0), NIC_BDF, cap + PCI_MSI_ADDRESS_LO, 4, 0xfee00003);
+	vm_cfg_write(vm, vm_vcpu(vm, 0), NIC_BDF, cap + PCI_MSI_ADDRESS_HI, 4, 0x1);
+	vm_cfg_write(vm, vm_vcpu(vm, 0), NIC_BDF, cap + PCI_MSI_DATA_64, 2, 0x1234);
+	vm_cfg_write(vm, vm_vcpu(vm, 0), NIC_BDF, cap + PCI_MSI_MASK_64, 4, 0xffffffff);
+	/* enable and 4 vectors taken; the capability bits kept; reserved ones dropped */
+	assert_int_equal(vm_cfg_read(vm, vm_vcpu(vm, 0), NIC_BDF, cap + PCI_MSI_FLAGS, 2), 0x01a5);
+	assert_int_equal(vm_cfg_read(vm, vm_vcpu(vm, 0), NIC_BDF, cap + PCI_MSI_ADDRESS_LO, 4),
+			 0xfee00000);
+	assert_int_equal(vm_cfg_read(vm, vm_vcpu(vm, 0), NIC_BDF, cap + PCI_MSI_ADDRESS_HI, 4), 1);
+	assert_int_equal(vm_cfg_read(vm, vm_vcpu(vm, 0), NIC_BDF, cap + PCI_MSI_DATA_64, 2),
+			 0x1234);
+	assert_int_equal(vm_cfg_read(vm, vm_vcpu(vm, 0), NIC_BDF, cap + PCI_MSI_MASK_64, 4), 0xf);
+	/* the device's own registers: as VFIO left them */
+	assert_int_equal(pci_cfg_read(f, (uint16_t)(cap + PCI_MSI_FLAGS), 2), 0x0184);
+	assert_int_equal(pci_cfg_read(f, (uint16_t)(cap + PCI_MSI_ADDRESS_LO), 4), 0);
+	assert_int_equal(pci_cfg_read(f, (uint16_t)(cap + PCI_MSI_DATA_64), 2), 0);
+	assert_int_equal(pci_cfg_read(f, (uint16_t)(cap + PCI_MSI_MASK_64), 4), 0);
+	assert_int_equal(pci_func_raise_msi(f, 0, &r), 0);
+	assert_int_equal(r, PCI_IRQ_DISABLED);
+	assert_int_equal(vm_cfg_read(vm, vm_vcpu(vm, 0), NIC_BDF, cap + PCI_MSI_PENDING_64, 4), 0);
+	vm_free(vm);
+	host_free(h);
+}
+
 /* ---- discovery ------------------------------------------------------------------ */
 
 static void query_new_vmm(void **state)
@@ -1090,6 +1145,7 @@ int main(void)
 	    FX(region_info_sparse_when_insecure),
 	    FX(irq_info),
 	    FX(config_space_view),
+	    TEST(msi_capability_is_the_guests_view),
 	    FX(query_new_vmm),
 	    OLD(query_old_vmm),
 	    FX(emulated_msix_delivers),
