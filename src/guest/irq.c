@@ -544,8 +544,10 @@ int irq_do_set_affinity(struct guest *g, struct irq_desc *d, const struct cpumas
 /*
  * Linux's irq_shutdown_and_deactivate() for a managed interrupt whose CPUs all went
  * offline: masked, its entry left holding a zero message (msi_domain_deactivate()),
- * the (v)IRTE torn down — under `hcall` one SYNC, and the host lets its IRTE go — and
- * the vector given back to its reservation. A raise meanwhile latches in the device.
+ * the (v)IRTE torn down — under `hcall` one SYNC, after which the host drops the
+ * trigger, irqfd and route (VFIO keeps the vector and its IRTE, as for any vIRTE torn
+ * down) — and the vector given back to its reservation. A raise meanwhile latches in
+ * the device.
  */
 void irq_managed_shutdown(struct guest *g, struct irq_desc *d)
 {
