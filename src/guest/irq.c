@@ -159,6 +159,60 @@ static int activate_batch(struct guest *g, struct irq_desc **ds, unsigned n, uin
 	return 0;
 }
 
+/* Undoes activate_batch() of @ds[0..n), which succeeded: the (v)IRTEs go, then the vectors. */
+static void deactivate_batch(struct guest *g, struct irq_desc **ds, unsigned n)
+{
+	for (unsigned i = 0; viommu_ir(g) && i < n; i++)
+		viommu_ir_deactivate(g, ds[i]);
+	if (g->pv)
+		virtes_teardown(g, ds, n, n);
+	for (unsigned i = 0; i < n; i++)
+		vector_deactivate(g, ds[i]);
+}
+
+/* A managed interrupt none of whose mask's CPUs is online. */
+static bool no_cpu_to_start(const struct guest *g, const struct irq_desc *d)
+{
+	if (!d->vd.is_managed)
+		return false;
+	for_each_cpu(c, &d->vd.affinity) if (c < g->ncpus &&
+					     irq_matrix_cpu_online(g->matrix, c)) return false;
+	return true;
+}
+
+/*
+ * activate_batch() over @ds, except managed interrupts with no CPU of their mask
+ * online: those are left shut down, as Linux's msi_init_virq() leaves them, to start
+ * when one comes online (guest_cpu_online()). The rest go in runs of consecutive
+ * entries, one SYNC a run; a run that fails undoes the runs before it, and what they
+ * held counts in the quota left (*@ret_left).
+ */
+static int activate_startable(struct guest *g, struct irq_desc **ds, unsigned n, uint64_t *ret_left)
+{
+	unsigned i = 0, j;
+	int err = 0;
+
+	while (i < n && !err) {
+		if (no_cpu_to_start(g, ds[i])) {
+			ds[i++]->vd.shutdown = true;
+			continue;
+		}
+		for (j = i + 1; j < n && !no_cpu_to_start(g, ds[j]); j++)
+			;
+		err = activate_batch(g, ds + i, j - i, ret_left);
+		if (!err)
+			i = j;
+	}
+	for (j = 0; err && j < i; j++) {
+		if (ds[j]->vd.shutdown)
+			continue;
+		deactivate_batch(g, ds + j, 1);
+		if (err == -EDQUOT && ret_left)
+			++*ret_left;
+	}
+	return err;
+}
+
 static void release_batch(struct guest *g, struct irq_desc **ds, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++) {
@@ -219,7 +273,7 @@ static int alloc_irqs(struct guest *g, struct guest_pci_dev *dev, enum irq_bus b
 			ds[i]->virte = (int)(base + i);
 	}
 	if (!err)
-		err = activate_batch(g, ds, n, ret_left);
+		err = activate_startable(g, ds, n, ret_left);
 	if (err) {
 		if (ds)
 			release_batch(g, ds, made);
@@ -484,7 +538,9 @@ int request_irq(struct guest *g, unsigned irq, irq_handler_t handler, void *dev_
 		return -EBUSY;
 	g->hot[irq].handler = handler;
 	g->hot[irq].dev_id = dev_id;
-	irq_mask(g, d, false); /* startup */
+	/* startup; a managed one shut down stays so until a CPU of its mask comes online */
+	if (!d->vd.shutdown)
+		irq_mask(g, d, false);
 	return 0;
 }
 

@@ -900,6 +900,44 @@ static void managed_vectors_shut_down_and_restart(void **state)
 	world_free(w);
 }
 
+/*
+ * Managed vectors allocated while a CPU of the spread is offline: CPU 1 of 4 is, so
+ * vector 1 (mask {1}) is left shut down, as Linux's msi_init_virq() leaves it, and the
+ * rest start in two runs, {0} and {2, 3}: two SYNCs. Its request_irq() succeeds and
+ * leaves it masked; a raise latches; CPU 1 coming online starts it and delivers that.
+ */
+static void managed_vector_of_an_offline_cpu_starts_shut_down(void **state)
+{
+	struct world *w = world_new((struct world_opts){0});
+	struct guest_pci_dev *nic = guest_pci_find(w->g, NIC_BDF);
+	unsigned irq[4];
+	uint64_t hcalls;
+
+	(void)state;
+	assert_int_equal(guest_cpu_offline(w->g, 1), 0);
+	hcalls = vm_exits(w->vm)->hypercall;
+	assert_int_equal(pci_alloc_irq_vectors_managed(w->g, nic, 4, 4), 4);
+	assert_int_equal(vm_exits(w->vm)->hypercall - hcalls, 2);
+	for (unsigned v = 0; v < 4; v++) {
+		irq[v] = (unsigned)pci_irq_vector(nic, v);
+		assert_int_equal(request_irq(w->g, irq[v], nop_handler, NULL), 0);
+		assert_int_equal(irq_effective_cpu(w->g, irq[v]), v == 1 ? -1 : (int)v);
+	}
+	assert_int_equal(vm_hcall_entries(w->vm), 3);
+	raise_msix_latched(w, 1);
+	raise_msix(w, 2);
+	assert_int_equal(run_all(w), 1);
+	assert_int_equal(guest_cpu_online(w->g, 1), 0);
+	assert_int_equal(irq_effective_cpu(w->g, irq[1]), 1);
+	assert_int_equal(run_all(w), 1); /* the latched one */
+	assert_int_equal(irq_count(w->g, irq[1], 1), 1);
+	assert_true(guest_check(w->g));
+	pci_free_irq_vectors(w->g, nic);
+	assert_int_equal(vm_hcall_entries(w->vm), 0);
+	assert_true(guest_check(w->g));
+	world_free(w);
+}
+
 #define FX(fn)	   cmocka_unit_test_setup_teardown(fn, setup, teardown)
 #define PAIR(n, i) TEST_ROW("guest/pair/" n, guest_vmm_pair, &pair_rows[i])
 
@@ -910,6 +948,7 @@ int main(void)
 	    FX(memory_resident_ims),
 	    FX(cpu_offline_without_room_is_refused),
 	    TEST(managed_vectors_shut_down_and_restart),
+	    TEST(managed_vector_of_an_offline_cpu_starts_shut_down),
 	    FX(remove_returns_everything),
 	    FX(affinity_change_one_hypercall_no_device_write),
 	    FX(in_flight_interrupt_survives_move),

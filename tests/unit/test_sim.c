@@ -686,13 +686,11 @@ static void activate_takes_what_is_granted(void **state)
  */
 static void managed_interrupts_follow_hotplug(void **state)
 {
-	static const enum sim_design designs[] = {SIM_DESIGN_TRAP, SIM_DESIGN_VIR_EMUL,
-						  SIM_DESIGN_HCALL};
 	char *text = read_source_file("hotplug.yaml");
 
 	(void)state;
-	for (unsigned i = 0; i < 3; i++) {
-		struct run run = run_design(text, designs[i], NULL);
+	for (enum sim_design d = 0; d < SIM_DESIGN_COUNT; d++) {
+		struct run run = run_design(text, d, NULL);
 
 		assert_sound(&run);
 		for (unsigned k = 2; k < 4; k++) { /* the two offlines */
@@ -700,7 +698,7 @@ static void managed_interrupts_follow_hotplug(void **state)
 			assert_int_equal(op(&run, k)->shut_down, 1);
 			assert_int_equal(op(&run, k + 2)->err, 0); /* and the two onlines */
 			assert_int_equal(op(&run, k + 2)->restarted, 1);
-			if (designs[i] == SIM_DESIGN_HCALL) {
+			if (d == SIM_DESIGN_HCALL) {
 				assert_int_equal(op(&run, k)->hypercalls, 2);
 				assert_int_equal(op(&run, k + 2)->hypercalls, 1);
 			}
@@ -711,6 +709,32 @@ static void managed_interrupts_follow_hotplug(void **state)
 		run_free(&run);
 	}
 	free(text);
+}
+
+/* A managed activation while a vCPU of its spread is offline: that vector starts later. */
+static void managed_vector_waits_for_its_cpu(void **state)
+{
+	static const char text[] =
+	    "duration: 3ms\nhost: {pcpus: 4}\nvms:\n  - name: v\n    vcpus: 4\n    devices:\n"
+	    "      - {name: n, bdf: \"03:00.0\", guest_bdf: \"00:04.0\", msix: 8}\n"
+	    "workload:\n"
+	    "  - {at: 0ms, do: offline, vcpu: v/1}\n"
+	    "  - {at: 0.1ms, do: activate, dev: v/n, count: 4, managed: true}\n"
+	    "  - {at: 0.1ms, do: traffic, dev: v/n, rate: 1M/s, until: 3ms}\n"
+	    "  - {at: 1ms, do: online, vcpu: v/1}\n";
+
+	(void)state;
+	for (enum sim_design d = 0; d < SIM_DESIGN_COUNT; d++) {
+		struct run run = run_design(text, d, NULL);
+
+		assert_sound(&run);
+		assert_int_equal(op(&run, 1)->err, 0);
+		assert_int_equal(op(&run, 2)->restarted, 1);
+		if (d == SIM_DESIGN_HCALL) /* runs {0} and {2, 3}; then the start */
+			assert_int_equal(op(&run, 1)->hypercalls, 2);
+		assert_int_equal(run.r.irq.lost, 0);
+		run_free(&run);
+	}
 }
 
 /*
@@ -1085,6 +1109,7 @@ int main(void)
 	    TEST(two_hosts_side_by_side),
 	    TEST(activate_takes_what_is_granted),
 	    TEST(managed_interrupts_follow_hotplug),
+	    TEST(managed_vector_waits_for_its_cpu),
 	    TEST(one_vm_holds_65535_interrupts),
 	    TEST(migrate_vm_there_and_back),
 	    TEST(migrate_vm_onto_taken_handles),
