@@ -1524,8 +1524,7 @@ static void count_pending(struct sim *s, struct sim_vm *sv)
 {
 	const struct sc_vm *v = &s->sc->vms[sv->idx];
 
-	for (unsigned d = 0; d < v->ndevs; d++)
-		sv->irq.pending += pci_func_pending_count(sv->devs[d].func);
+	sv->irq.pending += vm_pending(sv);
 	sv->irq.pending += vm_vmm_pending(sv->vm);
 	for (unsigned c = 0; c < v->vcpus; c++) {
 		struct vcpu *vc = vm_vcpu(sv->vm, c);
@@ -1663,13 +1662,7 @@ static void finish(struct sim *s)
 			r->faults[f] += sv->faults[f];
 		for (unsigned f = 0; f < AMDVI_BLOCK_COUNT; f++)
 			r->amd_faults[f] += sv->amd_faults[f];
-		r->exits.total += e->total;
-		r->exits.hypercall += e->hypercall;
-		r->exits.mmio_trap += e->mmio_trap;
-		r->exits.ext_intr += e->ext_intr;
-		r->exits.wakeup += e->wakeup;
-		r->exits.hlt += e->hlt;
-		r->exits.cfg += e->cfg;
+		add_exits(&r->exits, e);
 		r->device_writes += vmm.device_writes;
 		r->set_irqs += vmm.set_irqs;
 		r->irqfds += vmm.irqfds;
