@@ -69,6 +69,13 @@ struct msi_remap {
 	uint16_t subhandle; /* data[15:0]; meaningful only with shv */
 };
 
+/** msi_msg_equal() - the same address and data */
+static inline bool msi_msg_equal(const struct msi_msg *a, const struct msi_msg *b)
+{
+	return a->address_lo == b->address_lo && a->address_hi == b->address_hi &&
+	       a->data == b->data;
+}
+
 /** msi_is_interrupt_address() - whether address bits 31:20 are 0xFEE */
 bool msi_is_interrupt_address(const struct msi_msg *msg);
 

@@ -253,7 +253,7 @@ static int plan_entry(struct batch *b, uint32_t index, struct plan *p)
 		return plan_new(b, p, dev, &route);
 	p->step = STEP_RETARGET;
 	p->old_msg = vmm_route_msg(vm, e->gsi);
-	p->route_changed = memcmp(&p->old_msg, &route, sizeof(route)) != 0;
+	p->route_changed = !msi_msg_equal(&p->old_msg, &route);
 	if (p->route_changed)
 		vmm_route_update(vm, e->gsi, &route);
 	return 0;
@@ -827,12 +827,6 @@ int vm_pvir_revoke(struct vm *vm, uint32_t first, uint32_t count)
 
 /* ---- a destination's service (docs/migration.md) ---------------------------------- */
 
-static bool same_msg(const struct msi_msg *a, const struct msi_msg *b)
-{
-	return a->address_lo == b->address_lo && a->address_hi == b->address_hi &&
-	       a->data == b->data;
-}
-
 static int entry_msg(struct vm *vm, uint32_t i, struct msi_msg *ret)
 {
 	const struct hc_entry *e = &vm->hc.e[i];
@@ -955,7 +949,7 @@ static int check_entry(struct vm *dst, struct vm *src, uint32_t i, uint32_t *mov
 
 	if (!err)
 		err = entry_msg(dst, i, &now);
-	if (err || same_msg(&old, &now))
+	if (err || msi_msg_equal(&old, &now))
 		return err;
 	err = mediate_for_stale(dst, dst->hc.e[i].dev);
 	if (err)

@@ -269,12 +269,6 @@ static struct msi_msg guest_msg(const struct emul_store *s, unsigned n)
 	return (struct msi_msg){s->vtable[n][0], s->vtable[n][1], s->vtable[n][2]};
 }
 
-static bool same_msg(const struct msi_msg *a, const struct msi_msg *b)
-{
-	return a->address_lo == b->address_lo && a->address_hi == b->address_hi &&
-	       a->data == b->data;
-}
-
 static bool guest_unmasked(const struct emul_store *s, unsigned n);
 
 /* KVM_SIGNAL_MSI with the guest's message: false if it names no vCPU of ours. */
@@ -375,7 +369,7 @@ static int vector_use(struct assigned_dev *d, struct emul_store *s, unsigned n)
 		err = add_virq(vm, v, &route);
 		if (err)
 			return err;
-	} else if (!same_msg(&m, &v->routed)) {
+	} else if (!msi_msg_equal(&m, &v->routed)) {
 		vmm_route_update(vm, (uint32_t)v->virq, &route);
 		(void)vmm_route_commit(vm, false); /* QEMU: KVM logs an IRTE left behind */
 	}

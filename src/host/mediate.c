@@ -115,8 +115,7 @@ static bool granted(const struct assigned_dev *d, enum vfio_kind k, const struct
 		if (x->v[n].trigger < 0 || !x->v[n].hi)
 			continue;
 		g = host_irq_msg(x->v[n].hi);
-		if (g.address_lo == m->address_lo && g.address_hi == m->address_hi &&
-		    g.data == m->data)
+		if (msi_msg_equal(&g, m))
 			return true;
 	}
 	return false;
