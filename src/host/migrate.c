@@ -8,7 +8,6 @@
 
 #include <errno.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "pvir/physmem.h"
 #include "pvir/vfio_mig.h"
@@ -155,11 +154,9 @@ int vm_migration_switch(struct vm_migration *m)
 	}
 	if (!err)
 		err = hcall_restore(m->dst, m->src, &m->moved);
-	for (unsigned d = 0; !err && d < m->ndevs; d++) { /* emulated storage (`trap`) */
-		irq_emul_restore(m->dst->devs[d], m->src->devs[d]);
-		/* and the MSI capability as the guest sees it: QEMU's config space moves too */
-		memcpy(m->dst->devs[d]->msi_view, m->src->devs[d]->msi_view,
-		       sizeof(m->src->devs[d]->msi_view));
+	for (unsigned d = 0; !err && d < m->ndevs; d++) {
+		irq_emul_restore(m->dst->devs[d], m->src->devs[d]); /* emulated storage (`trap`) */
+		vmm_cfg_restore(m->dst->devs[d], m->src->devs[d]);
 	}
 	if (!err && (m->moved || m->dst->hc.nstale) && !m->dst->hc.event_vector)
 		err = -EBUSY; /* handles moved, and the guest cannot be told */

@@ -260,6 +260,8 @@ struct vm {
 
 /* vmm.c */
 int vmm_map_storage(struct vm *vm, struct assigned_dev *d);
+/* A migration's destination: the config space @src's guest saw (its MSI capability view). */
+void vmm_cfg_restore(struct assigned_dev *d, const struct assigned_dev *src);
 void vmm_free_devices(struct vm *vm);
 
 /* irq_emul.c */

@@ -15,6 +15,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "pvir/failpoint.h"
 #include "pvir/physmem.h"
@@ -260,6 +261,11 @@ static void msi_view_init(struct assigned_dev *d)
 	for (unsigned i = 0; cap && i < VMM_MSI_VIEW; i++)
 		d->msi_view[i] =
 		    (uint8_t)pci_cfg_read(d->func, (uint16_t)(cap + PCI_MSI_FLAGS + i), 1);
+}
+
+void vmm_cfg_restore(struct assigned_dev *d, const struct assigned_dev *src)
+{
+	memcpy(d->msi_view, src->msi_view, sizeof(d->msi_view));
 }
 
 int vm_assign_device(struct vm *vm, struct pci_func *func, uint16_t guest_bdf,
