@@ -60,6 +60,12 @@ static inline void bitmap_assign(uint64_t *map, unsigned n, bool on)
 	map[n / 64] = bit_set(map[n / 64], n % 64, on);
 }
 
+/* The base-2 logarithm of @v, rounded down; @v is not 0. */
+static inline unsigned log2_u32(uint32_t v)
+{
+	return 31u - (unsigned)__builtin_clz(v);
+}
+
 /* The smallest power of two at least @n (1 for 0). */
 static inline uint64_t pow2_at_least(uint64_t n)
 {

@@ -173,11 +173,6 @@ static uint8_t add_capability(struct pci_func *f, uint8_t *next_free, uint8_t id
 	return at;
 }
 
-static unsigned msi_log2(unsigned n)
-{
-	return n <= 1 ? 0 : 1 + msi_log2(n / 2);
-}
-
 static unsigned msi_data_off(const struct pci_func *f)
 {
 	return f->msi_cap + (f->cfg.msi_64bit ? PCI_MSI_DATA_64 : PCI_MSI_DATA_32);
@@ -196,7 +191,7 @@ unsigned pci_msi_pending_off(const struct pci_func *f)
 static void init_msi(struct pci_func *f, uint8_t *next_free)
 {
 	const struct pci_func_config *c = &f->cfg;
-	uint16_t flags = (uint16_t)(msi_log2(c->msi_vectors) << 1);
+	uint16_t flags = (uint16_t)(log2_u32(c->msi_vectors) << 1);
 
 	f->msi_cap = add_capability(f, next_free, PCI_CAP_ID_MSI, MSI_CAP_SIZE);
 	if (c->msi_64bit)

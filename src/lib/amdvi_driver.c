@@ -113,11 +113,6 @@ static int flush_irt(struct amdvi_driver *d, uint16_t devid)
 
 /* ---- enabling ------------------------------------------------------------------------------ */
 
-static unsigned log2_u32(uint32_t v)
-{
-	return 31u - (unsigned)__builtin_clz(v);
-}
-
 /* The DTE's interrupt qword: remapping through @table, or (0) abort as at boot. */
 static uint64_t dte_intr_of(const struct amdvi_driver *d, uint64_t table)
 {

@@ -8,11 +8,6 @@
 #define BITS_PER_WORD 64
 #define WORD_FULL     (~UINT64_C(0))
 
-static unsigned log2_u32(uint32_t v)
-{
-	return 31u - (unsigned)__builtin_clz(v);
-}
-
 static bool is_pow2(uint32_t v)
 {
 	return v && !(v & (v - 1));

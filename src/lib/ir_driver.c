@@ -128,11 +128,6 @@ static int gcmd_update(struct ir_driver *d, unsigned cmd, bool on, unsigned stat
 	return gsts(d, status) == on ? 0 : -EIO;
 }
 
-static unsigned log2_u32(uint32_t v)
-{
-	return 31u - (unsigned)__builtin_clz(v);
-}
-
 static int enable(struct ir_driver *d)
 {
 	uint64_t irta = d->cfg.irt_base | (log2_u32(d->cfg.entries) - 1);
