@@ -124,11 +124,27 @@ int pci_alloc_irq_vectors(struct guest *g, struct guest_pci_dev *d, unsigned min
  */
 int pci_alloc_irq_vectors_managed(struct guest *g, struct guest_pci_dev *d, unsigned min,
 				  unsigned max) WARN_UNUSED;
-/** pci_irq_vector() - the irq number of vector @n of @d, or -EINVAL */
+/**
+ * pci_alloc_irq_vectors_msi() - pci_alloc_irq_vectors() with PCI_IRQ_MSI: between @min
+ * and @max vectors of @d's MSI capability, spread as pci_alloc_irq_vectors() spreads
+ * them. More than one only under interrupt remapping (the pvir domain, with the host's
+ * PVIR_FEAT_MSI, or a vIOMMU's), as x86 Linux: the vectors' (v)IRTEs are one block and
+ * the capability holds the first one's message. Not on a device whose MSI-X is in use.
+ * Return: the number of vectors; -ENOSPC (fewer than @min possible); -EOPNOTSUPP (the
+ * pvir domain on a host without PVIR_FEAT_MSI); or another -errno with nothing kept.
+ */
+int pci_alloc_irq_vectors_msi(struct guest *g, struct guest_pci_dev *d, unsigned min, unsigned max,
+			      const struct cpumask *affinity) WARN_UNUSED;
+/** guest_pci_msi_count() - the vectors @d's MSI capability offers (0: none) */
+unsigned guest_pci_msi_count(const struct guest_pci_dev *d);
+/** pci_irq_vector() - the irq number of vector @n of @d (MSI or MSI-X), or -EINVAL */
 int pci_irq_vector(struct guest_pci_dev *d, unsigned n);
-/** pci_free_irq_vectors() - deactivate and free every MSI-X vector of @d */
+/** pci_free_irq_vectors() - deactivate and free every MSI or MSI-X vector of @d */
 void pci_free_irq_vectors(struct guest *g, struct guest_pci_dev *d);
-/** pci_free_irq_vectors_last() - free the last @count vectors of @d */
+/**
+ * pci_free_irq_vectors_last() - free the last @count MSI-X vectors of @d; MSI, which
+ * Linux cannot free in part, goes whole
+ */
 void pci_free_irq_vectors_last(struct guest *g, struct guest_pci_dev *d, unsigned count);
 
 /**

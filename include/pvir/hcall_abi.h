@@ -26,6 +26,7 @@
 #define PVIR_FEAT_POSTED      (UINT64_C(1) << 0) /* entries are posted to vCPUs */
 #define PVIR_FEAT_BATCH	      (UINT64_C(1) << 1) /* SYNC takes count > 1 */
 #define PVIR_FEAT_REMAP_EVENT (UINT64_C(1) << 2) /* the host may ask for a re-sync */
+#define PVIR_FEAT_MSI	      (UINT64_C(1) << 3) /* vIRTEs may carry PVIR_VIRTE_MSI */
 
 /*
  * The remap event (docs/abi.md, docs/migration.md): the host writes -PVIR_ESTALE into the
@@ -66,7 +67,15 @@
 #define PVIR_VIRTE_PRESENT    (1u << 0) /* program (or keep) a host IRTE */
 #define PVIR_VIRTE_URGENT     (1u << 1) /* notify even while the vCPU is preempted */
 #define PVIR_VIRTE_LEVEL      (1u << 2) /* must be 0: MSI, MSI-X and IMS are edge */
-#define PVIR_VIRTE_FLAGS_RSVD 0xfff8u
+/*
+ * With PVIR_FEAT_MSI: a vector of the device's MSI capability, not of its MSI-X table
+ * or IMS. A multi-message MSI is one block: its vectors' vIRTEs consecutive, vector 0
+ * first, all made present in the SYNC that enables it, which cannot add to it later
+ * (-EBUSY). Vector 0's message goes into the capability; the device's vector n
+ * reaches the host IRTE of the block's n-th vIRTE (docs/abi.md).
+ */
+#define PVIR_VIRTE_MSI	      (1u << 3)
+#define PVIR_VIRTE_FLAGS_RSVD 0xfff0u
 
 /* Vectors the guest may not ask for: the exceptions, and Linux's system vectors. */
 #define PVIR_FIRST_VECTOR	 0x20

@@ -305,6 +305,17 @@ int host_irq_alloc_at(struct host *h, uint16_t rid, uint32_t index,
  * block when it has one (docs/design.md §5), so that its messages pass the window.
  */
 int host_irq_alloc_for(struct host *h, const struct pci_func *f, struct host_irq **ret) WARN_UNUSED;
+/**
+ * host_irq_alloc_block_for() - @count host interrupts for function @f's multi-message
+ * MSI, the n-th into @ret[n]: IRTEs in one naturally aligned block of @count rounded up
+ * to a power of two, as Linux's alloc_irte() takes them for multi-MSI. The device holds
+ * the first one's message (host_irq_msg(): the block's handle, SHV, subhandle 0) and
+ * vector n of it reaches IRTE first + n. The block goes back with its last interrupt.
+ * Return: 0; -EINVAL (@count 0 or above 32; on VT-d, a block past ECAP.MHMV); -ENOSPC;
+ * -ENOMEM. On failure nothing is held.
+ */
+int host_irq_alloc_block_for(struct host *h, const struct pci_func *f, unsigned count,
+			     struct host_irq **ret) WARN_UNUSED;
 /** host_window_idle() - IRTEs reserved for handle windows that hold no interrupt */
 uint32_t host_window_idle(const struct host *h);
 /** host_func_windowed() - @f enforces a handle window the host set */

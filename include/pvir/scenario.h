@@ -50,10 +50,17 @@ struct sc_device {
 	uint16_t guest_bdf;
 	unsigned msix; /* vectors, 0: none */
 	unsigned ims;  /* entries, 0: none */
+	unsigned msi;  /* vectors of its MSI capability (1, 2, 4, ... 32), 0: none */
 	enum ims_storage ims_storage;
 	uint32_t pasid;	    /* 0: none; functions sharing a bdf are told apart by it (SIOV) */
 	bool handle_window; /* the function enforces a handle window (docs/design.md §5) */
 };
+
+/* The interrupts a device can have: its one kind of storage's entries. */
+static inline unsigned sc_device_vectors(const struct sc_device *d)
+{
+	return d->msix + d->ims + d->msi; /* one of them is not 0 (scenario_load checks) */
+}
 
 /* A host: `host:`, or each of `hosts:`. */
 struct sc_host {

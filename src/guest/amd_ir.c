@@ -96,25 +96,70 @@ static struct amdvi_irte_ga entry_of(const struct guest *g, const struct irq_des
 	return e;
 }
 
-int amd_ir_activate(struct guest *g, struct irq_desc *d)
+/* @count entries of @devid's table, aligned: the table made at the device's first interrupt. */
+static int entries_take(struct guest *g, uint16_t devid, uint32_t count, uint32_t *ret)
 {
-	struct amdvi_irte_ga e = entry_of(g, d);
-	uint16_t devid = d->dev->bdf;
-	uint32_t index;
 	int err = amdvi_dev_attach(g->amd, devid);
 
 	if (err && err != -EEXIST)
-		return err; /* alloc_irq_table(): the device's table, at its first interrupt */
-	err = amdvi_irte_alloc(g->amd, devid, 1, &index);
+		return err; /* alloc_irq_table() */
+	return amdvi_irte_alloc(g->amd, devid, count, ret);
+}
+
+/* @d's IRTE written at @index of its device's table, and the message naming it. */
+static int entry_install(struct guest *g, struct irq_desc *d, uint32_t index)
+{
+	struct amdvi_irte_ga e = entry_of(g, d);
+	int err = amdvi_irte_write(g->amd, d->dev->bdf, index, &e);
+
 	if (err)
 		return err;
-	err = amdvi_irte_write(g->amd, devid, index, &e);
-	if (err) {
-		(void)!amdvi_irte_free(g->amd, devid, index, 1);
-		return err;
-	}
 	d->vtd_index = (int)index;
 	amdvi_msi_compose(g->amd, index, &d->msg);
+	return 0;
+}
+
+int amd_ir_activate(struct guest *g, struct irq_desc *d)
+{
+	uint32_t index;
+	int err = entries_take(g, d->dev->bdf, 1, &index);
+
+	if (err)
+		return err;
+	err = entry_install(g, d, index);
+	if (err)
+		(void)!amdvi_irte_free(g->amd, d->dev->bdf, index, 1);
+	return err;
+}
+
+/*
+ * A multi-message MSI (irq_remapping_alloc() with nr_irqs > 1): one aligned block of
+ * the device's table; the message data is the entry's index, so vector 0's, which the
+ * device holds, names entry i when the device puts i in its low bits.
+ */
+int amd_ir_activate_msi(struct guest *g, struct irq_desc **ds, unsigned n)
+{
+	struct guest_pci_dev *dev = ds[0]->dev;
+	uint32_t size = (uint32_t)pow2_at_least(n), base;
+	unsigned i;
+	int err = entries_take(g, dev->bdf, size, &base);
+
+	if (err)
+		return err;
+	for (i = 0; i < n && !err; i++)
+		err = entry_install(g, ds[i], base + i);
+	if (err) {
+		for (unsigned j = 0; j + 1 < i; j++) {
+			(void)!amdvi_irte_write(g->amd, dev->bdf, base + j,
+						&(struct amdvi_irte_ga){0});
+			ds[j]->vtd_index = -1;
+		}
+		(void)!amdvi_irte_free(g->amd, dev->bdf, base, size);
+		return err;
+	}
+	dev->msi_block = (int)base;
+	dev->msi_block_size = size;
+	dev->msi_block_live = n;
 	return 0;
 }
 
@@ -133,6 +178,13 @@ void amd_ir_deactivate(struct guest *g, struct irq_desc *d)
 		return;
 	/* Linux's deactivate clears the entry (flushed), then freeing clears and flushes again */
 	(void)!amdvi_irte_write(g->amd, d->dev->bdf, (uint32_t)d->vtd_index, &zero);
-	(void)!amdvi_irte_free(g->amd, d->dev->bdf, (uint32_t)d->vtd_index, 1);
+	if (d->bus != IRQ_BUS_MSI)
+		(void)!amdvi_irte_free(g->amd, d->dev->bdf, (uint32_t)d->vtd_index, 1);
 	d->vtd_index = -1;
+	/* a block goes whole, with its last vector */
+	if (d->bus == IRQ_BUS_MSI && !--d->dev->msi_block_live) {
+		(void)!amdvi_irte_free(g->amd, d->dev->bdf, (uint32_t)d->dev->msi_block,
+				       d->dev->msi_block_size);
+		d->dev->msi_block = -1;
+	}
 }

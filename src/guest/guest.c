@@ -71,23 +71,44 @@ static void read_bars(struct guest *g, struct guest_pci_dev *d)
 	}
 }
 
-static void find_msix(struct guest *g, struct guest_pci_dev *d)
+static void msix_found(struct guest *g, struct guest_pci_dev *d, uint8_t at)
+{
+	uint32_t table = cfg(g, d->bdf, at + PCI_MSIX_TABLE, 4);
+
+	d->msix_cap = at;
+	d->msix_count = (cfg(g, d->bdf, at + PCI_MSIX_FLAGS, 2) & PCI_MSIX_FLAGS_QSIZE) + 1;
+	d->msix_bar = table & PCI_MSIX_BIR;
+	d->msix_offset = table & ~PCI_MSIX_BIR;
+}
+
+/* pci_msi_vec_count() and what msi_setup_msi_desc() reads: the capability's shape. */
+static void msi_found(struct guest *g, struct guest_pci_dev *d, uint8_t at)
+{
+	uint16_t flags = (uint16_t)cfg(g, d->bdf, at + PCI_MSI_FLAGS, 2);
+
+	d->msi_cap = at;
+	d->msi_count = 1u << ((flags & PCI_MSI_FLAGS_QMASK) >> 1);
+	if (d->msi_count > PCI_MSI_MAX_VECTORS) /* 110b, 111b: reserved */
+		d->msi_count = PCI_MSI_MAX_VECTORS;
+	d->msi_64bit = flags & PCI_MSI_FLAGS_64BIT;
+	d->msi_maskbit = flags & PCI_MSI_FLAGS_MASKBIT;
+}
+
+/* The capability list: MSI-X and MSI, where the device has them. */
+static void find_irq_caps(struct guest *g, struct guest_pci_dev *d)
 {
 	uint8_t at = (uint8_t)cfg(g, d->bdf, PCI_CAPABILITY_LIST, 1);
 
+	d->msi_block = -1;
 	if (!(cfg(g, d->bdf, PCI_STATUS, 2) & PCI_STATUS_CAP_LIST))
 		return;
 	for (unsigned hops = 0; at && hops < 48; hops++) {
-		if (cfg(g, d->bdf, at, 1) == PCI_CAP_ID_MSIX) {
-			uint32_t table = cfg(g, d->bdf, at + PCI_MSIX_TABLE, 4);
+		unsigned id = cfg(g, d->bdf, at, 1);
 
-			d->msix_cap = at;
-			d->msix_count =
-			    (cfg(g, d->bdf, at + PCI_MSIX_FLAGS, 2) & PCI_MSIX_FLAGS_QSIZE) + 1;
-			d->msix_bar = table & PCI_MSIX_BIR;
-			d->msix_offset = table & ~PCI_MSIX_BIR;
-			return;
-		}
+		if (id == PCI_CAP_ID_MSIX && !d->msix_cap)
+			msix_found(g, d, at);
+		if (id == PCI_CAP_ID_MSI && !d->msi_cap)
+			msi_found(g, d, at);
 		at = (uint8_t)cfg(g, d->bdf, at + 1u, 1);
 	}
 }
@@ -106,7 +127,7 @@ static void enumerate(struct guest *g)
 		d->vendor = (uint16_t)id;
 		d->device = (uint16_t)(id >> 16);
 		read_bars(g, d);
-		find_msix(g, d);
+		find_irq_caps(g, d);
 		/* a driver binding: decode memory, master the bus */
 		vm_cfg_write(g->vm, guest_vcpu(g, 0), bdf, PCI_COMMAND, 2,
 			     PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
@@ -167,6 +188,7 @@ void guest_free(struct guest *g)
 	for (unsigned i = 0; i < g->ndevs; i++) {
 		free(g->devs[i].msix_irqs);
 		free(g->devs[i].ims_irqs);
+		free(g->devs[i].msi_irqs);
 	}
 	free(g->irqs);
 	free(g->hot);

@@ -27,6 +27,7 @@ struct amdvi_driver;
 enum irq_bus {
 	IRQ_BUS_MSIX,
 	IRQ_BUS_IMS,
+	IRQ_BUS_MSI,
 };
 
 /* The vector domain's per-irq state (Linux's apic_chip_data). */
@@ -49,7 +50,7 @@ struct irq_desc {
 	unsigned irq;
 	struct guest_pci_dev *dev;
 	enum irq_bus bus;
-	unsigned index; /* MSI-X entry or IMS slot */
+	unsigned index; /* MSI-X entry, IMS slot, or MSI vector */
 	struct vector_data vd;
 	int virte;     /* vIRTE index, or -1 */
 	int vtd_index; /* IRTE index in the vIOMMU's table (`vir-emul`), or -1 */
@@ -90,6 +91,18 @@ struct guest_pci_dev {
 	bool msix_enabled;
 	unsigned *msix_irqs;
 	unsigned nmsix;
+	/* MSI: the capability, and the vectors allocated (Linux's one msi_desc for them) */
+	uint8_t msi_cap;
+	unsigned msi_count; /* Multiple Message Capable */
+	bool msi_64bit;
+	bool msi_maskbit;
+	unsigned msi_multiple; /* log2 of the vectors enabled (Multiple Message Enable) */
+	uint32_t msi_mask;     /* the mask bits as last written (Linux's msi_mask cache) */
+	unsigned *msi_irqs;
+	unsigned nmsi;
+	int msi_block;		 /* `vir-emul`: the first IRTE of the vectors' block, or -1 */
+	unsigned msi_block_size; /* its IRTEs, a power of two */
+	unsigned msi_block_live; /* of them, still activated */
 	struct guest_ims_layout ims;
 	unsigned *ims_irqs;
 	unsigned nims;
@@ -119,6 +132,7 @@ struct guest {
 	unsigned ndevs;
 	/* the pvir IR domain */
 	bool pv;
+	bool pv_msi; /* QUERY offered PVIR_FEAT_MSI: MSI vectors can be vIRTEs */
 	int pv_probe;
 	uint64_t table_gpa;
 	uint32_t table_entries;
@@ -199,6 +213,7 @@ int pvir_sync(struct guest *g, uint32_t first, uint32_t count, uint64_t *ret_fai
 void vtd_probe(struct guest *g);
 void vtd_free(struct guest *g);
 int vtd_activate(struct guest *g, struct irq_desc *d) WARN_UNUSED;
+int vtd_activate_msi(struct guest *g, struct irq_desc **ds, unsigned n) WARN_UNUSED;
 int vtd_retarget(struct guest *g, struct irq_desc *d) WARN_UNUSED;
 void vtd_deactivate(struct guest *g, struct irq_desc *d);
 
@@ -206,6 +221,7 @@ void vtd_deactivate(struct guest *g, struct irq_desc *d);
 void amd_ir_probe(struct guest *g);
 void amd_ir_free(struct guest *g);
 int amd_ir_activate(struct guest *g, struct irq_desc *d) WARN_UNUSED;
+int amd_ir_activate_msi(struct guest *g, struct irq_desc **ds, unsigned n) WARN_UNUSED;
 int amd_ir_retarget(struct guest *g, struct irq_desc *d) WARN_UNUSED;
 void amd_ir_deactivate(struct guest *g, struct irq_desc *d);
 
@@ -218,6 +234,12 @@ static inline bool viommu_ir(const struct guest *g)
 static inline int viommu_ir_activate(struct guest *g, struct irq_desc *d)
 {
 	return g->amd ? amd_ir_activate(g, d) : vtd_activate(g, d);
+}
+
+/* A device's MSI vectors @ds[0..n): one block of IRTEs, vector i at its i-th. */
+static inline int viommu_ir_activate_msi(struct guest *g, struct irq_desc **ds, unsigned n)
+{
+	return g->amd ? amd_ir_activate_msi(g, ds, n) : vtd_activate_msi(g, ds, n);
 }
 
 static inline int viommu_ir_retarget(struct guest *g, struct irq_desc *d)
@@ -241,6 +263,9 @@ int irq_managed_startup(struct guest *g, struct irq_desc *d) WARN_UNUSED;
 
 /* msi.c */
 void msix_enable(struct guest *g, struct guest_pci_dev *dev, bool on);
+void msi_set_enable(struct guest *g, struct guest_pci_dev *dev, bool on);
+/* pci_msi_update_mask(): vectors @clear unmasked, @set masked, in one config write */
+void msi_update_mask(struct guest *g, struct guest_pci_dev *dev, uint32_t clear, uint32_t set);
 void irq_write_msg(struct guest *g, struct irq_desc *d);
 void irq_mask(struct guest *g, struct irq_desc *d, bool mask);
 /* The storage's mask bit alone: the driver's view (d->masked) stays as it is. */

@@ -125,7 +125,9 @@ static int activate_batch(struct guest *g, struct irq_desc **ds, unsigned n, uin
 		return err;
 	}
 	if (viommu_ir(g)) {
-		for (i = 0; i < n && !err; i++)
+		if (ds[0]->bus == IRQ_BUS_MSI) /* a device's MSI vectors: one block */
+			err = viommu_ir_activate_msi(g, ds, n);
+		for (i = 0; ds[0]->bus != IRQ_BUS_MSI && i < n && !err; i++)
 			err = viommu_ir_activate(g, ds[i]);
 		if (err)
 			for (i = 0; i < n; i++) {
@@ -251,6 +253,8 @@ static int alloc_irqs(struct guest *g, struct guest_pci_dev *dev, enum irq_bus b
 	int err = ds && cpus ? 0 : -ENOMEM;
 
 	ncpus = cpus && aff ? spread_cpus(g, aff, cpus) : 0;
+	if (bus == IRQ_BUS_MSI) /* Multiple Message Enable, for the message written below */
+		dev->msi_multiple = log2_u32((uint32_t)pow2_at_least(n));
 	/* desc_alloc() may move the array: keep numbers until all exist */
 	for (unsigned i = 0; !err && i < n; i++) {
 		struct irq_desc *d = desc_alloc(g, dev, bus, first_index + i);
@@ -394,10 +398,36 @@ static int alloc_irqs_at_least(struct guest *g, struct guest_pci_dev *dev, enum 
 
 	for (;;) {
 		err = alloc_irqs_spread(g, dev, bus, first_index, *count, sp, ret_irqs, &left);
+		/* MSI's vectors are charged as a block, a power of two of them */
+		if (bus == IRQ_BUS_MSI && left)
+			left = UINT64_C(1) << log2_u32((uint32_t)(left < 32 ? left : 32));
 		if (err != -EDQUOT || left < min || left >= *count)
 			return err;
 		*count = (unsigned)left;
 	}
+}
+
+/*
+ * A PCI function's vectors, entries 0 on: between @min and @want of them
+ * (alloc_irqs_at_least()), their irqs in a new array *@ret_irqs.
+ * Return: how many, or -errno with nothing kept.
+ */
+static int alloc_pci_vectors(struct guest *g, struct guest_pci_dev *d, enum irq_bus bus,
+			     unsigned min, unsigned want, const struct irq_spread *sp,
+			     unsigned **ret_irqs)
+{
+	unsigned *irqs = calloc(want, sizeof(*irqs));
+	int err;
+
+	if (!irqs)
+		return -ENOMEM;
+	err = alloc_irqs_at_least(g, d, bus, 0, min, &want, sp, irqs);
+	if (err) {
+		free(irqs);
+		return err;
+	}
+	*ret_irqs = irqs;
+	return (int)want;
 }
 
 /* ---- MSI-X ------------------------------------------------------------------- */
@@ -405,29 +435,22 @@ static int alloc_irqs_at_least(struct guest *g, struct guest_pci_dev *dev, enum 
 static int msix_alloc(struct guest *g, struct guest_pci_dev *d, unsigned min, unsigned max,
 		      const struct irq_spread *sp)
 {
-	unsigned want;
-	unsigned *irqs;
-	int err;
+	unsigned want = max < d->msix_count ? max : d->msix_count;
+	int n;
 
-	if (!d->msix_cap || !min || min > max || d->nmsix)
+	if (!d->msix_cap || !min || min > max || d->nmsix || d->nmsi)
 		return -EINVAL;
-	want = max < d->msix_count ? max : d->msix_count;
 	if (want < min)
 		return -ENOSPC;
-	irqs = calloc(want, sizeof(*irqs));
-	if (!irqs)
-		return -ENOMEM;
 	/* Linux: enable with every vector masked, set them up, then unmask the function. */
 	msix_enable(g, d, true);
-	err = alloc_irqs_at_least(g, d, IRQ_BUS_MSIX, 0, min, &want, sp, irqs);
-	if (err) {
+	n = alloc_pci_vectors(g, d, IRQ_BUS_MSIX, min, want, sp, &d->msix_irqs);
+	if (n < 0) {
 		msix_enable(g, d, false);
-		free(irqs);
-		return err;
+		return n;
 	}
-	d->msix_irqs = irqs;
-	d->nmsix = want;
-	return (int)want;
+	d->nmsix = (unsigned)n;
+	return n;
 }
 
 int pci_alloc_irq_vectors(struct guest *g, struct guest_pci_dev *d, unsigned min, unsigned max,
@@ -452,13 +475,83 @@ int pci_alloc_irq_vectors_managed(struct guest *g, struct guest_pci_dev *d, unsi
 	return msix_alloc(g, d, min, max, &sp);
 }
 
+/* ---- MSI ------------------------------------------------------------------------ */
+
+/*
+ * Whether this guest's IR domain takes more than one MSI vector: x86 Linux allows
+ * multi-MSI only under interrupt remapping, whose domains add MSI_FLAG_MULTI_PCI_MSI.
+ */
+static bool multi_msi(const struct guest *g)
+{
+	return g->pv || viommu_ir(g);
+}
+
+/*
+ * msi_capability_init(): MSI off for the setup, every vector masked, the vectors
+ * allocated and activated (the first one's message written, with Multiple Message
+ * Enable), then MSI on. Without remapping one vector, as Linux.
+ */
+static int msi_alloc(struct guest *g, struct guest_pci_dev *d, unsigned min, unsigned max,
+		     const struct irq_spread *sp)
+{
+	unsigned want = max < d->msi_count ? max : d->msi_count;
+	int n;
+
+	if (!d->msi_cap || !min || min > max || d->nmsi || d->nmsix)
+		return -EINVAL;
+	if (g->pv && !g->pv_msi)
+		return -EOPNOTSUPP; /* the host's service cannot take MSI vectors */
+	if (!multi_msi(g) && want > 1)
+		want = 1;
+	if (want < min)
+		return -ENOSPC;
+	msi_set_enable(g, d, false);
+	msi_update_mask(g, d, 0, (uint32_t)bits_mask(d->msi_count - 1, 0));
+	n = alloc_pci_vectors(g, d, IRQ_BUS_MSI, min, want, sp, &d->msi_irqs);
+	if (n < 0)
+		return n;
+	msi_set_enable(g, d, true);
+	d->nmsi = (unsigned)n;
+	return n;
+}
+
+/* pci_msi_shutdown() and the domain's free: MSI off, then the vectors as any. */
+static void msi_free(struct guest *g, struct guest_pci_dev *d)
+{
+	msi_set_enable(g, d, false);
+	free_irqs(g, d->msi_irqs, d->nmsi);
+	free(d->msi_irqs);
+	d->msi_irqs = NULL;
+	d->nmsi = 0;
+}
+
+int pci_alloc_irq_vectors_msi(struct guest *g, struct guest_pci_dev *d, unsigned min, unsigned max,
+			      const struct cpumask *affinity)
+{
+	struct cpumask all = cpumask_first_n(g->ncpus);
+	struct irq_spread sp = {.aff = affinity ? affinity : &all};
+
+	return msi_alloc(g, d, min, max, &sp);
+}
+
+unsigned guest_pci_msi_count(const struct guest_pci_dev *d)
+{
+	return d->msi_count;
+}
+
 int pci_irq_vector(struct guest_pci_dev *d, unsigned n)
 {
+	if (d->nmsi)
+		return n < d->nmsi ? (int)d->msi_irqs[n] : -EINVAL;
 	return n < d->nmsix ? (int)d->msix_irqs[n] : -EINVAL;
 }
 
 void pci_free_irq_vectors_last(struct guest *g, struct guest_pci_dev *d, unsigned count)
 {
+	if (d->nmsi) { /* MSI goes whole: Linux has no way to free part of it */
+		msi_free(g, d);
+		return;
+	}
 	if (count > d->nmsix)
 		count = d->nmsix;
 	free_irqs(g, d->msix_irqs + d->nmsix - count, count);

@@ -10,6 +10,10 @@
  *         data, read back; masking through the control word.
  *  IMS, memory kind: slots in guest RAM that the device reads by DMA; an
  *         unmask writes the control word in RAM, then rings the doorbell.
+ *  MSI:   the capability in config space, every access an exit in any design:
+ *         one message for all the vectors, written by the first only (Linux's
+ *         pci_msi_domain_write_msg()); vector n sends it with n in the low data
+ *         bits. Per-vector mask bits where the capability has them.
  */
 #include "guest_internal.h"
 #include "pvir/physmem.h"
@@ -51,11 +55,63 @@ void msix_enable(struct guest *g, struct guest_pci_dev *dev, bool on)
 	dev->msix_enabled = on;
 }
 
+static uint16_t msi_cap_read16(struct guest *g, const struct guest_pci_dev *dev, unsigned at)
+{
+	return (uint16_t)vm_cfg_read(g->vm, guest_vcpu(g, 0), dev->bdf,
+				     (uint16_t)(dev->msi_cap + at), 2);
+}
+
+static void msi_cap_write(struct guest *g, const struct guest_pci_dev *dev, unsigned at,
+			  unsigned size, uint32_t val)
+{
+	vm_cfg_write(g->vm, guest_vcpu(g, 0), dev->bdf, (uint16_t)(dev->msi_cap + at), size, val);
+}
+
+/* pci_msi_set_enable(): read Message Control, write it with Enable as asked. */
+void msi_set_enable(struct guest *g, struct guest_pci_dev *dev, bool on)
+{
+	uint16_t ctl = msi_cap_read16(g, dev, PCI_MSI_FLAGS) & ~PCI_MSI_FLAGS_ENABLE;
+
+	msi_cap_write(g, dev, PCI_MSI_FLAGS, 2, ctl | (on ? PCI_MSI_FLAGS_ENABLE : 0));
+}
+
+void msi_update_mask(struct guest *g, struct guest_pci_dev *dev, uint32_t clear, uint32_t set)
+{
+	if (!dev->msi_maskbit)
+		return; /* pci_msi_mask() on a capability without mask bits: nothing */
+	dev->msi_mask = (dev->msi_mask & ~clear) | set;
+	msi_cap_write(g, dev, dev->msi_64bit ? PCI_MSI_MASK_64 : PCI_MSI_MASK_32, 4, dev->msi_mask);
+}
+
+/*
+ * __pci_write_msi_msg() for MSI: Message Control read and written with Multiple
+ * Message Enable, the address, the data, and a read of Message Control so that the
+ * writes have reached the device.
+ */
+static void msi_write_msg(struct guest *g, struct guest_pci_dev *dev, const struct msi_msg *m)
+{
+	uint16_t ctl = msi_cap_read16(g, dev, PCI_MSI_FLAGS) & ~PCI_MSI_FLAGS_QSIZE;
+
+	msi_cap_write(g, dev, PCI_MSI_FLAGS, 2, ctl | dev->msi_multiple << 4);
+	msi_cap_write(g, dev, PCI_MSI_ADDRESS_LO, 4, m->address_lo);
+	if (dev->msi_64bit) {
+		msi_cap_write(g, dev, PCI_MSI_ADDRESS_HI, 4, m->address_hi);
+		msi_cap_write(g, dev, PCI_MSI_DATA_64, 2, m->data & 0xffff);
+	} else {
+		msi_cap_write(g, dev, PCI_MSI_DATA_32, 2, m->data & 0xffff);
+	}
+	(void)msi_cap_read16(g, dev, PCI_MSI_FLAGS);
+}
+
 void irq_write_ctrl(struct guest *g, struct irq_desc *d, bool mask)
 {
 	uint32_t ctrl = mask ? PCI_MSIX_ENTRY_CTRL_MASKBIT : 0;
 
 	switch (d->bus) {
+	case IRQ_BUS_MSI:
+		msi_update_mask(g, d->dev, mask ? 0 : UINT32_C(1) << d->index,
+				mask ? UINT32_C(1) << d->index : 0);
+		break;
 	case IRQ_BUS_MSIX:
 		guest_mmio_write(g, msix_entry(d) + PCI_MSIX_ENTRY_VECTOR_CTRL, 4, ctrl);
 		(void)guest_mmio_read(g, msix_entry(d) + PCI_MSIX_ENTRY_DATA, 4); /* flush */
@@ -87,6 +143,10 @@ void irq_write_msg(struct guest *g, struct irq_desc *d)
 	bool unmasked = !d->masked;
 
 	switch (d->bus) {
+	case IRQ_BUS_MSI:
+		if (d->index == 0) /* the capability holds vector 0's message, for all of them */
+			msi_write_msg(g, d->dev, m);
+		break;
 	case IRQ_BUS_MSIX:
 		/* PCI: an entry's message may only change while it is masked */
 		if (unmasked)

@@ -77,6 +77,7 @@ void pvir_probe(struct guest *g)
 	g->table_gpa = table;
 	g->table_entries = entries;
 	g->pv = true;
+	g->pv_msi = features & PVIR_FEAT_MSI;
 	g->pv_probe = 0;
 	/* a host that may move us asks for re-syncs: listen (vCPU 0, APIC ID 0) */
 	if ((features & PVIR_FEAT_REMAP_EVENT) &&
@@ -140,7 +141,10 @@ void virte_write(struct guest *g, const struct irq_desc *d, bool present)
 	uint8_t e[PVIR_VIRTE_GUEST_SIZE] = {0};
 	uint16_t sid = d->dev->bdf;
 	uint16_t flags = present ? PVIR_VIRTE_PRESENT : 0;
-	uint32_t dest = d->vd.cpu; /* the guest's APIC IDs are its CPU numbers */
+
+	if (present && d->bus == IRQ_BUS_MSI)
+		flags |= PVIR_VIRTE_MSI; /* a vector of the MSI capability's block */
+	uint32_t dest = d->vd.cpu;	 /* the guest's APIC IDs are its CPU numbers */
 
 	e[PVIR_VIRTE_SID] = (uint8_t)sid;
 	e[PVIR_VIRTE_SID + 1] = (uint8_t)(sid >> 8);

@@ -84,30 +84,70 @@ static struct irte entry_of(const struct irq_desc *d)
 	return e;
 }
 
-static struct msi_msg handle_msg(uint32_t index)
+/* Handle @handle with SHV: subhandle @sub picks IRTE handle + sub (VT-d §5.1.3). */
+static struct msi_msg handle_msg(uint32_t handle, uint32_t sub)
 {
-	struct msi_remap r = {.handle = (uint16_t)index, .shv = true, .subhandle = 0};
+	struct msi_remap r = {.handle = (uint16_t)handle, .shv = true, .subhandle = (uint16_t)sub};
 	struct msi_msg m;
 
 	msi_remap_encode(&r, &m);
 	return m;
 }
 
-int vtd_activate(struct guest *g, struct irq_desc *d)
+/* @d's IRTE written at @handle + @sub, and the message naming it. */
+static int entry_install(struct guest *g, struct irq_desc *d, uint32_t handle, uint32_t sub)
 {
 	struct irte e = entry_of(d);
+	int err = ir_irte_write(g->vtd, handle + sub, &e);
+
+	if (err)
+		return err;
+	d->vtd_index = (int)(handle + sub);
+	d->msg = handle_msg(handle, sub);
+	return 0;
+}
+
+int vtd_activate(struct guest *g, struct irq_desc *d)
+{
 	uint32_t index;
 	int err = ir_irte_alloc(g->vtd, 1, &index);
 
 	if (err)
 		return err;
-	err = ir_irte_write(g->vtd, index, &e);
-	if (err) {
+	err = entry_install(g, d, index, 0);
+	if (err)
 		(void)!ir_irte_free(g->vtd, index, 1);
+	return err;
+}
+
+/*
+ * intel_irq_remapping_alloc() for a multi-message MSI: alloc_irte() takes one naturally
+ * aligned block, refused past ECAP.MHMV (ir_irte_alloc()); vector i's IRTE is its i-th,
+ * its message the block's handle with SHV and subhandle i, so vector 0's, which the
+ * device holds, reaches IRTE i when the device sends vector i.
+ */
+int vtd_activate_msi(struct guest *g, struct irq_desc **ds, unsigned n)
+{
+	struct guest_pci_dev *dev = ds[0]->dev;
+	uint32_t size = (uint32_t)pow2_at_least(n), base;
+	unsigned i;
+	int err = ir_irte_alloc(g->vtd, size, &base);
+
+	if (err)
+		return err;
+	for (i = 0; i < n && !err; i++)
+		err = entry_install(g, ds[i], base, i);
+	if (err) {
+		for (unsigned j = 0; j + 1 < i; j++) {
+			(void)!ir_irte_write(g->vtd, base + j, &(struct irte){0});
+			ds[j]->vtd_index = -1;
+		}
+		(void)!ir_irte_free(g->vtd, base, size);
 		return err;
 	}
-	d->vtd_index = (int)index;
-	d->msg = handle_msg(index);
+	dev->msi_block = (int)base;
+	dev->msi_block_size = size;
+	dev->msi_block_live = n;
 	return 0;
 }
 
@@ -125,6 +165,14 @@ void vtd_deactivate(struct guest *g, struct irq_desc *d)
 	if (d->vtd_index < 0)
 		return;
 	(void)!ir_irte_write(g->vtd, (uint32_t)d->vtd_index, &zero);
-	(void)!ir_irte_free(g->vtd, (uint32_t)d->vtd_index, 1);
+	if (d->bus != IRQ_BUS_MSI)
+		(void)!ir_irte_free(g->vtd, (uint32_t)d->vtd_index, 1);
 	d->vtd_index = -1;
+	if (d->bus != IRQ_BUS_MSI)
+		return;
+	/* free_irte(): a block goes whole, with its last vector */
+	if (!--d->dev->msi_block_live) {
+		(void)!ir_irte_free(g->vtd, (uint32_t)d->dev->msi_block, d->dev->msi_block_size);
+		d->dev->msi_block = -1;
+	}
 }

@@ -117,14 +117,24 @@ static bool vector_allowed(uint8_t v)
 	       v != PVIR_IA32_SYSCALL_VECTOR;
 }
 
-static uint32_t dev_index(const struct assigned_dev *d)
+/* The VFIO index of a device's vIRTEs without PVIR_VIRTE_MSI: MSI-X, or else IMS. */
+static enum vfio_kind dev_kind(const struct assigned_dev *d)
 {
-	return d->vfio[VFIO_KIND_MSIX].count ? VFIO_PCI_MSIX_IRQ_INDEX : VFIO_PCI_IMS_IRQ_INDEX;
+	return d->vfio[VFIO_KIND_MSIX].count ? VFIO_KIND_MSIX : VFIO_KIND_IMS;
 }
 
-static struct vfio_index *dev_vfio(struct assigned_dev *d)
+static uint32_t kind_index(enum vfio_kind k)
 {
-	return &d->vfio[vfio_kind_of(dev_index(d))];
+	static const uint32_t index[VFIO_KINDS] = {[VFIO_KIND_MSIX] = VFIO_PCI_MSIX_IRQ_INDEX,
+						   [VFIO_KIND_IMS] = VFIO_PCI_IMS_IRQ_INDEX,
+						   [VFIO_KIND_MSI] = VFIO_PCI_MSI_IRQ_INDEX};
+
+	return index[k];
+}
+
+static struct vfio_index *entry_vfio(const struct hc_entry *e)
+{
+	return &e->dev->vfio[e->kind];
 }
 
 /* The route's message: compatibility format, physical destination, fixed. */
@@ -153,32 +163,30 @@ struct batch {
 	uint32_t first;
 	uint32_t n; /* entries planned: [first, first + n) */
 	struct plan *p;
-	uint32_t new_irqs; /* host interrupts the batch's new vectors allocate */
+	uint32_t new_irqs; /* IRTEs the batch's new vectors charge to the quota */
 	int err;	   /* of entry first + n, which stopped it; 0 if none */
 };
 
-/* The lowest VFIO vector of @d with no vIRTE, reserved for one. */
-static int vec_reserve(struct assigned_dev *d, unsigned *ret)
+/* The lowest VFIO vector of @d's index @k with no vIRTE, reserved for one. */
+static int vec_reserve(struct assigned_dev *d, enum vfio_kind k, unsigned *ret)
 {
-	struct vfio_index *x = dev_vfio(d);
-
-	for (unsigned n = d->hc_vec_free_from; n < x->count; n++)
-		if (!d->hc_vec_used[n]) {
-			d->hc_vec_used[n] = true;
-			d->hc_vecs++;
-			d->hc_vec_free_from = n + 1;
+	for (unsigned n = d->hc_vec_free_from[k]; n < d->vfio[k].count; n++)
+		if (!d->hc_vec_used[k][n]) {
+			d->hc_vec_used[k][n] = true;
+			d->hc_vecs[k]++;
+			d->hc_vec_free_from[k] = n + 1;
 			*ret = n;
 			return 0;
 		}
 	return -ENOSPC; /* every vector of the device has a vIRTE */
 }
 
-static void vec_release(struct assigned_dev *d, unsigned n)
+static void vec_release(struct assigned_dev *d, enum vfio_kind k, unsigned n)
 {
-	d->hc_vec_used[n] = false;
-	d->hc_vecs--;
-	if (n < d->hc_vec_free_from)
-		d->hc_vec_free_from = n;
+	d->hc_vec_used[k][n] = false;
+	d->hc_vecs[k]--;
+	if (n < d->hc_vec_free_from[k])
+		d->hc_vec_free_from[k] = n;
 }
 
 /* A's allocations for a new entry, undone. */
@@ -186,37 +194,53 @@ static void unreserve(struct vm *vm, const struct hc_entry *e)
 {
 	kvm_eventfd_close(vm, e->fd);
 	vmm_route_remove(vm, e->gsi);
-	vec_release(e->dev, e->vec);
+	vec_release(e->dev, e->kind, e->vec);
 }
 
-static int plan_new(struct batch *b, struct plan *p, struct assigned_dev *dev,
+/*
+ * What MSI vector @n adds to its block's quota charge: the block is @n + 1 vectors
+ * rounded up to a power of two, all of it charged (vfio.c).
+ */
+static unsigned msi_block_growth(unsigned n)
+{
+	return (unsigned)(pow2_at_least(n + 1) - (n ? pow2_at_least(n) : 0));
+}
+
+static int plan_new(struct batch *b, struct plan *p, struct assigned_dev *dev, enum vfio_kind k,
 		    const struct msi_msg *route)
 {
 	struct vm *vm = b->vm;
 	struct hc_entry *e = &p->next;
+	unsigned charge;
 	bool cached;
-	int err = vec_reserve(dev, &e->vec);
+	int err;
 
+	/* MSI cannot grow once enabled: its vectors come in the SYNC that enables it */
+	if (k == VFIO_KIND_MSI && dev->vfio[k].enabled)
+		return -EBUSY;
+	err = vec_reserve(dev, k, &e->vec);
 	if (err)
 		return err;
 	e->dev = dev;
-	cached = dev_vfio(dev)->v[e->vec].hi != NULL; /* VFIO keeps it until MSI-X is off */
-	if (!cached && vm->used + b->new_irqs >= vm->quota) {
-		vec_release(dev, e->vec);
+	e->kind = k;
+	cached = entry_vfio(e)->v[e->vec].hi != NULL; /* VFIO keeps it until MSI-X is off */
+	charge = cached ? 0 : k == VFIO_KIND_MSI ? msi_block_growth(e->vec) : 1;
+	if (vm->used + b->new_irqs + charge > vm->quota) {
+		vec_release(dev, k, e->vec);
 		return -EDQUOT;
 	}
 	err = vmm_route_add(vm, route, &e->gsi);
 	if (err) {
-		vec_release(dev, e->vec);
+		vec_release(dev, k, e->vec);
 		return err; /* -ENOSPC: KVM_MAX_IRQ_ROUTES */
 	}
 	e->fd = kvm_eventfd_new(vm);
 	if (e->fd < 0) {
 		vmm_route_remove(vm, e->gsi);
-		vec_release(dev, e->vec);
+		vec_release(dev, k, e->vec);
 		return e->fd;
 	}
-	b->new_irqs += !cached;
+	b->new_irqs += charge;
 	p->step = STEP_NEW;
 	return 0;
 }
@@ -229,6 +253,7 @@ static int plan_entry(struct batch *b, uint32_t index, struct plan *p)
 	struct assigned_dev *dev;
 	struct msi_msg route;
 	struct virte ve;
+	enum vfio_kind k;
 	int err = copy_entry(vm, index, &ve);
 
 	if (err)
@@ -249,8 +274,11 @@ static int plan_entry(struct batch *b, uint32_t index, struct plan *p)
 	dev = vm_device_by_bdf(vm, ve.sid);
 	if (!dev)
 		return -EPERM; /* not a device of this VM */
-	if (e->dev != dev)     /* new, or another device: another source-id */
-		return plan_new(b, p, dev, &route);
+	k = ve.flags & PVIR_VIRTE_MSI ? VFIO_KIND_MSI : dev_kind(dev);
+	if (!dev->vfio[k].count)
+		return -EINVAL;		   /* PVIR_VIRTE_MSI for a device without MSI */
+	if (e->dev != dev || e->kind != k) /* new, another source-id, or another index */
+		return plan_new(b, p, dev, k, &route);
 	p->step = STEP_RETARGET;
 	p->old_msg = vmm_route_msg(vm, e->gsi);
 	p->route_changed = !msi_msg_equal(&p->old_msg, &route);
@@ -280,7 +308,7 @@ static uint32_t range_end(const struct batch *b, uint32_t i, enum step step,
 	uint32_t j = i + 1;
 
 	while (j < b->n && b->p[j].step == step && at(b, j)->dev == at(b, i)->dev &&
-	       at(b, j)->vec == at(b, i)->vec + (j - i))
+	       at(b, j)->kind == at(b, i)->kind && at(b, j)->vec == at(b, i)->vec + (j - i))
 		j++;
 	return j;
 }
@@ -295,9 +323,10 @@ static const struct hc_entry *old_at(const struct batch *b, uint32_t i)
 	return &b->vm->hc.e[b->first + i];
 }
 
-static int set_fds(struct assigned_dev *d, uint32_t start, uint32_t count, const int32_t *fds)
+static int set_fds(struct assigned_dev *d, enum vfio_kind k, uint32_t start, uint32_t count,
+		   const int32_t *fds)
 {
-	return vfio_set_triggers(d, dev_index(d), start, count, fds);
+	return vfio_set_triggers(d, kind_index(k), start, count, fds);
 }
 
 /*
@@ -309,7 +338,7 @@ static int set_fds(struct assigned_dev *d, uint32_t start, uint32_t count, const
 static int resize_and_set(const struct batch *b, uint32_t i, uint32_t j, unsigned end)
 {
 	struct assigned_dev *d = new_at(b, i)->dev;
-	unsigned old_end = vfio_vectors_allocated(d, dev_index(d));
+	unsigned old_end = vfio_vectors_allocated(d, VFIO_PCI_MSIX_IRQ_INDEX);
 	int32_t *fds = malloc(end * sizeof(*fds));
 	int err = fds ? 0 : -ENOMEM;
 
@@ -318,18 +347,18 @@ static int resize_and_set(const struct batch *b, uint32_t i, uint32_t j, unsigne
 	for (uint32_t k = 0; fds && k < b->vm->hc.entries; k++) {
 		const struct hc_entry *e = &b->vm->hc.e[k];
 
-		if (e->dev == d && e->vec < end)
+		if (e->dev == d && e->kind == VFIO_KIND_MSIX && e->vec < end)
 			fds[e->vec] = e->fd;
 	}
 	if (fds) {
-		(void)!vfio_disable_index(d, dev_index(d)); /* enabled: cannot fail */
+		(void)!vfio_disable_index(d, VFIO_PCI_MSIX_IRQ_INDEX); /* enabled: cannot fail */
 		for (uint32_t k = i; k < j; k++)
 			fds[new_at(b, k)->vec] = new_at(b, k)->fd;
-		err = set_fds(d, 0, end, fds);
+		err = set_fds(d, VFIO_KIND_MSIX, 0, end, fds);
 		if (err) {
 			for (uint32_t k = i; k < j; k++)
 				fds[new_at(b, k)->vec] = -1;
-			(void)!set_fds(d, 0, old_end, fds); /* what it held a moment ago */
+			(void)!set_fds(d, VFIO_KIND_MSIX, 0, old_end, fds); /* as a moment ago */
 		}
 	}
 	free(fds);
@@ -343,7 +372,7 @@ static int set_range(const struct batch *b, uint32_t i, uint32_t j, bool on)
 	int32_t *fds;
 	int err;
 
-	if (on && e->dev->vfio[VFIO_KIND_MSIX].count && host_msix_noresize(b->vm->host) &&
+	if (on && e->kind == VFIO_KIND_MSIX && host_msix_noresize(b->vm->host) &&
 	    e->dev->vfio[VFIO_KIND_MSIX].enabled &&
 	    end > vfio_vectors_allocated(e->dev, VFIO_PCI_MSIX_IRQ_INDEX))
 		return resize_and_set(b, i, j, end);
@@ -352,12 +381,16 @@ static int set_range(const struct batch *b, uint32_t i, uint32_t j, bool on)
 		return -ENOMEM;
 	for (uint32_t k = i; k < j; k++)
 		fds[k - i] = on ? new_at(b, k)->fd : -1;
-	err = set_fds(e->dev, e->vec, j - i, fds);
+	err = set_fds(e->dev, e->kind, e->vec, j - i, fds);
 	free(fds);
 	return err;
 }
 
-/* Step B: triggers for the new vectors; a failed range is retried entry by entry. */
+/*
+ * Step B: triggers for the new vectors; a failed range is retried entry by entry, but
+ * for MSI, whose vectors are enabled together or not at all: there the range's first
+ * entry is the one that failed.
+ */
 static void set_new_triggers(struct batch *b)
 {
 	for (uint32_t i = 0; i < b->n;) {
@@ -369,9 +402,15 @@ static void set_new_triggers(struct batch *b)
 			continue;
 		}
 		j = range_end(b, i, STEP_NEW, new_at);
-		if (!set_range(b, i, j, true)) {
+		err = set_range(b, i, j, true);
+		if (!err) {
 			i = j;
 			continue;
+		}
+		if (new_at(b, i)->kind == VFIO_KIND_MSI) {
+			b->err = err;
+			unplan(b, i);
+			return;
 		}
 		for (; i < j; i++) {
 			err = set_range(b, i, i + 1, true);
@@ -413,23 +452,21 @@ static void teardown_entries(struct batch *b)
 	}
 }
 
-static bool dev_unused(const struct assigned_dev *d)
-{
-	return !d->hc_vecs;
-}
-
 /*
- * A device whose last vIRTE went: its VFIO index off. VFIO keeps a freed
- * MSI-X vector's host interrupt (and IRTE) until MSI-X is disabled; this is
- * when everything the device held goes back, quota included.
+ * A device index whose last vIRTE went: off. VFIO keeps a freed MSI-X or MSI
+ * vector's host interrupt (and IRTE) until the index is disabled; this is
+ * when everything the device held there goes back, quota included.
  */
 static void release_idle_devices(struct vm *vm)
 {
 	for (unsigned i = 0; i < vm->ndevs; i++) {
 		struct assigned_dev *d = vm->devs[i];
+		enum vfio_kind kinds[2] = {dev_kind(d), VFIO_KIND_MSI};
 
-		if (dev_vfio(d)->enabled && dev_unused(d))
-			(void)!vfio_disable_index(d, dev_index(d)); /* enabled: cannot fail */
+		for (unsigned k = 0; k < 2; k++)
+			if (d->vfio[kinds[k]].enabled && !d->hc_vecs[kinds[k]])
+				/* enabled: cannot fail */
+				(void)!vfio_disable_index(d, kind_index(kinds[k]));
 	}
 }
 
@@ -498,7 +535,7 @@ static void bind_and_write_back(struct batch *b)
 		}
 		/* the vectors were set up above: VFIO has a message for each */
 		if (e->dev)
-			(void)!vfio_irq_msgs_get(e->dev, dev_index(e->dev), e->vec, j - i, msgs);
+			(void)!vfio_irq_msgs_get(e->dev, kind_index(e->kind), e->vec, j - i, msgs);
 		for (uint32_t k = i; k < j; k++)
 			write_back(vm, b->first + k, &msgs[k - i], b->p[k].status);
 		if (msgs != few)
@@ -549,7 +586,8 @@ static void query(struct vm *vm, struct vcpu_regs *regs)
 {
 	regs->rax = 0;
 	regs->rbx = PVIR_ABI_VERSION;
-	regs->rcx = PVIR_FEAT_BATCH | (host_posting(vm->host) ? PVIR_FEAT_POSTED : 0) |
+	regs->rcx = PVIR_FEAT_BATCH | PVIR_FEAT_MSI |
+		    (host_posting(vm->host) ? PVIR_FEAT_POSTED : 0) |
 		    (vm->remap_event ? PVIR_FEAT_REMAP_EVENT : 0);
 	regs->rdx = vm->quota;
 }
@@ -777,7 +815,7 @@ static int prepare_revoke(struct batch *b, struct msi_msg *old)
 			continue;
 		b->p[i].step = STEP_TEARDOWN;
 		b->p[i].next.dev = e->dev; /* whose storage to mend, once the entry is gone */
-		err = vfio_irq_msgs_get(e->dev, dev_index(e->dev), e->vec, 1, &old[i]);
+		err = vfio_irq_msgs_get(e->dev, kind_index(e->kind), e->vec, 1, &old[i]);
 		if (!err)
 			err = mediate_for_stale(vm, e->dev);
 		if (err)
@@ -831,7 +869,7 @@ static int entry_msg(struct vm *vm, uint32_t i, struct msi_msg *ret)
 {
 	const struct hc_entry *e = &vm->hc.e[i];
 
-	return vfio_irq_msgs_get(e->dev, dev_index(e->dev), e->vec, 1, ret);
+	return vfio_irq_msgs_get(e->dev, kind_index(e->kind), e->vec, 1, ret);
 }
 
 /* The destination's device standing for @d (the same guest BDF). */
@@ -861,24 +899,26 @@ static int hint_batch(struct vm *dst, struct vm *src, uint32_t first, uint32_t c
 	for (uint32_t i = first; i < first + count; i++) {
 		const struct hc_entry *e = &src->hc.e[i];
 		struct assigned_dev *d = dest_dev(dst, e->dev);
-		const struct vfio_vector *v = &dev_vfio(e->dev)->v[e->vec];
+		const struct vfio_vector *v = &entry_vfio(e)->v[e->vec];
 		const struct vfio_index *x;
 		unsigned k, n;
 
 		if (!d)
 			return -ENODEV;
+		if (e->kind == VFIO_KIND_MSI)
+			continue; /* a new MSI block: any that is free (the guest re-syncs) */
 		for (k = 0; dst->devs[k] != d; k++) /* d is one of them (dest_dev()) */
 			;
-		x = dev_vfio(d);
+		x = &d->vfio[e->kind];
 		if (!d->irte_hints) {
 			d->irte_hints = malloc(x->count * sizeof(*d->irte_hints));
 			if (!d->irte_hints)
 				return -ENOMEM;
 			for (n = 0; n < x->count; n++)
 				d->irte_hints[n] = HOST_IRQ_ANY;
-			next[k] = d->hc_vec_free_from;
+			next[k] = d->hc_vec_free_from[e->kind];
 		}
-		for (n = next[k]; n < x->count && d->hc_vec_used[n]; n++)
+		for (n = next[k]; n < x->count && d->hc_vec_used[e->kind][n]; n++)
 			;
 		if (n < x->count)
 			d->irte_hints[n] = v->hi ? host_irq_index(v->hi) : HOST_IRQ_ANY;

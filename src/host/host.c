@@ -112,9 +112,17 @@ struct host {
  * even while the IRTE is posted (the irq stays activated underneath); and
  * the IRTE's mode, which KVM's IRQ bypass switches (pi_update_irte).
  */
+/* A multi-message MSI's IRTEs: one naturally aligned block, freed with its last interrupt. */
+struct irte_block {
+	uint32_t base, size;
+	unsigned live;
+	struct host_port *window; /* its slots are of this function's window */
+};
+
 struct host_irq {
 	uint32_t irte;
 	uint16_t rid;
+	struct irte_block *block; /* a vector of a multi-message MSI, or NULL */
 	struct host_port *window; /* the IRTE is a slot of this function's window */
 	bool requested;
 	bool has_vector; /* always while requested, except posted on a `tuned` kernel */
@@ -412,6 +420,9 @@ static int window_open(struct host *h, struct host_port *port, const struct pci_
 	uint32_t count =
 	    cfg->msix_vectors > cfg->ims_entries ? cfg->msix_vectors : cfg->ims_entries;
 	int err;
+
+	if (cfg->msi_vectors > count)
+		count = cfg->msi_vectors;
 
 	if (!count)
 		return 0;
@@ -1384,6 +1395,91 @@ int host_irq_alloc_at(struct host *h, uint16_t rid, uint32_t index, struct host_
 	return 0;
 }
 
+/* @size aligned free slots of @port's window, taken; -ENOSPC when there are none. */
+static int window_take_block(struct host_port *port, uint32_t size, uint32_t *ret)
+{
+	for (uint32_t i = 0; i + size <= port->win_count; i += size) {
+		uint32_t j = 0;
+
+		while (j < size && !port->win_used[i + j])
+			j++;
+		if (j < size)
+			continue;
+		for (j = 0; j < size; j++)
+			port->win_used[i + j] = true;
+		*ret = port->win_base + i;
+		return 0;
+	}
+	return -ENOSPC;
+}
+
+/* The block's IRTEs: from the function's window, its AMD-Vi table, or the VT-d table. */
+static int block_take(struct host *h, struct host_port *port, uint16_t rid, uint32_t size,
+		      uint32_t *ret)
+{
+	int err;
+
+	if (port && port->win_used)
+		return window_take_block(port, size, ret);
+	if (!amd(h))
+		return ir_irte_alloc(h->ird, size, ret); /* -EINVAL past ECAP.MHMV */
+	err = amdvi_dev_attach(h->amdd, rid);
+	if (err && err != -EEXIST)
+		return err;
+	return amdvi_irte_alloc(h->amdd, rid, size, ret);
+}
+
+static void block_give_back(struct host *h, uint16_t rid, const struct irte_block *b)
+{
+	if (b->window)
+		for (uint32_t i = 0; i < b->size; i++)
+			b->window->win_used[b->base - b->window->win_base + i] = false;
+	else if (amd(h))
+		(void)!amdvi_irte_free(h->amdd, rid, b->base, b->size);
+	else
+		(void)!ir_irte_free(h->ird, b->base, b->size);
+}
+
+int host_irq_alloc_block_for(struct host *h, const struct pci_func *f, unsigned count,
+			     struct host_irq **ret)
+{
+	struct host_port *port = port_of(h, f);
+	uint16_t rid = pci_func_rid(f);
+	struct irte_block *b;
+	unsigned made = 0;
+	int err;
+
+	if (!count || count > PCI_MSI_MAX_VECTORS)
+		return -EINVAL;
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	b->size = (uint32_t)pow2_at_least(count);
+	b->window = port && port->win_used ? port : NULL;
+	err = block_take(h, port, rid, b->size, &b->base);
+	if (err) {
+		free(b);
+		return err;
+	}
+	for (; made < count; made++) {
+		struct host_irq *hi = calloc(1, sizeof(*hi));
+
+		if (!hi)
+			break;
+		*hi = (struct host_irq){
+		    .irte = b->base + made, .rid = rid, .block = b, .amd = amd(h)};
+		if (hi->amd)
+			amdvi_msi_compose(h->amdd, hi->irte, &hi->amd_msg);
+		ret[made] = hi;
+		b->live++;
+	}
+	if (made == count)
+		return 0;
+	while (made--)
+		host_irq_free(h, ret[made]); /* the last one gives the block back */
+	return -ENOMEM;
+}
+
 static bool device_vector(unsigned v)
 {
 	return v >= HOST_FIRST_DEVICE_VECTOR && v <= HOST_LAST_DEVICE_VECTOR &&
@@ -1797,7 +1893,12 @@ void host_irq_free(struct host *h, struct host_irq *hi)
 		return;
 	host_irq_shutdown(h, hi);
 	/* zeroed and released even when the invalidation fails (-EIO), as above */
-	if (hi->window)
+	if (hi->block) {
+		if (!--hi->block->live) {
+			block_give_back(h, hi->rid, hi->block);
+			free(hi->block);
+		}
+	} else if (hi->window)
 		hi->window->win_used[hi->irte - hi->window->win_base] = false; /* cleared above */
 	else if (hi->amd)
 		(void)!amdvi_irte_free(h->amdd, hi->rid, hi->irte, 1);
@@ -1806,9 +1907,16 @@ void host_irq_free(struct host *h, struct host_irq *hi)
 	free(hi);
 }
 
+/*
+ * VT-d: the handle, SHV and a subhandle of 0; a vector of a multi-message MSI names its
+ * block's first IRTE and its place in it, as Linux's fill_msi_msg() does, so that the
+ * first vector's message, which the device holds, reaches IRTE first + n for vector n.
+ */
 struct msi_msg host_irq_msg(const struct host_irq *hi)
 {
-	struct msi_remap r = {.handle = (uint16_t)hi->irte, .shv = true, .subhandle = 0};
+	uint32_t base = hi->block ? hi->block->base : hi->irte;
+	struct msi_remap r = {
+	    .handle = (uint16_t)base, .shv = true, .subhandle = (uint16_t)(hi->irte - base)};
 	struct msi_msg m;
 
 	if (hi->amd)

@@ -57,14 +57,29 @@
 
 static uint32_t vfio_index_of(const struct emul_store *s)
 {
-	return s->ims ? VFIO_PCI_IMS_IRQ_INDEX : VFIO_PCI_MSIX_IRQ_INDEX;
+	static const uint32_t index[VFIO_KINDS] = {[VFIO_KIND_MSIX] = VFIO_PCI_MSIX_IRQ_INDEX,
+						   [VFIO_KIND_IMS] = VFIO_PCI_IMS_IRQ_INDEX,
+						   [VFIO_KIND_MSI] = VFIO_PCI_MSI_IRQ_INDEX};
+
+	return index[s->kind];
 }
 
 /* ---- the stores -------------------------------------------------------------- */
 
-static bool store_init(struct emul_store *s, bool ims, unsigned bar, uint64_t off, unsigned n)
+/* A device's stores, by kind: MSI-X, IMS, MSI, the order a full pass takes them in. */
+static struct emul_store *store_of(struct assigned_dev *d, unsigned k)
 {
-	*s = (struct emul_store){.ims = ims, .bar = bar, .off = off, .n = n, .enabled = ims};
+	struct emul_store *stores[VFIO_KINDS] = {
+	    [VFIO_KIND_MSIX] = &d->msix, [VFIO_KIND_IMS] = &d->ims, [VFIO_KIND_MSI] = &d->msi};
+
+	return stores[k];
+}
+
+static bool store_init(struct emul_store *s, enum vfio_kind kind, unsigned bar, uint64_t off,
+		       unsigned n)
+{
+	*s = (struct emul_store){
+	    .kind = kind, .bar = bar, .off = off, .n = n, .enabled = kind == VFIO_KIND_IMS};
 	s->vtable = calloc(n, sizeof(*s->vtable));
 	s->vec = calloc(n, sizeof(*s->vec));
 	if (!s->vtable || !s->vec)
@@ -149,27 +164,31 @@ int irq_emul_init(struct assigned_dev *d)
 		unsigned n =
 		    (pci_cfg_read(d->func, cap + PCI_MSIX_FLAGS, 2) & PCI_MSIX_FLAGS_QSIZE) + 1;
 
-		ok = store_init(&d->msix, false, t & PCI_MSIX_BIR, t & ~PCI_MSIX_BIR, n);
+		ok = store_init(&d->msix, VFIO_KIND_MSIX, t & PCI_MSIX_BIR, t & ~PCI_MSIX_BIR, n);
 	}
 	/* the device-specific part: only device-resident slots can be trapped */
 	if (ok && pci_func_ims(d->func, &bar, &off, &len) &&
 	    pci_func_ims_storage(d->func) == IMS_DEVICE)
-		ok = store_init(&d->ims, true, bar, off, (unsigned)(len / IMS_SLOT_SIZE));
+		ok = store_init(&d->ims, VFIO_KIND_IMS, bar, off, (unsigned)(len / IMS_SLOT_SIZE));
+	if (ok && d->vfio[VFIO_KIND_MSI].count) /* in config space: no BAR */
+		ok = store_init(&d->msi, VFIO_KIND_MSI, 0, 0, d->vfio[VFIO_KIND_MSI].count);
 	if (!ok) {
 		irq_emul_free(d);
 		return -ENOMEM;
 	}
-	for (unsigned n = 0; n < d->msix.n; n++)
-		d->msix.vec[n] = idle_vector(d, &d->msix);
-	for (unsigned n = 0; n < d->ims.n; n++)
-		d->ims.vec[n] = idle_vector(d, &d->ims);
+	for (unsigned k = 0; k < VFIO_KINDS; k++) {
+		struct emul_store *s = store_of(d, k);
+
+		for (unsigned n = 0; n < s->n; n++)
+			s->vec[n] = idle_vector(d, s);
+	}
 	return 0;
 }
 
 void irq_emul_free(struct assigned_dev *d)
 {
-	store_free(d, &d->msix);
-	store_free(d, &d->ims);
+	for (unsigned k = 0; k < VFIO_KINDS; k++)
+		store_free(d, store_of(d, k));
 }
 
 static bool store_in_use(const struct emul_store *s)
@@ -182,7 +201,7 @@ static bool store_in_use(const struct emul_store *s)
 
 bool irq_emul_in_use(const struct assigned_dev *d)
 {
-	return store_in_use(&d->msix) || store_in_use(&d->ims);
+	return store_in_use(&d->msix) || store_in_use(&d->ims) || store_in_use(&d->msi);
 }
 
 bool irq_emul_msix_active(const struct assigned_dev *d)
@@ -304,8 +323,8 @@ static void user_interrupt(void *ctx)
 	host_irq_held(v->dev->vm->host);
 }
 
-/* vfio_add_kvm_msi_virq + vfio_connect_kvm_msi_virq: route, commit, eventfd, irqfd. */
-static int add_virq(struct vm *vm, struct emul_vector *v, const struct msi_msg *route)
+/* vfio_add_kvm_msi_virq: a route (not yet committed) and the eventfd for it. */
+static int virq_prepare(struct vm *vm, struct emul_vector *v, const struct msi_msg *route)
 {
 	uint32_t gsi;
 	int err = vmm_route_add(vm, route, &gsi);
@@ -314,19 +333,38 @@ static int add_virq(struct vm *vm, struct emul_vector *v, const struct msi_msg *
 		return err; /* QEMU falls back to its own eventfd: not modelled, refused */
 	v->kvm_fd = kvm_eventfd_new(vm);
 	if (v->kvm_fd < 0) {
-		vmm_route_remove(vm, gsi);
-		return v->kvm_fd;
-	}
-	(void)vmm_route_commit(vm, false); /* a new route: no irqfd on it yet */
-	err = vmm_irqfd_assign(vm, v->kvm_fd, gsi);
-	if (err) {
-		kvm_eventfd_close(vm, v->kvm_fd);
+		err = v->kvm_fd;
 		v->kvm_fd = -1;
 		vmm_route_remove(vm, gsi);
 		return err;
 	}
 	v->virq = (int)gsi;
 	return 0;
+}
+
+/* vfio_connect_kvm_msi_virq, after the commit: the irqfd; undone with the route if it fails. */
+static int virq_connect(struct vm *vm, struct emul_vector *v)
+{
+	int err = vmm_irqfd_assign(vm, v->kvm_fd, (uint32_t)v->virq);
+
+	if (err) {
+		kvm_eventfd_close(vm, v->kvm_fd);
+		v->kvm_fd = -1;
+		vmm_route_remove(vm, (uint32_t)v->virq);
+		v->virq = -1;
+	}
+	return err;
+}
+
+/* Route, commit, eventfd, irqfd. */
+static int add_virq(struct vm *vm, struct emul_vector *v, const struct msi_msg *route)
+{
+	int err = virq_prepare(vm, v, route);
+
+	if (err)
+		return err;
+	(void)vmm_route_commit(vm, false); /* a new route: no irqfd on it yet */
+	return virq_connect(vm, v);
 }
 
 /* NORESIZE: MSI-X off and on again with every vector up to @nr (QEMU before dynamic MSI-X). */
@@ -375,7 +413,7 @@ static int vector_use(struct assigned_dev *d, struct emul_store *s, unsigned n)
 	}
 	v->routed = m;
 	rt_set(vm, v, rt);
-	if (!s->ims && host_msix_noresize(vm->host) && n >= s->nr_vectors)
+	if (s->kind == VFIO_KIND_MSIX && host_msix_noresize(vm->host) && n >= s->nr_vectors)
 		return reenable_all(d, s, n + 1);
 	if (n >= s->nr_vectors)
 		s->nr_vectors = n + 1;
@@ -479,7 +517,7 @@ void irq_emul_write(struct assigned_dev *d, struct emul_store *s, uint64_t off, 
 	 */
 	if (dw + size / 4 > CTRL_DWORD || was_live)
 		update_entry(d, s, n, was_live);
-	else if (s->ims && s->vec[n].use && slot_cleared(s, n))
+	else if (s->kind == VFIO_KIND_IMS && s->vec[n].use && slot_cleared(s, n))
 		release_slot(d, s, n);
 }
 
@@ -537,6 +575,120 @@ void irq_emul_msix_control(struct assigned_dev *d, uint16_t flags)
 		      flags & (PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL));
 }
 
+/* ---- MSI: the capability's view (vmm.c) ------------------------------------------ */
+
+/* Each vector's message: vector n sends the data with its low bits n (QEMU's msi_get_message). */
+static void msi_store_fill(struct emul_store *s, unsigned nvec, const struct msi_msg *m)
+{
+	for (unsigned n = 0; n < s->n; n++) {
+		uint32_t *e = s->vtable[n];
+
+		e[0] = n < nvec ? m->address_lo : 0;
+		e[1] = n < nvec ? m->address_hi : 0;
+		e[2] = n < nvec ? (m->data & ~(nvec - 1)) | n : 0;
+		e[CTRL_DWORD] = n < nvec ? 0 : MASK_BIT;
+	}
+}
+
+/* vfio_msi_disable: every host interrupt freed, then the irqfds and routes. */
+static void msi_disable(struct assigned_dev *d, struct emul_store *s)
+{
+	if (d->vfio[VFIO_KIND_MSI].enabled)
+		(void)!vfio_disable_index(d, VFIO_PCI_MSI_IRQ_INDEX);
+	for (unsigned n = 0; n < s->n; n++)
+		vector_forget(d->vm, &s->vec[n]);
+	s->nr_vectors = 0;
+}
+
+/*
+ * vfio_msi_enable: a route and an eventfd per vector, one commit (QEMU's batch,
+ * since dc580d51f7dd), the irqfds, then one SET_IRQS for all the vectors. A vector
+ * whose message names no vCPU of ours gets no trigger, and is counted.
+ */
+static void msi_enable(struct assigned_dev *d, struct emul_store *s, unsigned nvec)
+{
+	struct vm *vm = d->vm;
+	int32_t fds[PCI_MSI_MAX_VECTORS];
+
+	for (unsigned n = 0; n < nvec; n++) {
+		struct emul_vector *v = &s->vec[n];
+		struct msi_msg m = guest_msg(s, n), route;
+		int32_t rt;
+
+		fds[n] = -1;
+		v->use = true;
+		v->routed = m;
+		if (!route_msg(d, &m, &route, &rt) || virq_prepare(vm, v, &route)) {
+			vm->stats.emul_errors++;
+			continue;
+		}
+		rt_set(vm, v, rt);
+	}
+	(void)vmm_route_commit(vm, false); /* new routes: no irqfd on them yet */
+	for (unsigned n = 0; n < nvec; n++) {
+		struct emul_vector *v = &s->vec[n];
+
+		if (v->virq < 0)
+			continue;
+		if (virq_connect(vm, v)) {
+			rt_unlink(vm, v);
+			vm->stats.emul_errors++;
+			continue;
+		}
+		fds[n] = v->kvm_fd;
+	}
+	s->nr_vectors = nvec;
+	if (vfio_set_triggers(d, VFIO_PCI_MSI_IRQ_INDEX, 0, nvec, fds)) {
+		vm->stats.emul_errors++;
+		msi_disable(d, s);
+	}
+}
+
+/* vfio_update_msi: each vector's route follows its message, committed one by one. */
+static void msi_update(struct assigned_dev *d, struct emul_store *s)
+{
+	for (unsigned n = 0; n < s->nr_vectors; n++) {
+		struct emul_vector *v = &s->vec[n];
+		struct msi_msg m = guest_msg(s, n), route;
+		int32_t rt;
+
+		if (v->virq < 0 || msi_msg_equal(&m, &v->routed))
+			continue;
+		if (!route_msg(d, &m, &route, &rt)) {
+			d->vm->stats.emul_errors++; /* the route keeps its last message */
+			continue;
+		}
+		v->routed = m;
+		vmm_route_update(d->vm, (uint32_t)v->virq, &route);
+		rt_set(d->vm, v, rt);
+		(void)vmm_route_commit(d->vm, false); /* QEMU: KVM logs an IRTE left behind */
+	}
+}
+
+void irq_emul_msi_config(struct assigned_dev *d, bool enabled, unsigned nvec,
+			 const struct msi_msg *m)
+{
+	struct emul_store *s = &d->msi;
+	bool was = s->enabled;
+
+	if (!s->vtable || d->vm->hc.table_set)
+		return;
+	if (nvec > s->n)
+		nvec = s->n;
+	if (was && enabled && nvec != s->nr_vectors) { /* a new count: off and on again */
+		msi_disable(d, s);
+		was = false;
+	}
+	msi_store_fill(s, enabled ? nvec : 0, m);
+	s->enabled = enabled;
+	if (enabled && !was)
+		msi_enable(d, s, nvec);
+	else if (!enabled && was)
+		msi_disable(d, s);
+	else if (enabled)
+		msi_update(d, s);
+}
+
 /* ---- a migration's destination (docs/migration.md) ------------------------------- */
 
 static void restore_store(struct assigned_dev *d, struct emul_store *s,
@@ -547,7 +699,7 @@ static void restore_store(struct assigned_dev *d, struct emul_store *s,
 	memcpy(s->vtable, from->vtable, (size_t)s->n * sizeof(*s->vtable));
 	for (unsigned n = 0; n < s->n; n++)
 		s->vec[n].pending = from->vec[n].pending;
-	if (!s->ims) {
+	if (s->kind == VFIO_KIND_MSIX) {
 		if (from->enabled)
 			irq_emul_msix_control(
 			    d, (uint16_t)(PCI_MSIX_FLAGS_ENABLE |
@@ -578,13 +730,13 @@ unsigned irq_emul_pending(const struct vm *vm)
 {
 	unsigned n = 0;
 
-	for (unsigned i = 0; i < vm->ndevs; i++) {
-		const struct emul_store *stores[2] = {&vm->devs[i]->msix, &vm->devs[i]->ims};
+	for (unsigned i = 0; i < vm->ndevs; i++)
+		for (unsigned k = 0; k < VFIO_KINDS; k++) {
+			const struct emul_store *s = store_of(vm->devs[i], k);
 
-		for (int k = 0; k < 2; k++)
-			for (unsigned e = 0; stores[k]->vec && e < stores[k]->n; e++)
-				n += stores[k]->vec[e].pending;
-	}
+			for (unsigned e = 0; s->vec && e < s->n; e++)
+				n += s->vec[e].pending;
+		}
 	return n;
 }
 
@@ -602,11 +754,10 @@ static void retranslate_all(struct vm *vm)
 {
 	for (unsigned i = 0; i < vm->ndevs; i++) {
 		struct assigned_dev *d = vm->devs[i];
-		struct emul_store *stores[2] = {&d->msix, &d->ims};
 
-		for (int k = 0; k < 2; k++)
-			for (unsigned n = 0; stores[k]->vec && n < stores[k]->n; n++) {
-				struct emul_vector *v = &stores[k]->vec[n];
+		for (unsigned k = 0; k < VFIO_KINDS; k++)
+			for (unsigned n = 0; store_of(d, k)->vec && n < store_of(d, k)->n; n++) {
+				struct emul_vector *v = &store_of(d, k)->vec[n];
 
 				if (v->virq < 0)
 					continue;
@@ -616,14 +767,14 @@ static void retranslate_all(struct vm *vm)
 	}
 }
 
-/* Where the full pass would reach @v: device, then MSI-X before IMS, then entry. */
+/* Where the full pass would reach @v: device, then MSI-X, IMS, MSI, then entry. */
 static uint64_t pass_order(const struct vm *vm, const struct emul_vector *v)
 {
 	unsigned i = 0;
 
 	while (i < vm->ndevs && vm->devs[i] != v->dev)
 		i++;
-	return (uint64_t)i << 40 | (uint64_t)v->store->ims << 32 | (uint64_t)(v - v->store->vec);
+	return (uint64_t)i << 40 | (uint64_t)v->store->kind << 32 | (uint64_t)(v - v->store->vec);
 }
 
 struct affected {

@@ -180,30 +180,40 @@ int vfio_irq_info(struct host *h, struct pci_func *f, struct vfio_irq_info *info
 
 enum vfio_kind vfio_kind_of(uint32_t index)
 {
-	return index == VFIO_PCI_IMS_IRQ_INDEX ? VFIO_KIND_IMS : VFIO_KIND_MSIX;
+	switch (index) {
+	case VFIO_PCI_IMS_IRQ_INDEX:
+		return VFIO_KIND_IMS;
+	case VFIO_PCI_MSI_IRQ_INDEX:
+		return VFIO_KIND_MSI;
+	default:
+		return VFIO_KIND_MSIX;
+	}
+}
+
+/* The vectors each index offers, as VFIO_DEVICE_GET_IRQ_INFO reports them. */
+static unsigned index_count(struct assigned_dev *d, uint32_t index)
+{
+	struct vfio_irq_info info = {.argsz = sizeof(info), .index = index};
+
+	return vfio_irq_info(d->vm->host, d->func, &info) ? 0 : info.count;
 }
 
 int vfio_irqs_init(struct assigned_dev *d)
 {
-	uint8_t cap = pci_find_capability(d->func, PCI_CAP_ID_MSIX);
-	unsigned counts[VFIO_KINDS] = {
-	    [VFIO_KIND_MSIX] =
-		cap ? (pci_cfg_read(d->func, cap + PCI_MSIX_FLAGS, 2) & PCI_MSIX_FLAGS_QSIZE) + 1
-		    : 0,
-	    [VFIO_KIND_IMS] = pci_func_ims_entries(d->func),
-	};
+	static const uint32_t index[VFIO_KINDS] = {[VFIO_KIND_MSIX] = VFIO_PCI_MSIX_IRQ_INDEX,
+						   [VFIO_KIND_IMS] = VFIO_PCI_IMS_IRQ_INDEX,
+						   [VFIO_KIND_MSI] = VFIO_PCI_MSI_IRQ_INDEX};
 
-	d->hc_vec_used = calloc(counts[0] + counts[1] + 1, sizeof(*d->hc_vec_used));
-	if (!d->hc_vec_used)
-		return -ENOMEM;
 	for (unsigned k = 0; k < VFIO_KINDS; k++) {
 		struct vfio_index *x = &d->vfio[k];
+		unsigned count = index_count(d, index[k]);
 
-		x->count = counts[k];
-		x->v = calloc(counts[k] ? counts[k] : 1, sizeof(*x->v));
-		if (!x->v)
+		x->count = count;
+		x->v = calloc(count ? count : 1, sizeof(*x->v));
+		d->hc_vec_used[k] = calloc(count ? count : 1, sizeof(*d->hc_vec_used[k]));
+		if (!x->v || !d->hc_vec_used[k])
 			return -ENOMEM;
-		for (unsigned n = 0; n < counts[k]; n++)
+		for (unsigned n = 0; n < count; n++)
 			x->v[n] = (struct vfio_vector){.vm = d->vm, .trigger = -1};
 	}
 	return 0;
@@ -216,6 +226,8 @@ bool vfio_entry_at(struct assigned_dev *d, enum vfio_kind k, unsigned n, unsigne
 	uint8_t cap = pci_find_capability(d->func, PCI_CAP_ID_MSIX);
 	uint64_t len;
 
+	if (k == VFIO_KIND_MSI)
+		return false; /* in config space, the host kernel's alone */
 	if (k == VFIO_KIND_MSIX) {
 		uint32_t t = pci_cfg_read(d->func, cap + PCI_MSIX_TABLE, 4);
 
@@ -260,6 +272,69 @@ static void entry_write(struct assigned_dev *d, enum vfio_kind k, unsigned n, un
 {
 	if (d->storage_owner == VFIO_STORAGE_KERNEL)
 		vfio_entry_store(d, k, n, dword, val);
+}
+
+/*
+ * MSI (PCI Local Bus 3.0 §6.8.1) is the host kernel's to program: its
+ * msi_capability_init() masks every vector, writes the first vector's message and
+ * Multiple Message Enable, and turns MSI on; starting a vector's irq unmasks it, and
+ * shutting it down masks it (pci_msi_unmask, pci_msi_mask). VFIO only virtualizes the
+ * capability for the VMM, bar the mask and pending bits it passes through.
+ */
+static uint8_t msi_cap_at(const struct assigned_dev *d)
+{
+	return pci_find_capability(d->func, PCI_CAP_ID_MSI);
+}
+
+static uint16_t msi_hw_flags(const struct assigned_dev *d)
+{
+	return (uint16_t)pci_cfg_read(d->func, msi_cap_at(d) + PCI_MSI_FLAGS, 2);
+}
+
+static void msi_hw_mask(struct assigned_dev *d, unsigned n, bool mask)
+{
+	uint16_t flags = msi_hw_flags(d);
+	uint16_t at = (uint16_t)(msi_cap_at(d) +
+				 (flags & PCI_MSI_FLAGS_64BIT ? PCI_MSI_MASK_64 : PCI_MSI_MASK_32));
+	uint32_t bits;
+
+	if (!(flags & PCI_MSI_FLAGS_MASKBIT))
+		return;
+	bits = pci_cfg_read(d->func, at, 4);
+	pci_cfg_write(d->func, at, 4, (uint32_t)bit_set(bits, n, mask));
+}
+
+static void msi_hw_enable(struct assigned_dev *d, unsigned nvec, const struct msi_msg *m)
+{
+	uint8_t cap = msi_cap_at(d);
+	uint16_t flags = msi_hw_flags(d);
+	bool wide = flags & PCI_MSI_FLAGS_64BIT;
+	unsigned order = log2_u32((uint32_t)pow2_at_least(nvec));
+
+	for (unsigned n = 0; n < d->vfio[VFIO_KIND_MSI].count; n++)
+		msi_hw_mask(d, n, true);
+	pci_cfg_write(d->func, cap + PCI_MSI_ADDRESS_LO, 4, m->address_lo);
+	if (wide)
+		pci_cfg_write(d->func, cap + PCI_MSI_ADDRESS_HI, 4, m->address_hi);
+	pci_cfg_write(d->func, (uint16_t)(cap + (wide ? PCI_MSI_DATA_64 : PCI_MSI_DATA_32)), 2,
+		      m->data & 0xffff);
+	flags = (uint16_t)((flags & ~PCI_MSI_FLAGS_QSIZE) | order << 4 | PCI_MSI_FLAGS_ENABLE);
+	pci_cfg_write(d->func, cap + PCI_MSI_FLAGS, 2, flags);
+}
+
+static void msi_hw_disable(struct assigned_dev *d)
+{
+	pci_cfg_write(d->func, msi_cap_at(d) + PCI_MSI_FLAGS, 2,
+		      msi_hw_flags(d) & ~PCI_MSI_FLAGS_ENABLE);
+}
+
+/* Vector @n's mask: the entry's control word, or MSI's mask bit. */
+static void vector_mask(struct assigned_dev *d, enum vfio_kind k, unsigned n, bool mask)
+{
+	if (k == VFIO_KIND_MSI)
+		msi_hw_mask(d, n, mask);
+	else
+		entry_write(d, k, n, ENTRY_CTRL_DWORD, mask ? ENTRY_MASKBIT : 0);
 }
 
 static void vector_charge_free(struct assigned_dev *d, struct vfio_vector *v)
@@ -319,7 +394,7 @@ static void vector_detach(struct assigned_dev *d, enum vfio_kind k, unsigned n)
 	if (v->trigger < 0)
 		return;
 	kvm_bypass_del_producer(d->vm, v->trigger);
-	entry_write(d, k, n, ENTRY_CTRL_DWORD, ENTRY_MASKBIT);
+	vector_mask(d, k, n, true);
 	host_irq_shutdown(d->vm->host, v->hi);
 	v->trigger = -1;
 }
@@ -332,8 +407,9 @@ static int vector_attach(struct assigned_dev *d, enum vfio_kind k, unsigned n, i
 
 	if (!kvm_eventfd_valid(d->vm, fd))
 		return -EBADF;
-	if (!v->hi && k == VFIO_KIND_MSIX && host_msix_noresize(d->vm->host))
-		return -EINVAL; /* beyond what MSI-X was enabled with */
+	if (!v->hi &&
+	    (k == VFIO_KIND_MSI || (k == VFIO_KIND_MSIX && host_msix_noresize(d->vm->host))))
+		return -EINVAL; /* beyond what MSI or MSI-X was enabled with */
 	if (!v->hi) {
 		err = vector_alloc(d, n, v);
 		if (err)
@@ -349,11 +425,13 @@ static int vector_attach(struct assigned_dev *d, enum vfio_kind k, unsigned n, i
 			vector_charge_free(d, v);
 		return err;
 	}
-	m = host_irq_msg(v->hi);
-	entry_write(d, k, n, 0, m.address_lo);
-	entry_write(d, k, n, 1, m.address_hi);
-	entry_write(d, k, n, 2, m.data);
-	entry_write(d, k, n, ENTRY_CTRL_DWORD, 0);
+	if (k != VFIO_KIND_MSI) { /* MSI's one message went in at enable */
+		m = host_irq_msg(v->hi);
+		entry_write(d, k, n, 0, m.address_lo);
+		entry_write(d, k, n, 1, m.address_hi);
+		entry_write(d, k, n, 2, m.data);
+	}
+	vector_mask(d, k, n, false);
 	d->vm->stats.vfio_setups++;
 	kvm_bypass_add_producer(d->vm, fd, v->hi);
 	return 0;
@@ -376,10 +454,53 @@ static void index_disable(struct assigned_dev *d, enum vfio_kind k)
 
 	for (unsigned n = 0; n < x->count; n++) {
 		vector_detach(d, k, n);
-		if (x->v[n].hi)
+		if (x->v[n].hi && k == VFIO_KIND_MSI) { /* the block's charge goes below */
+			host_irq_free(d->vm->host, x->v[n].hi);
+			x->v[n].hi = NULL;
+		} else if (x->v[n].hi) {
 			vector_charge_free(d, &x->v[n]);
+		}
 	}
+	if (k == VFIO_KIND_MSI && x->enabled)
+		msi_hw_disable(d);
+	for (; x->block; x->block--)
+		vm_irte_uncharge(d->vm);
 	x->enabled = false;
+}
+
+/*
+ * pci_alloc_irq_vectors(@nvec, @nvec, PCI_IRQ_MSI): a block of host IRTEs
+ * (host_irq_alloc_block_for()), and the capability programmed with the first one's
+ * message. The VM's quota is charged the whole block, its padding to a power of two
+ * too: those IRTEs are taken from the host's table all the same. MSI cannot grow
+ * once enabled.
+ */
+static int msi_enable(struct assigned_dev *d, unsigned nvec)
+{
+	struct vfio_index *x = &d->vfio[VFIO_KIND_MSI];
+	struct host_irq *his[PCI_MSI_MAX_VECTORS];
+	unsigned block = (unsigned)pow2_at_least(nvec), charged = 0;
+	struct msi_msg first;
+	int err = nvec && nvec <= PCI_MSI_MAX_VECTORS ? 0 : -EINVAL;
+
+	for (; !err && charged < block; charged++)
+		err = vm_irte_charge(d->vm);
+	if (err)
+		charged--;
+	if (!err)
+		err = host_irq_alloc_block_for(d->vm->host, d->func, nvec, his);
+	if (err) {
+		while (charged--)
+			vm_irte_uncharge(d->vm);
+		return err;
+	}
+	for (unsigned n = 0; n < nvec; n++)
+		x->v[n].hi = his[n];
+	x->block = block;
+	first = host_irq_msg(his[0]);
+	msi_hw_enable(d, nvec, &first);
+	x->enabled = true;
+	return 0;
 }
 
 /* pci_alloc_irq_vectors(1, @nvec) for MSI-X; the IMS index allocates per vector. */
@@ -388,6 +509,8 @@ static int index_enable(struct assigned_dev *d, enum vfio_kind k, unsigned nvec)
 	struct vfio_index *x = &d->vfio[k];
 	int err;
 
+	if (k == VFIO_KIND_MSI)
+		return msi_enable(d, nvec);
 	for (unsigned n = 0; k == VFIO_KIND_MSIX && n < nvec; n++) {
 		err = vector_alloc(d, n, &x->v[n]);
 		if (err) {
@@ -420,6 +543,10 @@ static int set_triggers(struct assigned_dev *d, enum vfio_kind k, const struct v
 	bool enabled_here = !d->vfio[k].enabled;
 	int err;
 
+	/* vfio_pci_set_msi_trigger: one of INTx, MSI and MSI-X at a time */
+	if ((k == VFIO_KIND_MSI && d->vfio[VFIO_KIND_MSIX].enabled) ||
+	    (k == VFIO_KIND_MSIX && d->vfio[VFIO_KIND_MSI].enabled))
+		return -EINVAL;
 	if (enabled_here) {
 		err = index_enable(d, k, s->start + s->count);
 		if (err)
@@ -471,8 +598,9 @@ static int set_irqs_valid(const struct assigned_dev *d, const struct vfio_irq_se
 	if (!one_bit(s->flags & VFIO_IRQ_SET_DATA_TYPE_MASK) ||
 	    !one_bit(s->flags & VFIO_IRQ_SET_ACTION_TYPE_MASK))
 		return -EINVAL;
-	if (s->index != VFIO_PCI_MSIX_IRQ_INDEX && s->index != VFIO_PCI_IMS_IRQ_INDEX)
-		return -EINVAL; /* INTx, MSI, ERR and REQ are not modelled */
+	if (s->index != VFIO_PCI_MSIX_IRQ_INDEX && s->index != VFIO_PCI_IMS_IRQ_INDEX &&
+	    s->index != VFIO_PCI_MSI_IRQ_INDEX)
+		return -EINVAL; /* INTx, ERR and REQ are not modelled */
 	count = d->vfio[vfio_kind_of(s->index)].count;
 	if (s->start >= count && s->count)
 		return -EINVAL;
@@ -564,10 +692,12 @@ void vfio_irqs_free(struct assigned_dev *d)
 		free(d->vfio[k].v);
 		d->vfio[k] = (struct vfio_index){0};
 	}
-	free(d->hc_vec_used);
-	d->hc_vec_used = NULL;
-	d->hc_vecs = 0;
-	d->hc_vec_free_from = 0;
+	for (unsigned k = 0; k < VFIO_KINDS; k++) {
+		free(d->hc_vec_used[k]);
+		d->hc_vec_used[k] = NULL;
+		d->hc_vecs[k] = 0;
+		d->hc_vec_free_from[k] = 0;
+	}
 	(void)!vfio_guest_storage_set(d, VFIO_STORAGE_KERNEL);
 }
 

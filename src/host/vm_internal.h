@@ -33,6 +33,9 @@ struct mmio_region {
 	bool trapped;
 };
 
+/* The VFIO IRQ indexes a VMM here uses: MSI-X, the IMS index, MSI (vfio.c). */
+enum vfio_kind { VFIO_KIND_MSIX, VFIO_KIND_IMS, VFIO_KIND_MSI, VFIO_KINDS };
+
 /* QEMU's state for one emulated entry (VFIOMSIVector). */
 /* How a route's last translation can change (irq_emul_retranslate). */
 enum {
@@ -57,23 +60,22 @@ struct emul_vector {
 
 /*
  * Interrupt storage while the VMM emulates it: the MSI-X table, or an
- * accelerator's device-resident IMS slots (the same entry layout).
+ * accelerator's device-resident IMS slots (the same entry layout); or MSI's
+ * vectors, each entry the message vector n of the capability's view sends.
  */
 struct emul_store {
-	bool ims;
+	enum vfio_kind kind;
 	unsigned bar;
 	uint64_t off;
 	unsigned n;
 	uint32_t (*vtable)[4]; /* address lo, hi, data, control, as the guest wrote them */
 	struct emul_vector *vec;
 	unsigned nr_vectors; /* VFIO vectors enabled (QEMU's nr_vectors) */
-	bool enabled;	     /* MSI-X: from config space; IMS slots: always */
+	bool enabled;	     /* MSI-X and MSI: from config space; IMS slots: always */
 	bool maskall;
 };
 
-/* ---- VFIO: one IRQ index of a device (MSI-X, or the IMS index) ---------------- */
-
-enum vfio_kind { VFIO_KIND_MSIX, VFIO_KIND_IMS, VFIO_KINDS };
+/* ---- VFIO: one IRQ index of a device (MSI-X, the IMS index, or MSI) ------------ */
 
 struct vfio_vector {
 	struct vm *vm;
@@ -83,8 +85,9 @@ struct vfio_vector {
 
 struct vfio_index {
 	unsigned count;	 /* vectors the index offers (VFIO_DEVICE_GET_IRQ_INFO) */
-	bool enabled;	 /* MSI-X enabled on the host; the IMS index: always usable */
+	bool enabled;	 /* MSI-X or MSI enabled on the host; the IMS index: always usable */
 	bool allocated0; /* enable allocated [0, count0) up front */
+	unsigned block;	 /* MSI: the IRTEs of its block, all charged, padding included */
 	struct vfio_vector *v;
 };
 
@@ -178,7 +181,7 @@ enum vfio_storage_owner {
 	VFIO_STORAGE_GUEST,    /* mapped into the guest: its requester-id its VM's alone */
 };
 
-#define VMM_MSI_VIEW 22 /* Message Control to the pending bits of a 64-bit, maskable MSI */
+#define VMM_MSI_VIEW 12 /* Message Control to the data of a 64-bit MSI */
 
 struct assigned_dev {
 	struct vm *vm;
@@ -189,13 +192,15 @@ struct assigned_dev {
 	enum vmm_storage_mode ims_mode;
 	struct emul_store msix;
 	struct emul_store ims;
+	struct emul_store msi;
 	struct vfio_index vfio[VFIO_KINDS];
 	enum vfio_storage_owner storage_owner; /* not KERNEL: VFIO leaves the storage alone */
 	struct med_store med[VFIO_KINDS];
-	bool *hc_vec_used; /* the service: VFIO vectors that back a vIRTE (or are reserved) */
-	unsigned hc_vecs;  /* of them */
-	unsigned hc_vec_free_from; /* no unused vector below this one */
-	bool stale_mediated;	   /* mediated until the guest mends revoked entries */
+	/* the service, by VFIO index: vectors that back a vIRTE (or are reserved) */
+	bool *hc_vec_used[VFIO_KINDS];
+	unsigned hc_vecs[VFIO_KINDS];	       /* of them */
+	unsigned hc_vec_free_from[VFIO_KINDS]; /* no unused vector below this one */
+	bool stale_mediated;		       /* mediated until the guest mends revoked entries */
 	/*
 	 * A migration's destination restoring entries: by VFIO vector of the service's
 	 * index, the IRTE index its host interrupt should have (HOST_IRQ_ANY: none; NULL:
@@ -213,7 +218,8 @@ struct assigned_dev {
 /* One vIRTE's host side: a VFIO vector with an eventfd, an irqfd and a GSI route. */
 struct hc_entry {
 	struct assigned_dev *dev; /* NULL: not present */
-	unsigned vec;		  /* the VFIO vector of @dev's index */
+	enum vfio_kind kind;	  /* MSI for a vIRTE with PVIR_VIRTE_MSI; else @dev's index */
+	unsigned vec;		  /* the VFIO vector of that index */
 	int fd;
 	uint32_t gsi;
 };
@@ -260,7 +266,10 @@ struct vm {
 
 /* vmm.c */
 int vmm_map_storage(struct vm *vm, struct assigned_dev *d);
-/* A migration's destination: the config space @src's guest saw (its MSI capability view). */
+/*
+ * A migration's destination: the config space @src's guest saw (its MSI capability
+ * view), and MSI emulated again from it where it was on (after hcall_restore()).
+ */
 void vmm_cfg_restore(struct assigned_dev *d, const struct assigned_dev *src);
 void vmm_free_devices(struct vm *vm);
 
@@ -285,6 +294,16 @@ void irq_emul_msix_control(struct assigned_dev *d, uint16_t flags);
  */
 void irq_emul_restore(struct assigned_dev *d, const struct assigned_dev *src);
 bool irq_emul_msix_enabled(const struct assigned_dev *d);
+/*
+ * irq_emul_msi_config() - the guest wrote the MSI capability's view: MSI now @enabled
+ * with @nvec vectors (Multiple Message Enable) and message @m. As QEMU's
+ * vfio_pci_write_config(): enabled now, vfio_msi_enable (a route, an eventfd and an
+ * irqfd per vector, one commit, one SET_IRQS for all); disabled, vfio_msi_disable;
+ * still enabled, vfio_update_msi (the routes whose message changed). Not while the
+ * pvir service's table is set: MSI vectors then come by SYNC, and the view is a view.
+ */
+void irq_emul_msi_config(struct assigned_dev *d, bool enabled, unsigned nvec,
+			 const struct msi_msg *m);
 bool irq_emul_msix_maskall(const struct assigned_dev *d);
 /**
  * irq_emul_retranslate() - the guest flushed its vIOMMU's IEC (@all: or

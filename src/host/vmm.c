@@ -168,12 +168,13 @@ static bool unmediatable(struct vm *vm, const struct pci_func *func)
 
 /*
  * The MSI capability (PCI Local Bus 3.0 §6.8.1): the guest reads and writes a view
- * of its own, as QEMU's vfio-pci emulates it, so that no config write aims the
- * device's MSI anywhere; the device's registers are set only by VFIO on the host's
- * behalf. (Plain MSI is not yet delivered to guests.) The view starts as the
- * device's, and only the bits software may write change: Enable and Multiple
- * Message Enable, the address (dword-aligned), the data, and the mask bits of the
- * vectors the function has. The pending bits are the device's, read-only.
+ * of its own from Message Control to the data, as QEMU's vfio-pci emulates it and
+ * VFIO virtualizes it (vfio_pci_config.c: ALL_VIRT), so that no config write aims the
+ * device's MSI anywhere: its registers there are the host kernel's, set when VFIO
+ * enables MSI. The mask and pending bits are the device's, passed through (NO_VIRT).
+ * The view starts as the device's, and only the bits software may write change:
+ * Enable and Multiple Message Enable, the address (dword-aligned), and the data. A
+ * write that changes what the view says is QEMU's to act on (irq_emul_msi_config()).
  */
 static uint8_t msi_cap(const struct assigned_dev *d)
 {
@@ -185,24 +186,15 @@ static uint16_t msi_flags(const struct assigned_dev *d)
 	return (uint16_t)(d->msi_view[0] | d->msi_view[1] << 8);
 }
 
-/* Offsets from the capability: of the data, the mask bits, the pending bits (0: none). */
+/* The offset of the data from the capability. */
 static unsigned msi_data_at(const struct assigned_dev *d)
 {
 	return msi_flags(d) & PCI_MSI_FLAGS_64BIT ? PCI_MSI_DATA_64 : PCI_MSI_DATA_32;
 }
 
-static unsigned msi_mask_at(const struct assigned_dev *d)
-{
-	if (!(msi_flags(d) & PCI_MSI_FLAGS_MASKBIT))
-		return 0;
-	return msi_flags(d) & PCI_MSI_FLAGS_64BIT ? PCI_MSI_MASK_64 : PCI_MSI_MASK_32;
-}
-
 /* The bits of the capability's byte at @at (from the capability) software may write. */
 static uint8_t msi_writable(const struct assigned_dev *d, unsigned at)
 {
-	unsigned vectors = 1u << ((msi_flags(d) & PCI_MSI_FLAGS_QMASK) >> 1);
-	unsigned mask = msi_mask_at(d);
 	bool hi = msi_flags(d) & PCI_MSI_FLAGS_64BIT;
 
 	if (at == PCI_MSI_FLAGS)
@@ -213,27 +205,41 @@ static uint8_t msi_writable(const struct assigned_dev *d, unsigned at)
 		return 0xff;
 	if (at >= msi_data_at(d) && at < msi_data_at(d) + 2)
 		return 0xff;
-	if (mask && at >= mask && at < mask + 4 && 8 * (at - mask) < vectors)
-		return (uint8_t)(vectors - 8 * (at - mask) >= 8
-				     ? 0xff
-				     : (1u << (vectors - 8 * (at - mask))) - 1);
 	return 0;
 }
 
-/*
- * Whether config byte @off is the view's; *@ret_at its offset from the capability.
- * The view ends with the data, or with the mask bits: the pending bits after them
- * are the device's, and what follows the capability is not the view's.
- */
+/* Whether config byte @off is the view's; *@ret_at its offset from the capability. */
 static bool in_msi_view(const struct assigned_dev *d, unsigned off, unsigned *ret_at)
 {
 	unsigned cap = msi_cap(d);
-	unsigned end = msi_mask_at(d) ? msi_mask_at(d) + 4 : msi_data_at(d) + 2;
 
-	if (!cap || off < cap + PCI_MSI_FLAGS || off >= cap + end)
+	if (!cap || off < cap + PCI_MSI_FLAGS || off >= cap + msi_data_at(d) + 2)
 		return false;
 	*ret_at = off - cap;
 	return true;
+}
+
+static uint32_t view_get(const struct assigned_dev *d, unsigned at, unsigned size)
+{
+	uint32_t v = 0;
+
+	for (unsigned i = 0; i < size; i++)
+		v |= (uint32_t)d->msi_view[at - PCI_MSI_FLAGS + i] << (8 * i);
+	return v;
+}
+
+/* What the view says now: enabled, with how many vectors, and the message. */
+static void msi_view_tell(struct assigned_dev *d)
+{
+	uint16_t flags = msi_flags(d);
+	unsigned nvec = 1u << ((flags & PCI_MSI_FLAGS_QSIZE) >> 4);
+	struct msi_msg m = {
+	    .address_lo = view_get(d, PCI_MSI_ADDRESS_LO, 4),
+	    .address_hi = flags & PCI_MSI_FLAGS_64BIT ? view_get(d, PCI_MSI_ADDRESS_HI, 4) : 0,
+	    .data = view_get(d, msi_data_at(d), 2),
+	};
+
+	irq_emul_msi_config(d, flags & PCI_MSI_FLAGS_ENABLE, nvec, &m);
 }
 
 /* A write that touches the view changes only it (and a write is within one dword). */
@@ -251,6 +257,8 @@ static bool msi_view_write(struct assigned_dev *d, uint16_t off, unsigned size, 
 		b = &d->msi_view[at - PCI_MSI_FLAGS];
 		*b = (uint8_t)((*b & ~w) | ((val >> (8 * i)) & w));
 	}
+	if (any)
+		msi_view_tell(d);
 	return any;
 }
 
@@ -263,9 +271,12 @@ static void msi_view_init(struct assigned_dev *d)
 		    (uint8_t)pci_cfg_read(d->func, (uint16_t)(cap + PCI_MSI_FLAGS + i), 1);
 }
 
+/* And, as QEMU's vfio_pci_load_config(), MSI enabled again if the guest had it on. */
 void vmm_cfg_restore(struct assigned_dev *d, const struct assigned_dev *src)
 {
 	memcpy(d->msi_view, src->msi_view, sizeof(d->msi_view));
+	if (msi_cap(d))
+		msi_view_tell(d);
 }
 
 int vm_assign_device(struct vm *vm, struct pci_func *func, uint16_t guest_bdf,

@@ -158,9 +158,11 @@ static uint64_t bar_size(uint64_t v)
 }
 
 /*
- * A function with what the scenario gives it (MSI-X or IMS, never both): the
+ * A function with what the scenario gives it (MSI-X, IMS or MSI, one of them): the
  * MSI-X table at BAR0 offset 0 and its PBA on the next page; or IMS slots
- * (device kind) or registers (memory kind) at BAR0 offset 0.
+ * (device kind) or registers (memory kind) at BAR0 offset 0; or a 64-bit MSI
+ * capability with per-vector masking, as most devices that have MSI have it, and a
+ * page of BAR0 for the device's own registers.
  */
 static struct pci_func_config device_config(const struct sc_device *d)
 {
@@ -184,6 +186,12 @@ static struct pci_func_config device_config(const struct sc_device *d)
 		c.ims_storage = d->ims_storage;
 		c.ims_entries = d->ims;
 		c.bars[0].size = bar_size(len);
+	}
+	if (d->msi) {
+		c.msi_vectors = d->msi;
+		c.msi_64bit = true;
+		c.msi_per_vector_mask = true;
+		c.bars[0].size = bar_size(0);
 	}
 	return c;
 }
@@ -213,7 +221,7 @@ static int build_devices(struct sim *s, struct sim_vm *sv, const struct sc_vm *v
 		if (err)
 			return build_fail(s, err, "device", sd->sc->name);
 		sd->ims = (struct guest_ims_layout){sd->sc->ims_storage, c.ims_bar, 0, sd->sc->ims};
-		sd->irqs = calloc(sd->sc->msix ? sd->sc->msix : sd->sc->ims, sizeof(*sd->irqs));
+		sd->irqs = calloc(sc_device_vectors(sd->sc), sizeof(*sd->irqs));
 		if (!sd->irqs)
 			return -ENOMEM;
 	}
@@ -950,6 +958,8 @@ static void on_handle(struct sim *s, unsigned vm, unsigned cpu)
 
 static int raise_entry(struct sim_dev *d, unsigned n, enum pci_irq_result *r)
 {
+	if (d->sc->msi)
+		return pci_func_raise_msi(d->func, n, r);
 	return d->sc->msix ? pci_func_raise_msix(d->func, n, r) : pci_func_raise_ims(d->func, n, r);
 }
 
@@ -1029,9 +1039,15 @@ static int activate(struct sim_vm *sv, struct sim_dev *d, const struct sc_op *op
 	unsigned had = guest_ims_count(d->gdev);
 	int r;
 
-	if (d->sc->msix) {
-		r = op->managed ? pci_alloc_irq_vectors_managed(sv->g, d->gdev, op->min, op->count)
-				: pci_alloc_irq_vectors(sv->g, d->gdev, op->min, op->count, aff);
+	if (d->sc->msix || d->sc->msi) {
+		if (d->sc->msi)
+			r = d->nactive ? -EBUSY /* MSI is allocated once */
+				       : pci_alloc_irq_vectors_msi(sv->g, d->gdev, op->min,
+								   op->count, aff);
+		else if (op->managed)
+			r = pci_alloc_irq_vectors_managed(sv->g, d->gdev, op->min, op->count);
+		else
+			r = pci_alloc_irq_vectors(sv->g, d->gdev, op->min, op->count, aff);
 		for (unsigned n = 0; r > 0 && n < (unsigned)r; n++)
 			d->irqs[n] = (unsigned)pci_irq_vector(d->gdev, n);
 		return r;
@@ -1069,11 +1085,11 @@ static int op_free(struct sim *s, const struct sc_op *op)
 	struct sim_vm *sv = &s->vms[op->vm];
 	struct sim_dev *d = &sv->devs[op->dev];
 
-	if (op->count > d->nactive)
-		return -EINVAL;
+	if (op->count > d->nactive || (d->sc->msi && op->count != d->nactive))
+		return -EINVAL; /* MSI goes whole, as pci_free_irq_vectors() frees it */
 	for (unsigned n = d->nactive - op->count; n < d->nactive; n++)
 		free_irq(sv->g, d->irqs[n]);
-	if (d->sc->msix)
+	if (d->sc->msix || d->sc->msi)
 		pci_free_irq_vectors_last(sv->g, d->gdev, op->count);
 	else
 		guest_ims_free_last(sv->g, d->gdev, op->count);

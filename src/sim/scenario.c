@@ -613,8 +613,9 @@ static bool fits_amd_table(struct ctx *c, yaml_node_t *n, const char *path, unsi
 
 static bool parse_device(struct ctx *c, yaml_node_t *d, const char *path, struct sc_device *dev)
 {
-	static const char *const keys[] = {"name",	  "bdf",   "guest_bdf",	    "msix", "ims",
-					   "ims_storage", "pasid", "handle_window", NULL};
+	static const char *const keys[] = {"name",	    "bdf", "guest_bdf",	  "msix",
+					   "msi",	    "ims", "ims_storage", "pasid",
+					   "handle_window", NULL};
 	char p[PATH_MAX_LEN], storage[MAX_SCALAR];
 	yaml_node_t *n;
 
@@ -645,6 +646,16 @@ static bool parse_device(struct ctx *c, yaml_node_t *d, const char *path, struct
 	    (!parse_unsigned(c, n, p, 1, PCI_MSIX_MAX_VECTORS, &dev->msix) ||
 	     !fits_amd_table(c, n, p, dev->msix)))
 		return false;
+	subpath(p, path, "msi");
+	if ((n = get(c, d, "msi"))) {
+		if (!parse_unsigned(c, n, p, 1, PCI_MSI_MAX_VECTORS, &dev->msi) ||
+		    !fits_amd_table(c, n, p, dev->msi))
+			return false;
+		if (dev->msi & (dev->msi - 1))
+			return fail(c, n, p,
+				    "%u vectors: an MSI capability has 1, 2, 4, 8, 16 or 32",
+				    dev->msi);
+	}
 	subpath(p, path, "ims");
 	if ((n = get(c, d, "ims"))) {
 		if (!parse_unsigned(c, n, p, 1, SC_MAX_IMS, &dev->ims) ||
@@ -665,10 +676,11 @@ static bool parse_device(struct ctx *c, yaml_node_t *d, const char *path, struct
 	}
 	if (!parse_device_sharing(c, d, path, dev))
 		return false;
-	if (!dev->msix && !dev->ims)
-		return fail(c, d, path, "a device needs msix or ims");
-	if (dev->msix && dev->ims)
-		return fail(c, d, path, "msix and ims on one function: give each its own device");
+	if (!dev->msix && !dev->ims && !dev->msi)
+		return fail(c, d, path, "a device needs msix, msi or ims");
+	if (!!dev->msix + !!dev->ims + !!dev->msi > 1)
+		return fail(c, d, path,
+			    "one kind of interrupt storage a function: give each its own device");
 	return true;
 }
 
@@ -919,8 +931,7 @@ static bool parse_ref(struct ctx *c, yaml_node_t *n, const char *path, bool want
 		return true;
 	{
 		const char *num = want_dev ? parts[2] : parts[1];
-		unsigned limit =
-		    want_dev ? vm->devs[op->dev].msix + vm->devs[op->dev].ims : vm->vcpus;
+		unsigned limit = want_dev ? sc_device_vectors(&vm->devs[op->dev]) : vm->vcpus;
 		char *end;
 		unsigned long v = strtoul(num, &end, 10);
 
@@ -959,9 +970,7 @@ static bool parse_cpus(struct ctx *c, yaml_node_t *n, const char *path, unsigned
 
 static unsigned dev_capacity(const struct scenario *sc, const struct sc_op *op)
 {
-	const struct sc_device *d = &sc->vms[op->vm].devs[op->dev];
-
-	return d->msix ? d->msix : d->ims;
+	return sc_device_vectors(&sc->vms[op->vm].devs[op->dev]);
 }
 
 /* ---- workload -------------------------------------------------------------------------------- */
@@ -1193,6 +1202,11 @@ static bool parse_op_args(struct ctx *c, yaml_node_t *o, const char *path, struc
 		return need(c, o, path, "pcpu", &n) &&
 		       parse_unsigned(c, n, p, 0, c->sc->pcpus - 1, &op->pcpu);
 	case OP_ROGUE_WRITE:
+		if (c->sc->vms[op->vm].devs[op->dev].msi)
+			return fail(
+			    c, o, path,
+			    "a rogue write needs storage in a BAR or RAM; MSI's is in config "
+			    "space, the VMM's view");
 		subpath(p, path, "entry");
 		if (!need(c, o, path, "entry", &n) ||
 		    !parse_unsigned(c, n, p, 0, dev_capacity(c->sc, op) - 1, &op->index))
@@ -1508,7 +1522,7 @@ int scenario_set_iommu(struct scenario *sc, enum host_iommu iommu, char *err, si
 	for (unsigned v = 0; iommu == HOST_IOMMU_AMDVI && v < sc->nvms; v++)
 		for (unsigned d = 0; d < sc->vms[v].ndevs; d++) {
 			const struct sc_device *dev = &sc->vms[v].devs[d];
-			unsigned n = dev->msix ? dev->msix : dev->ims;
+			unsigned n = sc_device_vectors(dev);
 			uint32_t table = sc->hosts[sc->vms[v].host].amd_table;
 
 			if (n > table) {

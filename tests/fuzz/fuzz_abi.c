@@ -107,10 +107,14 @@ static void observe(void *ctx, const struct host_landing *l)
 	w->b_landed++;
 }
 
-static struct pci_func *device(struct host *h, uint16_t rid, unsigned msix, enum ims_storage ims)
+static struct pci_func *device(struct host *h, uint16_t rid, unsigned msix, enum ims_storage ims,
+			       unsigned msi)
 {
 	struct pci_func_config c = {.rid = rid,
 				    .bars = {[0] = {.size = 0x10000}},
+				    .msi_vectors = msi,
+				    .msi_64bit = true,
+				    .msi_per_vector_mask = true,
 				    .msix_vectors = msix,
 				    .msix_pba_offset = 0x2000,
 				    .ims_storage = ims,
@@ -223,10 +227,10 @@ static struct world *world_new(void)
 	hc.irte_entries = 256; /* room for both quotas */
 	if (host_create(&hc, &w->h))
 		abort();
-	w->a_nic = device(w->h, 0x0300, 16, IMS_NONE);
-	w->a_dsa = device(w->h, 0x0308, 0, IMS_DEVICE);
-	w->a_mem = device(w->h, 0x0310, 0, IMS_MEMORY);
-	w->b_nic = device(w->h, 0x0400, 16, IMS_NONE);
+	w->a_nic = device(w->h, 0x0300, 16, IMS_NONE, 8); /* MSI too: the MSI flag's paths */
+	w->a_dsa = device(w->h, 0x0308, 0, IMS_DEVICE, 0);
+	w->a_mem = device(w->h, 0x0310, 0, IMS_MEMORY, 0);
+	w->b_nic = device(w->h, 0x0400, 16, IMS_NONE, 0);
 	w->a = new_vm(w->h, "a", pin_a);
 	w->b = new_vm(w->h, "b", pin_b);
 	if (vm_assign_device(w->a, w->a_nic, A_NIC, NULL) ||
@@ -405,10 +409,12 @@ static void step_raise_a(struct world *w, struct input *in)
 	uint8_t sel = (uint8_t)take(in, 1), n = (uint8_t)take(in, 1);
 	enum pci_irq_result r;
 
-	if (sel % 3 == 0)
+	if (sel % 4 == 0)
 		(void)!pci_func_raise_msix(w->a_nic, n % 16, &r);
+	else if (sel % 4 == 3)
+		(void)!pci_func_raise_msi(w->a_nic, n % 8, &r);
 	else
-		(void)!pci_func_raise_ims(sel % 3 == 1 ? w->a_dsa : w->a_mem, n % 64, &r);
+		(void)!pci_func_raise_ims(sel % 4 == 1 ? w->a_dsa : w->a_mem, n % 64, &r);
 }
 
 static void step_raise_b(struct world *w, struct input *in)

@@ -69,6 +69,13 @@ ABI = {
     + struct.pack('<Q', 0x0000000100010020) + sync(0, 1),
     'config-writes': bytes([CFG, 0x08, 0x04]) + struct.pack('<I', 0) + bytes([CFG, 0x0b, 0x72])
     + struct.pack('<I', 0x0000c00f),
+    # the NIC's MSI: a block of four vIRTEs (PRESENT | MSI), its vectors raised, then one
+    # more that MSI cannot take (-EBUSY)
+    'msi-block': b''.join(guest_virte_raw(8 + i, bytes([0x20, 0, 0x09, 0, i & 1, 0, 0, 0,
+                                                        0x50 + i]) + bytes(7))
+                          for i in range(4)) + sync(8, 4)
+    + b''.join(raise_(3, n) for n in range(4))
+    + guest_virte_raw(12, bytes([0x20, 0, 0x09, 0, 0, 0, 0, 0, 0x60]) + bytes(7)) + sync(12, 1),
 }
 
 DECODE = {

@@ -86,18 +86,20 @@ static void one_vector_activated(void **state)
 struct move_row {
 	enum sim_design d;
 	uint64_t hypercalls, traps, retranslations, irte_writes;
+	uint64_t cfg;	  /* config-space exits (MSI's message) */
+	const char *text; /* the scenario: an activation, then the move */
 };
 
 static const struct move_row move_rows[] = {
-    {TRAP, 0, 6, 0, 6},
-    {VIR_EMUL, 0, 2, 1, 1},
-    {HCALL, 1, 0, 0, 1},
+    {TRAP, 0, 6, 0, 6, 0, WORK(ONE_VECTOR MOVE_IT)},
+    {VIR_EMUL, 0, 2, 1, 1, 0, WORK(ONE_VECTOR MOVE_IT)},
+    {HCALL, 1, 0, 0, 1, 0, WORK(ONE_VECTOR MOVE_IT)},
 };
 
-static void one_vector_moved(void **state)
+static void vector_moved(void **state)
 {
 	const struct move_row *row = *state;
-	struct run run = run_design(WORK(ONE_VECTOR MOVE_IT), row->d, NULL);
+	struct run run = run_design(row->text, row->d, NULL);
 	const struct sim_op_result *o = op(&run, 1);
 
 	assert_sound(&run);
@@ -105,7 +107,7 @@ static void one_vector_moved(void **state)
 	assert_int_equal(o->err, 0);
 	assert_int_equal(o->hypercalls, row->hypercalls);
 	assert_int_equal(o->mmio_traps, row->traps);
-	assert_int_equal(o->cfg_exits, 0);
+	assert_int_equal(o->cfg_exits, row->cfg);
 	assert_int_equal(o->route_commits, 1);
 	assert_int_equal(o->retranslations, row->retranslations);
 	assert_int_equal(o->irte_writes, row->irte_writes);
@@ -173,6 +175,102 @@ static void ims_per_design(void **state)
 	assert_int_equal(op(&run, 0)->mmio_traps, row->traps);
 	assert_int_equal(op(&run, 1)->err, row->mem_err);
 	assert_true(run.r.irq.delivered > 500);
+	assert_int_equal(run.r.irq.delivered + run.r.irq.coalesced + run.r.irq.pending,
+			 run.r.irq.raised);
+	run_free(&run);
+}
+
+/*
+ * A device with a 32-vector MSI capability (64-bit, maskable), all vectors on vCPU 0,
+ * asked for with min 1. The capability is in config space: every access an exit in
+ * every design. What a Linux guest does (msi_capability_init): MSI off, a read and a
+ * write of Message Control (2); every vector masked (1); the message written by the
+ * first vector: Message Control read and written with Multiple Message Enable, the
+ * address low and high, the data, Message Control read back (6); MSI on (2); then
+ * request_irq() unmasks each vector, a write of the mask bits each.
+ *
+ * `trap`: no remapping, so 1 vector, as x86 Linux: 2 + 1 + 6 + 2 + 1 = 12 exits. QEMU
+ * sees MSI enabled: a route, an irqfd, a commit and one SET_IRQS; VFIO's request_irq
+ * remaps the host IRTE and bypass posts it: 2 IRTE writes.
+ *
+ * `vir-emul`: the guest's VT-d driver takes a block of 32 IRTEs (ECAP.MHMV is 15) and
+ * installs each with an IEC flush, a queue-tail write and a status read: 64 MMIO
+ * exits; each flush has QEMU translate its routes again and commit (32), none yet.
+ * MSI on: 32 routes, one commit (33), 32 irqfds, one SET_IRQS; 64 host IRTE writes.
+ * 2 + 1 + 6 + 2 + 32 = 43 config exits.
+ *
+ * `hcall`: one SYNC for the block; its SET_IRQS enables MSI on the host with a block
+ * of 32 IRTEs, one commit for the 32 routes; the same 43 config exits, no MMIO.
+ */
+struct msi_row {
+	enum sim_design d;
+	unsigned granted;
+	uint64_t hypercalls, traps, cfg, irte_writes, irqfds, commits;
+};
+
+static const struct msi_row msi_rows[] = {
+    {TRAP, 1, 0, 0, 12, 2, 1, 1},
+    {VIR_EMUL, 0, 0, 64, 43, 64, 32, 33},
+    {HCALL, 0, 1, 0, 43, 64, 32, 1},
+};
+
+#define MSI_DEV	      "      - {name: s, bdf: \"03:00.3\", guest_bdf: \"00:07.0\", msi: 32}\n"
+#define MSI_ALL	      "  - {at: 0ms, do: activate, dev: a/s, count: 32, min: 1, affinity: [0]}\n"
+#define MSI_WORK(ops) HOST VM_A(MSI_DEV) "workload:\n" ops
+
+static void msi_block_activated(void **state)
+{
+	const struct msi_row *row = *state;
+	struct run run = run_design(MSI_WORK(MSI_ALL), row->d, NULL);
+	const struct sim_op_result *o = op(&run, 0);
+
+	assert_sound(&run);
+	assert_int_equal(o->err, 0);
+	assert_int_equal(o->granted, row->granted);
+	assert_int_equal(o->hypercalls, row->hypercalls);
+	assert_int_equal(o->mmio_traps, row->traps);
+	assert_int_equal(o->cfg_exits, row->cfg);
+	assert_int_equal(o->set_irqs, 1);
+	assert_int_equal(o->irqfds, row->irqfds);
+	assert_int_equal(o->route_commits, row->commits);
+	assert_int_equal(o->irte_writes, row->irte_writes);
+	assert_int_equal(o->device_writes, 0);
+	run_free(&run);
+}
+
+/*
+ * Vector 0 moved to vCPU 1. `trap`: Linux writes the new message (6 exits); only the
+ * address changes (the new CPU has the same vector free), so QEMU updates one route
+ * and commits, and KVM re-aims the one IRTE. `vir-emul`: the IRTE rewritten and
+ * flushed (2 exits), QEMU translates all 32 routes again and commits. `hcall`: one
+ * SYNC. In none is anything written to the device.
+ */
+#define MSI_MOVE MSI_WORK(MSI_ALL "  - {at: 1ms, do: set_affinity, irq: a/s/0, cpus: [1]}\n")
+
+static const struct move_row msi_move_rows[] = {
+    {TRAP, 0, 0, 0, 1, 6, MSI_MOVE},
+    {VIR_EMUL, 0, 2, 32, 1, 0, MSI_MOVE},
+    {HCALL, 1, 0, 0, 1, 0, MSI_MOVE},
+};
+
+/*
+ * Traffic on every vector the guest got (32, or the one `trap` has), vector 0 moved
+ * halfway: every interrupt lands on the irq and vCPU the guest set (the engine checks
+ * each landing: misdelivered 0), none is lost or spurious.
+ */
+static void msi_traffic_arrives(void **state)
+{
+	const struct msi_row *row = *state;
+	struct run run = run_design(
+	    MSI_WORK(MSI_ALL "  - {at: 0ms, do: traffic, dev: a/s, rate: 2M/s, until: 2ms}\n"
+			     "  - {at: 1ms, do: set_affinity, irq: a/s/0, cpus: [1]}\n"),
+	    row->d, NULL);
+
+	assert_sound(&run);
+	assert_string_equal(op(&run, 1)->op, "set_affinity");
+	assert_int_equal(op(&run, 1)->err, 0);
+	assert_true(run.r.irq.delivered > 1000);
+	assert_int_equal(run.r.irq.spurious, 0);
 	assert_int_equal(run.r.irq.delivered + run.r.irq.coalesced + run.r.irq.pending,
 			 run.r.irq.raised);
 	run_free(&run);
@@ -693,10 +791,19 @@ int main(void)
 	    TEST_ROW("one_vector_activated/trap", one_vector_activated, &vector_rows[0]),
 	    TEST_ROW("one_vector_activated/vir-emul", one_vector_activated, &vector_rows[1]),
 	    TEST_ROW("one_vector_activated/hcall", one_vector_activated, &vector_rows[2]),
-	    TEST_ROW("one_vector_moved/trap", one_vector_moved, &move_rows[0]),
-	    TEST_ROW("one_vector_moved/vir-emul", one_vector_moved, &move_rows[1]),
-	    TEST_ROW("one_vector_moved/hcall", one_vector_moved, &move_rows[2]),
+	    TEST_ROW("one_vector_moved/trap", vector_moved, &move_rows[0]),
+	    TEST_ROW("one_vector_moved/vir-emul", vector_moved, &move_rows[1]),
+	    TEST_ROW("one_vector_moved/hcall", vector_moved, &move_rows[2]),
 	    cmocka_unit_test(vir_emul_flush_counts_every_route),
+	    TEST_ROW("msi_block_activated/trap", msi_block_activated, &msi_rows[0]),
+	    TEST_ROW("msi_block_activated/vir-emul", msi_block_activated, &msi_rows[1]),
+	    TEST_ROW("msi_block_activated/hcall", msi_block_activated, &msi_rows[2]),
+	    TEST_ROW("msi_vector_moved/trap", vector_moved, &msi_move_rows[0]),
+	    TEST_ROW("msi_vector_moved/vir-emul", vector_moved, &msi_move_rows[1]),
+	    TEST_ROW("msi_vector_moved/hcall", vector_moved, &msi_move_rows[2]),
+	    TEST_ROW("msi_traffic_arrives/trap", msi_traffic_arrives, &msi_rows[0]),
+	    TEST_ROW("msi_traffic_arrives/vir-emul", msi_traffic_arrives, &msi_rows[1]),
+	    TEST_ROW("msi_traffic_arrives/hcall", msi_traffic_arrives, &msi_rows[2]),
 	    TEST_ROW("ims_per_design/trap", ims_per_design, &ims_rows[0]),
 	    TEST_ROW("ims_per_design/vir-emul", ims_per_design, &ims_rows[1]),
 	    TEST_ROW("ims_per_design/hcall", ims_per_design, &ims_rows[2]),

@@ -141,10 +141,10 @@ static const struct bad_row bad_rows[] = {
      "t.yaml:7: vms[0].devices[0].bdf: '3:0' is not a BDF"},
     {"duration: 1ms\nhost: {pcpus: 2}\nvms:\n  - name: a\n    vcpus: 1\n    devices:\n"
      "      - {name: n, bdf: \"03:00.0\", guest_bdf: \"00:04.0\"}\n",
-     "t.yaml:7: vms[0].devices[0]: a device needs msix or ims"},
+     "t.yaml:7: vms[0].devices[0]: a device needs msix, msi or ims"},
     {"duration: 1ms\nhost: {pcpus: 2}\nvms:\n  - name: a\n    vcpus: 1\n    devices:\n"
      "      - {name: n, bdf: \"03:00.0\", guest_bdf: \"00:04.0\", msix: 1, ims: 1}\n",
-     "t.yaml:7: vms[0].devices[0]: msix and ims on one function"},
+     "t.yaml:7: vms[0].devices[0]: one kind of interrupt storage a function"},
     {"duration: 1ms\nhost: {pcpus: 2}\nvms:\n  - name: a\n    vcpus: 1\n    devices:\n"
      "      - {name: n, bdf: \"03:00.0\", guest_bdf: \"00:04.0\", msix: 1, ims_storage: device}\n",
      "t.yaml:7: vms[0].devices[0].ims_storage: given without ims"},
@@ -279,6 +279,20 @@ static const struct bad_row bad_rows[] = {
      "t.yaml:10: workload[0].affinity: a managed activate is spread by the kernel: no affinity"},
     {OP("{at: 0ms, do: online, vcpu: a/2}"),
      "t.yaml:10: workload[0].vcpu: '2' is not a vCPU of the VM (0..1)"},
+    {"duration: 1ms\nhost: {pcpus: 2}\nvms:\n  - name: a\n    vcpus: 1\n    devices:\n"
+     "      - {name: m, bdf: \"03:00.0\", guest_bdf: \"00:04.0\", msi: 3}\n",
+     "t.yaml:7: vms[0].devices[0].msi: 3 vectors: an MSI capability has 1, 2, 4, 8, 16 or 32"},
+    {"duration: 1ms\nhost: {pcpus: 2}\nvms:\n  - name: a\n    vcpus: 1\n    devices:\n"
+     "      - {name: m, bdf: \"03:00.0\", guest_bdf: \"00:04.0\", msi: 64}\n",
+     "t.yaml:7: vms[0].devices[0].msi: 64 is out of range (1..32)"},
+    {"duration: 1ms\nhost: {pcpus: 2}\nvms:\n  - name: a\n    vcpus: 1\n    devices:\n"
+     "      - {name: m, bdf: \"03:00.0\", guest_bdf: \"00:04.0\", msi: 4, msix: 4}\n",
+     "t.yaml:7: vms[0].devices[0]: one kind of interrupt storage a function"},
+    {"duration: 1ms\nhost: {pcpus: 2}\nvms:\n  - name: a\n    vcpus: 1\n    devices:\n"
+     "      - {name: m, bdf: \"03:00.0\", guest_bdf: \"00:04.0\", msi: 4}\n"
+     "workload:\n  - {at: 0ms, do: rogue_write, dev: a/m, entry: 0, addr: 0xfee00000, data: 0}\n",
+     "t.yaml:9: workload[0]: a rogue write needs storage in a BAR or RAM; MSI's is in config "
+     "space, the VMM's view"},
 };
 
 static void bad_scenario(void **state)
@@ -465,6 +479,10 @@ int main(void)
 	    BAD("managed-on-ims", 71),
 	    BAD("managed-with-affinity", 72),
 	    BAD("online-no-such-vcpu", 73),
+	    BAD("msi-not-pow2", 74),
+	    BAD("msi-over-32", 75),
+	    BAD("msi-and-msix", 76),
+	    BAD("rogue-write-on-msi", 77),
 	    TEST(hosts_each_with_its_vms),
 	    TEST(deep_nesting_is_refused_quickly),
 	    TEST(more_functions_than_the_host_holds),
