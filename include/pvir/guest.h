@@ -39,6 +39,13 @@ struct guest_config {
 	bool vtd_driver;	/* without pvir: use a vIOMMU's IR, if the VMM offers one */
 	bool amd_iommu;		/* that vIOMMU is AMD-Vi (the firmware's IVRS), not VT-d */
 	uint32_t table_entries; /* vIRTEs to register; 0: the quota QUERY gives, 4096 at least */
+	/*
+	 * A real vector for MSI-X and maskable MSI at allocation, not at request_irq(): the
+	 * PCI/MSI domains without MSI_FLAG_MUST_REACTIVATE, one (v)IRTE update per
+	 * allocation. Default (false): Linux's reservation mode, which parks them on the
+	 * shutdown vector at allocation and updates each (v)IRTE again at request_irq().
+	 */
+	bool vectors_at_alloc;
 };
 
 struct guest_stats {

@@ -27,6 +27,7 @@
 #define PVIR_FEAT_BATCH	      (UINT64_C(1) << 1) /* SYNC takes count > 1 */
 #define PVIR_FEAT_REMAP_EVENT (UINT64_C(1) << 2) /* the host may ask for a re-sync */
 #define PVIR_FEAT_MSI	      (UINT64_C(1) << 3) /* vIRTEs may carry PVIR_VIRTE_MSI */
+#define PVIR_FEAT_PARK	      (UINT64_C(1) << 4) /* PVIR_SHUTDOWN_VECTOR may be asked for */
 
 /*
  * The remap event (docs/abi.md, docs/migration.md): the host writes -PVIR_ESTALE into the
@@ -81,5 +82,11 @@
 #define PVIR_FIRST_VECTOR	 0x20
 #define PVIR_FIRST_SYSTEM_VECTOR 0xec
 #define PVIR_IA32_SYSCALL_VECTOR 0x80
+/*
+ * ... but for this one, with PVIR_FEAT_PARK: Linux's MANAGED_IRQ_SHUTDOWN_VECTOR, where
+ * reservation mode parks an interrupt from its allocation to its request_irq(). No
+ * handler owns it: an interrupt there is spurious to the guest (docs/abi.md).
+ */
+#define PVIR_SHUTDOWN_VECTOR	 0xef
 
 #endif

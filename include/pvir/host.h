@@ -179,7 +179,11 @@ const struct host_stats *host_stats(const struct host *h);
 enum host_fault {
 	HOST_FAULT_NONE,
 	HOST_FAULT_DROP_NEXT_PIR, /* the next vector taken from a PIR never reaches the vIRR */
-	HOST_FAULT_MISROUTE_NEXT, /* the next host_irq_target() aims at the vector above */
+	/*
+	 * The next host_irq_target() at a guest device vector (below Linux's system
+	 * vectors, 0xec: not a parked interrupt's shutdown vector) aims at the one above.
+	 */
+	HOST_FAULT_MISROUTE_NEXT,
 };
 
 void host_inject_fault(struct host *h, enum host_fault f);

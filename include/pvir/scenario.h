@@ -84,8 +84,9 @@ struct sc_vm {
 	bool pinned;
 	uint32_t irte_quota;
 	uint64_t memory;
-	bool guest_pvir; /* the guest has the paravirtual IR driver */
-	bool vmm_pvir;	 /* the VMM has the hypercall service */
+	bool guest_pvir;       /* the guest has the paravirtual IR driver */
+	bool vectors_at_alloc; /* `vectors: at_alloc`: no reservation mode (guest_config) */
+	bool vmm_pvir;	       /* the VMM has the hypercall service */
 	struct sc_device devs[SC_MAX_DEVS];
 	unsigned ndevs;
 };
@@ -171,6 +172,13 @@ void scenario_free(struct scenario *sc);
  * Return: 0, or -EINVAL with the device that an AMD-Vi table cannot hold named in @err.
  */
 int scenario_set_iommu(struct scenario *sc, enum host_iommu iommu, char *err, size_t errlen);
+/** scenario_set_vectors() - every VM's guest takes its vectors at allocation (@at_alloc) or not */
+void scenario_set_vectors(struct scenario *sc, bool at_alloc);
+/**
+ * scenario_vectors_name() - where the guests take their vectors: "at_request" (no VM
+ * with `vectors: at_alloc`), "at_alloc" (every VM), or "mixed"
+ */
+const char *scenario_vectors_name(const struct scenario *sc);
 
 /** scenario_default_text() - the scenario embedded in the binary (scenarios/default.yaml) */
 const char *scenario_default_text(void);

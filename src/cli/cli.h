@@ -43,6 +43,7 @@ enum cli_scenario_option {
 	CLI_OPT_QUIET,
 	CLI_OPT_TRACE_FORMAT,
 	CLI_OPT_IOMMU,
+	CLI_OPT_VECTORS,
 	CLI_OPT_OWN,
 };
 
@@ -55,7 +56,8 @@ enum cli_scenario_option {
 	{"trace", required_argument, NULL, CLI_OPT_TRACE},   \
 	{"quiet", no_argument, NULL, CLI_OPT_QUIET},         \
 	{"trace-format", required_argument, NULL, CLI_OPT_TRACE_FORMAT}, \
-	{"iommu", required_argument, NULL, CLI_OPT_IOMMU}
+	{"iommu", required_argument, NULL, CLI_OPT_IOMMU},   \
+	{"vectors", required_argument, NULL, CLI_OPT_VECTORS}
 /* clang-format on */
 
 struct cli_scenario_opts {
@@ -67,6 +69,8 @@ struct cli_scenario_opts {
 	bool quiet;
 	bool iommu_set; /* --iommu: instead of the scenario's host.iommu.kind */
 	enum host_iommu iommu;
+	bool vectors_set; /* --vectors: instead of each VM's `vectors:` */
+	bool vectors_at_alloc;
 	struct sim_options sim;
 };
 

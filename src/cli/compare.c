@@ -103,6 +103,9 @@ static const struct cli_command compare_command = {
 	    "                   operation under the three, side by side)\n"
 	    "  --iommu=IOMMU    vtd, amdvi, or all (each operation on both, side by side),\n"
 	    "                   instead of the scenario's host.iommu.kind\n"
+	    "  --vectors=WHEN   at_request (Linux's reservation mode) or at_alloc, where\n"
+	    "                   every guest takes MSI-X and MSI vectors, instead of each\n"
+	    "                   VM's vectors:\n"
 	    "  --seed=N         the random seed, instead of the scenario's\n"
 	    "  --json           the report as one JSON object\n"
 	    "  --sweep=N,N,...  up to 16 sizes from 1 to 60000\n"
@@ -533,9 +536,10 @@ static int compare_text(FILE *out, const struct scenario *sc,
 	int rc;
 
 	fprintf(out,
-		"pvir compare: scenario %s, host kernel %s, seed %" PRIu64
+		"pvir compare: scenario %s, host kernel %s,%s%s seed %" PRIu64
 		" (counts exact; time modelled, docs/cost-model.md)\n\n",
-		sc->name, host_kernel_name(r[0].kernel), r[0].seed);
+		sc->name, host_kernel_name(r[0].kernel), report_vectors_note(sc),
+		*report_vectors_note(sc) ? "," : "", r[0].seed);
 	table_init(&t, 1 + SIM_DESIGN_COUNT, "  ");
 	header(&t);
 	for (size_t i = 0; i < r[0].nops; i++)
@@ -576,9 +580,10 @@ static int across_text(FILE *out, const struct scenario *sc, const struct across
 	int rc;
 
 	fprintf(out,
-		"pvir compare %s: scenario %s, seed %" PRIu64
+		"pvir compare %s: scenario %s,%s%s seed %" PRIu64
 		"\n(time modelled, docs/cost-model.md; ratio to hcall on the same %s)\n\n",
-		a->option, sc->name, r[0][0].seed, a->what);
+		a->option, sc->name, report_vectors_note(sc), *report_vectors_note(sc) ? "," : "",
+		r[0][0].seed, a->what);
 	table_init(&t, 1 + SIM_DESIGN_COUNT, "  ");
 	header(&t);
 	for (size_t i = 0; i < r[0][0].nops; i++) {
@@ -713,6 +718,7 @@ static char *sweep_text(unsigned n, uint64_t seed)
 struct sweep_point {
 	unsigned n;
 	enum host_kernel kernel;
+	bool at_alloc; /* --vectors at_alloc */
 	uint64_t exits[SIM_DESIGN_COUNT];
 	uint64_t ns[SIM_DESIGN_COUNT];
 	uint64_t refused[SIM_DESIGN_COUNT];
@@ -750,9 +756,12 @@ static int sweep_one(unsigned k, const struct compare_opts *o, struct sweep_poin
 			rc == -ENOMEM ? "out of memory" : msg);
 		return rc;
 	}
+	if (o->s.vectors_set)
+		scenario_set_vectors(sc, o->s.vectors_at_alloc);
 	rc = run_all(sc, &o->s.sim, r, err);
 	if (!rc) {
-		*p = (struct sweep_point){.n = n, .kernel = r[0].kernel};
+		*p = (struct sweep_point){
+		    .n = n, .kernel = r[0].kernel, .at_alloc = o->s.vectors_at_alloc};
 		for (unsigned d = 0; d < SIM_DESIGN_COUNT; d++)
 			sweep_sum(&r[d], p, d);
 		rc = report_violations(r, err) ? 1 : 0;
@@ -794,9 +803,10 @@ static int sweep_text_out(FILE *out, const struct sweep_point *p, unsigned n)
 
 	fprintf(out,
 		"pvir compare --sweep: one VM activates N MSI-X vectors (%u per function), "
-		"host kernel %s\n"
+		"host kernel %s%s\n"
 		"(setup exits are exact; time is modelled and its ratio is to hcall)\n\n",
-		SWEEP_PER_FUNC, host_kernel_name(p[0].kernel));
+		SWEEP_PER_FUNC, host_kernel_name(p[0].kernel),
+		p[0].at_alloc ? ", vectors at_alloc" : "");
 	table_init(&t, 5, "");
 	table_align(&t, "rrrrl");
 	for (unsigned d = 0; d < SIM_DESIGN_COUNT; d++) {
@@ -818,6 +828,7 @@ static void sweep_json(FILE *out, const struct sweep_point *p, unsigned n)
 
 	json_init(&j, out);
 	json_object_begin(&j, NULL);
+	json_string(&j, "vectors", n && p[0].at_alloc ? "at_alloc" : "at_request");
 	json_array_begin(&j, "sweep");
 	for (unsigned i = 0; i < n; i++) {
 		json_object_begin(&j, NULL);
@@ -861,8 +872,9 @@ static int sweep_plot(const struct compare_opts *o, const struct sweep_point *p,
 		fprintf(err, "pvir compare: --plot %s: %s\n", o->plot, strerror(errno));
 		return -errno;
 	}
-	snprintf(title, sizeof(title), "pvir compare --sweep: setup cost against N, host kernel %s",
-		 host_kernel_name(p[0].kernel));
+	snprintf(title, sizeof(title),
+		 "pvir compare --sweep: setup cost against N, host kernel %s%s",
+		 host_kernel_name(p[0].kernel), p[0].at_alloc ? ", vectors at_alloc" : "");
 	for (unsigned d = 0; d < SIM_DESIGN_COUNT; d++) {
 		for (unsigned i = 0; i < o->nsweep; i++) {
 			pts[d][i] =

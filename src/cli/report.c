@@ -226,6 +226,7 @@ void report_json_value(struct json *j, const char *key, const struct scenario *s
 	json_uint(j, "seed", n ? r[0].seed : sc->seed);
 	json_string(j, "iommu", sc->iommu == HOST_IOMMU_AMDVI ? "amdvi" : "vtd");
 	json_string(j, "host_kernel", host_kernel_name(n ? r[0].kernel : sc->kernel));
+	json_string(j, "vectors", scenario_vectors_name(sc));
 	json_uint(j, "duration_ns", sc->duration);
 	json_object_begin(j, "designs");
 	for (unsigned i = 0; i < n; i++)
@@ -498,16 +499,26 @@ static int text_ops(FILE *out, const struct sim_report *r)
 	return rc;
 }
 
+const char *report_vectors_note(const struct scenario *sc)
+{
+	const char *v = scenario_vectors_name(sc);
+
+	if (!strcmp(v, "at_alloc"))
+		return " vectors at_alloc";
+	return strcmp(v, "mixed") ? "" : " vectors mixed";
+}
+
 int report_text(FILE *out, const struct scenario *sc, const struct sim_report *r)
 {
 	int rc = 0;
 
 	fprintf(out,
-		"pvir run: scenario %s, design %s,%s host kernel %s, seed %" PRIu64
+		"pvir run: scenario %s, design %s,%s host kernel %s,%s%s seed %" PRIu64
 		", %.3f ms virtual\n",
 		sc->name, sim_design_name(r->design),
 		r->iommu == HOST_IOMMU_AMDVI ? " IOMMU AMD-Vi," : "", host_kernel_name(r->kernel),
-		r->seed, (double)sc->duration / 1e6);
+		report_vectors_note(sc), *report_vectors_note(sc) ? "," : "", r->seed,
+		(double)sc->duration / 1e6);
 	rc |= text_ops(out, r);
 	rc |= text_latencies(out, r);
 	rc |= text_exits(out, r);

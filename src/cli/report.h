@@ -17,5 +17,7 @@ void report_json_value(struct json *j, const char *key, const struct scenario *s
 		       const struct sim_report *r, unsigned n);
 /* Return: 0, or -ENOMEM if a table could not be built (its rows are then missing) */
 int report_text(FILE *out, const struct scenario *sc, const struct sim_report *r);
+/* " vectors at_alloc" (or " vectors mixed") for a header; "" for Linux's default */
+const char *report_vectors_note(const struct scenario *sc);
 
 #endif

@@ -40,6 +40,9 @@ static const struct cli_command run_command = {
 	    "  --kernel=KERNEL  the host kernel: legacy, stock or tuned (else the\n"
 	    "                   scenario's host.kernel, stock by default)\n"
 	    "  --iommu=IOMMU    vtd or amdvi, instead of the scenario's host.iommu.kind\n"
+	    "  --vectors=WHEN   at_request (Linux's reservation mode) or at_alloc, where\n"
+	    "                   every guest takes MSI-X and MSI vectors, instead of each\n"
+	    "                   VM's vectors:\n"
 	    "  --seed=N         the random seed, instead of the scenario's\n"
 	    "  --json           the report as one JSON object\n"
 	    "  --trace=FILE     a Chrome/Perfetto trace of the run; - writes it to stdout,\n"
@@ -147,6 +150,16 @@ int cli_scenario_option(const struct cli_command *c, int opt, const char *arg,
 		if (!cli_once(c, "--iommu", &o->iommu_set, err))
 			return -EINVAL;
 		return cli_parse_iommu(c->name, arg, &o->iommu, err);
+	case CLI_OPT_VECTORS:
+		if (!cli_once(c, "--vectors", &o->vectors_set, err))
+			return -EINVAL;
+		if (!strcmp(arg, "at_request") || !strcmp(arg, "at_alloc")) {
+			o->vectors_at_alloc = !strcmp(arg, "at_alloc");
+			return 0;
+		}
+		fprintf(err, "pvir %s: --vectors '%s' is not at_request or at_alloc\n", c->name,
+			arg);
+		return -EINVAL;
 	case CLI_OPT_JSON:
 		o->json = true;
 		return 0;
@@ -237,6 +250,8 @@ int cli_scenario_load(const char *cmd, const struct cli_scenario_opts *o, struct
 	char msg[SC_ERR_MAX];
 	int rc = cli_load_scenario(cmd, o->file, ret, err);
 
+	if (!rc && o->vectors_set)
+		scenario_set_vectors(*ret, o->vectors_at_alloc);
 	if (rc || !o->iommu_set)
 		return rc;
 	rc = scenario_set_iommu(*ret, o->iommu, msg, sizeof(msg));

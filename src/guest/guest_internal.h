@@ -16,13 +16,14 @@ struct physmem;
 struct ir_driver;
 struct amdvi_driver;
 
-#define GUEST_MAX_DEVS	   32
-#define GUEST_VECTORS	   256
-#define GUEST_FIRST_VECTOR 0x20
-#define GUEST_SYSTEM_START 0xec	    /* Linux's FIRST_SYSTEM_VECTOR */
-#define GUEST_SYSCALL	   0x80	    /* IA32_SYSCALL_VECTOR, a system vector too */
-#define GUEST_RAM_START	   0x100000 /* below: the kernel's own */
-#define GUEST_PAGE	   4096
+#define GUEST_MAX_DEVS	      32
+#define GUEST_VECTORS	      256
+#define GUEST_FIRST_VECTOR    0x20
+#define GUEST_SYSTEM_START    0xec     /* Linux's FIRST_SYSTEM_VECTOR */
+#define GUEST_SYSCALL	      0x80     /* IA32_SYSCALL_VECTOR, a system vector too */
+#define GUEST_SHUTDOWN_VECTOR 0xef     /* MANAGED_IRQ_SHUTDOWN_VECTOR: no handler owns it */
+#define GUEST_RAM_START	      0x100000 /* below: the kernel's own */
+#define GUEST_PAGE	      4096
 
 enum irq_bus {
 	IRQ_BUS_MSIX,
@@ -39,7 +40,9 @@ struct vector_data {
 	bool activated;
 	bool has_reserved;
 	bool is_managed;
-	bool shutdown;	       /* managed, every CPU of its mask offline: deactivated */
+	bool shutdown; /* managed, every CPU of its mask offline: deactivated */
+	bool
+	    parked; /* reservation mode: cpu and vector name the shutdown vector until request_irq() */
 	bool move_in_progress; /* a new vector is installed, the old not yet queued */
 	bool cleanup_pending;  /* the old vector waits for prev_cpu's timer */
 	struct cpumask affinity;
@@ -132,7 +135,8 @@ struct guest {
 	unsigned ndevs;
 	/* the pvir IR domain */
 	bool pv;
-	bool pv_msi; /* QUERY offered PVIR_FEAT_MSI: MSI vectors can be vIRTEs */
+	bool pv_msi;  /* QUERY offered PVIR_FEAT_MSI: MSI vectors can be vIRTEs */
+	bool pv_park; /* QUERY offered PVIR_FEAT_PARK: reservation mode can park vIRTEs */
 	int pv_probe;
 	uint64_t table_gpa;
 	uint32_t table_entries;
@@ -183,6 +187,7 @@ int vector_alloc(struct guest *g, struct irq_desc *d, const struct cpumask *aff,
 void vector_free(struct guest *g, struct irq_desc *d);
 int vector_activate(struct guest *g, struct irq_desc *d) WARN_UNUSED;
 void vector_deactivate(struct guest *g, struct irq_desc *d);
+void vector_park(struct guest *g, struct irq_desc *d);
 /*
  * Return: 0 moved (old vector kept as prev), 1 nothing to do, or -errno. A managed
  * interrupt moves only at @hotplug, within its mask, which it keeps.

@@ -1,11 +1,17 @@
 // SPDX-License-Identifier: MIT
 /*
  * Interrupt descriptors and the calls drivers make. Allocation activates at
- * once (MSI-X domains are ACTIVATE_EARLY in Linux), in one batch: vectors,
+ * once (the PCI/MSI domains are ACTIVATE_EARLY in Linux), in one batch: vectors,
  * then every vIRTE of the batch in one SYNC, then the messages into the
  * device, entries masked until request_irq(). Any failure undoes the whole
  * batch — host IRTEs the SYNC did program are torn down again — so the
  * caller gets an error and nothing else.
+ *
+ * Reservation mode (Linux's CONFIG_GENERIC_IRQ_RESERVATION_MODE, for MSI-X and
+ * maskable MSI, msi_check_reservation_mode()): that activation parks the
+ * interrupt on the shutdown vector, and request_irq() activates it again with a
+ * real vector — a second (v)IRTE update, a SYNC of its own, whose error (-ENOSPC
+ * for the vector, or the host's) reaches request_irq()'s caller.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -111,14 +117,30 @@ static void virtes_teardown(struct guest *g, struct irq_desc **ds, unsigned prog
 		virte_teardown(g, (uint32_t)ds[0]->virte, programmed);
 }
 
-static int activate_batch(struct guest *g, struct irq_desc **ds, unsigned n, uint64_t *ret_left)
+/*
+ * Reservation mode applies to @d: MSI-X, and MSI that can mask (IMS is not in Linux's
+ * list). Off with the guest option, and on a pvir host that cannot park a vIRTE.
+ */
+static bool reserves(const struct guest *g, const struct irq_desc *d)
+{
+	if (g->cfg.vectors_at_alloc || (g->pv && !g->pv_park))
+		return false;
+	return d->bus == IRQ_BUS_MSIX || (d->bus == IRQ_BUS_MSI && d->dev->msi_maskbit);
+}
+
+/* Activates @ds[0..n): each with a real vector, or parked (@park) on the shutdown vector. */
+static int activate_batch(struct guest *g, struct irq_desc **ds, unsigned n, bool park,
+			  uint64_t *ret_left)
 {
 	uint64_t failed = 0;
 	unsigned i;
 	int err = 0;
 
 	for (i = 0; i < n && !err; i++)
-		err = vector_activate(g, ds[i]);
+		if (park)
+			vector_park(g, ds[i]);
+		else
+			err = vector_activate(g, ds[i]);
 	if (err) {
 		while (i-- > 0)
 			vector_deactivate(g, ds[i]);
@@ -191,17 +213,18 @@ static bool no_cpu_to_start(const struct guest *g, const struct irq_desc *d)
  */
 static int activate_startable(struct guest *g, struct irq_desc **ds, unsigned n, uint64_t *ret_left)
 {
+	bool park = reserves(g, ds[0]); /* a parked one needs no CPU of its mask */
 	unsigned i = 0, j;
 	int err = 0;
 
 	while (i < n && !err) {
-		if (no_cpu_to_start(g, ds[i])) {
+		if (!park && no_cpu_to_start(g, ds[i])) {
 			ds[i++]->vd.shutdown = true;
 			continue;
 		}
-		for (j = i + 1; j < n && !no_cpu_to_start(g, ds[j]); j++)
+		for (j = i + 1; j < n && (park || !no_cpu_to_start(g, ds[j])); j++)
 			;
-		err = activate_batch(g, ds + i, j - i, ret_left);
+		err = activate_batch(g, ds + i, j - i, park, ret_left);
 		if (!err)
 			i = j;
 	}
@@ -621,14 +644,74 @@ void guest_ims_free_last(struct guest *g, struct guest_pci_dev *d, unsigned coun
 
 /* ---- the irq API ------------------------------------------------------------------ */
 
+/*
+ * The IR layer follows @d's vector data: its vIRTE synced (one SYNC), its IRTE rewritten
+ * and flushed, or, without remapping, its compatibility message composed anew.
+ */
+static int ir_aim(struct guest *g, struct irq_desc *d)
+{
+	if (g->pv) {
+		virte_write(g, d, true);
+		return pvir_sync(g, (uint32_t)d->virte, 1, NULL, NULL);
+	}
+	if (viommu_ir(g))
+		return viommu_ir_retarget(g, d);
+	d->msg = compose_compat(d);
+	return 0;
+}
+
+/*
+ * After ir_aim() failed and the vector data went back: the IR layer as it was. The
+ * host kept its state (the guest's half of the vIRTE is written back), an IRTE is
+ * rewritten and flushed again.
+ */
+static void ir_unaim(struct guest *g, struct irq_desc *d)
+{
+	if (g->pv)
+		virte_write(g, d, true);
+	else if (viommu_ir(g))
+		(void)!viommu_ir_retarget(g, d);
+	else
+		d->msg = compose_compat(d);
+}
+
+/*
+ * irq_activate() of a parked interrupt (reservation mode): a real vector, the (v)IRTE
+ * aimed at it, and the message written again, as msi_domain_activate() writes it at
+ * every activation. A failure — no vector (-ENOSPC), or the SYNC's error — leaves it
+ * parked, with nothing changed.
+ */
+static int irq_activate_parked(struct guest *g, struct irq_desc *d)
+{
+	int err = vector_activate(g, d);
+
+	if (err)
+		return err;
+	err = ir_aim(g, d);
+	if (err) {
+		vector_deactivate(g, d);
+		vector_park(g, d);
+		ir_unaim(g, d);
+		return err;
+	}
+	irq_write_msg(g, d);
+	return 0;
+}
+
 int request_irq(struct guest *g, unsigned irq, irq_handler_t handler, void *dev_id)
 {
 	struct irq_desc *d = desc_of(g, irq);
+	int err;
 
 	if (!d || !handler)
 		return -EINVAL;
 	if (g->hot[irq].handler)
 		return -EBUSY;
+	/* a managed one with no CPU of its mask online stays parked, shut down, until one is */
+	if (d->vd.parked && no_cpu_to_start(g, d))
+		d->vd.shutdown = true;
+	else if (d->vd.parked && (err = irq_activate_parked(g, d)))
+		return err;
 	g->hot[irq].handler = handler;
 	g->hot[irq].dev_id = dev_id;
 	/* startup; a managed one shut down stays so until a CPU of its mask comes online */
@@ -648,6 +731,22 @@ void free_irq(struct guest *g, unsigned irq)
 	g->hot[irq].dev_id = NULL;
 }
 
+/*
+ * A parked interrupt's new affinity is kept for its activation, which places it there
+ * (Linux's irq_set_affinity_deactivated()). A managed one keeps its mask; one with no
+ * online CPU in @mask is refused, as for any.
+ */
+static int irq_set_parked_affinity(struct guest *g, struct irq_desc *d, const struct cpumask *mask)
+{
+	bool online = false;
+
+	for_each_cpu(c, mask) online |= c < g->ncpus && irq_matrix_cpu_online(g->matrix, c);
+	if (!online || d->vd.is_managed)
+		return -EINVAL;
+	d->vd.affinity = *mask;
+	return 0;
+}
+
 int irq_set_affinity(struct guest *g, unsigned irq, const struct cpumask *mask)
 {
 	struct irq_desc *d = desc_of(g, irq);
@@ -659,32 +758,25 @@ int irq_do_set_affinity(struct guest *g, struct irq_desc *d, const struct cpumas
 			bool hotplug)
 {
 	struct cpumask old = d->vd.affinity;
-	int ret = vector_set_affinity(g, d, mask, hotplug);
+	int ret;
 
+	if (d->vd.parked) /* irq_set_affinity_deactivated(): kept for its activation */
+		return irq_set_parked_affinity(g, d, mask);
+	ret = vector_set_affinity(g, d, mask, hotplug);
 	if (ret != 0)
 		return ret < 0 ? ret : 0;
-	if (g->pv) {
-		/* One SYNC retargets the host IRTE; the device keeps its message. */
-		virte_write(g, d, true);
-		ret = pvir_sync(g, (uint32_t)d->virte, 1, NULL, NULL);
-		if (ret) {
-			vector_move_rollback(g, d, &old);
-			virte_write(g, d, true);
-			return ret;
-		}
-	} else if (viommu_ir(g)) {
-		/* The IRTE is retargeted and invalidated; the device keeps its handle. */
-		ret = viommu_ir_retarget(g, d);
-		if (ret) {
-			vector_move_rollback(g, d, &old);
-			(void)!viommu_ir_retarget(g, d);
-			return ret;
-		}
-	} else {
-		/* Emulated MSI-X: a new compatibility message, trapped write by write. */
-		d->msg = compose_compat(d);
-		irq_write_msg(g, d);
+	/*
+	 * Under remapping one SYNC, or an IRTE rewritten and flushed: the device keeps its
+	 * handle. Without, a new compatibility message, written into the device.
+	 */
+	ret = ir_aim(g, d);
+	if (ret) {
+		vector_move_rollback(g, d, &old);
+		ir_unaim(g, d);
+		return ret;
 	}
+	if (!g->pv && !viommu_ir(g))
+		irq_write_msg(g, d);
 	vector_schedule_cleanup(g, d);
 	g->stats.moved++;
 	return 0;
@@ -722,12 +814,14 @@ void irq_managed_shutdown(struct guest *g, struct irq_desc *d)
  */
 int irq_managed_startup(struct guest *g, struct irq_desc *d)
 {
-	int err = activate_batch(g, &d, 1, NULL);
+	bool parked = d->vd.parked;
+	int err = parked ? irq_activate_parked(g, d) : activate_batch(g, &d, 1, false, NULL);
 
 	if (err)
 		return err;
 	d->vd.shutdown = false;
-	irq_write_msg(g, d);
+	if (!parked) /* irq_activate_parked() wrote it */
+		irq_write_msg(g, d);
 	if (g->hot[d->irq].handler)
 		irq_mask(g, d, false);
 	g->stats.managed_restarted++;

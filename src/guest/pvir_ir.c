@@ -78,6 +78,7 @@ void pvir_probe(struct guest *g)
 	g->table_entries = entries;
 	g->pv = true;
 	g->pv_msi = features & PVIR_FEAT_MSI;
+	g->pv_park = features & PVIR_FEAT_PARK;
 	g->pv_probe = 0;
 	/* a host that may move us asks for re-syncs: listen (vCPU 0, APIC ID 0) */
 	if ((features & PVIR_FEAT_REMAP_EVENT) &&

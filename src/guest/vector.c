@@ -86,8 +86,26 @@ int vector_activate(struct guest *g, struct irq_desc *d)
 		return bit == -EINVAL ? -ENOSPC : bit;
 	vd->has_reserved = false;
 	vd->activated = true;
+	vd->parked = false;
 	install(g, d, cpu, (unsigned)bit);
 	return 0;
+}
+
+/*
+ * vector_assign_managed_shutdown(): reservation mode's activation at allocation. The
+ * configuration names the shutdown vector on the first online CPU, a system vector no
+ * device interrupt is given, so the IR layer aims the (v)IRTE there and an interrupt
+ * before request_irq() is spurious. Nothing is allocated: the reservation stays.
+ */
+void vector_park(struct guest *g, struct irq_desc *d)
+{
+	unsigned cpu = 0;
+
+	while (cpu + 1 < g->ncpus && !irq_matrix_cpu_online(g->matrix, cpu))
+		cpu++;
+	d->vd.cpu = cpu;
+	d->vd.vector = GUEST_SHUTDOWN_VECTOR;
+	d->vd.parked = true;
 }
 
 /*

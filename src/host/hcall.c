@@ -113,8 +113,9 @@ static void write_status(struct vm *vm, uint32_t index, int status)
 
 static bool vector_allowed(uint8_t v)
 {
-	return v >= PVIR_FIRST_VECTOR && v < PVIR_FIRST_SYSTEM_VECTOR &&
-	       v != PVIR_IA32_SYSCALL_VECTOR;
+	return (v >= PVIR_FIRST_VECTOR && v < PVIR_FIRST_SYSTEM_VECTOR &&
+		v != PVIR_IA32_SYSCALL_VECTOR) ||
+	       v == PVIR_SHUTDOWN_VECTOR;
 }
 
 /* The VFIO index of a device's vIRTEs without PVIR_VIRTE_MSI: MSI-X, or else IMS. */
@@ -586,7 +587,7 @@ static void query(struct vm *vm, struct vcpu_regs *regs)
 {
 	regs->rax = 0;
 	regs->rbx = PVIR_ABI_VERSION;
-	regs->rcx = PVIR_FEAT_BATCH | PVIR_FEAT_MSI |
+	regs->rcx = PVIR_FEAT_BATCH | PVIR_FEAT_MSI | PVIR_FEAT_PARK |
 		    (host_posting(vm->host) ? PVIR_FEAT_POSTED : 0) |
 		    (vm->remap_event ? PVIR_FEAT_REMAP_EVENT : 0);
 	regs->rdx = vm->quota;

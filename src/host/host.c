@@ -1858,7 +1858,7 @@ int host_irq_target(struct host *h, struct host_irq *hi, struct vcpu *v, uint8_t
 		if (err)
 			return err;
 	}
-	if (h->fault == HOST_FAULT_MISROUTE_NEXT) {
+	if (h->fault == HOST_FAULT_MISROUTE_NEXT && vector < 0xec) {
 		h->fault = HOST_FAULT_NONE; /* the deliberate bug: the next vector up */
 		vector = (uint8_t)(vector + 1);
 	}

@@ -26,4 +26,5 @@ void design_configure(enum sim_design d, const struct sc_vm *v, struct vm_config
 	vc->viommu = d == SIM_DESIGN_VIR_EMUL;
 	gc->pvir_driver = d == SIM_DESIGN_HCALL && v->guest_pvir;
 	gc->vtd_driver = d == SIM_DESIGN_VIR_EMUL;
+	gc->vectors_at_alloc = v->vectors_at_alloc; /* the guest's own, in every design */
 }

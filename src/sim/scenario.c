@@ -756,8 +756,9 @@ static bool parse_vm_host(struct ctx *c, yaml_node_t *v, const char *path, struc
 
 static bool parse_vm(struct ctx *c, yaml_node_t *v, const char *path, struct sc_vm *vm)
 {
-	static const char *const keys[] = {"name",   "host", "vcpus",	"pin", "irte_quota",
-					   "memory", "pvir", "devices", NULL};
+	static const char *const keys[] = {"name",   "host", "vcpus",	"pin",	   "irte_quota",
+					   "memory", "pvir", "vectors", "devices", NULL};
+	char vectors[MAX_SCALAR];
 	char p[PATH_MAX_LEN];
 	yaml_node_t *n;
 	uint64_t quota = 4096;
@@ -794,6 +795,15 @@ static bool parse_vm(struct ctx *c, yaml_node_t *v, const char *path, struct sc_
 	subpath(p, path, "pvir");
 	if ((n = get(c, v, "pvir")) && !parse_vm_pvir(c, n, p, vm))
 		return false;
+	subpath(p, path, "vectors");
+	if ((n = get(c, v, "vectors"))) {
+		if (!scalar(c, n, p, vectors, sizeof(vectors)))
+			return false;
+		if (!strcmp(vectors, "at_alloc"))
+			vm->vectors_at_alloc = true;
+		else if (strcmp(vectors, "at_request"))
+			return fail(c, n, p, "'%s' is not at_request or at_alloc", vectors);
+	}
 	subpath(p, path, "devices");
 	if (!(n = get(c, v, "devices")))
 		return true;
@@ -1515,6 +1525,23 @@ void scenario_free(struct scenario *sc)
 		free(sc->ops[i].entries);
 	free(sc->ops);
 	free(sc);
+}
+
+void scenario_set_vectors(struct scenario *sc, bool at_alloc)
+{
+	for (unsigned v = 0; v < sc->nvms; v++)
+		sc->vms[v].vectors_at_alloc = at_alloc;
+}
+
+const char *scenario_vectors_name(const struct scenario *sc)
+{
+	unsigned at_alloc = 0;
+
+	for (unsigned v = 0; v < sc->nvms; v++)
+		at_alloc += sc->vms[v].vectors_at_alloc;
+	if (!at_alloc)
+		return "at_request";
+	return at_alloc == sc->nvms ? "at_alloc" : "mixed";
 }
 
 int scenario_set_iommu(struct scenario *sc, enum host_iommu iommu, char *err, size_t errlen)

@@ -43,6 +43,7 @@ struct world_opts {
 	uint32_t irte_entries;
 	bool no_posting;
 	unsigned pcpus;
+	bool vectors_at_alloc; /* no reservation mode (guest_config) */
 };
 
 static const struct guest_ims_layout dsa_layout = {IMS_DEVICE, 0, DSA_IMS, 2048};
@@ -70,7 +71,8 @@ static struct world *world_new(struct world_opts o)
 					 .bars = {[0] = {.size = 0x1000}},
 					 .ims_storage = IMS_MEMORY,
 					 .ims_entries = 4096};
-	struct guest_config gc = {.pvir_driver = !o.old_guest};
+	struct guest_config gc = {.pvir_driver = !o.old_guest,
+				  .vectors_at_alloc = o.vectors_at_alloc};
 	struct world *w = calloc(1, sizeof(*w));
 
 	hc.pcpus = o.pcpus ? o.pcpus : 8;
@@ -201,8 +203,12 @@ static void activate_64_msix_and_2048_ims(void **state)
 	assert_int_equal(hcalls, 2); /* QUERY, SET_TABLE */
 	assert_int_equal(nic_probe(w->g, NIC_BDF, 64, 64, &w->nic_drv), 0);
 	assert_int_equal(accel_probe(w->g, DSA_BDF, &dsa_layout, 2048, &w->dsa_drv), 0);
-	/* one SYNC for the 64 vectors, one for the 2048 entries; no trapped MMIO */
-	assert_int_equal(vm_exits(w->vm)->hypercall - hcalls, 2);
+	/*
+	 * One SYNC for the 64 vectors, parked (reservation mode), one per request_irq()
+	 * for its real vector, one for the 2048 entries (IMS has no reservation mode); no
+	 * trapped MMIO.
+	 */
+	assert_int_equal(vm_exits(w->vm)->hypercall - hcalls, 1 + 64 + 1);
 	assert_int_equal(vm_exits(w->vm)->mmio_trap, 0);
 	assert_int_equal(ir_driver_in_use(host_ir_driver(w->h)), 64 + 2048);
 	assert_int_equal(vm_irte_used(w->vm), 64 + 2048);
@@ -901,14 +907,15 @@ static void managed_vectors_shut_down_and_restart(void **state)
 }
 
 /*
- * Managed vectors allocated while a CPU of the spread is offline: CPU 1 of 4 is, so
- * vector 1 (mask {1}) is left shut down, as Linux's msi_init_virq() leaves it, and the
- * rest start in two runs, {0} and {2, 3}: two SYNCs. Its request_irq() succeeds and
- * leaves it masked; a raise latches; CPU 1 coming online starts it and delivers that.
+ * Managed vectors allocated while a CPU of the spread is offline, without reservation
+ * mode: CPU 1 of 4 is, so vector 1 (mask {1}) is left shut down, as Linux's
+ * msi_init_virq() leaves it, and the rest start in two runs, {0} and {2, 3}: two SYNCs.
+ * Its request_irq() succeeds and leaves it masked; a raise latches; CPU 1 coming online
+ * starts it and delivers that.
  */
 static void managed_vector_of_an_offline_cpu_starts_shut_down(void **state)
 {
-	struct world *w = world_new((struct world_opts){0});
+	struct world *w = world_new((struct world_opts){.vectors_at_alloc = true});
 	struct guest_pci_dev *nic = guest_pci_find(w->g, NIC_BDF);
 	unsigned irq[4];
 	uint64_t hcalls;
@@ -935,6 +942,118 @@ static void managed_vector_of_an_offline_cpu_starts_shut_down(void **state)
 	pci_free_irq_vectors(w->g, nic);
 	assert_int_equal(vm_hcall_entries(w->vm), 0);
 	assert_true(guest_check(w->g));
+	world_free(w);
+}
+
+/* ---- reservation mode: parked at allocation, a real vector at request_irq() ---- */
+
+/* The guest half of vIRTE @idx: its vector, as the guest last wrote it. */
+static uint8_t virte_vector(struct world *w, uint32_t idx)
+{
+	uint8_t v = 0;
+
+	assert_int_equal(physmem_read(vm_memory(w->vm),
+				      guest_pvir_table(w->g) + (uint64_t)idx * PVIR_VIRTE_SIZE +
+					  PVIR_VIRTE_VECTOR,
+				      &v, 1),
+			 0);
+	return v;
+}
+
+/*
+ * Four MSI-X vectors. pci_alloc_irq_vectors() activates them with reserve: one SYNC,
+ * every vIRTE aimed at the shutdown vector (0xef) of vCPU 0, the messages in the
+ * table; none has a vector yet. Each request_irq() activates one again: a vector from
+ * its reservation, a SYNC of its vIRTE, and it delivers there.
+ */
+static void reservation_parks_until_request(void **state)
+{
+	struct world *w = *state;
+	struct guest_pci_dev *nic = guest_pci_find(w->g, NIC_BDF);
+	uint64_t hcalls = vm_exits(w->vm)->hypercall;
+	unsigned irq[4];
+
+	assert_int_equal(pci_alloc_irq_vectors(w->g, nic, 4, 4, NULL), 4);
+	assert_int_equal(vm_exits(w->vm)->hypercall - hcalls, 1);
+	assert_int_equal(guest_vectors_in_use(w->g), 0);
+	assert_int_equal(vm_hcall_entries(w->vm), 4);
+	for (unsigned v = 0; v < 4; v++) {
+		irq[v] = (unsigned)pci_irq_vector(nic, v);
+		assert_int_equal(irq_effective_cpu(w->g, irq[v]), -1);
+		assert_int_equal(virte_vector(w, v), PVIR_SHUTDOWN_VECTOR);
+	}
+	/* an affinity given now is kept for the activation */
+	assert_int_equal(irq_set_affinity(w->g, irq[3], &(struct cpumask){{1u << 2}}), 0);
+	assert_int_equal(vm_exits(w->vm)->hypercall - hcalls, 1);
+	for (unsigned v = 0; v < 4; v++) {
+		assert_int_equal(request_irq(w->g, irq[v], nop_handler, NULL), 0);
+		assert_int_equal(vm_exits(w->vm)->hypercall - hcalls, 2 + v);
+		assert_true(virte_vector(w, v) != PVIR_SHUTDOWN_VECTOR);
+	}
+	assert_int_equal(irq_effective_cpu(w->g, irq[3]), 2);
+	assert_int_equal(guest_vectors_in_use(w->g), 4);
+	for (unsigned v = 0; v < 4; v++)
+		raise_msix(w, v);
+	assert_int_equal(run_all(w), 4);
+	assert_int_equal(irq_count(w->g, irq[3], 2), 1);
+	assert_int_equal(guest_stats(w->g)->spurious, 0);
+	assert_true(guest_check(w->g));
+}
+
+/*
+ * Vectors run out at request_irq(), where Linux's reservation mode finds them out: a
+ * 1-vCPU guest parks 64 MSI-X vectors (reservations never fail), then 150 IMS entries
+ * take real vectors at once, leaving 53 of the vCPU's 203. request_irq() of the 54th
+ * NIC vector gets -ENOSPC: no handler, still parked, its vIRTE as it was, no SYNC.
+ */
+static void request_irq_finds_no_vector(void **state)
+{
+	struct world *w = world_new((struct world_opts){.vcpus = 1});
+	struct guest_pci_dev *nic = guest_pci_find(w->g, NIC_BDF);
+	struct guest_pci_dev *dsa = guest_pci_find(w->g, DSA_BDF);
+	unsigned v;
+	uint64_t hcalls;
+
+	(void)state;
+	assert_int_equal(pci_alloc_irq_vectors(w->g, nic, 64, 64, NULL), 64);
+	assert_int_equal(guest_ims_alloc(w->g, dsa, &dsa_layout, 150, 150, NULL), 150);
+	for (v = 0; v < 53; v++)
+		assert_int_equal(
+		    request_irq(w->g, (unsigned)pci_irq_vector(nic, v), nop_handler, NULL), 0);
+	hcalls = vm_exits(w->vm)->hypercall;
+	assert_int_equal(request_irq(w->g, (unsigned)pci_irq_vector(nic, v), nop_handler, NULL),
+			 -ENOSPC);
+	assert_int_equal(vm_exits(w->vm)->hypercall, hcalls);
+	assert_int_equal(irq_effective_cpu(w->g, (unsigned)pci_irq_vector(nic, v)), -1);
+	assert_int_equal(virte_vector(w, v), PVIR_SHUTDOWN_VECTOR);
+	assert_int_equal(guest_cpu_vectors_free(w->g, 0), 0);
+	assert_true(guest_check(w->g));
+	/* a vector given back, and the same request_irq() succeeds */
+	free_irq(w->g, (unsigned)pci_irq_vector(nic, 0));
+	guest_ims_free_last(w->g, dsa, 1);
+	assert_int_equal(request_irq(w->g, (unsigned)pci_irq_vector(nic, v), nop_handler, NULL), 0);
+	assert_int_equal(vm_exits(w->vm)->hypercall, hcalls + 2); /* the IMS free, the SYNC */
+	assert_true(guest_check(w->g));
+	world_free(w);
+}
+
+/* The guest option: a real vector at allocation, one SYNC for all, none at request_irq(). */
+static void vectors_at_alloc_one_sync(void **state)
+{
+	struct world *w = world_new((struct world_opts){.vectors_at_alloc = true});
+	struct guest_pci_dev *nic = guest_pci_find(w->g, NIC_BDF);
+	uint64_t hcalls = vm_exits(w->vm)->hypercall;
+
+	(void)state;
+	assert_int_equal(pci_alloc_irq_vectors(w->g, nic, 4, 4, NULL), 4);
+	assert_int_equal(guest_vectors_in_use(w->g), 4);
+	for (unsigned v = 0; v < 4; v++)
+		assert_int_equal(
+		    request_irq(w->g, (unsigned)pci_irq_vector(nic, v), nop_handler, NULL), 0);
+	assert_int_equal(vm_exits(w->vm)->hypercall - hcalls, 1);
+	for (unsigned v = 0; v < 4; v++)
+		raise_msix(w, v);
+	assert_int_equal(run_all(w), 4);
 	world_free(w);
 }
 
@@ -972,6 +1091,9 @@ int main(void)
 	    PAIR("old-guest-new-vmm", 2),
 	    PAIR("old-guest-old-vmm", 3),
 	    FX(cpu_offline_moves_interrupts),
+	    FX(reservation_parks_until_request),
+	    TEST(request_irq_finds_no_vector),
+	    TEST(vectors_at_alloc_one_sync),
 	};
 
 	return cmocka_run_group_tests_name("guest", tests, NULL, NULL);

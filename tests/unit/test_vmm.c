@@ -307,7 +307,8 @@ static void query_new_vmm(void **state)
 
 	assert_int_equal(hret(&r), 0);
 	assert_int_equal(r.rbx, PVIR_ABI_VERSION);
-	assert_int_equal(r.rcx, PVIR_FEAT_POSTED | PVIR_FEAT_BATCH | PVIR_FEAT_MSI);
+	assert_int_equal(r.rcx,
+			 PVIR_FEAT_POSTED | PVIR_FEAT_BATCH | PVIR_FEAT_MSI | PVIR_FEAT_PARK);
 	assert_int_equal(r.rdx, 4096);
 	assert_int_equal(vm_exits(f->vm)->hypercall, 1);
 	r = hcall(f->vm, PVIR_HC_BASE + 99, 0, 0);
