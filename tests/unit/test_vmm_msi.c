@@ -321,6 +321,27 @@ static void hcall_block_in_one_sync(void **state)
 	}
 }
 
+/*
+ * Masking under the service: the mask bits are the device's, as in the emulated case —
+ * a masked vector latches and goes out at unmask, to where its vIRTE aims.
+ */
+static void hcall_masked_vector_latches(void **state)
+{
+	struct fx *f = *state;
+
+	opt_in(f);
+	put_msi(f, 0, 0, 0x40);
+	put_msi(f, 1, 1, 0x41);
+	assert_int_equal(rc(sync(f->vm, 0, 2)), 0);
+	cap_write(f, PCI_MSI_MASK_64, 4, 0x2);
+	assert_int_equal(raise_msi(f, 1), PCI_IRQ_PENDING);
+	assert_false(got(f, 1, 0x41));
+	assert_int_equal(raise_msi(f, 0), PCI_IRQ_SENT);
+	cap_write(f, PCI_MSI_MASK_64, 4, 0);
+	assert_true(got(f, 1, 0x41));
+	assert_int_equal(hw(f, PCI_MSI_PENDING_64, 4), 0);
+}
+
 /* MSI cannot grow: a vector more after the block is -EBUSY, with nothing changed. */
 static void hcall_block_cannot_grow(void **state)
 {
@@ -473,6 +494,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(vfio_one_type_at_a_time, setup_trap, teardown),
 	    cmocka_unit_test_setup_teardown(hcall_block_in_one_sync, setup_service, teardown),
 	    cmocka_unit_test_setup_teardown(hcall_block_cannot_grow, setup_service, teardown),
+	    cmocka_unit_test_setup_teardown(hcall_masked_vector_latches, setup_service, teardown),
 	    cmocka_unit_test_setup_teardown(hcall_msi_flag_checked, setup_service, teardown),
 	    cmocka_unit_test_setup_teardown(hcall_vector_retargets_alone, setup_service, teardown),
 	    cmocka_unit_test_setup_teardown(hcall_teardown_releases_block, setup_service, teardown),
