@@ -656,18 +656,22 @@ static int touched_irqfds(struct kvm_irq *k, int **ret)
 }
 
 /*
- * A stock commit that reports nothing: what KVM would do with the whole
- * table, done for the routes the VMM touched. Every other GSI keeps its
- * route and every other irqfd already holds it (an irqfd takes its GSI's
- * route at each commit and at assignment), so walking them changes nothing:
- * they are counted as walked. Return: false (nothing done) if out of memory.
+ * A stock commit: what KVM would do with the whole table, done for the routes
+ * the VMM touched. Every other GSI keeps its route and every other irqfd
+ * already holds it (an irqfd takes its GSI's route at each commit and at
+ * assignment), so walking them changes nothing: they are counted as walked.
+ * With @report, an irqfd whose IRTE could not follow keeps its old route, as
+ * kvm_set_gsi_routing() does, and its GSI is marked refused.
+ * Return: false (nothing done) if out of memory; else *@ret_err, the first
+ * refusal's error (0 if none).
  */
-static bool commit_touched(struct vm *vm)
+static bool commit_touched(struct vm *vm, bool report, int *ret_err)
 {
 	struct kvm_irq *k = &vm->kvm;
 	struct kvm_irq_routing *r = k->commit_buf;
 	int *fds = NULL, n = touched_irqfds(k, &fds);
 
+	*ret_err = 0;
 	if (n < 0)
 		return false;
 	for (uint32_t w = 0; w < VM_MAX_ROUTES / 64; w++)
@@ -679,9 +683,16 @@ static bool commit_touched(struct vm *vm)
 		}
 	vm->stats.route_commits++;
 	vm->stats.routes_walked += k->route_irqfds - (unsigned)n; /* irqfd_follow counts the rest */
-	r->flags = 0;
-	for (int i = 0; i < n; i++)
-		(void)irqfd_follow(vm, &k->fds[fds[i]], r); /* stock: a failure is logged */
+	r->flags = report ? KVM_IRQ_ROUTING_REPORT_BYPASS : 0;
+	r->nr = 0; /* no table to flag: a refusal is marked here */
+	for (int i = 0; i < n; i++) {
+		int err = irqfd_follow(vm, &k->fds[fds[i]], r); /* unreported: logged */
+
+		if (err)
+			mark_refused(vm, k->fds[fds[i]].gsi);
+		if (err && !*ret_err)
+			*ret_err = err;
+	}
 	free(fds);
 	return true;
 }
@@ -697,9 +708,9 @@ static int commit_table(struct vm *vm, bool report)
 		commit_unchanged(vm);
 		return 0;
 	}
-	if (!report && host_kernel(vm->host) == HOST_KERNEL_STOCK && commit_touched(vm)) {
+	if (host_kernel(vm->host) == HOST_KERNEL_STOCK && commit_touched(vm, report, &err)) {
 		k->vmm_changed = false;
-		return 0;
+		return err;
 	}
 	k->vmm_changed = false;
 	r->nr = 0;
