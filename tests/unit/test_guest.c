@@ -1037,6 +1037,27 @@ static void request_irq_finds_no_vector(void **state)
 	world_free(w);
 }
 
+/*
+ * Parked vectors freed without ever being requested: their vIRTEs torn down in one
+ * SYNC, their reservations given back, everything as before the allocation.
+ */
+static void parked_vectors_freed_unrequested(void **state)
+{
+	struct world *w = *state;
+	struct guest_pci_dev *nic = guest_pci_find(w->g, NIC_BDF);
+	struct holdings before = holdings(w);
+	unsigned free_before = guest_cpu_vectors_free(w->g, 0);
+	uint64_t hcalls = vm_exits(w->vm)->hypercall;
+
+	assert_int_equal(pci_alloc_irq_vectors(w->g, nic, 8, 8, NULL), 8);
+	assert_int_equal(vm_hcall_entries(w->vm), 8);
+	pci_free_irq_vectors(w->g, nic);
+	assert_int_equal(vm_exits(w->vm)->hypercall - hcalls, 2);
+	assert_holdings(w, before);
+	assert_int_equal(guest_cpu_vectors_free(w->g, 0), free_before);
+	assert_int_equal(vm_hcall_entries(w->vm), 0);
+}
+
 /* The guest option: a real vector at allocation, one SYNC for all, none at request_irq(). */
 static void vectors_at_alloc_one_sync(void **state)
 {
@@ -1093,6 +1114,7 @@ int main(void)
 	    FX(cpu_offline_moves_interrupts),
 	    FX(reservation_parks_until_request),
 	    TEST(request_irq_finds_no_vector),
+	    FX(parked_vectors_freed_unrequested),
 	    TEST(vectors_at_alloc_one_sync),
 	};
 
