@@ -138,7 +138,7 @@ void vm_vcpu_eoi(struct vcpu *v);
 bool vm_vcpu_has_pending(struct vcpu *v);
 /** vm_vcpu_irr_merged() - interrupts that found their vector already pending in @v's IRR */
 uint64_t vm_vcpu_irr_merged(const struct vcpu *v);
-/** vm_vcpu_irr_count() - vectors pending in @v's IRR */
+/** vm_vcpu_irr_count() - vectors pending in @v's IRR but the VMM's remap event */
 unsigned vm_vcpu_irr_count(struct vcpu *v);
 /** vm_vcpu_irr_test() - the guest reads its APIC's IRR bit for @vector */
 bool vm_vcpu_irr_test(struct vcpu *v, uint8_t vector);

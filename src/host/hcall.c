@@ -718,7 +718,9 @@ int vm_pvir_remap_event(struct vm *vm)
 	if (!vm->hc.event_vector)
 		return -ENOENT;
 	vm->stats.remap_events++;
-	host_vcpu_inject(vm->host, vm->hc.event_vcpu, vm->hc.event_vector);
+	/* one the guest has not taken yet stands for this one too: an APIC merges them */
+	if (!vm_vcpu_irr_test(vm->hc.event_vcpu, vm->hc.event_vector))
+		host_vcpu_inject(vm->host, vm->hc.event_vcpu, vm->hc.event_vector);
 	return 0;
 }
 

@@ -188,10 +188,14 @@ uint64_t vm_vcpu_irr_merged(const struct vcpu *v)
 
 unsigned vm_vcpu_irr_count(struct vcpu *v)
 {
+	const struct hc_state *hc = &v->vm->hc;
 	unsigned n = 0;
 
 	for (unsigned w = 0; w < 4; w++)
 		n += (unsigned)__builtin_popcountll(v->vapic.irr[w]);
+	/* the VMM's remap event is its own, not a device's */
+	if (hc->event_vector && hc->event_vcpu == v && lapic_irr_test(&v->vapic, hc->event_vector))
+		n--;
 	return n;
 }
 

@@ -217,6 +217,34 @@ static void bad_revokes_change_nothing(void **state)
 	world_free(w);
 }
 
+/*
+ * Two events before the guest takes the first: its APIC holds one, as it would merge
+ * them, and it is not a device's interrupt — the IRR count a run balances its raises
+ * against leaves it out, so a second move's event is not an interrupt delivered twice.
+ */
+static void events_merge_and_are_no_device_interrupt(void **state)
+{
+	struct world *w = booted(true);
+	uint8_t ev = guest_remap_event_vector(w->t.g);
+	struct vcpu *v0 = vm_vcpu(w->t.vm, 0);
+	uint64_t merged = vm_vcpu_irr_merged(v0);
+
+	(void)state;
+	assert_int_not_equal(ev, 0);
+	assert_int_equal(vm_vcpu_irr_count(v0), 0);
+	assert_int_equal(vm_pvir_remap_event(w->t.vm), 0);
+	assert_int_equal(vm_pvir_remap_event(w->t.vm), 0);
+	assert_int_equal(vm_vmm_stats(w->t.vm)->remap_events, 2);
+	assert_true(vm_vcpu_irr_test(v0, ev));
+	assert_int_equal(vm_vcpu_irr_merged(v0), merged);
+	assert_int_equal(vm_vcpu_irr_count(v0), 0);
+	assert_int_equal(raise_queue(w, 0), PCI_IRQ_SENT);
+	assert_int_equal(handled(w), 1);
+	assert_false(vm_vcpu_irr_test(v0, ev));
+	assert_int_equal(guest_stats(w->t.g)->remap_events, 1);
+	world_free(w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -226,6 +254,7 @@ int main(void)
 	    TEST(memory_ims_masked_then_mended),
 	    TEST(a_failed_resync_stays_masked),
 	    TEST(bad_revokes_change_nothing),
+	    TEST(events_merge_and_are_no_device_interrupt),
 	};
 
 	return cmocka_run_group_tests_name("remap_event", tests, NULL, NULL);

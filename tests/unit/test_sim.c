@@ -1068,6 +1068,49 @@ static void migrate_vm_there_and_back(void **state)
 }
 
 /*
+ * Plain MSI across two moves, under every design, with a VM on b holding the MSI block
+ * ours had: under hcall the block's handles move both ways (a new block on each host,
+ * the guest told by the remap event). The host programs the capability, so nothing
+ * waits for the guest's re-SYNC: what latched goes out at resume. The guest's vCPU 0
+ * shares its pCPU on b and takes the first event only after the second move: the two
+ * events merge in its APIC, and neither counts as a device's interrupt.
+ */
+static void migrate_vm_with_plain_msi(void **state)
+{
+	static const char text[] =
+	    "duration: 8ms\nhosts:\n  - {name: a, pcpus: 8}\n  - {name: b, pcpus: 8}\nvms:\n"
+	    "  - name: web\n    vcpus: 4\n    devices:\n"
+	    "      - {name: s, bdf: \"05:00.0\", guest_bdf: \"00:04.0\", msi: 8}\n"
+	    "  - name: other\n    host: b\n    vcpus: 1\n    devices:\n"
+	    "      - {name: f, bdf: \"07:00.0\", guest_bdf: \"00:04.0\", msi: 8}\n"
+	    "workload:\n"
+	    "  - {at: 0ms, do: activate, dev: other/f, count: 8, min: 1}\n"
+	    "  - {at: 0ms, do: activate, dev: web/s, count: 8, min: 1}\n"
+	    "  - {at: 0ms, do: traffic, dev: web/s, rate: 1M/s, until: 8ms}\n"
+	    "  - {at: 2ms, do: migrate_vm, vm: web, to: b, downtime: 1ms}\n"
+	    "  - {at: 5ms, do: migrate_vm, vm: web, to: a, downtime: 1ms}\n";
+
+	(void)state;
+	for (enum sim_design d = 0; d < SIM_DESIGN_COUNT; d++) {
+		struct run run = run_design(text, d, NULL);
+
+		assert_sound(&run);
+		assert_int_equal(run.r.nmigrations, 2);
+		assert_int_equal(run.r.irq.blocked, 0);
+		assert_true(run.r.irq.delivered > 1000);
+		for (unsigned m = 0; m < 2; m++) {
+			assert_true(run.r.migrations[m].done);
+			assert_int_equal(run.r.migrations[m].sent_at_resume,
+					 run.r.migrations[m].latched);
+			assert_int_equal(run.r.migrations[m].handles,
+					 d == SIM_DESIGN_HCALL ? 8 : 0);
+			assert_int_equal(run.r.migrations[m].moved, d == SIM_DESIGN_HCALL ? 8 : 0);
+		}
+		run_free(&run);
+	}
+}
+
+/*
  * A VM already on the destination holds the IRTE indices ours had (VT-d's one table):
  * the handles move, the guest is told, and still nothing is lost. Moving a VM to where it
  * is, or again during its downtime, is refused.
@@ -1147,6 +1190,7 @@ int main(void)
 	    TEST(managed_vector_waits_for_its_cpu),
 	    TEST(one_vm_holds_65535_interrupts),
 	    TEST(migrate_vm_there_and_back),
+	    TEST(migrate_vm_with_plain_msi),
 	    TEST(migrate_vm_onto_taken_handles),
 	};
 
