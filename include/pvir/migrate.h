@@ -64,6 +64,11 @@ int vm_migration_finish(struct vm_migration *m) WARN_UNUSED;
 struct vm *vm_migration_dest(const struct vm_migration *m);
 /** vm_migration_moved() - vIRTEs whose handle the destination could not keep */
 uint32_t vm_migration_moved(const struct vm_migration *m);
+/**
+ * vm_migration_remap_event() - whether the finish sends the guest the remap event: a
+ * handle moved, or an entry was stale at the source already and still is
+ */
+bool vm_migration_remap_event(const struct vm_migration *m);
 
 /**
  * vm_migration_free() - done with @m. Before a successful switch it abandons the

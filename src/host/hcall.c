@@ -984,15 +984,22 @@ static int restore_entries(struct vm *dst, struct vm *src)
 	return err;
 }
 
-/* Entry @i, restored: flagged, with its storage held, if its handle did not survive. */
+/*
+ * Entry @i, restored: flagged, with its storage held, if its handle did not survive — or
+ * if it was stale at the source already, its storage holding a message older still (the
+ * guest had not re-synced it): the restore's SYNC wrote a status of 0, which must not
+ * tell the guest all is well.
+ */
 static int check_entry(struct vm *dst, struct vm *src, uint32_t i, uint32_t *moved)
 {
 	struct msi_msg old, now;
+	bool kept;
 	int err = entry_msg(src, i, &old);
 
 	if (!err)
 		err = entry_msg(dst, i, &now);
-	if (err || msi_msg_equal(&old, &now))
+	kept = !err && msi_msg_equal(&old, &now);
+	if (err || (kept && !bitmap_test(src->hc.stale, i)))
 		return err;
 	err = mediate_for_stale(dst, dst->hc.e[i].dev);
 	if (err)
@@ -1000,7 +1007,7 @@ static int check_entry(struct vm *dst, struct vm *src, uint32_t i, uint32_t *mov
 	write_status(dst, i, -PVIR_ESTALE);
 	stale_set(dst, i, true);
 	mask_memory_slots(dst, dst->hc.e[i].dev, &old);
-	(*moved)++;
+	*moved += !kept;
 	return 0;
 }
 

@@ -175,7 +175,7 @@ int vm_migration_finish(struct vm_migration *m)
 	for (unsigned d = 0; d < m->ndevs; d++)
 		(void)!vfio_mig_set_state(m->to[d],
 					  VFIO_DEVICE_STATE_RUNNING); /* STOP -> RUNNING */
-	if (m->dst->hc.nstale)
+	if (vm_migration_remap_event(m))
 		(void)!vm_pvir_remap_event(m->dst); /* registered: the switch checked */
 	m->finished = true;
 	return 0;
@@ -184,6 +184,11 @@ int vm_migration_finish(struct vm_migration *m)
 struct vm *vm_migration_dest(const struct vm_migration *m)
 {
 	return m->dst;
+}
+
+bool vm_migration_remap_event(const struct vm_migration *m)
+{
+	return m->switched && m->dst->hc.nstale;
 }
 
 uint32_t vm_migration_moved(const struct vm_migration *m)

@@ -1387,7 +1387,7 @@ static void on_migrated(struct sim *s, unsigned vm)
 	(void)!vm_migration_finish(sv->mig); /* switched: it cannot fail */
 	sv->held = vm_pending(sv);	     /* behind a handle that moved: masked until re-SYNC */
 	rep->sent_at_resume = rep->latched - sv->held;
-	rep->remap_event = rep->moved > 0;
+	rep->remap_event = vm_migration_remap_event(sv->mig);
 	rep->done = true;
 	vm_migration_free(sv->mig);
 	vm_free(sv->retiring);

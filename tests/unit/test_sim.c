@@ -1111,6 +1111,42 @@ static void migrate_vm_with_plain_msi(void **state)
 }
 
 /*
+ * MSI-X entries whose handles moved to b, and whose guest had not re-synced them when the
+ * VM went back to a (its vCPU 0, which takes the remap event, shared its pCPU on b): on a
+ * the handles are b's again, so none moved, but the entries still hold a's first
+ * messages. They stay stale, the event is sent again, and the guest mends them then:
+ * everything latched goes out after its re-SYNC, none waits to the end.
+ */
+static void entries_stale_at_the_source_stay_stale(void **state)
+{
+	static const char text[] =
+	    "duration: 8ms\nhosts:\n  - {name: a, pcpus: 8}\n  - {name: b, pcpus: 8}\nvms:\n"
+	    "  - name: web\n    vcpus: 4\n    devices:\n"
+	    "      - {name: n, bdf: \"05:00.0\", guest_bdf: \"00:04.0\", msix: 8}\n"
+	    "  - name: other\n    host: b\n    vcpus: 1\n    devices:\n"
+	    "      - {name: f, bdf: \"07:00.0\", guest_bdf: \"00:04.0\", msix: 8}\n"
+	    "workload:\n"
+	    "  - {at: 0ms, do: activate, dev: other/f, count: 8}\n"
+	    "  - {at: 0ms, do: activate, dev: web/n, count: 8}\n"
+	    "  - {at: 0ms, do: traffic, dev: web/n, rate: 1M/s, until: 8ms}\n"
+	    "  - {at: 2ms, do: migrate_vm, vm: web, to: b, downtime: 1ms}\n"
+	    "  - {at: 5ms, do: migrate_vm, vm: web, to: a, downtime: 1ms}\n";
+	struct run run = run_design(text, SIM_DESIGN_HCALL, NULL);
+	const struct sim_migration *back = &run.r.migrations[1];
+
+	(void)state;
+	assert_sound(&run);
+	assert_int_equal(run.r.migrations[0].moved, 8);
+	assert_int_equal(run.r.migrations[0].sent_after_resync, 0); /* never re-synced on b */
+	assert_int_equal(back->moved, 0);
+	assert_true(back->remap_event);
+	assert_int_equal(back->latched, 8);
+	assert_int_equal(back->sent_after_resync, 8);
+	assert_true(run.r.irq.pending < 8);
+	run_free(&run);
+}
+
+/*
  * A VM already on the destination holds the IRTE indices ours had (VT-d's one table):
  * the handles move, the guest is told, and still nothing is lost. Moving a VM to where it
  * is, or again during its downtime, is refused.
@@ -1191,6 +1227,7 @@ int main(void)
 	    TEST(one_vm_holds_65535_interrupts),
 	    TEST(migrate_vm_there_and_back),
 	    TEST(migrate_vm_with_plain_msi),
+	    TEST(entries_stale_at_the_source_stay_stale),
 	    TEST(migrate_vm_onto_taken_handles),
 	};
 
