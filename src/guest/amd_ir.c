@@ -170,21 +170,32 @@ int amd_ir_retarget(struct guest *g, struct irq_desc *d)
 	return amdvi_irte_write(g->amd, d->dev->bdf, (uint32_t)d->vtd_index, &e);
 }
 
-void amd_ir_deactivate(struct guest *g, struct irq_desc *d)
+/* irq_remapping_deactivate(): the entry cleared and flushed, its index kept. */
+void amd_ir_clear(struct guest *g, struct irq_desc *d)
 {
-	const struct amdvi_irte_ga zero = {0};
+	if (d->vtd_index >= 0)
+		(void)!amdvi_irte_write(g->amd, d->dev->bdf, (uint32_t)d->vtd_index,
+					&(struct amdvi_irte_ga){0});
+}
 
+/* Freeing the index clears and flushes it again; a block goes whole, with its last vector. */
+void amd_ir_release(struct guest *g, struct irq_desc *d)
+{
 	if (d->vtd_index < 0)
 		return;
-	/* Linux's deactivate clears the entry (flushed), then freeing clears and flushes again */
-	(void)!amdvi_irte_write(g->amd, d->dev->bdf, (uint32_t)d->vtd_index, &zero);
 	if (d->bus != IRQ_BUS_MSI)
 		(void)!amdvi_irte_free(g->amd, d->dev->bdf, (uint32_t)d->vtd_index, 1);
-	d->vtd_index = -1;
-	/* a block goes whole, with its last vector */
-	if (d->bus == IRQ_BUS_MSI && !--d->dev->msi_block_live) {
+	else if (!--d->dev->msi_block_live) {
 		(void)!amdvi_irte_free(g->amd, d->dev->bdf, (uint32_t)d->dev->msi_block,
 				       d->dev->msi_block_size);
 		d->dev->msi_block = -1;
 	}
+	d->vtd_index = -1;
+}
+
+/* Linux's deactivate clears the entry (flushed), then freeing clears and flushes again. */
+void amd_ir_deactivate(struct guest *g, struct irq_desc *d)
+{
+	amd_ir_clear(g, d);
+	amd_ir_release(g, d);
 }

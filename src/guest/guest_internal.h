@@ -59,6 +59,7 @@ struct irq_desc {
 	int vtd_index; /* IRTE index in the vIOMMU's table (`vir-emul`), or -1 */
 	struct msi_msg msg;
 	bool masked;
+	bool deactivated;   /* free_irq() tore its (v)IRTE down: request_irq() activates it again */
 	bool remap_pending; /* the host revoked its vIRTE: SYNC again, rewrite the storage */
 	int remap_err;	    /* the last such SYNC's error, 0 once mended */
 };
@@ -207,6 +208,8 @@ void virte_write(struct guest *g, const struct irq_desc *d, bool present);
 void virte_teardown(struct guest *g, uint32_t first, uint32_t count);
 void virte_reap(struct guest *g);
 bool virte_is_stale(const struct guest *g, uint32_t i);
+/* A stale vIRTE synced present again: the host holds it for the guest, not for the reaper. */
+void virte_revive(struct guest *g, uint32_t i);
 struct msi_msg virte_msg(struct guest *g, uint32_t idx);
 int virte_status(struct guest *g, uint32_t idx);
 void pvir_remap_event(struct guest *g);
@@ -221,6 +224,8 @@ int vtd_activate(struct guest *g, struct irq_desc *d) WARN_UNUSED;
 int vtd_activate_msi(struct guest *g, struct irq_desc **ds, unsigned n) WARN_UNUSED;
 int vtd_retarget(struct guest *g, struct irq_desc *d) WARN_UNUSED;
 void vtd_deactivate(struct guest *g, struct irq_desc *d);
+void vtd_clear(struct guest *g, struct irq_desc *d);
+void vtd_release(struct guest *g, struct irq_desc *d);
 
 /* amd_ir.c */
 void amd_ir_probe(struct guest *g);
@@ -229,6 +234,8 @@ int amd_ir_activate(struct guest *g, struct irq_desc *d) WARN_UNUSED;
 int amd_ir_activate_msi(struct guest *g, struct irq_desc **ds, unsigned n) WARN_UNUSED;
 int amd_ir_retarget(struct guest *g, struct irq_desc *d) WARN_UNUSED;
 void amd_ir_deactivate(struct guest *g, struct irq_desc *d);
+void amd_ir_clear(struct guest *g, struct irq_desc *d);
+void amd_ir_release(struct guest *g, struct irq_desc *d);
 
 /* The IR domain of the emulated vIOMMU (`vir-emul`): VT-d's or AMD-Vi's, whichever probed. */
 static inline bool viommu_ir(const struct guest *g)
@@ -250,6 +257,24 @@ static inline int viommu_ir_activate_msi(struct guest *g, struct irq_desc **ds, 
 static inline int viommu_ir_retarget(struct guest *g, struct irq_desc *d)
 {
 	return g->amd ? amd_ir_retarget(g, d) : vtd_retarget(g, d);
+}
+
+/* @d's IRTE zeroed and flushed, its index kept for the irq (Linux's IR deactivate). */
+static inline void viommu_ir_clear(struct guest *g, struct irq_desc *d)
+{
+	if (g->amd)
+		amd_ir_clear(g, d);
+	else
+		vtd_clear(g, d);
+}
+
+/* @d's IRTE index given back, the entry cleared and flushed (Linux's free_irte()). */
+static inline void viommu_ir_free(struct guest *g, struct irq_desc *d)
+{
+	if (g->amd)
+		amd_ir_release(g, d);
+	else
+		vtd_release(g, d);
 }
 
 static inline void viommu_ir_deactivate(struct guest *g, struct irq_desc *d)

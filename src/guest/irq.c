@@ -320,9 +320,23 @@ static unsigned virte_run(struct guest *g, const unsigned *irqs, unsigned n)
 	const struct irq_desc *first = desc_of(g, irqs[0]), *d;
 	unsigned run = 1;
 
-	while (run < n && (d = desc_of(g, irqs[run])) && d->virte == first->virte + (int)run)
+	while (run < n && (d = desc_of(g, irqs[run])) && !d->deactivated &&
+	       d->virte == first->virte + (int)run)
 		run++;
 	return run;
+}
+
+/*
+ * Linux's msi_domain_deactivate(): the storage left holding a zero message. @d keeps
+ * the message it composed, which an IRTE kept by index still answers to.
+ */
+static void irq_clear_msg(struct guest *g, struct irq_desc *d)
+{
+	struct msi_msg kept = d->msg;
+
+	d->msg = (struct msi_msg){0};
+	irq_write_msg(g, d);
+	d->msg = kept;
 }
 
 /*
@@ -340,18 +354,19 @@ static void free_irqs(struct guest *g, const unsigned *irqs, unsigned n)
 			continue;
 		if (!d->masked)
 			irq_mask(g, d, true);
-		/* Linux's msi_domain_deactivate(): the entry is left holding a zero message */
-		d->msg = (struct msi_msg){0};
-		irq_write_msg(g, d);
 		g->hot[d->irq].handler = NULL;
+		if (d->deactivated)
+			continue; /* free_irq() deactivated it: nothing of it is left on the host */
+		irq_clear_msg(g, d);
 		if (d->virte >= 0)
 			virte_write(g, d, false);
 	}
 	for (unsigned i = 0, run; i < n; i += run) {
 		const struct irq_desc *d = desc_of(g, irqs[i]);
+		bool held = d && d->virte >= 0 && !d->deactivated;
 
-		run = d && d->virte >= 0 ? virte_run(g, irqs + i, n - i) : 1;
-		if (d && d->virte >= 0)
+		run = held ? virte_run(g, irqs + i, n - i) : 1;
+		if (held)
 			virte_teardown(g, (uint32_t)d->virte, run);
 	}
 	for (unsigned i = 0; i < n; i++) {
@@ -359,7 +374,10 @@ static void free_irqs(struct guest *g, const unsigned *irqs, unsigned n)
 
 		if (!d)
 			continue;
-		viommu_ir_deactivate(g, d);
+		if (d->deactivated)
+			viommu_ir_free(g, d);
+		else
+			viommu_ir_deactivate(g, d);
 		vector_free(g, d);
 		if (d->virte >= 0 && !virte_is_stale(g, (uint32_t)d->virte))
 			virte_free(g, (uint32_t)d->virte, 1);
@@ -651,8 +669,13 @@ void guest_ims_free_last(struct guest *g, struct guest_pci_dev *d, unsigned coun
 static int ir_aim(struct guest *g, struct irq_desc *d)
 {
 	if (g->pv) {
+		int err;
+
 		virte_write(g, d, true);
-		return pvir_sync(g, (uint32_t)d->virte, 1, NULL, NULL);
+		err = pvir_sync(g, (uint32_t)d->virte, 1, NULL, NULL);
+		if (!err) /* a new host entry, if it had none: a new message */
+			d->msg = virte_msg(g, (uint32_t)d->virte);
+		return err;
 	}
 	if (viommu_ir(g))
 		return viommu_ir_retarget(g, d);
@@ -676,13 +699,15 @@ static void ir_unaim(struct guest *g, struct irq_desc *d)
 }
 
 /*
- * irq_activate() of a parked interrupt (reservation mode): a real vector, the (v)IRTE
- * aimed at it, and the message written again, as msi_domain_activate() writes it at
- * every activation. A failure — no vector (-ENOSPC), or the SYNC's error — leaves it
- * parked, with nothing changed.
+ * irq_activate() of a parked interrupt (reservation mode) or one free_irq() deactivated:
+ * a real vector, the (v)IRTE aimed at it — under `hcall` a SYNC, which makes the host
+ * entry anew for a deactivated one — and the message written again, as
+ * msi_domain_activate() writes it at every activation. A failure — no vector (-ENOSPC),
+ * or the SYNC's error — leaves it as it was, with nothing changed.
  */
-static int irq_activate_parked(struct guest *g, struct irq_desc *d)
+static int irq_activate_again(struct guest *g, struct irq_desc *d)
 {
+	bool parked = d->vd.parked;
 	int err = vector_activate(g, d);
 
 	if (err)
@@ -690,12 +715,44 @@ static int irq_activate_parked(struct guest *g, struct irq_desc *d)
 	err = ir_aim(g, d);
 	if (err) {
 		vector_deactivate(g, d);
-		vector_park(g, d);
-		ir_unaim(g, d);
+		if (parked) {
+			vector_park(g, d);
+			ir_unaim(g, d);
+		} else if (g->pv) {
+			virte_write(g, d, false); /* the host made nothing: none there */
+		} else if (viommu_ir(g)) {
+			viommu_ir_clear(g, d);
+		}
 		return err;
 	}
+	if (g->pv)
+		virte_revive(g, (uint32_t)d->virte);
+	d->deactivated = false;
 	irq_write_msg(g, d);
 	return 0;
+}
+
+/*
+ * __free_irq()'s irq_domain_deactivate_irq(), once no interrupt can be on the fly: the
+ * storage left holding a zero message (msi_domain_deactivate()), the (v)IRTE cleared —
+ * under `hcall` a SYNC of the vIRTE made not present, after which the host drops the
+ * trigger, irqfd and route — and the vector given back (x86_vector_deactivate()). The
+ * (v)IRTE's index stays the irq's until its vectors are freed. Linux keeps the vector of
+ * an interrupt it never reserves (IMS, non-maskable MSI); here every one goes back.
+ */
+static void irq_deactivate(struct guest *g, struct irq_desc *d)
+{
+	if (d->deactivated || d->vd.shutdown || d->vd.parked)
+		return; /* nothing of it is active */
+	irq_clear_msg(g, d);
+	if (g->pv && d->virte >= 0) {
+		virte_write(g, d, false);
+		virte_teardown(g, (uint32_t)d->virte, 1);
+	} else if (viommu_ir(g)) {
+		viommu_ir_clear(g, d);
+	}
+	vector_deactivate(g, d);
+	d->deactivated = true;
 }
 
 int request_irq(struct guest *g, unsigned irq, irq_handler_t handler, void *dev_id)
@@ -707,10 +764,13 @@ int request_irq(struct guest *g, unsigned irq, irq_handler_t handler, void *dev_
 		return -EINVAL;
 	if (g->hot[irq].handler)
 		return -EBUSY;
-	/* a managed one with no CPU of its mask online stays parked, shut down, until one is */
-	if (d->vd.parked && no_cpu_to_start(g, d))
+	/*
+	 * A managed one with no CPU of its mask online stays shut down until one is; a
+	 * parked or deactivated one is activated again.
+	 */
+	if ((d->vd.parked || d->deactivated) && no_cpu_to_start(g, d))
 		d->vd.shutdown = true;
-	else if (d->vd.parked && (err = irq_activate_parked(g, d)))
+	else if ((d->vd.parked || d->deactivated) && (err = irq_activate_again(g, d)))
 		return err;
 	g->hot[irq].handler = handler;
 	g->hot[irq].dev_id = dev_id;
@@ -726,9 +786,10 @@ void free_irq(struct guest *g, unsigned irq)
 
 	if (!d || !g->hot[irq].handler)
 		return;
-	irq_mask(g, d, true);
+	irq_mask(g, d, true); /* irq_shutdown() */
 	g->hot[irq].handler = NULL;
 	g->hot[irq].dev_id = NULL;
+	irq_deactivate(g, d);
 }
 
 /*
@@ -760,7 +821,7 @@ int irq_do_set_affinity(struct guest *g, struct irq_desc *d, const struct cpumas
 	struct cpumask old = d->vd.affinity;
 	int ret;
 
-	if (d->vd.parked) /* irq_set_affinity_deactivated(): kept for its activation */
+	if (d->vd.parked || d->deactivated) /* irq_set_affinity_deactivated(): kept */
 		return irq_set_parked_affinity(g, d, mask);
 	ret = vector_set_affinity(g, d, mask, hotplug);
 	if (ret != 0)
@@ -794,8 +855,7 @@ void irq_managed_shutdown(struct guest *g, struct irq_desc *d)
 {
 	if (!d->masked)
 		irq_mask(g, d, true);
-	d->msg = (struct msi_msg){0};
-	irq_write_msg(g, d);
+	irq_clear_msg(g, d);
 	if (viommu_ir(g))
 		viommu_ir_deactivate(g, d);
 	if (g->pv && d->virte >= 0) {
@@ -814,13 +874,13 @@ void irq_managed_shutdown(struct guest *g, struct irq_desc *d)
  */
 int irq_managed_startup(struct guest *g, struct irq_desc *d)
 {
-	bool parked = d->vd.parked;
-	int err = parked ? irq_activate_parked(g, d) : activate_batch(g, &d, 1, false, NULL);
+	bool again = d->vd.parked || d->deactivated;
+	int err = again ? irq_activate_again(g, d) : activate_batch(g, &d, 1, false, NULL);
 
 	if (err)
 		return err;
 	d->vd.shutdown = false;
-	if (!parked) /* irq_activate_parked() wrote it */
+	if (!again) /* irq_activate_again() wrote it */
 		irq_write_msg(g, d);
 	if (g->hot[d->irq].handler)
 		irq_mask(g, d, false);

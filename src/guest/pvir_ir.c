@@ -218,6 +218,12 @@ void virte_reap(struct guest *g)
 		}
 }
 
+void virte_revive(struct guest *g, uint32_t i)
+{
+	if (virte_is_stale(g, i))
+		set_stale(g, i, false);
+}
+
 bool virte_is_stale(const struct guest *g, uint32_t i)
 {
 	return g->virte_stale && i < g->table_entries && bitmap_test(g->virte_stale, i);

@@ -158,21 +158,29 @@ int vtd_retarget(struct guest *g, struct irq_desc *d)
 	return ir_irte_write(g->vtd, (uint32_t)d->vtd_index, &e);
 }
 
-void vtd_deactivate(struct guest *g, struct irq_desc *d)
+/* intel_irq_remapping_deactivate(): the entry zeroed and flushed, its index kept. */
+void vtd_clear(struct guest *g, struct irq_desc *d)
 {
-	struct irte zero = {0};
+	if (d->vtd_index >= 0)
+		(void)!ir_irte_write(g->vtd, (uint32_t)d->vtd_index, &(struct irte){0});
+}
 
+/* free_irte(): the index given back, cleared and flushed again; a block goes whole, last. */
+void vtd_release(struct guest *g, struct irq_desc *d)
+{
 	if (d->vtd_index < 0)
 		return;
-	(void)!ir_irte_write(g->vtd, (uint32_t)d->vtd_index, &zero);
 	if (d->bus != IRQ_BUS_MSI)
 		(void)!ir_irte_free(g->vtd, (uint32_t)d->vtd_index, 1);
-	d->vtd_index = -1;
-	if (d->bus != IRQ_BUS_MSI)
-		return;
-	/* free_irte(): a block goes whole, with its last vector */
-	if (!--d->dev->msi_block_live) {
+	else if (!--d->dev->msi_block_live) {
 		(void)!ir_irte_free(g->vtd, (uint32_t)d->dev->msi_block, d->dev->msi_block_size);
 		d->dev->msi_block = -1;
 	}
+	d->vtd_index = -1;
+}
+
+void vtd_deactivate(struct guest *g, struct irq_desc *d)
+{
+	vtd_clear(g, d);
+	vtd_release(g, d);
 }

@@ -44,6 +44,7 @@ struct world_opts {
 	bool no_posting;
 	unsigned pcpus;
 	bool vectors_at_alloc; /* no reservation mode (guest_config) */
+	bool vir_emul;	       /* no pvir: the guest's VT-d driver on an emulated vIOMMU */
 };
 
 static const struct guest_ims_layout dsa_layout = {IMS_DEVICE, 0, DSA_IMS, 2048};
@@ -57,7 +58,8 @@ static struct world *world_new(struct world_opts o)
 			       .vcpus = vcpus,
 			       .mem_size = 64u << 20,
 			       .irte_quota = o.quota ? o.quota : 8192,
-			       .pvir_service = !o.old_vmm};
+			       .pvir_service = !o.old_vmm && !o.vir_emul,
+			       .viommu = o.vir_emul};
 	struct pci_func_config nic = {.rid = 0x0300,
 				      .bars = {[0] = {.size = 0x4000}},
 				      .msix_vectors = 64,
@@ -71,7 +73,8 @@ static struct world *world_new(struct world_opts o)
 					 .bars = {[0] = {.size = 0x1000}},
 					 .ims_storage = IMS_MEMORY,
 					 .ims_entries = 4096};
-	struct guest_config gc = {.pvir_driver = !o.old_guest,
+	struct guest_config gc = {.pvir_driver = !o.old_guest && !o.vir_emul,
+				  .vtd_driver = o.vir_emul,
 				  .vectors_at_alloc = o.vectors_at_alloc};
 	struct world *w = calloc(1, sizeof(*w));
 
@@ -1028,11 +1031,18 @@ static void request_irq_finds_no_vector(void **state)
 	assert_int_equal(virte_vector(w, v), PVIR_SHUTDOWN_VECTOR);
 	assert_int_equal(guest_cpu_vectors_free(w->g, 0), 0);
 	assert_true(guest_check(w->g));
-	/* a vector given back, and the same request_irq() succeeds */
+	/*
+	 * free_irq() of vector 0 deactivates it (a SYNC: its vIRTE torn down) and gives
+	 * its vector back; the same request_irq() then succeeds (a SYNC).
+	 */
 	free_irq(w->g, (unsigned)pci_irq_vector(nic, 0));
-	guest_ims_free_last(w->g, dsa, 1);
+	assert_int_equal(guest_cpu_vectors_free(w->g, 0), 1);
 	assert_int_equal(request_irq(w->g, (unsigned)pci_irq_vector(nic, v), nop_handler, NULL), 0);
-	assert_int_equal(vm_exits(w->vm)->hypercall, hcalls + 2); /* the IMS free, the SYNC */
+	assert_int_equal(vm_exits(w->vm)->hypercall, hcalls + 2);
+	assert_true(guest_check(w->g));
+	/* and vector 0 is the one that finds none now */
+	assert_int_equal(request_irq(w->g, (unsigned)pci_irq_vector(nic, 0), nop_handler, NULL),
+			 -ENOSPC);
 	assert_true(guest_check(w->g));
 	world_free(w);
 }
@@ -1078,8 +1088,95 @@ static void vectors_at_alloc_one_sync(void **state)
 	world_free(w);
 }
 
+/* The message in MSI-X entry @n of the NIC, as the guest reads it (the VMM's view). */
+static struct msi_msg nic_entry_msg(struct world *w, unsigned n)
+{
+	uint64_t table = assigned_dev_bar_gpa(vm_device_by_bdf(w->vm, NIC_BDF), 0) + n * 16u;
+	uint64_t v[3];
+
+	for (unsigned i = 0; i < 3; i++)
+		assert_int_equal(vm_mmio_read(w->vm, vm_vcpu(w->vm, 0), table + 4 * i, 4, &v[i]),
+				 0);
+	return (struct msi_msg){
+	    .address_lo = (uint32_t)v[0], .address_hi = (uint32_t)v[1], .data = (uint32_t)v[2]};
+}
+
+static bool nic_entry_is(struct world *w, unsigned n, const struct msi_msg *m)
+{
+	struct msi_msg held = nic_entry_msg(w, n);
+
+	return msi_msg_equal(&held, m);
+}
+
+/*
+ * free_irq() deactivates, as Linux's __free_irq() does: the entry masked and left
+ * holding a zero message, the (v)IRTE cleared — under `hcall` a SYNC that tears the
+ * host entry down — and the vector given back. A raise meanwhile latches in the
+ * device. request_irq() activates it again: a SYNC that makes a host entry anew (or,
+ * under `vir-emul`, the IRTE rewritten at the index it kept: the same handle), the
+ * message written again and unmasked, which sends the latched one.
+ */
+static void free_irq_deactivates(void **state)
+{
+	bool vir_emul = *state != NULL;
+	struct world *w = world_new((struct world_opts){.vir_emul = vir_emul});
+	struct guest_pci_dev *nic = guest_pci_find(w->g, NIC_BDF);
+	const struct msi_msg zero = {0};
+	unsigned irq[2], free_vectors;
+	struct msi_msg before;
+	uint64_t hcalls;
+
+	assert_int_equal(guest_pvir(w->g), !vir_emul);
+	assert_int_equal(guest_vtd(w->g), vir_emul);
+	assert_int_equal(pci_alloc_irq_vectors(w->g, nic, 2, 2, NULL), 2);
+	for (unsigned v = 0; v < 2; v++) {
+		irq[v] = (unsigned)pci_irq_vector(nic, v);
+		assert_int_equal(request_irq(w->g, irq[v], nop_handler, NULL), 0);
+	}
+	before = nic_entry_msg(w, 0);
+	free_vectors = guest_cpu_vectors_free(w->g, (unsigned)irq_effective_cpu(w->g, irq[0]));
+	hcalls = vm_exits(w->vm)->hypercall;
+
+	free_irq(w->g, irq[0]);
+	assert_int_equal(vm_exits(w->vm)->hypercall - hcalls, !vir_emul); /* the teardown */
+	if (!vir_emul)
+		assert_int_equal(vm_hcall_entries(w->vm), 1);
+	assert_int_equal(irq_effective_cpu(w->g, irq[0]), -1);
+	assert_true(nic_entry_is(w, 0, &zero));
+	raise_msix_latched(w, 0);
+	raise_msix(w, 1);
+	assert_int_equal(run_all(w), 1); /* vector 1's only */
+	assert_true(guest_check(w->g));
+
+	hcalls = vm_exits(w->vm)->hypercall;
+	assert_int_equal(request_irq(w->g, irq[0], nop_handler, NULL), 0);
+	assert_int_equal(vm_exits(w->vm)->hypercall - hcalls, !vir_emul); /* the SYNC */
+	if (!vir_emul)
+		assert_int_equal(vm_hcall_entries(w->vm), 2);
+	else /* the IRTE index kept: the same handle */
+		assert_true(nic_entry_is(w, 0, &before));
+	assert_false(nic_entry_is(w, 0, &zero));
+	assert_int_equal(guest_cpu_vectors_free(w->g, (unsigned)irq_effective_cpu(w->g, irq[0])),
+			 free_vectors);
+	assert_int_equal(run_all(w), 1); /* the latched one */
+	raise_msix(w, 0);
+	assert_int_equal(run_all(w), 1);
+	assert_int_equal(irq_count(w->g, irq[0], (unsigned)irq_effective_cpu(w->g, irq[0])), 2);
+	assert_true(guest_check(w->g));
+
+	/* deactivated, then freed with its vectors: nothing left on either side */
+	free_irq(w->g, irq[0]);
+	pci_free_irq_vectors(w->g, nic);
+	if (!vir_emul)
+		assert_int_equal(vm_hcall_entries(w->vm), 0);
+	assert_true(guest_check(w->g));
+	world_free(w);
+}
+
 #define FX(fn)	   cmocka_unit_test_setup_teardown(fn, setup, teardown)
 #define PAIR(n, i) TEST_ROW("guest/pair/" n, guest_vmm_pair, &pair_rows[i])
+
+static bool vir_emul_row = true;
 
 int main(void)
 {
@@ -1116,6 +1213,8 @@ int main(void)
 	    TEST(request_irq_finds_no_vector),
 	    FX(parked_vectors_freed_unrequested),
 	    TEST(vectors_at_alloc_one_sync),
+	    TEST_ROW("guest/free_irq_deactivates/hcall", free_irq_deactivates, NULL),
+	    TEST_ROW("guest/free_irq_deactivates/vir-emul", free_irq_deactivates, &vir_emul_row),
 	};
 
 	return cmocka_run_group_tests_name("guest", tests, NULL, NULL);

@@ -273,14 +273,16 @@ static const struct row rows[] = {
     {"move/hcall/legacy", HCALL, "legacy", ACT_1 MOVE_1, 1, {0, 0, 0, 1, 1, 0, 1, 1, 0, 0}},
     {"move/hcall/tuned", HCALL, "tuned", ACT_1 MOVE_1, 1, {0, 0, 0, 0, 1, 1, 1, 1, 0, 0}},
     /*
-     * Freeing it. hcall: the irqfd off (bypass: IRTE remapped), SET_IRQS
-     * with fd -1 (free_irq clears the IRTE), and, the device's last vIRTE
-     * gone, SET_IRQS with no data (MSI-X off: the host interrupt freed, its
-     * IRTE zeroed). trap: the guest masks (SET_IRQS to QEMU's eventfd:
+     * Freeing it. hcall: free_irq() deactivates, its SYNC tearing the vIRTE
+     * down: the irqfd off (bypass: IRTE remapped), SET_IRQS with fd -1
+     * (free_irq clears the IRTE), and, the device's last vIRTE gone, SET_IRQS
+     * with no data (MSI-X off: the host interrupt freed, its IRTE zeroed);
+     * freeing the vector then makes no SYNC. trap: the guest masks (SET_IRQS to QEMU's eventfd:
      * remapped, cleared, remapped), then disables MSI-X: QEMU releases the
      * vector again (cleared, remapped) and SET_IRQS with no data (cleared,
-     * freed). vir-emul adds the guest's two IEC flushes at free
-     * (modify_irte, clear_entries), each a commit.
+     * freed). vir-emul adds the guest's two IEC flushes, each a commit: the
+     * IRTE cleared at free_irq() (its deactivation), and cleared again as its
+     * index is freed.
      */
     {"free/trap/stock", TRAP, "stock", ACT_1 FREE_1, 1, {3, 2, 0, 0, 0, 0, 0, 7, 1, -1}},
     {"free/trap/legacy", TRAP, "legacy", ACT_1 FREE_1, 1, {3, 2, 0, 0, 0, 0, 0, 7, 1, -1}},
