@@ -45,6 +45,7 @@ struct world_opts {
 	unsigned pcpus;
 	bool vectors_at_alloc; /* no reservation mode (guest_config) */
 	bool vir_emul;	       /* no pvir: the guest's VT-d driver on an emulated vIOMMU */
+	bool amd;	       /* an AMD-Vi host, and so an AMD-Vi vIOMMU */
 };
 
 static const struct guest_ims_layout dsa_layout = {IMS_DEVICE, 0, DSA_IMS, 2048};
@@ -79,6 +80,8 @@ static struct world *world_new(struct world_opts o)
 	struct world *w = calloc(1, sizeof(*w));
 
 	hc.pcpus = o.pcpus ? o.pcpus : 8;
+	hc.iommu = o.amd ? HOST_IOMMU_AMDVI : HOST_IOMMU_VTD;
+	gc.amd_iommu = o.amd;
 	hc.posting = !o.no_posting;
 	if (vcpus > hc.pcpus) { /* overcommitted: vCPU i on pCPU i mod pcpus */
 		for (unsigned i = 0; i < vcpus; i++)
@@ -1114,17 +1117,19 @@ static bool nic_entry_is(struct world *w, unsigned n, const struct msi_msg *m)
  * host entry down — and the vector given back. A raise meanwhile latches in the
  * device. request_irq() activates it again: a SYNC that makes a host entry anew (or,
  * under `vir-emul`, the IRTE rewritten at the index it kept: the same handle), the
- * message written again and unmasked, which sends the latched one.
+ * message written again and unmasked, which sends the latched one. `vir-emul` runs on
+ * either vIOMMU: VT-d's and AMD-Vi's drivers each clear and flush at free_irq().
  */
 static void free_irq_deactivates(void **state)
 {
-	bool vir_emul = *state != NULL;
-	struct world *w = world_new((struct world_opts){.vir_emul = vir_emul});
+	const struct world_opts *o = *state;
+	bool vir_emul = o->vir_emul;
+	struct world *w = world_new(*o);
 	struct guest_pci_dev *nic = guest_pci_find(w->g, NIC_BDF);
 	const struct msi_msg zero = {0};
 	unsigned irq[2], free_vectors;
 	struct msi_msg before;
-	uint64_t hcalls;
+	uint64_t hcalls, commits;
 
 	assert_int_equal(guest_pvir(w->g), !vir_emul);
 	assert_int_equal(guest_vtd(w->g), vir_emul);
@@ -1136,9 +1141,12 @@ static void free_irq_deactivates(void **state)
 	before = nic_entry_msg(w, 0);
 	free_vectors = guest_cpu_vectors_free(w->g, (unsigned)irq_effective_cpu(w->g, irq[0]));
 	hcalls = vm_exits(w->vm)->hypercall;
+	commits = vm_vmm_stats(w->vm)->route_commits;
 
 	free_irq(w->g, irq[0]);
 	assert_int_equal(vm_exits(w->vm)->hypercall - hcalls, !vir_emul); /* the teardown */
+	if (vir_emul) /* the IRTE cleared and flushed: QEMU translates again, commits */
+		assert_int_equal(vm_vmm_stats(w->vm)->route_commits - commits, 1);
 	if (!vir_emul)
 		assert_int_equal(vm_hcall_entries(w->vm), 1);
 	assert_int_equal(irq_effective_cpu(w->g, irq[0]), -1);
@@ -1176,7 +1184,8 @@ static void free_irq_deactivates(void **state)
 #define FX(fn)	   cmocka_unit_test_setup_teardown(fn, setup, teardown)
 #define PAIR(n, i) TEST_ROW("guest/pair/" n, guest_vmm_pair, &pair_rows[i])
 
-static bool vir_emul_row = true;
+static const struct world_opts free_rows[] = {
+    {.vir_emul = false}, {.vir_emul = true}, {.vir_emul = true, .amd = true}};
 
 int main(void)
 {
@@ -1213,8 +1222,10 @@ int main(void)
 	    TEST(request_irq_finds_no_vector),
 	    FX(parked_vectors_freed_unrequested),
 	    TEST(vectors_at_alloc_one_sync),
-	    TEST_ROW("guest/free_irq_deactivates/hcall", free_irq_deactivates, NULL),
-	    TEST_ROW("guest/free_irq_deactivates/vir-emul", free_irq_deactivates, &vir_emul_row),
+	    TEST_ROW("guest/free_irq_deactivates/hcall", free_irq_deactivates, &free_rows[0]),
+	    TEST_ROW("guest/free_irq_deactivates/vir-emul", free_irq_deactivates, &free_rows[1]),
+	    TEST_ROW("guest/free_irq_deactivates/vir-emul-amdvi", free_irq_deactivates,
+		     &free_rows[2]),
 	};
 
 	return cmocka_run_group_tests_name("guest", tests, NULL, NULL);
