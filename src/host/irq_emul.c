@@ -750,7 +750,23 @@ static void retranslate_one(struct vm *vm, struct emul_vector *v)
 	rt_set(vm, v, rt);
 }
 
-static void retranslate_all(struct vm *vm)
+/*
+ * A route `tuned` pushes to KVM again, unchanged (T1): remapped through a vIRTE the
+ * flush did not name, it translates as it did last time, when it succeeded (its rt is
+ * that vIRTE). It is pushed as it stands, without the translation.
+ */
+static void repush_one(struct vm *vm, struct emul_vector *v)
+{
+	struct msi_msg route = vmm_route_msg(vm, (uint32_t)v->virq);
+
+	vmm_route_update(vm, (uint32_t)v->virq, &route);
+}
+
+/*
+ * Every route, in the pass's order: translated again, or, with @only_flushed, only
+ * those whose vIRTE was invalidated (or that came through none), the rest pushed again.
+ */
+static void retranslate_all(struct vm *vm, bool only_flushed)
 {
 	for (unsigned i = 0; i < vm->ndevs; i++) {
 		struct assigned_dev *d = vm->devs[i];
@@ -762,7 +778,10 @@ static void retranslate_all(struct vm *vm)
 				if (v->virq < 0)
 					continue;
 				vm->stats.retranslations++;
-				retranslate_one(vm, v);
+				if (only_flushed && !v->flushed && v->rt >= 0)
+					repush_one(vm, v);
+				else
+					retranslate_one(vm, v);
 			}
 	}
 }
@@ -834,14 +853,22 @@ void irq_emul_retranslate(struct vm *vm, bool all)
 	 * update to the same route changes nothing. One that faulted or went
 	 * another way is redone, and then the whole pass is, in its order, for
 	 * the faults it records. On `tuned` every update is pushed to KVM on its
-	 * own (T1), changed or not: that work is the model's, so the whole pass.
+	 * own (T1), changed or not: the whole pass, where the routes the flush
+	 * cannot change are pushed as they stand.
 	 */
-	bool whole = all || nr < 0 || vm->rt_always || host_kernel(vm->host) == HOST_KERNEL_TUNED;
+	bool whole = all || nr < 0 || vm->rt_always;
+	bool tuned = host_kernel(vm->host) == HOST_KERNEL_TUNED;
 
 	if (!whole)
 		n = affected_routes(vm, r, nr, &a);
 	if (whole || n < 0) {
-		retranslate_all(vm);
+		retranslate_all(vm, false);
+	} else if (tuned) {
+		for (int i = 0; i < n; i++)
+			a[i].v->flushed = true;
+		retranslate_all(vm, true);
+		for (int i = 0; i < n; i++)
+			a[i].v->flushed = false;
 	} else {
 		vm->stats.retranslations += vm->emul_routes;
 		for (int i = 0; i < n; i++)

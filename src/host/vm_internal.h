@@ -56,6 +56,7 @@ struct emul_vector {
 	struct assigned_dev *dev;
 	struct emul_store *store;
 	bool pending; /* QEMU's emulated PBA bit: taken on user_fd while masked */
+	bool flushed; /* during a retranslation: its vIRTE was invalidated */
 };
 
 /*
