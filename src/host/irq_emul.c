@@ -757,9 +757,7 @@ static void retranslate_one(struct vm *vm, struct emul_vector *v)
  */
 static void repush_one(struct vm *vm, struct emul_vector *v)
 {
-	struct msi_msg route = vmm_route_msg(vm, (uint32_t)v->virq);
-
-	vmm_route_update(vm, (uint32_t)v->virq, &route);
+	vmm_route_repush(vm, (uint32_t)v->virq);
 }
 
 /*

@@ -509,6 +509,19 @@ void vmm_route_update(struct vm *vm, uint32_t gsi, const struct msi_msg *m)
 	touch(&vm->kvm, gsi);
 }
 
+/*
+ * kvm_irqchip_update_msi_route() with the message the route already holds: the table
+ * does not change, but tuned pushes every update at the commit (T1), so it is marked.
+ */
+void vmm_route_repush(struct vm *vm, uint32_t gsi)
+{
+	if (!tuned(vm))
+		return;
+	bitmap_assign(vm->kvm.vmm_dirty, gsi, true);
+	vm->kvm.vmm_changed = true;
+	touch(&vm->kvm, gsi);
+}
+
 /* A route KVM kept (refused at the last commit) back in the VMM's table, not dirty. */
 void vmm_route_restore(struct vm *vm, uint32_t gsi, const struct msi_msg *m)
 {

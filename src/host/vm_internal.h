@@ -419,6 +419,7 @@ struct vcpu *kvm_msi_target(struct vm *vm, const struct kvm_irq_routing_msi *m,
 int vmm_route_add(struct vm *vm, const struct msi_msg *m, uint32_t *ret_gsi) WARN_UNUSED;
 void vmm_route_update(struct vm *vm, uint32_t gsi, const struct msi_msg *m);
 void vmm_route_remove(struct vm *vm, uint32_t gsi);
+void vmm_route_repush(struct vm *vm, uint32_t gsi);
 struct msi_msg vmm_route_msg(const struct vm *vm, uint32_t gsi);
 /*
  * The commit: -EIO with @report when an IRTE could not follow a changed route;
