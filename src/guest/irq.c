@@ -733,6 +733,16 @@ static int irq_activate_again(struct guest *g, struct irq_desc *d)
 }
 
 /*
+ * A torn-down entry has nothing for the remap event to mend, nor an error from mending
+ * it: its next activation syncs it afresh.
+ */
+static void forget_remap(struct irq_desc *d)
+{
+	d->remap_pending = false;
+	d->remap_err = 0;
+}
+
+/*
  * __free_irq()'s irq_domain_deactivate_irq(), once no interrupt can be on the fly: the
  * storage left holding a zero message (msi_domain_deactivate()), the (v)IRTE cleared —
  * under `hcall` a SYNC of the vIRTE made not present, after which the host drops the
@@ -753,6 +763,7 @@ static void irq_deactivate(struct guest *g, struct irq_desc *d)
 	}
 	vector_deactivate(g, d);
 	d->deactivated = true;
+	forget_remap(d);
 }
 
 int request_irq(struct guest *g, unsigned irq, irq_handler_t handler, void *dev_id)
@@ -864,6 +875,7 @@ void irq_managed_shutdown(struct guest *g, struct irq_desc *d)
 	}
 	vector_deactivate(g, d);
 	d->vd.shutdown = true;
+	forget_remap(d);
 	g->stats.managed_shutdown++;
 }
 

@@ -169,6 +169,16 @@ static void memory_ims_masked_then_mended(void **state)
 	world_free(w);
 }
 
+/* Every vIRTE revoked, then an event whose SYNC of the first one fails (-EFAULT). */
+static void revoke_and_fail_the_first_resync(struct world *w)
+{
+	assert_int_equal(vm_pvir_revoke(w->t.vm, 0, 64), 0);
+	failpoint_arm(FAILPOINT_GUEST_READ, 1); /* the host cannot copy the first vIRTE */
+	assert_int_equal(vm_pvir_remap_event(w->t.vm), 0);
+	assert_int_equal(handled(w), 0);
+	failpoint_disarm();
+}
+
 /*
  * A SYNC that fails while mending: the error reaches the driver, and the entry stays
  * masked, not stale — its raise latches. The next event mends it and sends the raise.
@@ -180,11 +190,7 @@ static void a_failed_resync_stays_masked(void **state)
 	unsigned irq0 = (unsigned)nic_queue_irq(&w->t.nic_drv, 0);
 
 	(void)state;
-	assert_int_equal(vm_pvir_revoke(w->t.vm, 0, 64), 0);
-	failpoint_arm(FAILPOINT_GUEST_READ, 1); /* the host cannot copy the first vIRTE */
-	assert_int_equal(vm_pvir_remap_event(w->t.vm), 0);
-	assert_int_equal(handled(w), 0);
-	failpoint_disarm();
+	revoke_and_fail_the_first_resync(w);
 	assert_int_equal(guest_stats(w->t.g)->remap_failed, 1);
 	assert_int_equal(guest_stats(w->t.g)->remapped, QUEUES - 1);
 	assert_int_equal(guest_irq_remap_error(w->t.g, irq0), -EFAULT);
@@ -200,6 +206,59 @@ static void a_failed_resync_stays_masked(void **state)
 	assert_int_equal(assigned_dev_msix_mode(nic), VMM_STORAGE_DIRECT);
 	assert_int_equal(raise_queue(w, 0), PCI_IRQ_SENT);
 	assert_int_equal(handled(w), 3);
+	world_free(w);
+}
+
+/*
+ * An entry whose mending failed, then freed by its driver: free_irq() deactivates it
+ * (its vIRTE torn down, its vector given back), so the next event has nothing of it
+ * to mend — no host entry made for an interrupt nobody requested, aimed at a vector
+ * the guest no longer holds. Its error goes with it. A request_irq() activates it
+ * anew, and what latched meanwhile arrives then.
+ */
+static unsigned taken_again;
+
+static void count_again(struct guest *g, unsigned irq, void *dev_id)
+{
+	(void)g;
+	(void)irq;
+	(void)dev_id;
+	taken_again++;
+}
+
+static void a_freed_entry_is_not_mended(void **state)
+{
+	struct world *w = booted(true);
+	unsigned irq0 = (unsigned)nic_queue_irq(&w->t.nic_drv, 0);
+	uint64_t remapped;
+
+	(void)state;
+	revoke_and_fail_the_first_resync(w);
+	assert_int_equal(guest_irq_remap_error(w->t.g, irq0), -EFAULT);
+	assert_int_equal(vm_hcall_entries(w->t.vm), QUEUES - 1);
+
+	free_irq(w->t.g, irq0);
+	assert_int_equal(guest_irq_remap_error(w->t.g, irq0), 0);
+	assert_int_equal(irq_effective_cpu(w->t.g, irq0), -1);
+	remapped = guest_stats(w->t.g)->remapped;
+	assert_int_equal(vm_pvir_remap_event(w->t.vm), 0);
+	assert_int_equal(handled(w), 0); /* the event only */
+	assert_int_equal(guest_stats(w->t.g)->remapped, remapped);
+	assert_int_equal(guest_stats(w->t.g)->remap_failed, 1);
+	assert_int_equal(vm_hcall_entries(w->t.vm), QUEUES - 1);
+	assert_int_equal(raise_queue(w, 0), PCI_IRQ_PENDING);
+	assert_true(guest_check(w->t.g));
+
+	taken_again = 0;
+	assert_int_equal(request_irq(w->t.g, irq0, count_again, NULL), 0);
+	assert_int_equal(vm_hcall_entries(w->t.vm), QUEUES);
+	tenant_run_all(&w->t);
+	assert_int_equal(taken_again, 1); /* the raise that latched */
+	assert_int_equal(raise_queue(w, 0), PCI_IRQ_SENT);
+	tenant_run_all(&w->t);
+	assert_int_equal(taken_again, 2);
+	assert_true(guest_check(w->t.g));
+	assert_int_equal(host_stats(w->h)->blocked, 0);
 	world_free(w);
 }
 
@@ -253,6 +312,7 @@ int main(void)
 	    TEST(a_guest_that_never_resyncs_only_silences_itself),
 	    TEST(memory_ims_masked_then_mended),
 	    TEST(a_failed_resync_stays_masked),
+	    TEST(a_freed_entry_is_not_mended),
 	    TEST(bad_revokes_change_nothing),
 	    TEST(events_merge_and_are_no_device_interrupt),
 	};
