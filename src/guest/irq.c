@@ -856,26 +856,17 @@ int irq_do_set_affinity(struct guest *g, struct irq_desc *d, const struct cpumas
 
 /*
  * Linux's irq_shutdown_and_deactivate() for a managed interrupt whose CPUs all went
- * offline: masked, its entry left holding a zero message (msi_domain_deactivate()),
- * the (v)IRTE torn down — under `hcall` one SYNC, after which the host drops the
- * trigger, irqfd and route (VFIO keeps the vector and its IRTE, as for any vIRTE torn
- * down) — and the vector given back to its reservation. A raise meanwhile latches in
- * the device.
+ * offline: masked, then deactivated as free_irq() deactivates (irq_deactivate()) — under
+ * `hcall` one SYNC, after which the host drops the trigger, irqfd and route (VFIO keeps
+ * the vector and its IRTE, as for any vIRTE torn down); under `vir-emul` the IRTE
+ * cleared at the index it keeps. A raise meanwhile latches in the device.
  */
 void irq_managed_shutdown(struct guest *g, struct irq_desc *d)
 {
 	if (!d->masked)
 		irq_mask(g, d, true);
-	irq_clear_msg(g, d);
-	if (viommu_ir(g))
-		viommu_ir_deactivate(g, d);
-	if (g->pv && d->virte >= 0) {
-		virte_write(g, d, false);
-		virte_teardown(g, (uint32_t)d->virte, 1);
-	}
-	vector_deactivate(g, d);
+	irq_deactivate(g, d);
 	d->vd.shutdown = true;
-	forget_remap(d);
 	g->stats.managed_shutdown++;
 }
 

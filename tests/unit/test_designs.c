@@ -307,6 +307,56 @@ static void msi_traffic_arrives(void **state)
 }
 
 /*
+ * A managed vector shut down with its only vCPU, and started again with it (2 vCPUs,
+ * 2 managed vectors, vCPU 1 offline then online). Linux's irq_shutdown_and_deactivate()
+ * masks (the control dword and a read-back: 2 accesses), writes a zero message (3
+ * dwords and a read-back: 4) and deactivates: the IR domain clears the IRTE and keeps
+ * its index (intel_irq_remapping_deactivate()). Startup writes the message again (4)
+ * and unmasks (2). Each access traps under `trap` and `vir-emul`: 6 exits each way;
+ * `vir-emul` adds the IRTE's IEC flush each way (queue-tail write, status read: 2),
+ * after which QEMU translates both routes again and commits once. `hcall`: nothing
+ * traps; a SYNC tears the vIRTE down, another sets it up again.
+ */
+struct hotplug_row {
+	enum sim_design d;
+	uint64_t hypercalls, traps, commits, retranslations;
+};
+
+static const struct hotplug_row hotplug_rows[] = {
+    {TRAP, 0, 6, 0, 0},
+    {VIR_EMUL, 0, 8, 1, 2},
+    {HCALL, 1, 0, 0, 0},
+};
+
+static void managed_vector_offline_online(void **state)
+{
+	const struct hotplug_row *row = *state;
+	struct run run =
+	    run_design(HOST "vms:\n  - name: a\n    vcpus: 2\n    devices:\n"
+			    "      - {name: n, bdf: \"03:00.0\", guest_bdf: \"00:04.0\", msix: 8}\n"
+			    "workload:\n"
+			    "  - {at: 0ms, do: activate, dev: a/n, count: 2, managed: true}\n"
+			    "  - {at: 1ms, do: offline, vcpu: a/1}\n"
+			    "  - {at: 1500us, do: online, vcpu: a/1}\n",
+		       row->d, NULL);
+
+	assert_sound(&run);
+	for (size_t i = 1; i <= 2; i++) {
+		const struct sim_op_result *o = op(&run, i);
+
+		assert_int_equal(o->err, 0);
+		assert_int_equal(o->hypercalls, row->hypercalls);
+		assert_int_equal(o->mmio_traps, row->traps);
+		assert_int_equal(o->retranslations, row->retranslations);
+		assert_int_equal(o->device_writes, row->d == HCALL ? 4 : 0);
+	}
+	assert_int_equal(op(&run, 1)->route_commits, row->commits);
+	assert_int_equal(op(&run, 1)->shut_down, 1);
+	assert_int_equal(op(&run, 2)->restarted, 1);
+	run_free(&run);
+}
+
+/*
  * A rogue write the emulation refuses (a remappable message with no
  * vIOMMU), then restored a word at a time while the entry is unmasked: the
  * half-restored message (the old address, the rogue data 0x45) is a valid
@@ -862,6 +912,12 @@ int main(void)
 	    TEST_ROW("msi_traffic_arrives/trap", msi_traffic_arrives, &msi_rows[0]),
 	    TEST_ROW("msi_traffic_arrives/vir-emul", msi_traffic_arrives, &msi_rows[1]),
 	    TEST_ROW("msi_traffic_arrives/hcall", msi_traffic_arrives, &msi_rows[2]),
+	    TEST_ROW("managed_vector_offline_online/trap", managed_vector_offline_online,
+		     &hotplug_rows[0]),
+	    TEST_ROW("managed_vector_offline_online/vir-emul", managed_vector_offline_online,
+		     &hotplug_rows[1]),
+	    TEST_ROW("managed_vector_offline_online/hcall", managed_vector_offline_online,
+		     &hotplug_rows[2]),
 	    TEST_ROW("ims_per_design/trap", ims_per_design, &ims_rows[0]),
 	    TEST_ROW("ims_per_design/vir-emul", ims_per_design, &ims_rows[1]),
 	    TEST_ROW("ims_per_design/hcall", ims_per_design, &ims_rows[2]),
