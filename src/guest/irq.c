@@ -766,6 +766,24 @@ static void irq_deactivate(struct guest *g, struct irq_desc *d)
 	forget_remap(d);
 }
 
+/*
+ * irq_activate() of an interrupt that is not active — parked, deactivated, or a managed
+ * one shut down — on a CPU of its mask: activated as at allocation, its message written.
+ * On failure it stays as it was, with nothing changed.
+ */
+static int irq_start(struct guest *g, struct irq_desc *d)
+{
+	bool again = d->vd.parked || d->deactivated;
+	int err = again ? irq_activate_again(g, d) : activate_batch(g, &d, 1, false, NULL);
+
+	if (err)
+		return err;
+	d->vd.shutdown = false;
+	if (!again) /* irq_activate_again() wrote it */
+		irq_write_msg(g, d);
+	return 0;
+}
+
 int request_irq(struct guest *g, unsigned irq, irq_handler_t handler, void *dev_id)
 {
 	struct irq_desc *d = desc_of(g, irq);
@@ -776,13 +794,15 @@ int request_irq(struct guest *g, unsigned irq, irq_handler_t handler, void *dev_
 	if (g->hot[irq].handler)
 		return -EBUSY;
 	/*
-	 * A managed one with no CPU of its mask online stays shut down until one is; a
-	 * parked or deactivated one is activated again.
+	 * __setup_irq()'s irq_startup(): one not active is started — a managed one only on
+	 * a CPU of its mask, and with none online it stays shut down until one comes back.
 	 */
-	if ((d->vd.parked || d->deactivated) && no_cpu_to_start(g, d))
-		d->vd.shutdown = true;
-	else if ((d->vd.parked || d->deactivated) && (err = irq_activate_again(g, d)))
-		return err;
+	if (d->vd.parked || d->deactivated || d->vd.shutdown) {
+		if (no_cpu_to_start(g, d))
+			d->vd.shutdown = true;
+		else if ((err = irq_start(g, d)))
+			return err;
+	}
 	g->hot[irq].handler = handler;
 	g->hot[irq].dev_id = dev_id;
 	/* startup; a managed one shut down stays so until a CPU of its mask comes online */
@@ -871,20 +891,16 @@ void irq_managed_shutdown(struct guest *g, struct irq_desc *d)
 }
 
 /*
- * irq_startup() when a CPU of its mask comes back: activated there as at allocation,
- * its message written, and unmasked if a handler is installed, which sends what the
- * device latched meanwhile. On failure it stays shut down, with nothing changed.
+ * irq_startup() when a CPU of its mask comes back: started there, and unmasked if a
+ * handler is installed, which sends what the device latched meanwhile. On failure it
+ * stays shut down, with nothing changed.
  */
 int irq_managed_startup(struct guest *g, struct irq_desc *d)
 {
-	bool again = d->vd.parked || d->deactivated;
-	int err = again ? irq_activate_again(g, d) : activate_batch(g, &d, 1, false, NULL);
+	int err = irq_start(g, d);
 
 	if (err)
 		return err;
-	d->vd.shutdown = false;
-	if (!again) /* irq_activate_again() wrote it */
-		irq_write_msg(g, d);
 	if (g->hot[d->irq].handler)
 		irq_mask(g, d, false);
 	g->stats.managed_restarted++;

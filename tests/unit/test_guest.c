@@ -951,6 +951,45 @@ static void managed_vector_of_an_offline_cpu_starts_shut_down(void **state)
 	world_free(w);
 }
 
+/*
+ * request_irq() starts a managed interrupt that is shut down when a CPU of its mask is
+ * online, as Linux's irq_startup() does at __setup_irq(): whether it was allocated
+ * while its CPUs were offline (vCPU 1 back before the request), or shut down with a
+ * handler that was then freed (vCPU 2 back before the new request). Nothing else would
+ * start it: the CPU came online while it had no handler.
+ */
+static void request_irq_starts_a_shut_down_managed_vector(void **state)
+{
+	struct world *w = world_new((struct world_opts){.vectors_at_alloc = true});
+	struct guest_pci_dev *nic = guest_pci_find(w->g, NIC_BDF);
+	unsigned irq[4];
+
+	(void)state;
+	assert_int_equal(guest_cpu_offline(w->g, 1), 0);
+	assert_int_equal(pci_alloc_irq_vectors_managed(w->g, nic, 4, 4), 4);
+	for (unsigned v = 0; v < 4; v++)
+		irq[v] = (unsigned)pci_irq_vector(nic, v);
+	assert_int_equal(irq_effective_cpu(w->g, irq[1]), -1);
+	assert_int_equal(guest_cpu_online(w->g, 1), 0);
+	assert_int_equal(request_irq(w->g, irq[1], nop_handler, NULL), 0);
+	assert_int_equal(irq_effective_cpu(w->g, irq[1]), 1);
+	raise_msix(w, 1);
+	assert_int_equal(run_all(w), 1);
+
+	assert_int_equal(request_irq(w->g, irq[2], nop_handler, NULL), 0);
+	assert_int_equal(guest_cpu_offline(w->g, 2), 0); /* vector 2 shut down */
+	assert_int_equal(irq_effective_cpu(w->g, irq[2]), -1);
+	free_irq(w->g, irq[2]);
+	assert_int_equal(guest_cpu_online(w->g, 2), 0);
+	assert_int_equal(irq_effective_cpu(w->g, irq[2]), -1); /* no handler: not started */
+	assert_int_equal(request_irq(w->g, irq[2], nop_handler, NULL), 0);
+	assert_int_equal(irq_effective_cpu(w->g, irq[2]), 2);
+	raise_msix(w, 2);
+	assert_int_equal(run_all(w), 1);
+	assert_true(guest_check(w->g));
+	world_free(w);
+}
+
 /* ---- reservation mode: parked at allocation, a real vector at request_irq() ---- */
 
 /* The guest half of vIRTE @idx: its vector, as the guest last wrote it. */
@@ -1195,6 +1234,7 @@ int main(void)
 	    FX(cpu_offline_without_room_is_refused),
 	    TEST(managed_vectors_shut_down_and_restart),
 	    TEST(managed_vector_of_an_offline_cpu_starts_shut_down),
+	    TEST(request_irq_starts_a_shut_down_managed_vector),
 	    FX(remove_returns_everything),
 	    FX(affinity_change_one_hypercall_no_device_write),
 	    FX(in_flight_interrupt_survives_move),
