@@ -212,10 +212,13 @@ void guest_timer_tick(struct guest *g, unsigned cpu);
  * first if the other CPUs lack room for its vectors; its interrupts move to the online
  * CPUs of their affinity (any online CPU when none is left or none has room), except a
  * managed one with no other CPU in its mask: that one is shut down, its (v)IRTE torn
- * down, and what its device raises meanwhile latches there.
- * Return: 0, -EINVAL (last CPU, already offline), -ENOSPC (no room: nothing moved), or
- * a hypercall error when an interrupt could not move (the CPU then stays online,
- * nothing moved back is lost).
+ * down, and what its device raises meanwhile latches there. Moves of its interrupts
+ * still under way are finished first: the CPUs holding their old vectors take what is
+ * pending there, as Linux's CPUs do before they stop for the unplug.
+ * Return: 0, -EINVAL (last CPU, already offline), -ENOSPC (no room: nothing moved),
+ * -EBUSY (an old vector still holds an interrupt its vCPU, not running, has not taken:
+ * nothing moved), or a hypercall error when an interrupt could not move (the CPU then
+ * stays online, nothing moved back is lost).
  */
 int guest_cpu_offline(struct guest *g, unsigned cpu) WARN_UNUSED;
 /**

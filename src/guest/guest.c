@@ -325,6 +325,32 @@ static int migrate_one_irq(struct guest *g, struct irq_desc *d, unsigned cpu,
 	return err;
 }
 
+/* @d is on @cpu, its old vector on another CPU still to be freed. */
+static bool moving_from_elsewhere(const struct irq_desc *d, unsigned cpu)
+{
+	return d->used && d->vd.activated && d->vd.cpu == cpu && d->vd.cleanup_pending &&
+	       d->vd.prev_cpu != cpu;
+}
+
+/*
+ * Finish the moves of @cpu's interrupts, so that they can move again. An old vector
+ * waits for the interrupt pending on it to be taken; Linux's CPUs take what is
+ * pending before they stop for the unplug, and so do these, then the old vectors
+ * go. Return: false if one still waits (its vCPU is not running to take it).
+ */
+static bool finish_moves(struct guest *g, unsigned cpu)
+{
+	for (unsigned i = 0; i < g->nirqs; i++)
+		if (moving_from_elsewhere(&g->irqs[i], cpu))
+			guest_handle_interrupts(g, g->irqs[i].vd.prev_cpu);
+	for (unsigned c = 0; c < g->ncpus; c++)
+		vector_cleanup(g, c, false);
+	for (unsigned i = 0; i < g->nirqs; i++)
+		if (moving_from_elsewhere(&g->irqs[i], cpu))
+			return false;
+	return true;
+}
+
 int guest_cpu_offline(struct guest *g, unsigned cpu)
 {
 	struct cpumask others = {{0}};
@@ -340,9 +366,8 @@ int guest_cpu_offline(struct guest *g, unsigned cpu)
 	for (unsigned c = 0; c < g->ncpus; c++)
 		if (c != cpu && irq_matrix_cpu_online(g->matrix, c))
 			cpumask_set(&others, c);
-	/* Finish moves whose old vector sits elsewhere, so these can move again. */
-	for (unsigned c = 0; c < g->ncpus; c++)
-		vector_cleanup(g, c, false);
+	if (!finish_moves(g, cpu))
+		return -EBUSY;
 	for (unsigned i = 0; i < g->nirqs; i++) {
 		int err = migrate_one_irq(g, &g->irqs[i], cpu, &others);
 

@@ -1220,6 +1220,158 @@ static void free_irq_deactivates(void **state)
 	world_free(w);
 }
 
+/*
+ * The life of an interrupt in random order, under each design: request_irq() and
+ * free_irq() (activation and deactivation), affinity changes, vCPUs offline and back,
+ * raises and the handling of what arrived, timer ticks (old vectors freed). After each
+ * step the guest's own checks hold. At the end every interrupt is requested and every
+ * vCPU online, and then all that was raised has arrived: nothing latched in a device or
+ * held by the VMM, nothing blocked by the IOMMU, nothing spurious.
+ */
+#define CHURN_STEPS 1500
+#define CHURN_NIC   8
+#define CHURN_IMS   8
+#define CHURN_IRQS  (CHURN_NIC + CHURN_IMS)
+
+static uint64_t churn_rand(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+/*
+ * What the test expects: each raise while requested is handled once; one while freed
+ * latches (masked), and the next request_irq() sends it, once however many came.
+ */
+struct churn {
+	struct world *w;
+	unsigned irq[CHURN_IRQS];
+	bool requested[CHURN_IRQS];
+	bool latched[CHURN_IRQS];
+	bool sent; /* some request_irq() sent what latched, not yet taken */
+	uint64_t expected;
+	uint64_t rng;
+};
+
+static void churn_take(struct churn *c)
+{
+	(void)run_all(c->w);
+	c->sent = false;
+}
+
+static void churn_request(struct churn *c, unsigned k)
+{
+	assert_int_equal(request_irq(c->w->g, c->irq[k], nop_handler, NULL), 0);
+	c->requested[k] = true;
+	c->expected += c->latched[k];
+	c->sent |= c->latched[k]; /* left in the IRR, for moves and offlines to meet */
+	c->latched[k] = false;
+}
+
+static void churn_raise(struct churn *c, unsigned k)
+{
+	enum pci_irq_result r;
+
+	if (c->sent) /* taken first: a raise would merge with it in the IRR */
+		churn_take(c);
+	if (k < CHURN_NIC)
+		assert_int_equal(pci_func_raise_msix(c->w->nic, k, &r), 0);
+	else
+		assert_int_equal(pci_func_raise_ims(c->w->dsa, k - CHURN_NIC, &r), 0);
+	assert_int_not_equal(r, PCI_IRQ_DISABLED);
+	if (c->requested[k])
+		c->expected++;
+	else
+		c->latched[k] = true;
+	churn_take(c);
+}
+
+static void churn_step(struct churn *c)
+{
+	struct world *w = c->w;
+	uint64_t r = churn_rand(&c->rng);
+	unsigned k = (unsigned)(r >> 8) % CHURN_IRQS, cpu = (unsigned)(r >> 16) % guest_cpus(w->g);
+	struct cpumask mask = {{0}};
+	int err;
+
+	switch (r % 8) {
+	case 0:
+		if (!c->requested[k]) {
+			churn_request(c, k);
+			break;
+		}
+		free_irq(w->g, c->irq[k]);
+		c->requested[k] = false;
+		break;
+	case 1:
+		cpumask_set(&mask, cpu);
+		/* a move may be under way, @cpu offline or full */
+		err = irq_set_affinity(w->g, c->irq[k], &mask);
+		assert_true(err == 0 || err == -EBUSY || err == -EINVAL || err == -ENOSPC);
+		break;
+	case 2:
+		err = guest_cpu_offline(w->g, cpu); /* the last online, or no room left */
+		assert_true(err == 0 || err == -EINVAL || err == -ENOSPC);
+		break;
+	case 3:
+		err = guest_cpu_online(w->g, cpu); /* online already */
+		assert_true(err == 0 || err == -EINVAL);
+		break;
+	case 4:
+		tick_all(w);
+		break;
+	default:
+		churn_raise(c, k);
+		break;
+	}
+}
+
+static void churn(void **state)
+{
+	const struct world_opts *o = *state;
+	struct churn c = {.w = world_new(*o), .rng = 0x9e3779b97f4a7c15u};
+	struct world *w = c.w;
+	struct guest_pci_dev *nic = guest_pci_find(w->g, NIC_BDF),
+			     *dsa = guest_pci_find(w->g, DSA_BDF);
+
+	assert_int_equal(pci_alloc_irq_vectors(w->g, nic, CHURN_NIC, CHURN_NIC, NULL), CHURN_NIC);
+	assert_int_equal(guest_ims_alloc(w->g, dsa, &dsa_layout, CHURN_IMS, CHURN_IMS, NULL),
+			 CHURN_IMS);
+	for (unsigned k = 0; k < CHURN_IRQS; k++)
+		c.irq[k] = (unsigned)(k < CHURN_NIC ? pci_irq_vector(nic, k)
+						    : guest_ims_irq(dsa, k - CHURN_NIC));
+	for (unsigned step = 0; step < CHURN_STEPS; step++) {
+		churn_step(&c);
+		assert_true(guest_check(w->g));
+	}
+	for (unsigned cpu = 0; cpu < guest_cpus(w->g); cpu++) {
+		int err = guest_cpu_online(w->g, cpu);
+
+		assert_true(err == 0 || err == -EINVAL); /* online already */
+	}
+	for (unsigned k = 0; k < CHURN_IRQS; k++)
+		if (!c.requested[k])
+			churn_request(&c, k);
+	churn_take(&c);
+	assert_int_equal(pci_func_pending_count(w->nic) + pci_func_pending_count(w->dsa), 0);
+	assert_int_equal(vm_vmm_pending(w->vm), 0);
+	assert_int_equal(host_stats(w->h)->blocked, 0);
+	assert_int_equal(guest_stats(w->g)->spurious, 0);
+	assert_true(c.expected > CHURN_STEPS / 10);
+	assert_int_equal(guest_stats(w->g)->handled, c.expected);
+	assert_true(guest_check(w->g));
+	world_free(w);
+}
+
+static const struct world_opts churn_rows[] = {
+    {.vcpus = 4},
+    {.vcpus = 4, .vir_emul = true},
+    {.vcpus = 4, .vir_emul = true, .amd = true},
+    {.vcpus = 4, .old_guest = true, .old_vmm = true},
+};
+
 #define FX(fn)	   cmocka_unit_test_setup_teardown(fn, setup, teardown)
 #define PAIR(n, i) TEST_ROW("guest/pair/" n, guest_vmm_pair, &pair_rows[i])
 
@@ -1266,6 +1418,10 @@ int main(void)
 	    TEST_ROW("guest/free_irq_deactivates/vir-emul", free_irq_deactivates, &free_rows[1]),
 	    TEST_ROW("guest/free_irq_deactivates/vir-emul-amdvi", free_irq_deactivates,
 		     &free_rows[2]),
+	    TEST_ROW("guest/churn/hcall", churn, &churn_rows[0]),
+	    TEST_ROW("guest/churn/vir-emul", churn, &churn_rows[1]),
+	    TEST_ROW("guest/churn/vir-emul-amdvi", churn, &churn_rows[2]),
+	    TEST_ROW("guest/churn/trap", churn, &churn_rows[3]),
 	};
 
 	return cmocka_run_group_tests_name("guest", tests, NULL, NULL);
