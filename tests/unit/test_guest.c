@@ -1221,15 +1221,17 @@ static void free_irq_deactivates(void **state)
 }
 
 /*
- * The life of an interrupt in random order, under each design: request_irq() and
- * free_irq() (activation and deactivation), affinity changes, vCPUs offline and back,
- * raises and the handling of what arrived, timer ticks (old vectors freed). After each
- * step the guest's own checks hold. At the end every interrupt is requested and every
- * vCPU online, and then all that was raised has arrived: nothing latched in a device or
- * held by the VMM, nothing blocked by the IOMMU, nothing spurious.
+ * The life of an interrupt in random order, under each design, with the NIC's vectors
+ * plain or managed (shut down with their vCPU, started again with it): request_irq()
+ * and free_irq() (activation and deactivation), affinity changes, vCPUs offline and
+ * back, raises and the handling of what arrived, timer ticks (old vectors freed).
+ * After each step the guest's own checks hold. At the end every interrupt is requested
+ * and every vCPU online, and then all that was raised has arrived, exactly as the test
+ * counts it: nothing latched in a device or held by the VMM, nothing blocked by the
+ * IOMMU, nothing spurious.
  */
 #define CHURN_STEPS 1500
-#define CHURN_NIC   8
+#define CHURN_NIC   4 /* one a vCPU, when they are managed */
 #define CHURN_IMS   8
 #define CHURN_IRQS  (CHURN_NIC + CHURN_IMS)
 
@@ -1242,18 +1244,24 @@ static uint64_t churn_rand(uint64_t *s)
 }
 
 /*
- * What the test expects: each raise while requested is handled once; one while freed
- * latches (masked), and the next request_irq() sends it, once however many came.
+ * What the test expects: each raise while an interrupt is requested and active is
+ * handled once; one while it is freed, or shut down with its CPUs (managed), latches
+ * (masked), and what latched is sent once, however many came, when it is both again.
  */
 struct churn {
 	struct world *w;
 	unsigned irq[CHURN_IRQS];
 	bool requested[CHURN_IRQS];
 	bool latched[CHURN_IRQS];
-	bool sent; /* some request_irq() sent what latched, not yet taken */
+	bool sent; /* what latched was sent and is not taken yet */
 	uint64_t expected;
 	uint64_t rng;
 };
+
+static bool churn_live(const struct churn *c, unsigned k)
+{
+	return c->requested[k] && irq_effective_cpu(c->w->g, c->irq[k]) >= 0;
+}
 
 static void churn_take(struct churn *c)
 {
@@ -1261,13 +1269,24 @@ static void churn_take(struct churn *c)
 	c->sent = false;
 }
 
+/*
+ * After each step: what latched on an interrupt live again was sent (and is left in
+ * the IRR, for moves and offlines to meet).
+ */
+static void churn_sent(struct churn *c)
+{
+	for (unsigned k = 0; k < CHURN_IRQS; k++)
+		if (c->latched[k] && churn_live(c, k)) {
+			c->expected++;
+			c->sent = true;
+			c->latched[k] = false;
+		}
+}
+
 static void churn_request(struct churn *c, unsigned k)
 {
 	assert_int_equal(request_irq(c->w->g, c->irq[k], nop_handler, NULL), 0);
 	c->requested[k] = true;
-	c->expected += c->latched[k];
-	c->sent |= c->latched[k]; /* left in the IRR, for moves and offlines to meet */
-	c->latched[k] = false;
 }
 
 static void churn_raise(struct churn *c, unsigned k)
@@ -1281,7 +1300,7 @@ static void churn_raise(struct churn *c, unsigned k)
 	else
 		assert_int_equal(pci_func_raise_ims(c->w->dsa, k - CHURN_NIC, &r), 0);
 	assert_int_not_equal(r, PCI_IRQ_DISABLED);
-	if (c->requested[k])
+	if (churn_live(c, k))
 		c->expected++;
 	else
 		c->latched[k] = true;
@@ -1302,6 +1321,8 @@ static void churn_step(struct churn *c)
 			churn_request(c, k);
 			break;
 		}
+		if (c->sent) /* taken first: one pending at free_irq() would be spurious */
+			churn_take(c);
 		free_irq(w->g, c->irq[k]);
 		c->requested[k] = false;
 		break;
@@ -1328,15 +1349,25 @@ static void churn_step(struct churn *c)
 	}
 }
 
+struct churn_row {
+	struct world_opts o;
+	bool managed; /* the NIC's vectors are PCI_IRQ_AFFINITY's, one a vCPU */
+};
+
 static void churn(void **state)
 {
-	const struct world_opts *o = *state;
-	struct churn c = {.w = world_new(*o), .rng = 0x9e3779b97f4a7c15u};
+	const struct churn_row *row = *state;
+	struct churn c = {.w = world_new(row->o), .rng = 0x9e3779b97f4a7c15u};
 	struct world *w = c.w;
 	struct guest_pci_dev *nic = guest_pci_find(w->g, NIC_BDF),
 			     *dsa = guest_pci_find(w->g, DSA_BDF);
 
-	assert_int_equal(pci_alloc_irq_vectors(w->g, nic, CHURN_NIC, CHURN_NIC, NULL), CHURN_NIC);
+	if (row->managed)
+		assert_int_equal(pci_alloc_irq_vectors_managed(w->g, nic, CHURN_NIC, CHURN_NIC),
+				 CHURN_NIC);
+	else
+		assert_int_equal(pci_alloc_irq_vectors(w->g, nic, CHURN_NIC, CHURN_NIC, NULL),
+				 CHURN_NIC);
 	assert_int_equal(guest_ims_alloc(w->g, dsa, &dsa_layout, CHURN_IMS, CHURN_IMS, NULL),
 			 CHURN_IMS);
 	for (unsigned k = 0; k < CHURN_IRQS; k++)
@@ -1344,16 +1375,20 @@ static void churn(void **state)
 						    : guest_ims_irq(dsa, k - CHURN_NIC));
 	for (unsigned step = 0; step < CHURN_STEPS; step++) {
 		churn_step(&c);
+		churn_sent(&c);
 		assert_true(guest_check(w->g));
 	}
 	for (unsigned cpu = 0; cpu < guest_cpus(w->g); cpu++) {
 		int err = guest_cpu_online(w->g, cpu);
 
 		assert_true(err == 0 || err == -EINVAL); /* online already */
+		churn_sent(&c);
 	}
 	for (unsigned k = 0; k < CHURN_IRQS; k++)
-		if (!c.requested[k])
+		if (!c.requested[k]) {
 			churn_request(&c, k);
+			churn_sent(&c);
+		}
 	churn_take(&c);
 	assert_int_equal(pci_func_pending_count(w->nic) + pci_func_pending_count(w->dsa), 0);
 	assert_int_equal(vm_vmm_pending(w->vm), 0);
@@ -1361,15 +1396,22 @@ static void churn(void **state)
 	assert_int_equal(guest_stats(w->g)->spurious, 0);
 	assert_true(c.expected > CHURN_STEPS / 10);
 	assert_int_equal(guest_stats(w->g)->handled, c.expected);
+	assert_true(guest_stats(w->g)->moved > 0);
+	if (row->managed) /* the steps reached the managed paths too */
+		assert_true(guest_stats(w->g)->managed_shutdown > 0 &&
+			    guest_stats(w->g)->managed_restarted > 0);
 	assert_true(guest_check(w->g));
 	world_free(w);
 }
 
-static const struct world_opts churn_rows[] = {
-    {.vcpus = 4},
-    {.vcpus = 4, .vir_emul = true},
-    {.vcpus = 4, .vir_emul = true, .amd = true},
-    {.vcpus = 4, .old_guest = true, .old_vmm = true},
+static const struct churn_row churn_rows[] = {
+    {{.vcpus = 4}, false},
+    {{.vcpus = 4, .vir_emul = true}, false},
+    {{.vcpus = 4, .vir_emul = true, .amd = true}, false},
+    {{.vcpus = 4, .old_guest = true, .old_vmm = true}, false},
+    {{.vcpus = 4}, true},
+    {{.vcpus = 4, .vir_emul = true}, true},
+    {{.vcpus = 4, .old_guest = true, .old_vmm = true}, true},
 };
 
 #define FX(fn)	   cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -1422,6 +1464,9 @@ int main(void)
 	    TEST_ROW("guest/churn/vir-emul", churn, &churn_rows[1]),
 	    TEST_ROW("guest/churn/vir-emul-amdvi", churn, &churn_rows[2]),
 	    TEST_ROW("guest/churn/trap", churn, &churn_rows[3]),
+	    TEST_ROW("guest/churn/hcall/managed", churn, &churn_rows[4]),
+	    TEST_ROW("guest/churn/vir-emul/managed", churn, &churn_rows[5]),
+	    TEST_ROW("guest/churn/trap/managed", churn, &churn_rows[6]),
 	};
 
 	return cmocka_run_group_tests_name("guest", tests, NULL, NULL);
