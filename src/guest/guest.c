@@ -314,7 +314,9 @@ static int migrate_one_irq(struct guest *g, struct irq_desc *d, unsigned cpu,
 	struct cpumask want;
 	int err;
 
-	if (!d->used || !d->vd.activated || d->vd.cpu != cpu || managed_stranded(d, cpu, others))
+	/* one not started (deactivated, keeping its vector) is not moved, as in Linux */
+	if (!d->used || !d->vd.activated || d->deactivated || d->vd.cpu != cpu ||
+	    managed_stranded(d, cpu, others))
 		return 0;
 	want = cpumask_and(&d->vd.affinity, others);
 	if (cpumask_empty(&want))

@@ -195,6 +195,12 @@ void vector_park(struct guest *g, struct irq_desc *d);
  */
 int vector_set_affinity(struct guest *g, struct irq_desc *d, const struct cpumask *mask,
 			bool hotplug) WARN_UNUSED;
+/*
+ * The vector @d kept while deactivated, at its activation (assign_irq_vector_any_locked()):
+ * Return: 1 if it stays (its CPU online and in the affinity), 0 if a new one was taken
+ * as a move is (vector_schedule_cleanup() or vector_move_rollback() next), -errno.
+ */
+int vector_place_kept(struct guest *g, struct irq_desc *d) WARN_UNUSED;
 void vector_move_rollback(struct guest *g, struct irq_desc *d, const struct cpumask *old_aff);
 void vector_schedule_cleanup(struct guest *g, struct irq_desc *d);
 void vector_cleanup(struct guest *g, unsigned cpu, bool force);

@@ -707,14 +707,19 @@ static void ir_unaim(struct guest *g, struct irq_desc *d)
  */
 static int irq_activate_again(struct guest *g, struct irq_desc *d)
 {
-	bool parked = d->vd.parked;
-	int err = vector_activate(g, d);
+	bool parked = d->vd.parked, kept = d->vd.activated;
+	struct cpumask old_aff = d->vd.affinity;
+	int placed = kept ? vector_place_kept(g, d) : 0;
+	int err = placed < 0 ? placed : kept ? 0 : vector_activate(g, d);
 
 	if (err)
 		return err;
 	err = ir_aim(g, d);
 	if (err) {
-		vector_deactivate(g, d);
+		if (!kept)
+			vector_deactivate(g, d);
+		else if (!placed)
+			vector_move_rollback(g, d, &old_aff);
 		if (parked) {
 			vector_park(g, d);
 			ir_unaim(g, d);
@@ -725,6 +730,8 @@ static int irq_activate_again(struct guest *g, struct irq_desc *d)
 		}
 		return err;
 	}
+	if (kept && !placed)
+		vector_schedule_cleanup(g, d);
 	if (g->pv)
 		virte_revive(g, (uint32_t)d->virte);
 	d->deactivated = false;
@@ -746,9 +753,8 @@ static void forget_remap(struct irq_desc *d)
  * __free_irq()'s irq_domain_deactivate_irq(), once no interrupt can be on the fly: the
  * storage left holding a zero message (msi_domain_deactivate()), the (v)IRTE cleared —
  * under `hcall` a SYNC of the vIRTE made not present, after which the host drops the
- * trigger, irqfd and route — and the vector given back (x86_vector_deactivate()). The
- * (v)IRTE's index stays the irq's until its vectors are freed. Linux keeps the vector of
- * an interrupt it never reserves (IMS, non-maskable MSI); here every one goes back.
+ * trigger, irqfd and route — and the vector given back where x86_vector_deactivate()
+ * gives it back. The (v)IRTE's index stays the irq's until its vectors are freed.
  */
 static void irq_deactivate(struct guest *g, struct irq_desc *d)
 {
@@ -761,7 +767,13 @@ static void irq_deactivate(struct guest *g, struct irq_desc *d)
 	} else if (viommu_ir(g)) {
 		viommu_ir_clear(g, d);
 	}
-	vector_deactivate(g, d);
+	/*
+	 * x86_vector_deactivate(): a managed vector goes back to its reservation, and so
+	 * does one reservation mode reserves; any other (IMS, MSI that cannot mask, none
+	 * under `vectors: at_alloc`) is kept for the next activation.
+	 */
+	if (d->vd.is_managed || reserves(g, d))
+		vector_deactivate(g, d);
 	d->deactivated = true;
 	forget_remap(d);
 }

@@ -199,6 +199,18 @@ int vector_set_affinity(struct guest *g, struct irq_desc *d, const struct cpumas
 	return 0;
 }
 
+int vector_place_kept(struct guest *g, struct irq_desc *d)
+{
+	struct vector_data *vd = &d->vd;
+	struct cpumask online = online_mask(g);
+	struct cpumask want = cpumask_and(&vd->affinity, &online);
+
+	if (cpumask_test(&want, vd->cpu))
+		return 1;
+	/* like assign_irq_vector_any_locked(): any online CPU when none of the mask is */
+	return vector_set_affinity(g, d, cpumask_empty(&want) ? &online : &vd->affinity, false);
+}
+
 void vector_move_rollback(struct guest *g, struct irq_desc *d, const struct cpumask *old_aff)
 {
 	struct vector_data *vd = &d->vd;

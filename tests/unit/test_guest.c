@@ -1414,6 +1414,58 @@ static const struct churn_row churn_rows[] = {
     {{.vcpus = 4, .old_guest = true, .old_vmm = true}, true},
 };
 
+/*
+ * An IMS interrupt is never reserved, so free_irq() keeps its vector, as Linux's
+ * x86_vector_deactivate() does (its host entry goes all the same: a SYNC). The next
+ * request_irq() takes the same vector back (a SYNC). Freed again, its vCPU goes offline:
+ * it is not moved (not started), and its vector stays there; at the next request_irq()
+ * it gets one on an online vCPU and the old one is freed.
+ */
+static void ims_free_irq_keeps_its_vector(void **state)
+{
+	struct world *w = world_new((struct world_opts){0});
+	struct guest_pci_dev *dsa = guest_pci_find(w->g, DSA_BDF);
+	unsigned irq, cpu, vector, free_there;
+	enum pci_irq_result r;
+	uint64_t hcalls;
+
+	(void)state;
+	assert_int_equal(guest_ims_alloc(w->g, dsa, &dsa_layout, 1, 1, NULL), 1);
+	irq = (unsigned)guest_ims_irq(dsa, 0);
+	assert_int_equal(request_irq(w->g, irq, nop_handler, NULL), 0);
+	cpu = (unsigned)irq_effective_cpu(w->g, irq);
+	vector = (unsigned)irq_effective_vector(w->g, irq);
+	free_there = guest_cpu_vectors_free(w->g, cpu);
+
+	hcalls = vm_exits(w->vm)->hypercall;
+	free_irq(w->g, irq);
+	assert_int_equal(vm_exits(w->vm)->hypercall - hcalls, 1); /* the host entry goes */
+	assert_int_equal(vm_hcall_entries(w->vm), 0);
+	assert_int_equal(guest_cpu_vectors_free(w->g, cpu), free_there); /* the vector stays */
+	assert_int_equal(pci_func_raise_ims(w->dsa, 0, &r), 0);
+	assert_int_equal(r, PCI_IRQ_PENDING); /* masked: latches */
+	assert_int_equal(run_all(w), 0);
+	assert_int_equal(request_irq(w->g, irq, nop_handler, NULL), 0);
+	assert_int_equal(vm_exits(w->vm)->hypercall - hcalls, 2);
+	assert_int_equal(irq_effective_cpu(w->g, irq), (int)cpu);
+	assert_int_equal(irq_effective_vector(w->g, irq), (int)vector);
+	assert_int_equal(run_all(w), 1); /* what latched */
+	assert_true(guest_check(w->g));
+
+	free_irq(w->g, irq);
+	assert_int_equal(guest_cpu_offline(w->g, cpu), 0);
+	assert_int_equal(irq_effective_cpu(w->g, irq), (int)cpu); /* not moved */
+	assert_true(guest_check(w->g));
+	assert_int_equal(request_irq(w->g, irq, nop_handler, NULL), 0);
+	assert_int_not_equal(irq_effective_cpu(w->g, irq), (int)cpu);
+	assert_int_equal(guest_cpu_online(w->g, cpu), 0);
+	assert_int_equal(guest_cpu_vectors_free(w->g, cpu), free_there + 1); /* the old one */
+	raise_ims(w->dsa, 0);
+	assert_int_equal(run_all(w), 1);
+	assert_true(guest_check(w->g));
+	world_free(w);
+}
+
 #define FX(fn)	   cmocka_unit_test_setup_teardown(fn, setup, teardown)
 #define PAIR(n, i) TEST_ROW("guest/pair/" n, guest_vmm_pair, &pair_rows[i])
 
@@ -1460,6 +1512,7 @@ int main(void)
 	    TEST_ROW("guest/free_irq_deactivates/vir-emul", free_irq_deactivates, &free_rows[1]),
 	    TEST_ROW("guest/free_irq_deactivates/vir-emul-amdvi", free_irq_deactivates,
 		     &free_rows[2]),
+	    TEST(ims_free_irq_keeps_its_vector),
 	    TEST_ROW("guest/churn/hcall", churn, &churn_rows[0]),
 	    TEST_ROW("guest/churn/vir-emul", churn, &churn_rows[1]),
 	    TEST_ROW("guest/churn/vir-emul-amdvi", churn, &churn_rows[2]),
