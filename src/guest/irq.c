@@ -700,10 +700,12 @@ static void ir_unaim(struct guest *g, struct irq_desc *d)
 
 /*
  * irq_activate() of a parked interrupt (reservation mode) or one free_irq() deactivated:
- * a real vector, the (v)IRTE aimed at it — under `hcall` a SYNC, which makes the host
- * entry anew for a deactivated one — and the message written again, as
- * msi_domain_activate() writes it at every activation. A failure — no vector (-ENOSPC),
- * or the SYNC's error — leaves it as it was, with nothing changed.
+ * a real vector — or the one it kept, taken again elsewhere if its CPU is gone or out
+ * of its affinity — the (v)IRTE aimed at it — under `hcall` a SYNC, which makes the
+ * host entry anew for a deactivated one — and the message written again, as
+ * msi_domain_activate() writes it at every activation. A failure — no vector (-ENOSPC,
+ * -EBUSY while its last move is not cleaned up), or the SYNC's error — leaves it as it
+ * was, with nothing changed.
  */
 static int irq_activate_again(struct guest *g, struct irq_desc *d)
 {
