@@ -172,8 +172,20 @@ unsigned guest_ims_count(const struct guest_pci_dev *d);
 
 /* ---- the irq API ----------------------------------------------------------- */
 
-/** request_irq() - install @handler and unmask; Return: 0, -EINVAL, -EBUSY */
+/**
+ * request_irq() - start @irq if it is not active (parked by reservation mode, or
+ * deactivated by free_irq(); a managed one only with a CPU of its mask online, else it
+ * stays shut down until one comes back), install @handler and unmask
+ * Return: 0; -EINVAL (no such irq, no handler); -EBUSY (a handler is installed, or the
+ * vector it kept is still moving); -ENOSPC (no vector); or the hypercall's error. On
+ * error nothing is changed.
+ */
 int request_irq(struct guest *g, unsigned irq, irq_handler_t handler, void *dev_id) WARN_UNUSED;
+/**
+ * free_irq() - mask @irq, remove its handler and deactivate it, as Linux's __free_irq():
+ * a zero message in its storage, its (v)IRTE cleared (under `hcall` a SYNC), its vector
+ * given back if reservation mode reserved it, kept otherwise
+ */
 void free_irq(struct guest *g, unsigned irq);
 
 /**
