@@ -1222,7 +1222,8 @@ static void free_irq_deactivates(void **state)
 
 /*
  * The life of an interrupt in random order, under each design, with the NIC's vectors
- * plain or managed (shut down with their vCPU, started again with it): request_irq()
+ * plain (in reservation mode, or not: `vectors: at_alloc`, whose freed vectors are
+ * kept) or managed (shut down with their vCPU, started again with it): request_irq()
  * and free_irq() (activation and deactivation), affinity changes, vCPUs offline and
  * back, raises and the handling of what arrived, timer ticks (old vectors freed).
  * After each step the guest's own checks hold. At the end every interrupt is requested
@@ -1412,6 +1413,8 @@ static const struct churn_row churn_rows[] = {
     {{.vcpus = 4}, true},
     {{.vcpus = 4, .vir_emul = true}, true},
     {{.vcpus = 4, .old_guest = true, .old_vmm = true}, true},
+    {{.vcpus = 4, .vectors_at_alloc = true}, false},
+    {{.vcpus = 4, .vir_emul = true, .vectors_at_alloc = true}, false},
 };
 
 /*
@@ -1520,6 +1523,8 @@ int main(void)
 	    TEST_ROW("guest/churn/hcall/managed", churn, &churn_rows[4]),
 	    TEST_ROW("guest/churn/vir-emul/managed", churn, &churn_rows[5]),
 	    TEST_ROW("guest/churn/trap/managed", churn, &churn_rows[6]),
+	    TEST_ROW("guest/churn/hcall/at_alloc", churn, &churn_rows[7]),
+	    TEST_ROW("guest/churn/vir-emul/at_alloc", churn, &churn_rows[8]),
 	};
 
 	return cmocka_run_group_tests_name("guest", tests, NULL, NULL);
