@@ -124,15 +124,6 @@ static enum vfio_kind dev_kind(const struct assigned_dev *d)
 	return d->vfio[VFIO_KIND_MSIX].count ? VFIO_KIND_MSIX : VFIO_KIND_IMS;
 }
 
-static uint32_t kind_index(enum vfio_kind k)
-{
-	static const uint32_t index[VFIO_KINDS] = {[VFIO_KIND_MSIX] = VFIO_PCI_MSIX_IRQ_INDEX,
-						   [VFIO_KIND_IMS] = VFIO_PCI_IMS_IRQ_INDEX,
-						   [VFIO_KIND_MSI] = VFIO_PCI_MSI_IRQ_INDEX};
-
-	return index[k];
-}
-
 static struct vfio_index *entry_vfio(const struct hc_entry *e)
 {
 	return &e->dev->vfio[e->kind];
@@ -327,7 +318,7 @@ static const struct hc_entry *old_at(const struct batch *b, uint32_t i)
 static int set_fds(struct assigned_dev *d, enum vfio_kind k, uint32_t start, uint32_t count,
 		   const int32_t *fds)
 {
-	return vfio_set_triggers(d, kind_index(k), start, count, fds);
+	return vfio_set_triggers(d, vfio_index_of(k), start, count, fds);
 }
 
 /*
@@ -467,7 +458,7 @@ static void release_idle_devices(struct vm *vm)
 		for (unsigned k = 0; k < 2; k++)
 			if (d->vfio[kinds[k]].enabled && !d->hc_vecs[kinds[k]])
 				/* enabled: cannot fail */
-				(void)!vfio_disable_index(d, kind_index(kinds[k]));
+				(void)!vfio_disable_index(d, vfio_index_of(kinds[k]));
 	}
 }
 
@@ -536,7 +527,8 @@ static void bind_and_write_back(struct batch *b)
 		}
 		/* the vectors were set up above: VFIO has a message for each */
 		if (e->dev)
-			(void)!vfio_irq_msgs_get(e->dev, kind_index(e->kind), e->vec, j - i, msgs);
+			(void)!vfio_irq_msgs_get(e->dev, vfio_index_of(e->kind), e->vec, j - i,
+						 msgs);
 		for (uint32_t k = i; k < j; k++)
 			write_back(vm, b->first + k, &msgs[k - i], b->p[k].status);
 		if (msgs != few)
@@ -818,7 +810,7 @@ static int prepare_revoke(struct batch *b, struct msi_msg *old)
 			continue;
 		b->p[i].step = STEP_TEARDOWN;
 		b->p[i].next.dev = e->dev; /* whose storage to mend, once the entry is gone */
-		err = vfio_irq_msgs_get(e->dev, kind_index(e->kind), e->vec, 1, &old[i]);
+		err = vfio_irq_msgs_get(e->dev, vfio_index_of(e->kind), e->vec, 1, &old[i]);
 		if (!err)
 			err = mediate_for_stale(vm, e->dev);
 		if (err)
@@ -872,7 +864,7 @@ static int entry_msg(struct vm *vm, uint32_t i, struct msi_msg *ret)
 {
 	const struct hc_entry *e = &vm->hc.e[i];
 
-	return vfio_irq_msgs_get(e->dev, kind_index(e->kind), e->vec, 1, ret);
+	return vfio_irq_msgs_get(e->dev, vfio_index_of(e->kind), e->vec, 1, ret);
 }
 
 /* The destination's device standing for @d (the same guest BDF). */

@@ -55,15 +55,6 @@
 #define CTRL_DWORD 3
 #define MASK_BIT   0x1u /* PCI_MSIX_ENTRY_CTRL_MASKBIT and IMS_CTRL_MASK alike */
 
-static uint32_t vfio_index_of(const struct emul_store *s)
-{
-	static const uint32_t index[VFIO_KINDS] = {[VFIO_KIND_MSIX] = VFIO_PCI_MSIX_IRQ_INDEX,
-						   [VFIO_KIND_IMS] = VFIO_PCI_IMS_IRQ_INDEX,
-						   [VFIO_KIND_MSI] = VFIO_PCI_MSI_IRQ_INDEX};
-
-	return index[s->kind];
-}
-
 /* ---- the stores -------------------------------------------------------------- */
 
 /* A device's stores, by kind: MSI-X, IMS, MSI, the order a full pass takes them in. */
@@ -378,9 +369,9 @@ static int reenable_all(struct assigned_dev *d, struct emul_store *s, unsigned n
 	for (unsigned i = 0; i < nr; i++)
 		fds[i] = s->vec[i].virq >= 0 ? s->vec[i].kvm_fd : -1;
 	if (s->nr_vectors)
-		(void)!vfio_disable_index(d, vfio_index_of(s));
+		(void)!vfio_disable_index(d, vfio_index_of(s->kind));
 	s->nr_vectors = nr;
-	err = vfio_set_triggers(d, vfio_index_of(s), 0, nr, fds);
+	err = vfio_set_triggers(d, vfio_index_of(s->kind), 0, nr, fds);
 	free(fds);
 	return err;
 }
@@ -417,7 +408,7 @@ static int vector_use(struct assigned_dev *d, struct emul_store *s, unsigned n)
 		return reenable_all(d, s, n + 1);
 	if (n >= s->nr_vectors)
 		s->nr_vectors = n + 1;
-	return vfio_set_triggers(d, vfio_index_of(s), n, 1, &v->kvm_fd);
+	return vfio_set_triggers(d, vfio_index_of(s->kind), n, 1, &v->kvm_fd);
 }
 
 /* vfio_msix_vector_release: the guest masked entry @n: VFIO to the VMM's own eventfd. */
@@ -426,7 +417,7 @@ static void vector_release(struct assigned_dev *d, struct emul_store *s, unsigne
 	struct emul_vector *v = &s->vec[n];
 
 	if (v->virq >= 0)
-		(void)!vfio_set_triggers(d, vfio_index_of(s), n, 1, &v->user_fd);
+		(void)!vfio_set_triggers(d, vfio_index_of(s->kind), n, 1, &v->user_fd);
 }
 
 static bool guest_unmasked(const struct emul_store *s, unsigned n)
@@ -751,37 +742,30 @@ static void retranslate_one(struct vm *vm, struct emul_vector *v)
 }
 
 /*
- * A route `tuned` pushes to KVM again, unchanged (T1): remapped through a vIRTE the
- * flush did not name, it translates as it did last time, when it succeeded (its rt is
- * that vIRTE). It is pushed as it stands, without the translation.
- */
-static void repush_one(struct vm *vm, struct emul_vector *v)
-{
-	vmm_route_repush(vm, (uint32_t)v->virq);
-}
-
-/*
  * Every route, in the pass's order: translated again, or, with @only_flushed, only
- * those whose vIRTE was invalidated (or that came through none), the rest pushed again.
+ * those whose vIRTE was invalidated (or that came through none). The rest, as `tuned`
+ * pushes every route to KVM again (T1), go as they stand: remapped through a vIRTE the
+ * flush did not name, each translates as it did last time, when it succeeded (its rt
+ * is that vIRTE).
  */
 static void retranslate_all(struct vm *vm, bool only_flushed)
 {
-	for (unsigned i = 0; i < vm->ndevs; i++) {
-		struct assigned_dev *d = vm->devs[i];
+	for (unsigned i = 0; i < vm->ndevs; i++)
+		for (unsigned k = 0; k < VFIO_KINDS; k++) {
+			struct emul_store *s = store_of(vm->devs[i], k);
 
-		for (unsigned k = 0; k < VFIO_KINDS; k++)
-			for (unsigned n = 0; store_of(d, k)->vec && n < store_of(d, k)->n; n++) {
-				struct emul_vector *v = &store_of(d, k)->vec[n];
+			for (unsigned n = 0; s->vec && n < s->n; n++) {
+				struct emul_vector *v = &s->vec[n];
 
 				if (v->virq < 0)
 					continue;
 				vm->stats.retranslations++;
 				if (only_flushed && !v->flushed && v->rt >= 0)
-					repush_one(vm, v);
+					vmm_route_repush(vm, (uint32_t)v->virq);
 				else
 					retranslate_one(vm, v);
 			}
-	}
+		}
 }
 
 /* Where the full pass would reach @v: device, then MSI-X, IMS, MSI, then entry. */

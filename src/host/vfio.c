@@ -178,6 +178,15 @@ int vfio_irq_info(struct host *h, struct pci_func *f, struct vfio_irq_info *info
 
 #define SET_IRQS_MINSZ offsetof(struct vfio_irq_set, data)
 
+uint32_t vfio_index_of(enum vfio_kind k)
+{
+	static const uint32_t index[VFIO_KINDS] = {[VFIO_KIND_MSIX] = VFIO_PCI_MSIX_IRQ_INDEX,
+						   [VFIO_KIND_IMS] = VFIO_PCI_IMS_IRQ_INDEX,
+						   [VFIO_KIND_MSI] = VFIO_PCI_MSI_IRQ_INDEX};
+
+	return index[k];
+}
+
 enum vfio_kind vfio_kind_of(uint32_t index)
 {
 	switch (index) {
@@ -200,13 +209,9 @@ static unsigned index_count(struct assigned_dev *d, uint32_t index)
 
 int vfio_irqs_init(struct assigned_dev *d)
 {
-	static const uint32_t index[VFIO_KINDS] = {[VFIO_KIND_MSIX] = VFIO_PCI_MSIX_IRQ_INDEX,
-						   [VFIO_KIND_IMS] = VFIO_PCI_IMS_IRQ_INDEX,
-						   [VFIO_KIND_MSI] = VFIO_PCI_MSI_IRQ_INDEX};
-
 	for (unsigned k = 0; k < VFIO_KINDS; k++) {
 		struct vfio_index *x = &d->vfio[k];
-		unsigned count = index_count(d, index[k]);
+		unsigned count = index_count(d, vfio_index_of(k));
 
 		x->count = count;
 		x->v = calloc(count ? count : 1, sizeof(*x->v));

@@ -343,6 +343,8 @@ void hcall_free(struct vm *vm);
 bool vfio_msix_mappable(struct host *h, struct pci_func *func);
 int vfio_irqs_init(struct assigned_dev *d);
 void vfio_irqs_free(struct assigned_dev *d);
+/* A kind's VFIO_PCI_*_IRQ_INDEX, and back */
+uint32_t vfio_index_of(enum vfio_kind k);
 enum vfio_kind vfio_kind_of(uint32_t index);
 /* VFIO_DEVICE_SET_IRQS; @set is followed by its data. Return: 0 or -errno. */
 int vfio_set_irqs(struct assigned_dev *d, const struct vfio_irq_set *set) WARN_UNUSED;
