@@ -150,16 +150,13 @@ int amd_ir_activate_msi(struct guest *g, struct irq_desc **ds, unsigned n)
 		err = entry_install(g, ds[i], base + i);
 	if (err) {
 		for (unsigned j = 0; j + 1 < i; j++) {
-			(void)!amdvi_irte_write(g->amd, dev->bdf, base + j,
-						&(struct amdvi_irte_ga){0});
+			amd_ir_clear(g, ds[j]);
 			ds[j]->vtd_index = -1;
 		}
 		(void)!amdvi_irte_free(g->amd, dev->bdf, base, size);
 		return err;
 	}
-	dev->msi_block = (int)base;
-	dev->msi_block_size = size;
-	dev->msi_block_live = n;
+	msi_block_hold(dev, base, size, n);
 	return 0;
 }
 
@@ -181,16 +178,10 @@ void amd_ir_clear(struct guest *g, struct irq_desc *d)
 /* Freeing the index clears and flushes it again; a block goes whole, with its last vector. */
 void amd_ir_release(struct guest *g, struct irq_desc *d)
 {
-	if (d->vtd_index < 0)
-		return;
-	if (d->bus != IRQ_BUS_MSI)
-		(void)!amdvi_irte_free(g->amd, d->dev->bdf, (uint32_t)d->vtd_index, 1);
-	else if (!--d->dev->msi_block_live) {
-		(void)!amdvi_irte_free(g->amd, d->dev->bdf, (uint32_t)d->dev->msi_block,
-				       d->dev->msi_block_size);
-		d->dev->msi_block = -1;
-	}
-	d->vtd_index = -1;
+	uint32_t first, count;
+
+	if (irte_index_put(d, &first, &count))
+		(void)!amdvi_irte_free(g->amd, d->dev->bdf, first, count);
 }
 
 /* Linux's deactivate clears the entry (flushed), then freeing clears and flushes again. */

@@ -243,6 +243,38 @@ void amd_ir_deactivate(struct guest *g, struct irq_desc *d);
 void amd_ir_clear(struct guest *g, struct irq_desc *d);
 void amd_ir_release(struct guest *g, struct irq_desc *d);
 
+/*
+ * The bookkeeping both vIOMMU IR domains share. A multi-message MSI's @n vectors hold
+ * the block [@base, @base + @size) of IRTEs, which goes whole, with its last vector.
+ */
+static inline void msi_block_hold(struct guest_pci_dev *dev, uint32_t base, uint32_t size,
+				  unsigned n)
+{
+	dev->msi_block = (int)base;
+	dev->msi_block_size = size;
+	dev->msi_block_live = n;
+}
+
+/*
+ * @d gives its IRTE index up (free_irte()). Return: true with the IRTEs now to free —
+ * its own, or for MSI the block once its last vector goes — in *@first, *@count.
+ */
+static inline bool irte_index_put(struct irq_desc *d, uint32_t *first, uint32_t *count)
+{
+	struct guest_pci_dev *dev = d->dev;
+	bool own = d->bus != IRQ_BUS_MSI;
+
+	if (d->vtd_index < 0)
+		return false;
+	*first = own ? (uint32_t)d->vtd_index : (uint32_t)dev->msi_block;
+	*count = own ? 1 : dev->msi_block_size;
+	d->vtd_index = -1;
+	if (own || --dev->msi_block_live)
+		return own;
+	dev->msi_block = -1;
+	return true;
+}
+
 /* The IR domain of the emulated vIOMMU (`vir-emul`): VT-d's or AMD-Vi's, whichever probed. */
 static inline bool viommu_ir(const struct guest *g)
 {

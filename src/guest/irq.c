@@ -194,14 +194,16 @@ static void deactivate_batch(struct guest *g, struct irq_desc **ds, unsigned n)
 		vector_deactivate(g, ds[i]);
 }
 
+static bool any_cpu_online(const struct guest *g, const struct cpumask *mask)
+{
+	for_each_cpu(c, mask) if (c < g->ncpus && irq_matrix_cpu_online(g->matrix, c)) return true;
+	return false;
+}
+
 /* A managed interrupt none of whose mask's CPUs is online. */
 static bool no_cpu_to_start(const struct guest *g, const struct irq_desc *d)
 {
-	if (!d->vd.is_managed)
-		return false;
-	for_each_cpu(c, &d->vd.affinity) if (c < g->ncpus &&
-					     irq_matrix_cpu_online(g->matrix, c)) return false;
-	return true;
+	return d->vd.is_managed && !any_cpu_online(g, &d->vd.affinity);
 }
 
 /*
@@ -709,18 +711,18 @@ static void ir_unaim(struct guest *g, struct irq_desc *d)
  */
 static int irq_activate_again(struct guest *g, struct irq_desc *d)
 {
-	bool parked = d->vd.parked, kept = d->vd.activated;
+	bool parked = d->vd.parked, kept = d->vd.activated, moved;
 	struct cpumask old_aff = d->vd.affinity;
-	int placed = kept ? vector_place_kept(g, d) : 0;
-	int err = placed < 0 ? placed : kept ? 0 : vector_activate(g, d);
+	int err = kept ? vector_place_kept(g, d) : vector_activate(g, d);
 
-	if (err)
+	if (err < 0)
 		return err;
+	moved = kept && err == 0; /* vector_place_kept() took another, as a move does */
 	err = ir_aim(g, d);
 	if (err) {
 		if (!kept)
 			vector_deactivate(g, d);
-		else if (!placed)
+		else if (moved)
 			vector_move_rollback(g, d, &old_aff);
 		if (parked) {
 			vector_park(g, d);
@@ -732,7 +734,7 @@ static int irq_activate_again(struct guest *g, struct irq_desc *d)
 		}
 		return err;
 	}
-	if (kept && !placed)
+	if (moved)
 		vector_schedule_cleanup(g, d);
 	if (g->pv)
 		virte_revive(g, (uint32_t)d->virte);
@@ -844,10 +846,7 @@ void free_irq(struct guest *g, unsigned irq)
  */
 static int irq_set_parked_affinity(struct guest *g, struct irq_desc *d, const struct cpumask *mask)
 {
-	bool online = false;
-
-	for_each_cpu(c, mask) online |= c < g->ncpus && irq_matrix_cpu_online(g->matrix, c);
-	if (!online || d->vd.is_managed)
+	if (!any_cpu_online(g, mask) || d->vd.is_managed)
 		return -EINVAL;
 	d->vd.affinity = *mask;
 	return 0;

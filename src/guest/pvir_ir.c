@@ -142,10 +142,10 @@ void virte_write(struct guest *g, const struct irq_desc *d, bool present)
 	uint8_t e[PVIR_VIRTE_GUEST_SIZE] = {0};
 	uint16_t sid = d->dev->bdf;
 	uint16_t flags = present ? PVIR_VIRTE_PRESENT : 0;
+	uint32_t dest = d->vd.cpu; /* the guest's APIC IDs are its CPU numbers */
 
 	if (present && d->bus == IRQ_BUS_MSI)
 		flags |= PVIR_VIRTE_MSI; /* a vector of the MSI capability's block */
-	uint32_t dest = d->vd.cpu;	 /* the guest's APIC IDs are its CPU numbers */
 
 	e[PVIR_VIRTE_SID] = (uint8_t)sid;
 	e[PVIR_VIRTE_SID + 1] = (uint8_t)(sid >> 8);

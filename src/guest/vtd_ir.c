@@ -139,15 +139,13 @@ int vtd_activate_msi(struct guest *g, struct irq_desc **ds, unsigned n)
 		err = entry_install(g, ds[i], base, i);
 	if (err) {
 		for (unsigned j = 0; j + 1 < i; j++) {
-			(void)!ir_irte_write(g->vtd, base + j, &(struct irte){0});
+			vtd_clear(g, ds[j]);
 			ds[j]->vtd_index = -1;
 		}
 		(void)!ir_irte_free(g->vtd, base, size);
 		return err;
 	}
-	dev->msi_block = (int)base;
-	dev->msi_block_size = size;
-	dev->msi_block_live = n;
+	msi_block_hold(dev, base, size, n);
 	return 0;
 }
 
@@ -168,15 +166,10 @@ void vtd_clear(struct guest *g, struct irq_desc *d)
 /* free_irte(): the index given back, cleared and flushed again; a block goes whole, last. */
 void vtd_release(struct guest *g, struct irq_desc *d)
 {
-	if (d->vtd_index < 0)
-		return;
-	if (d->bus != IRQ_BUS_MSI)
-		(void)!ir_irte_free(g->vtd, (uint32_t)d->vtd_index, 1);
-	else if (!--d->dev->msi_block_live) {
-		(void)!ir_irte_free(g->vtd, (uint32_t)d->dev->msi_block, d->dev->msi_block_size);
-		d->dev->msi_block = -1;
-	}
-	d->vtd_index = -1;
+	uint32_t first, count;
+
+	if (irte_index_put(d, &first, &count))
+		(void)!ir_irte_free(g->vtd, first, count);
 }
 
 void vtd_deactivate(struct guest *g, struct irq_desc *d)
