@@ -89,15 +89,18 @@ struct sim_options {
 
 /*
  * Samples in modelled ns, kept as a histogram of exact values, so that
- * percentiles are exact. Below LATENCY_DIRECT ns (the common case: sums of
- * a few cost constants) a value is an index into an array of counts, grown
- * to the largest seen. Larger ones (waits for a slice, long queues) wait in
- * a buffer as long as their bins and are sorted and merged into them when
- * it fills: an append and a share of a sequential merge per sample, even
- * where nearly every value is new. sim_latency_sort() closes it: then
- * @bins holds one bin per distinct value, ascending.
+ * percentiles are exact, in memory bounded by the range of the values
+ * (src/sim/latency.c): below 2^32 ns in buckets of 65,536 values, each a list
+ * of its samples' low bits until it holds LIST_MAX, then a count per value;
+ * beyond, sorted bins. sim_latency_sort() closes it.
  */
-#define LATENCY_DIRECT 65536
+struct latency_bucket {
+	uint16_t *low;	  /* its samples' low 16 bits; ascending once closed */
+	uint32_t nlow;	  /* of them, in the list */
+	uint32_t low_cap; /* the list's room */
+	uint64_t *counts; /* instead of the list: a count per low value */
+	uint64_t total;	  /* samples in the bucket */
+};
 
 struct latency_bin {
 	uint64_t value;
@@ -105,10 +108,13 @@ struct latency_bin {
 };
 
 struct latency {
-	struct latency_bin *bins; /* values of LATENCY_DIRECT and up, until sorted */
+	struct latency_bucket *buckets; /* values below 2^32, 65,536 to a bucket */
+	size_t nbuckets;
+	struct latency_bin *bins; /* values of 2^32 and up, one bin per distinct value */
 	size_t nbins;
-	uint64_t *direct; /* counts of the values below LATENCY_DIRECT, by value */
-	size_t direct_cap;
+	size_t bins_cap;
+	struct latency_bin *spare; /* the next merge's output, kept from the last */
+	size_t spare_cap;
 	uint64_t *pend; /* far samples not yet in the bins */
 	size_t npend;
 	size_t pend_cap;
@@ -263,8 +269,10 @@ const char *sim_errno_name(int err);
 int sim_latency_add(struct latency *l, uint64_t value) WARN_UNUSED;
 /** sim_percentile() - nearest-rank percentile @p (0..100) of sorted @l; 0 if empty */
 uint64_t sim_percentile(const struct latency *l, unsigned p);
+/** sim_latency_distinct() - the distinct values among sorted @l's samples */
+size_t sim_latency_distinct(const struct latency *l);
 /**
- * sim_latency_sort() - every sample into the bins, and the histogram closed
+ * sim_latency_sort() - every sample in order, and the histogram closed
  * (sim_run does it for its report). Return: 0, or -ENOMEM.
  */
 int sim_latency_sort(struct latency *l) WARN_UNUSED;

@@ -223,7 +223,7 @@ static void set_affinity_moves_without_device_write(void **state)
 	assert_int_equal(again->err, -EBUSY); /* the first move's old vector is still held */
 	assert_int_equal(again->hypercalls, 0);
 	assert_int_equal(run.r.affinity.n, 2);
-	assert_int_equal(run.r.affinity.nbins, 1); /* the two cost the same */
+	assert_int_equal(sim_latency_distinct(&run.r.affinity), 1); /* the two cost the same */
 	/* a SYNC, a commit walking the 72 irqfds, one IRTE re-aimed */
 	assert_int_equal(first->routes_walked, 8 + 64);
 	assert_int_equal(sim_percentile(&run.r.affinity, 100),
@@ -914,11 +914,11 @@ static int cmp_u64(const void *a, const void *b)
 }
 
 /* @n samples from @value(seed); the histogram's percentiles against a sorted array of all. */
-static void check_percentiles(size_t n, uint64_t (*value)(uint64_t), size_t want_bins)
+static void check_percentiles(size_t n, uint64_t (*value)(uint64_t))
 {
 	uint64_t *all = malloc(n * sizeof(*all)), seed = 1;
 	struct latency l = {0};
-	static const unsigned ps[] = {0, 1, 25, 50, 90, 99, 100};
+	size_t distinct = 0;
 
 	assert_non_null(all);
 	for (size_t i = 0; i < n; i++) {
@@ -927,16 +927,17 @@ static void check_percentiles(size_t n, uint64_t (*value)(uint64_t), size_t want
 		assert_int_equal(sim_latency_add(&l, all[i]), 0);
 	}
 	qsort(all, n, sizeof(*all), cmp_u64);
+	for (size_t i = 0; i < n; i++)
+		distinct += i == 0 || all[i] != all[i - 1];
 	assert_int_equal(sim_latency_sort(&l), 0);
 	assert_int_equal(l.n, n);
-	if (want_bins)
-		assert_int_equal(l.nbins, want_bins);
+	assert_int_equal(sim_latency_distinct(&l), distinct);
 	for (size_t i = 1; i < l.nbins; i++)
 		assert_true(l.bins[i - 1].value < l.bins[i].value);
-	for (size_t k = 0; k < sizeof(ps) / sizeof(ps[0]); k++) {
-		size_t rank = (ps[k] * n + 99) / 100;
+	for (unsigned p = 0; p <= 100; p++) {
+		size_t rank = (p * n + 99) / 100;
 
-		assert_int_equal(sim_percentile(&l, ps[k]), all[rank ? rank - 1 : 0]);
+		assert_int_equal(sim_percentile(&l, p), all[rank ? rank - 1 : 0]);
 	}
 	assert_int_equal(sim_latency_add(&l, 5), -EINVAL); /* closed once sorted */
 	sim_latency_free(&l);
@@ -950,28 +951,66 @@ static uint64_t few_values(uint64_t seed)
 
 static uint64_t mixed_values(uint64_t seed)
 {
-	return (seed >> 33) % 200000; /* a third counted directly, the rest binned */
+	return (seed >> 33) % 200000; /* four buckets: three past their lists, one a list */
+}
+
+static uint64_t slice_values(uint64_t seed)
+{
+	return (seed >> 33) % 6000000; /* slice waits: 92 buckets, each a list */
 }
 
 static uint64_t wide_values(uint64_t seed)
 {
-	return seed >> 20; /* 44 bits: nearly all distinct, three radix digits */
+	return seed >> 20; /* 44 bits: nearly all distinct, past the buckets, three radix digits */
+}
+
+static uint64_t every_kind_values(uint64_t seed)
+{
+	switch ((seed >> 40) % 3) {
+	case 0:
+		return (seed >> 33) % 900;
+	case 1:
+		return (seed >> 33) % 6000000;
+	default:
+		return (1ull << 32) + (seed >> 33) % 100000;
+	}
 }
 
 /*
  * The latency histogram gives the nearest-rank percentiles a sorted array of
- * every sample gives, with one bin per distinct value: 20,000 samples over
- * 700 small values (counted directly); 300,000 of which a third are below
- * LATENCY_DIRECT and the rest binned; and 200,000 nearly all distinct and
- * large, as an overcommitted run's slice waits make them (radix-sorted and
- * merged as they come).
+ * every sample gives, and as many distinct values: 20,000 samples over 700
+ * small values; 300,000 over four buckets, three of which turn into counts;
+ * 200,000 slice waits over 6 ms, nearly all distinct, in lists; 200,000 past
+ * 2^32, radix-sorted and merged as they come; and the three kinds together.
  */
 static void latency_percentiles_are_exact(void **state)
 {
 	(void)state;
-	check_percentiles(20000, few_values, 700);
-	check_percentiles(300000, mixed_values, 0);
-	check_percentiles(200000, wide_values, 0);
+	check_percentiles(20000, few_values);
+	check_percentiles(300000, mixed_values);
+	check_percentiles(200000, slice_values);
+	check_percentiles(200000, wide_values);
+	check_percentiles(150000, every_kind_values);
+}
+
+/* A bucket stops growing: past its list's limit its samples are counts per value. */
+static void latency_bucket_memory_is_bounded(void **state)
+{
+	struct latency l = {0};
+
+	(void)state;
+	for (uint64_t i = 0; i < 100000; i++)
+		assert_int_equal(sim_latency_add(&l, 65536 + i % 5000), 0);
+	assert_true(l.nbuckets >= 2);
+	assert_null(l.buckets[1].low);
+	assert_non_null(l.buckets[1].counts);
+	assert_int_equal(l.buckets[1].total, 100000);
+	assert_int_equal(l.buckets[1].counts[4999], 20);
+	assert_int_equal(sim_latency_sort(&l), 0);
+	assert_int_equal(sim_percentile(&l, 100), 65536 + 4999);
+	assert_int_equal(sim_percentile(&l, 50), 65536 + 2499);
+	assert_int_equal(sim_latency_distinct(&l), 5000);
+	sim_latency_free(&l);
 }
 
 /*
@@ -1195,6 +1234,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    TEST(default_run_delivers_posted_and_blocks_rogues),
 	    TEST(latency_percentiles_are_exact),
+	    TEST(latency_bucket_memory_is_bounded),
 #ifndef __SANITIZE_THREAD__ /* single-threaded, and slow there */
 	    TEST(bench_reports_every_figure),
 #endif
