@@ -741,14 +741,8 @@ static void retranslate_one(struct vm *vm, struct emul_vector *v)
 	rt_set(vm, v, rt);
 }
 
-/*
- * Every route, in the pass's order: translated again, or, with @only_flushed, only
- * those whose vIRTE was invalidated (or that came through none). The rest, as `tuned`
- * pushes every route to KVM again (T1), go as they stand: remapped through a vIRTE the
- * flush did not name, each translates as it did last time, when it succeeded (its rt
- * is that vIRTE).
- */
-static void retranslate_all(struct vm *vm, bool only_flushed)
+/* Every route translated again, in the pass's order. */
+static void retranslate_all(struct vm *vm)
 {
 	for (unsigned i = 0; i < vm->ndevs; i++)
 		for (unsigned k = 0; k < VFIO_KINDS; k++) {
@@ -760,10 +754,7 @@ static void retranslate_all(struct vm *vm, bool only_flushed)
 				if (v->virq < 0)
 					continue;
 				vm->stats.retranslations++;
-				if (only_flushed && !v->flushed && v->rt >= 0)
-					vmm_route_repush(vm, (uint32_t)v->virq);
-				else
-					retranslate_one(vm, v);
+				retranslate_one(vm, v);
 			}
 		}
 }
@@ -835,27 +826,23 @@ void irq_emul_retranslate(struct vm *vm, bool all)
 	 * update to the same route changes nothing. One that faulted or went
 	 * another way is redone, and then the whole pass is, in its order, for
 	 * the faults it records. On `tuned` every update is pushed to KVM on its
-	 * own (T1), changed or not: the whole pass, where the routes the flush
-	 * cannot change are pushed as they stand.
+	 * own (T1), changed or not: the commit counts the pushes of the routes
+	 * the flush cannot change, which find KVM holding their MSI already.
 	 */
 	bool whole = all || nr < 0 || vm->rt_always;
-	bool tuned = host_kernel(vm->host) == HOST_KERNEL_TUNED;
 
 	if (!whole)
 		n = affected_routes(vm, r, nr, &a);
 	if (whole || n < 0) {
-		retranslate_all(vm, false);
-	} else if (tuned) {
-		for (int i = 0; i < n; i++)
-			a[i].v->flushed = true;
-		retranslate_all(vm, true);
-		for (int i = 0; i < n; i++)
-			a[i].v->flushed = false;
+		retranslate_all(vm);
 	} else {
 		vm->stats.retranslations += vm->emul_routes;
 		for (int i = 0; i < n; i++)
-			if (i == 0 || a[i].v != a[i - 1].v)
+			if (i == 0 || a[i].v != a[i - 1].v) {
+				vmm_route_redone(vm, (uint32_t)a[i].v->virq);
 				retranslate_one(vm, a[i].v);
+			}
+		vmm_route_repush_all(vm);
 	}
 	free(a);
 	/* QEMU commits even when there was nothing to translate; KVM logs an IRTE left behind */

@@ -510,16 +510,21 @@ void vmm_route_update(struct vm *vm, uint32_t gsi, const struct msi_msg *m)
 }
 
 /*
- * kvm_irqchip_update_msi_route() with the message the route already holds: the table
- * does not change, but tuned pushes every update at the commit (T1), so it is marked.
+ * A retranslation pass, as QEMU makes it, calls kvm_irqchip_update_msi_route() for
+ * every route. The routes it translated again it names here first; each of the
+ * others keeps the message it holds: the table does not change, but tuned pushes
+ * every update at the commit (T1), and the commit counts those pushes.
  */
-void vmm_route_repush(struct vm *vm, uint32_t gsi)
+void vmm_route_redone(struct vm *vm, uint32_t gsi)
 {
-	if (!tuned(vm))
-		return;
-	bitmap_assign(vm->kvm.vmm_dirty, gsi, true);
-	vm->kvm.vmm_changed = true;
-	touch(&vm->kvm, gsi);
+	if (tuned(vm) && gsi < VMM_MAX_MSIS)
+		bitmap_assign(vm->kvm.vmm_redone, gsi, true);
+}
+
+void vmm_route_repush_all(struct vm *vm)
+{
+	if (tuned(vm))
+		vm->kvm.vmm_repush_all = true;
 }
 
 /* A route KVM kept (refused at the last commit) back in the VMM's table, not dirty. */
@@ -543,13 +548,22 @@ struct msi_msg vmm_route_msg(const struct vm *vm, uint32_t gsi)
 	return (struct msi_msg){r->address_lo, r->address_hi, r->data};
 }
 
+/* Handle @gsi's MSI irqfd, as fd + 1 (0: none), counted. */
+static void bound_fd_set(struct kvm_irq *k, uint32_t gsi, int fd1)
+{
+	k->vmm_nbound += (fd1 != 0) - (k->vmm_bound_fd[gsi] != 0);
+	k->vmm_bound_fd[gsi] = fd1;
+	if (!fd1)
+		bitmap_assign(k->vmm_stale, gsi, false);
+}
+
 /* kvm_irqchip_release_virq: gone from the next commit on; no commit of its own. */
 void vmm_route_remove(struct vm *vm, uint32_t gsi)
 {
 	if (gsi < VM_IOAPIC_ROUTES || gsi >= VMM_MAX_MSIS || !vm->kvm.vmm_routes[gsi].type)
 		return;
 	vm->kvm.vmm_routes[gsi] = (struct kvm_irq_routing_entry){0};
-	vm->kvm.vmm_bound_fd[gsi] = 0;
+	bound_fd_set(&vm->kvm, gsi, 0);
 	vm->kvm.vmm_changed = true;
 	touch(&vm->kvm, gsi);
 	if (gsi < vm->kvm.vmm_free_from)
@@ -565,27 +579,57 @@ static void mark_refused(struct vm *vm, uint32_t gsi)
 	bitmap_assign(vm->kvm.vmm_refused, gsi, true);
 }
 
-/* `tuned`: each MSI irqfd whose handle was updated gets its MSI (T1), alone. */
+/* One MSI irqfd's update (T1); a stale one is one whose IRTE could not follow. */
+static int push_msi_irqfd(struct vm *vm, uint32_t gsi)
+{
+	struct kvm_irqfd a = msi_irqfd_args(vm, vm->kvm.vmm_bound_fd[gsi] - 1, gsi);
+	int err = kvm_irqfd(vm, &a);
+
+	bitmap_assign(vm->kvm.vmm_stale, gsi, err != 0);
+	if (err)
+		mark_refused(vm, gsi);
+	return err;
+}
+
+/*
+ * `tuned`: each MSI irqfd whose handle was updated gets its MSI (T1), alone. After
+ * vmm_route_repush_all() every one the pass did not redo does too: those whose MSI
+ * KVM already holds are counted as pushed (the update finds the same MSI and changes
+ * nothing), and only the stale ones are made, whose IRTE then tries to follow again.
+ */
 static int commit_msi_irqfds(struct vm *vm)
 {
 	struct kvm_irq *k = &vm->kvm;
+	bool all = k->vmm_repush_all;
+	unsigned pushed = 0, redone_alone = 0;
 	int first_err = 0;
 
-	for (uint32_t w = 0; w < (k->vmm_end + 63) / 64; w++)
-		for (uint64_t bits = k->vmm_dirty[w]; bits; bits &= bits - 1) {
+	for (uint32_t w = 0; w < (k->vmm_end + 63) / 64; w++) {
+		uint64_t redone = all ? k->vmm_redone[w] : 0;
+
+		for (uint64_t bits = k->vmm_dirty[w] | (all ? k->vmm_stale[w] & ~redone : 0); bits;
+		     bits &= bits - 1) {
 			uint32_t gsi = w * 64 + (uint32_t)__builtin_ctzll(bits);
-			struct kvm_irqfd a;
 			int err;
 
 			if (!k->vmm_bound_fd[gsi])
 				continue; /* no irqfd yet: it takes the MSI when it is assigned */
-			a = msi_irqfd_args(vm, k->vmm_bound_fd[gsi] - 1, gsi);
-			err = kvm_irqfd(vm, &a);
-			if (err)
-				mark_refused(vm, gsi);
+			err = push_msi_irqfd(vm, gsi);
+			pushed++;
 			if (!first_err)
 				first_err = err;
 		}
+		/* redone without an update (its translation faulted): no push at all */
+		for (uint64_t bits = redone & ~k->vmm_dirty[w]; bits; bits &= bits - 1)
+			redone_alone +=
+			    k->vmm_bound_fd[w * 64 + (uint32_t)__builtin_ctzll(bits)] != 0;
+		k->vmm_redone[w] = 0;
+	}
+	if (all) {
+		vm->stats.msi_updates += k->vmm_nbound - pushed - redone_alone;
+		vm->stats.routes_walked += k->vmm_nbound - pushed - redone_alone;
+		k->vmm_repush_all = false;
+	}
 	return first_err;
 }
 
@@ -600,6 +644,19 @@ static void commit_unchanged(struct vm *vm)
 {
 	vm->stats.route_commits++;
 	vm->stats.routes_walked += vm->kvm.route_irqfds;
+}
+
+/* The count of MSI irqfds is theirs, and only they can be stale. */
+static bool bound_counted(const struct kvm_irq *k)
+{
+	unsigned n = 0;
+
+	for (uint32_t gsi = 0; gsi < VMM_MAX_MSIS; gsi++) {
+		n += k->vmm_bound_fd[gsi] != 0;
+		if (bitmap_test(k->vmm_stale, gsi) && !k->vmm_bound_fd[gsi])
+			return false;
+	}
+	return n == k->vmm_nbound;
 }
 
 bool vm_routes_consistent(const struct vm *vm)
@@ -624,7 +681,7 @@ bool vm_routes_consistent(const struct vm *vm)
 				return false;
 		}
 	}
-	return irqfds == k->route_irqfds;
+	return irqfds == k->route_irqfds && bound_counted(k);
 }
 
 static int cmp_int(const void *a, const void *b)
@@ -764,7 +821,7 @@ int vmm_irqfd_assign(struct vm *vm, int fd, uint32_t gsi)
 		a = msi_irqfd_args(vm, fd, gsi);
 	err = kvm_irqfd(vm, &a);
 	if (!err && tuned(vm))
-		vm->kvm.vmm_bound_fd[gsi] = fd + 1;
+		bound_fd_set(&vm->kvm, gsi, fd + 1);
 	return err;
 }
 
@@ -774,5 +831,5 @@ void vmm_irqfd_deassign(struct vm *vm, int fd, uint32_t gsi)
 						 .gsi = tuned(vm) ? 0 : gsi,
 						 .flags = KVM_IRQFD_FLAG_DEASSIGN});
 	if (gsi < VMM_MAX_MSIS)
-		vm->kvm.vmm_bound_fd[gsi] = 0;
+		bound_fd_set(&vm->kvm, gsi, 0);
 }

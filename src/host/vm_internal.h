@@ -56,7 +56,6 @@ struct emul_vector {
 	struct assigned_dev *dev;
 	struct emul_store *store;
 	bool pending; /* QEMU's emulated PBA bit: taken on user_fd while masked */
-	bool flushed; /* during a retranslation: its vIRTE was invalidated */
 };
 
 /*
@@ -155,8 +154,13 @@ struct kvm_irq {
 	int *gsi_irqfds; /* by GSI: the first route irqfd on it, as fd + 1; 0: none */
 	/* the VMM's (QEMU's KVMState irq_routes): the table it commits whole */
 	struct kvm_irq_routing_entry *vmm_routes; /* by GSI (VMM_MAX_MSIS handles on tuned) */
-	int *vmm_bound_fd; /* tuned: the MSI irqfd of each handle, as fd + 1; 0: none */
-	uint64_t vmm_dirty[VMM_MAX_MSIS / 64];	  /* tuned: updated since the last commit */
+	int *vmm_bound_fd;   /* tuned: the MSI irqfd of each handle, as fd + 1; 0: none */
+	unsigned vmm_nbound; /* tuned: handles with an MSI irqfd */
+	uint64_t vmm_dirty[VMM_MAX_MSIS / 64]; /* tuned: updated since the last commit */
+	/* tuned: MSI irqfds KVM left on an older MSI than the VMM's (their IRTE could not follow) */
+	uint64_t vmm_stale[VMM_MAX_MSIS / 64];
+	uint64_t vmm_redone[VMM_MAX_MSIS / 64]; /* tuned: routes a retranslation redid itself */
+	bool vmm_repush_all; /* tuned: the next commit gives every other MSI irqfd its MSI again */
 	uint64_t vmm_refused[VMM_MAX_MSIS / 64];  /* the last commit's, when it reported */
 	uint64_t vmm_touched[VM_MAX_ROUTES / 64]; /* routes added, changed or removed since */
 	uint32_t vmm_nroutes;
@@ -421,7 +425,8 @@ struct vcpu *kvm_msi_target(struct vm *vm, const struct kvm_irq_routing_msi *m,
 int vmm_route_add(struct vm *vm, const struct msi_msg *m, uint32_t *ret_gsi) WARN_UNUSED;
 void vmm_route_update(struct vm *vm, uint32_t gsi, const struct msi_msg *m);
 void vmm_route_remove(struct vm *vm, uint32_t gsi);
-void vmm_route_repush(struct vm *vm, uint32_t gsi);
+void vmm_route_redone(struct vm *vm, uint32_t gsi);
+void vmm_route_repush_all(struct vm *vm);
 struct msi_msg vmm_route_msg(const struct vm *vm, uint32_t gsi);
 /*
  * The commit: -EIO with @report when an IRTE could not follow a changed route;

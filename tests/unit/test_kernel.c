@@ -55,15 +55,17 @@
 	"device}\n"                                                                            \
 	"workload:\n"
 
-#define ACT_1	 "  - {at: 0ms, do: activate, dev: a/n, count: 1, affinity: [0]}\n"
-#define ACT_4	 "  - {at: 0ms, do: activate, dev: a/n, count: 4}\n"
-#define ACT_64	 "  - {at: 0ms, do: activate, dev: a/n, count: 64}\n"
-#define ACT_IMS	 "  - {at: 0ms, do: activate, dev: a/d, count: 2048}\n"
-#define MOVE_1	 "  - {at: 0ms, do: set_affinity, irq: a/n/0, cpus: [1]}\n"
-#define FREE_1	 "  - {at: 0ms, do: free, dev: a/n, count: 1}\n"
-#define TRAP	 SIM_DESIGN_TRAP
-#define VIR_EMUL SIM_DESIGN_VIR_EMUL
-#define HCALL	 SIM_DESIGN_HCALL
+#define ACT_1	       "  - {at: 0ms, do: activate, dev: a/n, count: 1, affinity: [0]}\n"
+#define ACT_4	       "  - {at: 0ms, do: activate, dev: a/n, count: 4}\n"
+#define ACT_64	       "  - {at: 0ms, do: activate, dev: a/n, count: 64}\n"
+#define ACT_IMS	       "  - {at: 0ms, do: activate, dev: a/d, count: 2048}\n"
+#define MOVE_1	       "  - {at: 0ms, do: set_affinity, irq: a/n/0, cpus: [1]}\n"
+#define FREE_1	       "  - {at: 0ms, do: free, dev: a/n, count: 1}\n"
+#define ACT_12_MANAGED "  - {at: 0ms, do: activate, dev: a/n, count: 12, managed: true}\n"
+#define OFFLINE_1      "  - {at: 0ms, do: offline, vcpu: a/1}\n"
+#define TRAP	       SIM_DESIGN_TRAP
+#define VIR_EMUL       SIM_DESIGN_VIR_EMUL
+#define HCALL	       SIM_DESIGN_HCALL
 
 /* What one operation made the host kernel do. */
 struct work {
@@ -280,6 +282,20 @@ static const struct row rows[] = {
      ACT_4 MOVE_1,
      1,
      {0, 0, 0, 0, 4, 4, 1, 1, 0, 0}},
+    /*
+     * vCPU 1 goes offline under 12 managed vectors, one a vCPU, vir-emul on
+     * tuned. Vector 1 shuts down: masked (QEMU releases it: SET_IRQS to its own
+     * eventfd, the IRTE remapped on a host vector), its vIRTE cleared and
+     * flushed. The flush names vector 1's vIRTE, whose translation now faults:
+     * its route is not updated, so not pushed; the other 11 go to KVM as they
+     * stand, each finding its irqfd's MSI unchanged.
+     */
+    {"offline-of-12/vir-emul/tuned",
+     VIR_EMUL,
+     "tuned",
+     ACT_12_MANAGED OFFLINE_1,
+     1,
+     {1, 1, 0, 0, 11, 11, 0, 3, 1, 1}},
     {"move/hcall/stock", HCALL, "stock", ACT_1 MOVE_1, 1, {0, 0, 0, 1, 1, 0, 1, 1, 0, 0}},
     {"move/hcall/legacy", HCALL, "legacy", ACT_1 MOVE_1, 1, {0, 0, 0, 1, 1, 0, 1, 1, 0, 0}},
     {"move/hcall/tuned", HCALL, "tuned", ACT_1 MOVE_1, 1, {0, 0, 0, 0, 1, 1, 1, 1, 0, 0}},
