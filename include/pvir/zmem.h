@@ -14,7 +14,14 @@
 
 /* @size bytes of zeroes, page aligned; NULL if the mapping fails. */
 void *zmem_alloc(size_t size);
-/* @p from zmem_alloc(@size); NULL is ignored. */
+/*
+ * @p from zmem_alloc(@old), grown to @size bytes, moved if it must be: the
+ * pages keep what they held without a copy (the kernel moves the page
+ * tables), and the new ones are zeroes, paid for on touch as before.
+ * Return: the new address, or NULL with @p as it was.
+ */
+void *zmem_grow(void *p, size_t old, size_t size);
+/* @p from zmem_alloc(@size) or zmem_grow(.., @size); NULL is ignored. */
 void zmem_free(void *p, size_t size);
 
 #endif

@@ -14,6 +14,7 @@
 #include "pvir/physmem.h"
 #include "pvir/vm.h"
 #include "pvir/vmm.h"
+#include "pvir/zmem.h"
 
 #define PCI_SLOTS 32
 
@@ -184,7 +185,7 @@ void guest_free(struct guest *g)
 {
 	if (!g)
 		return;
-	free(g->irq_counts);
+	zmem_free(g->irq_counts, g->irq_counts_bytes);
 	for (unsigned i = 0; i < g->ndevs; i++) {
 		free(g->devs[i].msix_irqs);
 		free(g->devs[i].ims_irqs);

@@ -130,7 +130,8 @@ struct guest {
 	unsigned nirqs;
 	unsigned irqs_free_from; /* no free descriptor below this one */
 	/* per irq, per CPU: nirqs rows of ncpus. Linux's kstat_irqs are unsigned int too. */
-	unsigned *irq_counts;
+	unsigned *irq_counts; /* zmem: a row costs only once touched */
+	size_t irq_counts_bytes;
 	uint64_t ram_next;
 	struct guest_pci_dev devs[GUEST_MAX_DEVS];
 	unsigned ndevs;

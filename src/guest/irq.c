@@ -19,6 +19,7 @@
 
 #include "guest_internal.h"
 #include "pvir/hcall_abi.h"
+#include "pvir/zmem.h"
 
 #define IRQS_FIRST 256
 
@@ -30,15 +31,17 @@
 static bool descs_grow(struct guest *g)
 {
 	unsigned n = g->nirqs ? 2 * g->nirqs : IRQS_FIRST, more = n - g->nirqs;
-	size_t row = g->ncpus;
-	unsigned *counts = realloc(g->irq_counts, (size_t)n * row * sizeof(*counts));
+	size_t bytes = (size_t)n * g->ncpus * sizeof(*g->irq_counts);
+	/* zeroes paid for on touch: most rows stay zero (irq_hot counts the usual case) */
+	unsigned *counts = g->irq_counts ? zmem_grow(g->irq_counts, g->irq_counts_bytes, bytes)
+					 : zmem_alloc(bytes);
 	struct irq_hot *hot;
 	struct irq_desc *grown;
 
 	if (!counts)
 		return false;
-	memset(counts + (size_t)g->nirqs * row, 0, (size_t)more * row * sizeof(*counts));
 	g->irq_counts = counts;
+	g->irq_counts_bytes = bytes;
 	hot = realloc(g->hot, n * sizeof(*hot));
 	if (!hot)
 		return false;
