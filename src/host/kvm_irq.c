@@ -646,12 +646,16 @@ static void commit_unchanged(struct vm *vm)
 	vm->stats.routes_walked += vm->kvm.route_irqfds;
 }
 
-/* The count of MSI irqfds is theirs, and only they can be stale. */
+/*
+ * The count of MSI irqfds is theirs, and only they can be stale. (Handles from
+ * vmm_end on have no route, so no irqfd: one there would leave the count short.
+ * Their pages are not read, so that a check does not fault them in.)
+ */
 static bool bound_counted(const struct kvm_irq *k)
 {
 	unsigned n = 0;
 
-	for (uint32_t gsi = 0; gsi < VMM_MAX_MSIS; gsi++) {
+	for (uint32_t gsi = 0; gsi < k->vmm_end && gsi < VMM_MAX_MSIS; gsi++) {
 		n += k->vmm_bound_fd[gsi] != 0;
 		if (bitmap_test(k->vmm_stale, gsi) && !k->vmm_bound_fd[gsi])
 			return false;
