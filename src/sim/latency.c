@@ -31,6 +31,10 @@
 #define RADIX_BITS  8
 #define RADIX_SIZE  (1u << RADIX_BITS)
 
+/* a list doubles from LIST_FIRST and must land on LIST_MAX, or it never stops growing */
+_Static_assert((LIST_MAX & (LIST_MAX - 1)) == 0 && LIST_MAX % LIST_FIRST == 0,
+	       "LIST_MAX: LIST_FIRST times a power of two");
+
 static void bucket_free(struct latency_bucket *b)
 {
 	free(b->low);
