@@ -31,7 +31,7 @@
 #include "pvir/zmem.h"
 #include "vm_internal.h"
 
-#define FDS_GROW 64
+#define FDS_FIRST 64
 
 #define TABLE_BYTES	 (VM_MAX_ROUTES * sizeof(struct kvm_irq_routing_entry))
 #define VMM_ROUTES_BYTES (VMM_MAX_MSIS * sizeof(struct kvm_irq_routing_entry))
@@ -95,15 +95,18 @@ int kvm_eventfd_new(struct vm *vm)
 	for (fd = k->fds_free_from; fd < k->nfds; fd++)
 		if (!k->fds[fd].open)
 			break;
-	if (fd == k->nfds) {
-		struct kvm_eventfd *n = realloc(k->fds, (k->nfds + FDS_GROW) * sizeof(*n));
+	if (fd == k->nfds && k->nfds == k->fds_cap) {
+		/* doubled, so that 65,535 eventfds are a few copies, not a thousand */
+		unsigned cap = k->fds_cap ? 2 * k->fds_cap : FDS_FIRST;
+		struct kvm_eventfd *n = realloc(k->fds, cap * sizeof(*n));
 
 		if (!n)
 			return -ENOMEM;
-		memset(n + k->nfds, 0, FDS_GROW * sizeof(*n));
 		k->fds = n;
-		k->nfds += FDS_GROW;
+		k->fds_cap = cap;
 	}
+	if (fd == k->nfds)
+		k->nfds++;
 	k->fds[fd] = (struct kvm_eventfd){.open = true};
 	k->fds_free_from = fd + 1;
 	return (int)fd;

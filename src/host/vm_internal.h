@@ -145,9 +145,10 @@ struct kvm_eventfd {
 
 struct kvm_irq {
 	struct kvm_eventfd *fds; /* by fd number */
-	unsigned nfds;
-	unsigned fds_free_from; /* no free fd below this one: the lowest-free search starts here */
-	unsigned route_irqfds;	/* irqfds on a GSI route (not tuned's MSI irqfds) */
+	unsigned nfds;		 /* fds handed out so far, open or closed since */
+	unsigned fds_cap;	 /* room in @fds */
+	unsigned fds_free_from;	 /* no free fd below this one: the lowest-free search starts here */
+	unsigned route_irqfds;	 /* irqfds on a GSI route (not tuned's MSI irqfds) */
 	/* KVM's committed routing table, by GSI (type 0: no route) */
 	struct kvm_irq_routing_entry *table;
 	uint64_t table_has[VM_MAX_ROUTES / 64]; /* the GSIs it has routes for */
