@@ -1062,7 +1062,7 @@ static void two_hosts_side_by_side(void **state)
  */
 #define MIGRATION_BASE                                                                    \
 	"duration: 8ms\nhosts:\n  - {name: a, pcpus: 8}\n  - {name: b, pcpus: 8}\nvms:\n" \
-	"  - name: web\n    vcpus: 4\n    devices:\n"                                     \
+	"  - name: web\n    vcpus: 4\n    memory: 16M\n    devices:\n"                                     \
 	"      - {name: nic, bdf: \"03:00.0\", guest_bdf: \"00:04.0\", msix: 16}\n"
 #define MIGRATION_WORK                                                       \
 	"  - {at: 0ms, do: activate, dev: web/nic, count: 16}\n"             \
@@ -1120,7 +1120,7 @@ static void migrate_vm_with_plain_msi(void **state)
 {
 	static const char text[] =
 	    "duration: 8ms\nhosts:\n  - {name: a, pcpus: 8}\n  - {name: b, pcpus: 8}\nvms:\n"
-	    "  - name: web\n    vcpus: 4\n    devices:\n"
+	    "  - name: web\n    vcpus: 4\n    memory: 16M\n    devices:\n"
 	    "      - {name: s, bdf: \"05:00.0\", guest_bdf: \"00:04.0\", msi: 8}\n"
 	    "  - name: other\n    host: b\n    vcpus: 1\n    devices:\n"
 	    "      - {name: f, bdf: \"07:00.0\", guest_bdf: \"00:04.0\", msi: 8}\n"
@@ -1162,7 +1162,7 @@ static void entries_stale_at_the_source_stay_stale(void **state)
 {
 	static const char text[] =
 	    "duration: 8ms\nhosts:\n  - {name: a, pcpus: 8}\n  - {name: b, pcpus: 8}\nvms:\n"
-	    "  - name: web\n    vcpus: 4\n    devices:\n"
+	    "  - name: web\n    vcpus: 4\n    memory: 16M\n    devices:\n"
 	    "      - {name: n, bdf: \"05:00.0\", guest_bdf: \"00:04.0\", msix: 8}\n"
 	    "  - name: other\n    host: b\n    vcpus: 1\n    devices:\n"
 	    "      - {name: f, bdf: \"07:00.0\", guest_bdf: \"00:04.0\", msix: 8}\n"
@@ -1198,7 +1198,7 @@ static void migrate_vm_onto_taken_handles(void **state)
 	    "duration: 6ms\nhosts:\n  - {name: a, pcpus: 8}\n  - {name: b, pcpus: 8}\nvms:\n"
 	    "  - name: there\n    host: b\n    vcpus: 2\n    pin: [4, 5]\n    devices:\n"
 	    "      - {name: nic, bdf: \"05:00.0\", guest_bdf: \"00:04.0\", msix: 8}\n"
-	    "  - name: web\n    vcpus: 4\n    devices:\n"
+	    "  - name: web\n    vcpus: 4\n    memory: 16M\n    devices:\n"
 	    "      - {name: nic, bdf: \"03:00.0\", guest_bdf: \"00:04.0\", msix: 8}\n"
 	    "workload:\n"
 	    "  - {at: 0ms, do: activate, dev: there/nic, count: 8}\n"
