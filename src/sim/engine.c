@@ -604,14 +604,19 @@ static void latency_add(struct sim *s, struct latency *l, uint64_t v)
 static void record_op(struct sim *s, const struct sim_op_result *res)
 {
 	struct sim_report *r = s->r;
-	struct sim_op_result *n = realloc(r->ops, (r->nops + 1) * sizeof(*n));
+	size_t n = r->nops;
 
-	if (!n) {
-		s->oom = true;
-		return;
+	/* room for 16, doubled whenever the ops reach a power of two past it */
+	if (n >= 16 ? !(n & (n - 1)) : n == 0) {
+		struct sim_op_result *g = realloc(r->ops, (n ? 2 * n : 16) * sizeof(*g));
+
+		if (!g) {
+			s->oom = true;
+			return;
+		}
+		r->ops = g;
 	}
-	r->ops = n;
-	n[r->nops++] = *res;
+	r->ops[r->nops++] = *res;
 }
 
 /* What an operation costs, from the counters it moved (the cost model; counts stay exact). */
