@@ -1062,7 +1062,7 @@ static void two_hosts_side_by_side(void **state)
  */
 #define MIGRATION_BASE                                                                    \
 	"duration: 8ms\nhosts:\n  - {name: a, pcpus: 8}\n  - {name: b, pcpus: 8}\nvms:\n" \
-	"  - name: web\n    vcpus: 4\n    memory: 16M\n    devices:\n"                                     \
+	"  - name: web\n    vcpus: 4\n    memory: 16M\n    devices:\n"                    \
 	"      - {name: nic, bdf: \"03:00.0\", guest_bdf: \"00:04.0\", msix: 16}\n"
 #define MIGRATION_WORK                                                       \
 	"  - {at: 0ms, do: activate, dev: web/nic, count: 16}\n"             \
