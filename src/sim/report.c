@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: MIT
-/* The engine's report: its memory, its percentiles, and the names it prints. */
+/* The engine's report: its memory, and the names it prints (latency.c has its histograms). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "pvir/compiler.h"
 #include "pvir/hcall_abi.h"
 #include "pvir/sim.h"
 
