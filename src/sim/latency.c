@@ -35,6 +35,30 @@
 _Static_assert((LIST_MAX & (LIST_MAX - 1)) == 0 && LIST_MAX % LIST_FIRST == 0,
 	       "LIST_MAX: LIST_FIRST times a power of two");
 
+/*
+ * One stable counting pass on the byte at @shift, @src to @dst: the lists' 16-bit
+ * samples and the far 64-bit ones sort alike.
+ */
+#define DEFINE_RADIX_PASS(name, T)                                                   \
+	static void name(const T *src, T *dst, size_t n, unsigned shift)             \
+	{                                                                            \
+		size_t count[RADIX_SIZE] = {0}, at = 0;                              \
+                                                                                     \
+		for (size_t i = 0; i < n; i++)                                       \
+			count[(src[i] >> shift) & (RADIX_SIZE - 1)]++;               \
+		for (size_t d = 0; d < RADIX_SIZE; d++) {                            \
+			size_t c = count[d];                                         \
+                                                                                     \
+			count[d] = at;                                               \
+			at += c;                                                     \
+		}                                                                    \
+		for (size_t i = 0; i < n; i++)                                       \
+			dst[count[(src[i] >> shift) & (RADIX_SIZE - 1)]++] = src[i]; \
+	}
+
+DEFINE_RADIX_PASS(radix_pass16, uint16_t)
+DEFINE_RADIX_PASS(radix_pass64, uint64_t)
+
 static void bucket_free(struct latency_bucket *b)
 {
 	free(b->low);
@@ -123,29 +147,11 @@ static int bucket_add(struct latency *l, uint64_t value)
 	return 0;
 }
 
-/* A list's low bits ascending: two counting passes of a byte each, through @tmp. */
+/* A list's low bits ascending: a counting pass on each byte, through @tmp and back. */
 static void list_sort(uint16_t *v, uint32_t n, uint16_t *tmp)
 {
-	uint16_t *src = v, *dst = tmp;
-
-	for (unsigned shift = 0; shift < BUCKET_BITS; shift += RADIX_BITS) {
-		uint32_t count[RADIX_SIZE] = {0}, at = 0;
-		uint16_t *t = src;
-
-		for (uint32_t i = 0; i < n; i++)
-			count[(src[i] >> shift) & (RADIX_SIZE - 1)]++;
-		for (unsigned d = 0; d < RADIX_SIZE; d++) {
-			uint32_t c = count[d];
-
-			count[d] = at;
-			at += c;
-		}
-		for (uint32_t i = 0; i < n; i++)
-			dst[count[(src[i] >> shift) & (RADIX_SIZE - 1)]++] = src[i];
-		src = dst;
-		dst = t;
-	}
-	/* an even number of passes: the sorted list is back in @v */
+	radix_pass16(v, tmp, n, 0);
+	radix_pass16(tmp, v, n, RADIX_BITS);
 }
 
 static int buckets_sort(struct latency *l)
@@ -196,23 +202,6 @@ static size_t bucket_distinct(const struct latency_bucket *b)
 
 /* ---- far values: a buffer sorted and merged into bins ------------------------------------ */
 
-/* One stable counting pass on the digit at @shift, @src to @dst. */
-static void radix_pass(const uint64_t *src, uint64_t *dst, size_t n, unsigned shift)
-{
-	size_t count[RADIX_SIZE] = {0}, at = 0;
-
-	for (size_t i = 0; i < n; i++)
-		count[(src[i] >> shift) & (RADIX_SIZE - 1)]++;
-	for (size_t d = 0; d < RADIX_SIZE; d++) {
-		size_t c = count[d];
-
-		count[d] = at;
-		at += c;
-	}
-	for (size_t i = 0; i < n; i++)
-		dst[count[(src[i] >> shift) & (RADIX_SIZE - 1)]++] = src[i];
-}
-
 /* LSD radix over the digits the largest value has, through @tmp (n more words). */
 static void radix_sort(uint64_t *v, size_t n, uint64_t *tmp)
 {
@@ -223,7 +212,7 @@ static void radix_sort(uint64_t *v, size_t n, uint64_t *tmp)
 	for (unsigned shift = 0; shift < 64 && (shift == 0 || max >> shift); shift += RADIX_BITS) {
 		uint64_t *t = src;
 
-		radix_pass(src, dst, n, shift);
+		radix_pass64(src, dst, n, shift);
 		src = dst;
 		dst = t;
 	}
