@@ -38,13 +38,15 @@ uint64_t physmem_size(const struct physmem *pm);
 bool physmem_range_ok(const struct physmem *pm, uint64_t pa, uint64_t len);
 
 /**
- * physmem_read() - copy bytes out; each byte is read atomically
+ * physmem_read() - copy bytes out; the bytes of each qword are read in one
+ * atomic access, so no byte is ever torn
  * Return: 0, or -EFAULT when the range is outside the space.
  */
 int physmem_read(const struct physmem *pm, uint64_t pa, void *buf, size_t len) WARN_UNUSED;
 
 /**
- * physmem_write() - copy bytes in; each byte is written atomically
+ * physmem_write() - copy bytes in; the bytes that fall in one qword are written
+ * in one atomic access, leaving its other bytes as concurrent writers left them
  * Return: 0, or -EFAULT when the range is outside the space.
  */
 int physmem_write(struct physmem *pm, uint64_t pa, const void *buf, size_t len) WARN_UNUSED;

@@ -76,33 +76,56 @@ static uint64_t *word_at(const struct physmem *pm, uint64_t pa)
 	return &pm->words[pa / 8];
 }
 
+/* The bytes of a qword from byte @lo on, @n of them, as a mask. */
+static uint64_t byte_mask(unsigned lo, unsigned n)
+{
+	return (n == 8 ? ~UINT64_C(0) : (UINT64_C(1) << (8 * n)) - 1) << (8 * lo);
+}
+
+/* How many bytes from @pa on, at most @len, lie in @pa's qword. */
+static unsigned bytes_in_word(uint64_t pa, size_t len)
+{
+	unsigned room = 8 - (unsigned)(pa % 8);
+
+	return len < room ? (unsigned)len : room;
+}
+
 int physmem_read(const struct physmem *pm, uint64_t pa, void *buf, size_t len)
 {
 	uint8_t *out = buf;
 
 	if (!physmem_range_ok(pm, pa, len))
 		return -EFAULT;
-	for (size_t i = 0; i < len; i++) {
-		uint64_t a = pa + i;
-		uint64_t w = __atomic_load_n(word_at(pm, a), __ATOMIC_ACQUIRE);
+	while (len) {
+		unsigned n = bytes_in_word(pa, len);
+		uint64_t w = __atomic_load_n(word_at(pm, pa), __ATOMIC_ACQUIRE);
 
-		out[i] = (uint8_t)(w >> (8 * (a % 8)));
+		memcpy(out, (const uint8_t *)&w + pa % 8, n); /* little-endian: byte i at bits 8i */
+		out += n;
+		pa += n;
+		len -= n;
 	}
 	return 0;
 }
 
-/* Replaces one byte of a qword without disturbing concurrent writers of the others. */
-static void store_byte(const struct physmem *pm, uint64_t pa, uint8_t byte)
+/*
+ * Replaces @n bytes of one qword from @pa on, in one atomic access, without
+ * disturbing concurrent writers of its other bytes.
+ */
+static void store_bytes(const struct physmem *pm, uint64_t pa, const uint8_t *in, unsigned n)
 {
 	uint64_t *w = word_at(pm, pa);
-	unsigned shift = 8 * (pa % 8);
-	uint64_t old = __atomic_load_n(w, __ATOMIC_RELAXED);
-	uint64_t new;
+	uint64_t val = 0, mask = byte_mask((unsigned)(pa % 8), n), old;
 
-	do {
-		new = (old & ~(UINT64_C(0xff) << shift)) | ((uint64_t)byte << shift);
-	} while (
-	    !__atomic_compare_exchange_n(w, &old, new, true, __ATOMIC_RELEASE, __ATOMIC_RELAXED));
+	memcpy((uint8_t *)&val + pa % 8, in, n);
+	if (n == 8) {
+		__atomic_store_n(w, val, __ATOMIC_RELEASE);
+		return;
+	}
+	old = __atomic_load_n(w, __ATOMIC_RELAXED);
+	while (!__atomic_compare_exchange_n(w, &old, (old & ~mask) | val, true, __ATOMIC_RELEASE,
+					    __ATOMIC_RELAXED))
+		;
 }
 
 int physmem_write(struct physmem *pm, uint64_t pa, const void *buf, size_t len)
@@ -111,8 +134,14 @@ int physmem_write(struct physmem *pm, uint64_t pa, const void *buf, size_t len)
 
 	if (!physmem_range_ok(pm, pa, len))
 		return -EFAULT;
-	for (size_t i = 0; i < len; i++)
-		store_byte(pm, pa + i, in[i]);
+	while (len) {
+		unsigned n = bytes_in_word(pa, len);
+
+		store_bytes(pm, pa, in, n);
+		in += n;
+		pa += n;
+		len -= n;
+	}
 	return 0;
 }
 

@@ -3,6 +3,7 @@
 #include "test.h"
 
 #include <errno.h>
+#include <string.h>
 
 #include "pvir/physmem.h"
 
@@ -44,6 +45,32 @@ static void little_endian_bytes(void **state)
 	assert_int_equal(back[0], 8);
 	assert_int_equal(back[1], 0x88);
 	assert_int_equal(back[2], 0x77);
+}
+
+/*
+ * Every offset and length over three qwords: a write changes exactly its own
+ * bytes (partial qwords keep their other bytes) and a read returns them.
+ */
+static void byte_ranges_touch_only_their_bytes(void **state)
+{
+	struct physmem *pm = *state;
+	uint8_t want[24], in[24], out[24];
+
+	for (unsigned off = 0; off < 24; off++) {
+		for (unsigned len = 0; off + len <= 24; len++) {
+			for (unsigned i = 0; i < 24; i++)
+				want[i] = (uint8_t)(0xa0 + i);
+			assert_int_equal(physmem_write(pm, 256, want, 24), 0);
+			for (unsigned i = 0; i < len; i++)
+				in[i] = want[off + i] = (uint8_t)(i + 1);
+			assert_int_equal(physmem_write(pm, 256 + off, in, len), 0);
+			assert_int_equal(physmem_read(pm, 256, out, 24), 0);
+			assert_memory_equal(out, want, 24);
+			memset(out, 0, sizeof(out));
+			assert_int_equal(physmem_read(pm, 256 + off, out, len), 0);
+			assert_memory_equal(out, in, len);
+		}
+	}
 }
 
 static void bounds_and_alignment(void **state)
@@ -165,6 +192,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    TEST(create_rejects_bad_sizes),
 	    cmocka_unit_test_setup_teardown(little_endian_bytes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(byte_ranges_touch_only_their_bytes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(bounds_and_alignment, setup, teardown),
 	    cmocka_unit_test_setup_teardown(rmw_operations, setup, teardown),
 	    cmocka_unit_test_setup_teardown(harvest_takes_and_clears, setup, teardown),
