@@ -66,17 +66,44 @@ static struct emul_store *store_of(struct assigned_dev *d, unsigned k)
 	return stores[k];
 }
 
-static bool store_init(struct emul_store *s, enum vfio_kind kind, unsigned bar, uint64_t off,
+/* An entry the guest has never unmasked: no eventfds, no route. */
+static struct emul_vector idle_vector(struct assigned_dev *d, struct emul_store *s)
+{
+	return (struct emul_vector){
+	    .virq = -1, .rt = RT_NONE, .kvm_fd = -1, .user_fd = -1, .dev = d, .store = s};
+}
+
+/* Where the store is and how many entries it has; its arrays wait for store_ready(). */
+static void store_init(struct emul_store *s, enum vfio_kind kind, unsigned bar, uint64_t off,
 		       unsigned n)
 {
 	*s = (struct emul_store){
 	    .kind = kind, .bar = bar, .off = off, .n = n, .enabled = kind == VFIO_KIND_IMS};
-	s->vtable = calloc(n, sizeof(*s->vtable));
-	s->vec = calloc(n, sizeof(*s->vec));
-	if (!s->vtable || !s->vec)
+}
+
+/*
+ * The store's entries, made when the guest first reaches them: every entry
+ * masked with no message, no vector in use. A guest that owns its storage
+ * (`hcall`) never does, and a fleet of such devices does not pay for them.
+ * Return: false if there is no memory for them (the access is then refused).
+ */
+static bool store_ready(struct assigned_dev *d, struct emul_store *s)
+{
+	if (s->vec || !s->n)
+		return true;
+	s->vtable = calloc(s->n, sizeof(*s->vtable));
+	s->vec = calloc(s->n, sizeof(*s->vec));
+	if (!s->vtable || !s->vec) {
+		free(s->vtable);
+		free(s->vec);
+		s->vtable = NULL;
+		s->vec = NULL;
 		return false;
-	for (unsigned i = 0; i < n; i++)
+	}
+	for (unsigned i = 0; i < s->n; i++) {
 		s->vtable[i][CTRL_DWORD] = MASK_BIT;
+		s->vec[i] = idle_vector(d, s);
+	}
 	return true;
 }
 
@@ -115,12 +142,6 @@ static void rt_set(struct vm *vm, struct emul_vector *v, int32_t rt)
 }
 
 /* vfio_remove_kvm_msi_virq: irqfd off, the route released (no commit), fds closed. */
-/* An entry the guest has never unmasked: no eventfds, no route. */
-static struct emul_vector idle_vector(struct assigned_dev *d, struct emul_store *s)
-{
-	return (struct emul_vector){
-	    .virq = -1, .rt = RT_NONE, .kvm_fd = -1, .user_fd = -1, .dev = d, .store = s};
-}
 
 static void vector_forget(struct vm *vm, struct emul_vector *v)
 {
@@ -143,37 +164,24 @@ static void store_free(struct assigned_dev *d, struct emul_store *s)
 	*s = (struct emul_store){0};
 }
 
-int irq_emul_init(struct assigned_dev *d)
+void irq_emul_init(struct assigned_dev *d)
 {
 	uint8_t cap = pci_find_capability(d->func, PCI_CAP_ID_MSIX);
 	unsigned bar;
 	uint64_t off, len;
-	bool ok = true;
 
 	if (cap) {
 		uint32_t t = pci_cfg_read(d->func, cap + PCI_MSIX_TABLE, 4);
 		unsigned n =
 		    (pci_cfg_read(d->func, cap + PCI_MSIX_FLAGS, 2) & PCI_MSIX_FLAGS_QSIZE) + 1;
 
-		ok = store_init(&d->msix, VFIO_KIND_MSIX, t & PCI_MSIX_BIR, t & ~PCI_MSIX_BIR, n);
+		store_init(&d->msix, VFIO_KIND_MSIX, t & PCI_MSIX_BIR, t & ~PCI_MSIX_BIR, n);
 	}
 	/* the device-specific part: only device-resident slots can be trapped */
-	if (ok && pci_func_ims(d->func, &bar, &off, &len) &&
-	    pci_func_ims_storage(d->func) == IMS_DEVICE)
-		ok = store_init(&d->ims, VFIO_KIND_IMS, bar, off, (unsigned)(len / IMS_SLOT_SIZE));
-	if (ok && d->vfio[VFIO_KIND_MSI].count) /* in config space: no BAR */
-		ok = store_init(&d->msi, VFIO_KIND_MSI, 0, 0, d->vfio[VFIO_KIND_MSI].count);
-	if (!ok) {
-		irq_emul_free(d);
-		return -ENOMEM;
-	}
-	for (unsigned k = 0; k < VFIO_KINDS; k++) {
-		struct emul_store *s = store_of(d, k);
-
-		for (unsigned n = 0; n < s->n; n++)
-			s->vec[n] = idle_vector(d, s);
-	}
-	return 0;
+	if (pci_func_ims(d->func, &bar, &off, &len) && pci_func_ims_storage(d->func) == IMS_DEVICE)
+		store_init(&d->ims, VFIO_KIND_IMS, bar, off, (unsigned)(len / IMS_SLOT_SIZE));
+	if (d->vfio[VFIO_KIND_MSI].count) /* in config space: no BAR */
+		store_init(&d->msi, VFIO_KIND_MSI, 0, 0, d->vfio[VFIO_KIND_MSI].count);
 }
 
 void irq_emul_free(struct assigned_dev *d)
@@ -197,12 +205,12 @@ bool irq_emul_in_use(const struct assigned_dev *d)
 
 bool irq_emul_msix_active(const struct assigned_dev *d)
 {
-	return d->msix.vtable && d->msix_mode == VMM_STORAGE_TRAPPED;
+	return d->msix.n && d->msix_mode == VMM_STORAGE_TRAPPED;
 }
 
 static bool store_covers(const struct emul_store *s, unsigned bar, uint64_t off)
 {
-	return s->vtable && s->bar == bar && off >= s->off &&
+	return s->n && s->bar == bar && off >= s->off &&
 	       off - s->off < (uint64_t)s->n * PCI_MSIX_ENTRY_SIZE;
 }
 
@@ -456,12 +464,12 @@ static bool access_ok(uint64_t off, unsigned size)
 
 uint64_t irq_emul_read(struct assigned_dev *d, struct emul_store *s, uint64_t off, unsigned size)
 {
-	const uint32_t *entry = s->vtable[off / PCI_MSIX_ENTRY_SIZE];
 	unsigned dw = (unsigned)(off % PCI_MSIX_ENTRY_SIZE) / 4;
+	const uint32_t *entry;
 
-	(void)d;
-	if (!access_ok(off, size))
+	if (!access_ok(off, size) || !store_ready(d, s))
 		return size >= 8 ? UINT64_MAX : bits_mask(8 * size - 1, 0);
+	entry = s->vtable[off / PCI_MSIX_ENTRY_SIZE];
 	return size == 8 ? entry[dw] | (uint64_t)entry[dw + 1] << 32 : entry[dw];
 }
 
@@ -492,13 +500,15 @@ void irq_emul_write(struct assigned_dev *d, struct emul_store *s, uint64_t off, 
 {
 	unsigned n = (unsigned)(off / PCI_MSIX_ENTRY_SIZE);
 	unsigned dw = (unsigned)(off % PCI_MSIX_ENTRY_SIZE) / 4;
-	uint32_t *entry = s->vtable[n];
-	bool was_live = guest_unmasked(s, n);
+	uint32_t *entry;
+	bool was_live;
 
-	if (!access_ok(off, size)) {
+	if (!access_ok(off, size) || !store_ready(d, s)) {
 		d->vm->stats.emul_errors++;
 		return;
 	}
+	entry = s->vtable[n];
+	was_live = guest_unmasked(s, n);
 	store_dword(entry, dw, (uint32_t)val);
 	if (size == 8)
 		store_dword(entry, dw + 1, (uint32_t)(val >> 32));
@@ -548,6 +558,10 @@ void irq_emul_msix_control(struct assigned_dev *d, uint16_t flags)
 	bool was_enabled = s->enabled;
 	bool live[2048];
 
+	if (!store_ready(d, s)) {
+		d->vm->stats.emul_errors++;
+		return;
+	}
 	for (unsigned n = 0; n < s->n; n++)
 		live[n] = guest_unmasked(s, n);
 	s->enabled = flags & PCI_MSIX_FLAGS_ENABLE;
@@ -662,8 +676,12 @@ void irq_emul_msi_config(struct assigned_dev *d, bool enabled, unsigned nvec,
 	struct emul_store *s = &d->msi;
 	bool was = s->enabled;
 
-	if (!s->vtable || d->vm->hc.table_set)
+	if (!s->n || d->vm->hc.table_set)
 		return;
+	if (!store_ready(d, s)) {
+		d->vm->stats.emul_errors++;
+		return;
+	}
 	if (nvec > s->n)
 		nvec = s->n;
 	if (was && enabled && nvec != s->nr_vectors) { /* a new count: off and on again */
@@ -685,8 +703,12 @@ void irq_emul_msi_config(struct assigned_dev *d, bool enabled, unsigned nvec,
 static void restore_store(struct assigned_dev *d, struct emul_store *s,
 			  const struct emul_store *from)
 {
-	if (!s->vtable || !from->vtable || s->n != from->n)
+	if (!from->vtable || s->n != from->n)
+		return; /* the guest never reached the source's store: it is as it was made */
+	if (!store_ready(d, s)) {
+		d->vm->stats.emul_errors++;
 		return;
+	}
 	memcpy(s->vtable, from->vtable, (size_t)s->n * sizeof(*s->vtable));
 	for (unsigned n = 0; n < s->n; n++)
 		s->vec[n].pending = from->vec[n].pending;

@@ -280,7 +280,8 @@ void vmm_cfg_restore(struct assigned_dev *d, const struct assigned_dev *src);
 void vmm_free_devices(struct vm *vm);
 
 /* irq_emul.c */
-int irq_emul_init(struct assigned_dev *d);
+/* Where the device's stores are; their entries are made when the guest first reaches them. */
+void irq_emul_init(struct assigned_dev *d);
 void irq_emul_free(struct assigned_dev *d);
 bool irq_emul_msix_active(const struct assigned_dev *d);
 bool irq_emul_in_use(const struct assigned_dev *d);

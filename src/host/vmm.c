@@ -309,10 +309,10 @@ int vm_assign_device(struct vm *vm, struct pci_func *func, uint16_t guest_bdf,
 	err = place_bars(vm, d);
 	if (!err)
 		err = vfio_irqs_init(d);
-	if (!err)
-		err = irq_emul_init(d);
-	if (!err)
+	if (!err) {
+		irq_emul_init(d);
 		err = vmm_map_storage(vm, d);
+	}
 	if (err) {
 		drop_regions(vm, d);
 		irq_emul_free(d);
