@@ -196,6 +196,7 @@ void guest_free(struct guest *g)
 	free(g->vector_irq);
 	free(g->cleanups);
 	irq_matrix_destroy(g->matrix);
+	affinity_masks_free(g);
 	pvir_free(g);
 	vtd_free(g);
 	amd_ir_free(g);
@@ -299,7 +300,7 @@ static bool managed_stranded(const struct irq_desc *d, unsigned cpu, const struc
 
 	if (!d->used || !d->vd.activated || !d->vd.is_managed || d->vd.cpu != cpu)
 		return false;
-	left = cpumask_and(&d->vd.affinity, others);
+	left = cpumask_and(d->vd.affinity, others);
 	return cpumask_empty(&left);
 }
 
@@ -319,7 +320,7 @@ static int migrate_one_irq(struct guest *g, struct irq_desc *d, unsigned cpu,
 	if (!d->used || !d->vd.activated || d->deactivated || d->vd.cpu != cpu ||
 	    managed_stranded(d, cpu, others))
 		return 0;
-	want = cpumask_and(&d->vd.affinity, others);
+	want = cpumask_and(d->vd.affinity, others);
 	if (cpumask_empty(&want))
 		want = *others; /* affinity broken, as Linux warns */
 	err = irq_do_set_affinity(g, d, &want, true);
@@ -401,7 +402,7 @@ int guest_cpu_online(struct guest *g, unsigned cpu)
 		struct irq_desc *d = &g->irqs[i];
 
 		if (!d->used || !d->vd.shutdown || !g->hot[d->irq].handler ||
-		    !cpumask_test(&d->vd.affinity, cpu))
+		    !cpumask_test(d->vd.affinity, cpu))
 			continue;
 		if (irq_managed_startup(g, d))
 			g->stats.managed_restart_failed++;

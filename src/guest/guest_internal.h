@@ -43,9 +43,9 @@ struct vector_data {
 	bool shutdown; /* managed, every CPU of its mask offline: deactivated */
 	bool
 	    parked; /* reservation mode: cpu and vector name the shutdown vector until request_irq() */
-	bool move_in_progress; /* a new vector is installed, the old not yet queued */
-	bool cleanup_pending;  /* the old vector waits for prev_cpu's timer */
-	struct cpumask affinity;
+	bool move_in_progress;		/* a new vector is installed, the old not yet queued */
+	bool cleanup_pending;		/* the old vector waits for prev_cpu's timer */
+	const struct cpumask *affinity; /* kept once for all who share it: affinity_keep() */
 };
 
 struct irq_desc {
@@ -151,6 +151,14 @@ struct guest {
 	struct ir_driver *vtd;
 	struct amdvi_driver *amd; /* `vir-emul` on an AMD-Vi vIOMMU, instead of @vtd */
 	int vtd_probe;
+	/*
+	 * Every affinity an irq has had, each kept once: tens of thousands of irqs
+	 * share a few masks (all CPUs, one, a managed spread), and a 1,024-CPU mask
+	 * is 128 bytes. Open addressing by hash; a NULL slot is empty.
+	 */
+	struct cpumask **masks;
+	unsigned masks_cap; /* a power of two */
+	unsigned nmasks;
 	struct guest_stats stats;
 	guest_observer_fn observer;
 	void *observer_ctx;
@@ -184,6 +192,9 @@ uint64_t guest_mmio_read(struct guest *g, uint64_t gpa, unsigned size);
 int *vector_slot(const struct guest *g, unsigned cpu, unsigned vector);
 
 /* vector.c */
+/* @m kept for good, shared with every irq that names the same CPUs; NULL without memory. */
+const struct cpumask *affinity_keep(struct guest *g, const struct cpumask *m);
+void affinity_masks_free(struct guest *g);
 int vector_alloc(struct guest *g, struct irq_desc *d, const struct cpumask *aff,
 		 bool managed) WARN_UNUSED;
 void vector_free(struct guest *g, struct irq_desc *d);
@@ -202,6 +213,7 @@ int vector_set_affinity(struct guest *g, struct irq_desc *d, const struct cpumas
  * as a move is (vector_schedule_cleanup() or vector_move_rollback() next), -errno.
  */
 int vector_place_kept(struct guest *g, struct irq_desc *d) WARN_UNUSED;
+/* @old_aff: the affinity @d had before the move, as affinity_keep() gave it. */
 void vector_move_rollback(struct guest *g, struct irq_desc *d, const struct cpumask *old_aff);
 void vector_schedule_cleanup(struct guest *g, struct irq_desc *d);
 void vector_cleanup(struct guest *g, unsigned cpu, bool force);

@@ -206,7 +206,7 @@ static bool any_cpu_online(const struct guest *g, const struct cpumask *mask)
 /* A managed interrupt none of whose mask's CPUs is online. */
 static bool no_cpu_to_start(const struct guest *g, const struct irq_desc *d)
 {
-	return d->vd.is_managed && !any_cpu_online(g, &d->vd.affinity);
+	return d->vd.is_managed && !any_cpu_online(g, d->vd.affinity);
 }
 
 /*
@@ -715,7 +715,7 @@ static void ir_unaim(struct guest *g, struct irq_desc *d)
 static int irq_activate_again(struct guest *g, struct irq_desc *d)
 {
 	bool parked = d->vd.parked, kept = d->vd.activated, moved;
-	struct cpumask old_aff = d->vd.affinity;
+	const struct cpumask *old_aff = d->vd.affinity;
 	int err = kept ? vector_place_kept(g, d) : vector_activate(g, d);
 
 	if (err < 0)
@@ -726,7 +726,7 @@ static int irq_activate_again(struct guest *g, struct irq_desc *d)
 		if (!kept)
 			vector_deactivate(g, d);
 		else if (moved)
-			vector_move_rollback(g, d, &old_aff);
+			vector_move_rollback(g, d, old_aff);
 		if (parked) {
 			vector_park(g, d);
 			ir_unaim(g, d);
@@ -849,9 +849,14 @@ void free_irq(struct guest *g, unsigned irq)
  */
 static int irq_set_parked_affinity(struct guest *g, struct irq_desc *d, const struct cpumask *mask)
 {
+	const struct cpumask *kept;
+
 	if (!any_cpu_online(g, mask) || d->vd.is_managed)
 		return -EINVAL;
-	d->vd.affinity = *mask;
+	kept = affinity_keep(g, mask);
+	if (!kept)
+		return -ENOMEM;
+	d->vd.affinity = kept;
 	return 0;
 }
 
@@ -865,7 +870,7 @@ int irq_set_affinity(struct guest *g, unsigned irq, const struct cpumask *mask)
 int irq_do_set_affinity(struct guest *g, struct irq_desc *d, const struct cpumask *mask,
 			bool hotplug)
 {
-	struct cpumask old = d->vd.affinity;
+	const struct cpumask *old = d->vd.affinity;
 	int ret;
 
 	if (d->vd.parked || d->deactivated) /* irq_set_affinity_deactivated(): kept */
@@ -879,7 +884,7 @@ int irq_do_set_affinity(struct guest *g, struct irq_desc *d, const struct cpumas
 	 */
 	ret = ir_aim(g, d);
 	if (ret) {
-		vector_move_rollback(g, d, &old);
+		vector_move_rollback(g, d, old);
 		ir_unaim(g, d);
 		return ret;
 	}

@@ -15,6 +15,7 @@
  *                  vCPU's IRR still holds it: then it waits another tick.
  */
 #include <errno.h>
+#include <stdlib.h>
 
 #include "guest_internal.h"
 #include "pvir/vm.h"
@@ -34,11 +35,83 @@ static struct cpumask online_mask(const struct guest *g)
 	return m;
 }
 
+/* ---- affinity masks, each kept once ------------------------------------------ */
+
+#define MASKS_FIRST 16
+
+static uint64_t mask_hash(const struct cpumask *m)
+{
+	uint64_t h = 0;
+
+	for (unsigned i = 0; i < CPUMASK_BITS / 64; i++)
+		h = (h ^ m->bits[i]) * UINT64_C(0x9e3779b97f4a7c15); /* 2^64 / the golden ratio */
+	return h ^ (h >> 32);
+}
+
+/* The slot that holds @m, or the empty one where it would go. */
+static struct cpumask **mask_slot(struct cpumask **slots, unsigned cap, const struct cpumask *m)
+{
+	unsigned i = (unsigned)mask_hash(m) & (cap - 1);
+
+	while (slots[i] && !cpumask_equal(slots[i], m))
+		i = (i + 1) & (cap - 1);
+	return &slots[i];
+}
+
+/* Twice the slots, so that the table stays at most half full. */
+static bool masks_grow(struct guest *g)
+{
+	unsigned cap = g->masks_cap ? 2 * g->masks_cap : MASKS_FIRST;
+	struct cpumask **slots = calloc(cap, sizeof(*slots));
+
+	if (!slots)
+		return false;
+	for (unsigned i = 0; i < g->masks_cap; i++)
+		if (g->masks[i])
+			*mask_slot(slots, cap, g->masks[i]) = g->masks[i];
+	free(g->masks);
+	g->masks = slots;
+	g->masks_cap = cap;
+	return true;
+}
+
+const struct cpumask *affinity_keep(struct guest *g, const struct cpumask *m)
+{
+	struct cpumask **slot;
+
+	if (2 * (g->nmasks + 1) > g->masks_cap && !masks_grow(g))
+		return NULL;
+	slot = mask_slot(g->masks, g->masks_cap, m);
+	if (!*slot) {
+		*slot = malloc(sizeof(**slot));
+		if (!*slot)
+			return NULL;
+		**slot = *m;
+		g->nmasks++;
+	}
+	return *slot;
+}
+
+void affinity_masks_free(struct guest *g)
+{
+	for (unsigned i = 0; i < g->masks_cap; i++)
+		free(g->masks[i]);
+	free(g->masks);
+	g->masks = NULL;
+	g->masks_cap = 0;
+	g->nmasks = 0;
+}
+
+/* ---- vectors -------------------------------------------------------------------- */
+
 int vector_alloc(struct guest *g, struct irq_desc *d, const struct cpumask *aff, bool managed)
 {
 	struct vector_data *vd = &d->vd;
+	const struct cpumask *kept = affinity_keep(g, aff);
 
-	*vd = (struct vector_data){.affinity = *aff, .is_managed = managed};
+	if (!kept)
+		return -ENOMEM;
+	*vd = (struct vector_data){.affinity = kept, .is_managed = managed};
 	if (managed) {
 		int err = irq_matrix_reserve_managed(g->matrix, aff);
 
@@ -68,7 +141,7 @@ int vector_activate(struct guest *g, struct irq_desc *d)
 {
 	struct vector_data *vd = &d->vd;
 	struct cpumask online = online_mask(g);
-	struct cpumask want = cpumask_and(&vd->affinity, &online);
+	struct cpumask want = cpumask_and(vd->affinity, &online);
 	unsigned cpu;
 	int bit;
 
@@ -161,7 +234,7 @@ void vector_free(struct guest *g, struct irq_desc *d)
 	if (vd->has_reserved)
 		irq_matrix_remove_reserved(g->matrix);
 	if (vd->is_managed)
-		irq_matrix_remove_managed(g->matrix, &vd->affinity);
+		irq_matrix_remove_managed(g->matrix, vd->affinity);
 	*vd = (struct vector_data){0};
 }
 
@@ -171,6 +244,7 @@ int vector_set_affinity(struct guest *g, struct irq_desc *d, const struct cpumas
 	struct vector_data *vd = &d->vd;
 	struct cpumask online = online_mask(g);
 	struct cpumask want = cpumask_and(mask, &online);
+	const struct cpumask *kept = vd->affinity; /* a managed one keeps its mask */
 	unsigned cpu;
 	int bit;
 
@@ -180,9 +254,10 @@ int vector_set_affinity(struct guest *g, struct irq_desc *d, const struct cpumas
 		return -EINVAL; /* managed interrupts keep the affinity they were given */
 	if (vd->move_in_progress || vd->cleanup_pending)
 		return -EBUSY;
+	if (!vd->is_managed && !(kept = affinity_keep(g, mask)))
+		return -ENOMEM;
 	if (cpumask_test(&want, vd->cpu)) {
-		if (!vd->is_managed)
-			vd->affinity = *mask;
+		vd->affinity = kept;
 		return 1;
 	}
 	/* a managed one takes the vector reserved for it on a CPU of its mask */
@@ -193,8 +268,7 @@ int vector_set_affinity(struct guest *g, struct irq_desc *d, const struct cpumas
 	vd->prev_cpu = vd->cpu;
 	vd->prev_vector = vd->vector;
 	vd->move_in_progress = true;
-	if (!vd->is_managed)
-		vd->affinity = *mask;
+	vd->affinity = kept;
 	install(g, d, cpu, (unsigned)bit);
 	return 0;
 }
@@ -203,12 +277,12 @@ int vector_place_kept(struct guest *g, struct irq_desc *d)
 {
 	struct vector_data *vd = &d->vd;
 	struct cpumask online = online_mask(g);
-	struct cpumask want = cpumask_and(&vd->affinity, &online);
+	struct cpumask want = cpumask_and(vd->affinity, &online);
 
 	if (cpumask_test(&want, vd->cpu))
 		return 1;
 	/* like assign_irq_vector_any_locked(): any online CPU when none of the mask is */
-	return vector_set_affinity(g, d, cpumask_empty(&want) ? &online : &vd->affinity, false);
+	return vector_set_affinity(g, d, cpumask_empty(&want) ? &online : vd->affinity, false);
 }
 
 void vector_move_rollback(struct guest *g, struct irq_desc *d, const struct cpumask *old_aff)
@@ -218,7 +292,7 @@ void vector_move_rollback(struct guest *g, struct irq_desc *d, const struct cpum
 	release(g, d, vd->cpu, vd->vector);
 	install(g, d, vd->prev_cpu, vd->prev_vector);
 	vd->move_in_progress = false;
-	vd->affinity = *old_aff;
+	vd->affinity = old_aff;
 }
 
 void vector_schedule_cleanup(struct guest *g, struct irq_desc *d)
