@@ -70,13 +70,16 @@ static uint64_t table_of(const struct amdvi_driver *d, uint32_t slot)
 
 /* ---- commands ------------------------------------------------------------------------------ */
 
+/*
+ * The command is copied in as plain memory, as Linux's copy_cmd_to_buffer() copies
+ * it: the unit reads it only after the tail register's write, which orders it.
+ */
 static int put_command(struct amdvi_driver *d, struct amdvi_cmd c)
 {
 	uint64_t at = d->cfg.cmd_base + d->cmd_tail;
-	int err = physmem_store64(d->mem, at, c.lo);
+	uint64_t words[2] = {c.lo, c.hi};
+	int err = physmem_write(d->mem, at, words, sizeof(words));
 
-	if (!err)
-		err = physmem_store64(d->mem, at + 8, c.hi);
 	d->cmd_tail = (d->cmd_tail + 16) % AMDVI_RING_BYTES;
 	return err;
 }

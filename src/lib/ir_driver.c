@@ -57,13 +57,16 @@ static void unit_write(void *ctx, uint32_t off, unsigned size, uint64_t val)
 
 /* ---- queued invalidation ------------------------------------------------ */
 
+/*
+ * The descriptor is copied in as plain memory, as Linux's qi_submit_sync() copies
+ * it: the unit reads it only after the IQT write, which orders it.
+ */
 static int put_desc(struct ir_driver *d, struct qi_desc desc)
 {
 	uint64_t at = d->cfg.qi_base + (uint64_t)d->qi_tail * QI_DESC_SIZE;
-	int err = physmem_store64(d->mem, at, desc.lo);
+	uint64_t words[2] = {desc.lo, desc.hi};
+	int err = physmem_write(d->mem, at, words, sizeof(words));
 
-	if (!err)
-		err = physmem_store64(d->mem, at + 8, desc.hi);
 	d->qi_tail = (d->qi_tail + 1) % QI_ENTRIES;
 	return err;
 }
