@@ -119,26 +119,28 @@ struct irte_block {
 	struct host_port *window; /* its slots are of this function's window */
 };
 
+/* Pointers first, then the narrower fields: one per assigned interrupt, 88 bytes. */
 struct host_irq {
-	uint32_t irte;
-	uint16_t rid;
 	struct irte_block *block; /* a vector of a multi-message MSI, or NULL */
 	struct host_port *window; /* the IRTE is a slot of this function's window */
-	bool requested;
-	bool has_vector; /* always while requested, except posted on a `tuned` kernel */
-	unsigned hpcpu;
-	uint8_t hvector;
 	host_irq_handler_fn handler;
 	void *handler_ctx;
-	bool posted;
 	struct vcpu *vcpu; /* posted: the target; remapped: whose pCPU it follows, or NULL */
-	uint8_t vector;	   /* the guest vector at @vcpu */
-	bool urgent;
 	struct host_irq *next_fallback; /* in vcpu->fallback */
 	struct host_irq *next_ga;	/* AMD-Vi, posted: in vcpu->ga_irqs */
-	bool amd;			/* its entry is in a device's AMD-Vi table */
 	struct msi_msg amd_msg;		/* AMD-Vi: the message naming it */
+	uint32_t irte;
+	unsigned hpcpu;
+	uint16_t rid;
+	uint8_t hvector;
+	uint8_t vector; /* the guest vector at @vcpu */
+	bool requested;
+	bool has_vector; /* always while requested, except posted on a `tuned` kernel */
+	bool posted;
+	bool urgent;
+	bool amd; /* its entry is in a device's AMD-Vi table */
 };
+_Static_assert(sizeof(struct host_irq) <= 88, "a host_irq per interrupt: keep it packed");
 
 struct host_config host_default_config(void)
 {

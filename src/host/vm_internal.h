@@ -129,19 +129,21 @@ struct vfio_index {
 _Static_assert(VMM_MAX_MSIS % 64 == 0 && VMM_MAX_MSIS - VM_IOAPIC_ROUTES >= 65536,
 	       "the VMM's MSI handles: whole words, a VT-d table's worth");
 
+/* One per assigned interrupt: the wide fields first, so that it packs into 96 bytes. */
 struct kvm_eventfd {
-	bool open;
 	struct host_irq *producer;
-	bool irqfd;
-	bool msi_irqfd; /* bound to an MSI of its own, not a GSI (tuned) */
-	uint32_t gsi;
-	int next_on_gsi;		    /* the next route irqfd on @gsi, as fd + 1; 0: none */
-	struct kvm_irq_routing_entry bound; /* the route the irqfd resolved last */
 	/* the VMM reads the eventfd itself when no irqfd takes the signal */
 	void (*user_fn)(void *ctx);
 	void *user_ctx;
-	uint64_t user_signals; /* signals nobody took */
+	uint64_t user_signals;		    /* signals nobody took */
+	struct kvm_irq_routing_entry bound; /* the route the irqfd resolved last */
+	uint32_t gsi;
+	int next_on_gsi; /* the next route irqfd on @gsi, as fd + 1; 0: none */
+	bool open;
+	bool irqfd;
+	bool msi_irqfd; /* bound to an MSI of its own, not a GSI (tuned) */
 };
+_Static_assert(sizeof(struct kvm_eventfd) <= 96, "an eventfd per interrupt: keep it packed");
 
 struct kvm_irq {
 	struct kvm_eventfd *fds; /* by fd number */
