@@ -84,6 +84,20 @@ struct traffic_pos {
 	unsigned at;	/* n mod count */
 };
 
+/*
+ * What a traffic op's raises read, in one cache line: the op itself spans four
+ * (its cpumask is 128 bytes), and a fleet's dozens of sources interleave.
+ */
+struct traffic_src {
+	struct sim_vm *sv;
+	struct sim_dev *d;
+	const unsigned *entries; /* the op's; NULL: every active one */
+	unsigned nentries;
+	uint64_t rate; /* per second */
+	uint64_t until;
+	struct traffic_pos pos; /* the next entry to raise */
+};
+
 static unsigned traffic_entry(struct traffic_pos *p, unsigned count)
 {
 	unsigned k;
@@ -133,10 +147,10 @@ struct sim {
 	struct evq q;
 	uint64_t rng;
 	uint64_t now;
-	struct traffic_pos *traffic_next; /* per op: the next entry to raise */
-	unsigned handling;		  /* interrupts taken so far in this EV_HANDLE */
-	int raising;			  /* the irq of the entry being raised, -1 if it has none */
-	struct sim_vm *raising_vm;	  /* whose device is raising, NULL between raises */
+	struct traffic_src *traffic; /* per op; filled for traffic ops */
+	unsigned handling;	     /* interrupts taken so far in this EV_HANDLE */
+	int raising;		     /* the irq of the entry being raised, -1 if it has none */
+	struct sim_vm *raising_vm;   /* whose device is raising, NULL between raises */
 	const struct sim_dev *raising_dev;
 	unsigned raising_entry;
 	uint64_t flow;	   /* the trace's flow of the raise going on, 0 if none */
@@ -584,7 +598,7 @@ static void teardown(struct sim *s)
 	for (unsigned i = 0; i < s->nhosts; i++)
 		host_free(s->hosts[i]);
 	evq_free(&s->q);
-	free(s->traffic_next);
+	free(s->traffic);
 }
 
 /* ---- recording ----------------------------------------------------------------------------- */
@@ -1013,19 +1027,34 @@ static uint64_t exp_interval(struct sim *s, uint64_t rate)
 
 static void on_traffic(struct sim *s, unsigned i)
 {
-	const struct sc_op *op = &s->sc->ops[i];
-	struct sim_vm *sv = &s->vms[op->vm];
-	struct sim_dev *d = &sv->devs[op->dev];
-	uint64_t next = s->now + exp_interval(s, op->rate);
-	unsigned count = op->entries ? op->nentries : d->nactive;
+	struct traffic_src *t = &s->traffic[i];
+	uint64_t next = s->now + exp_interval(s, t->rate);
+	unsigned count = t->entries ? t->nentries : t->d->nactive;
 
 	if (count) {
-		unsigned k = traffic_entry(&s->traffic_next[i], count);
+		unsigned k = traffic_entry(&t->pos, count);
 
-		(void)raise(s, sv, d, op->entries ? op->entries[k] : (unsigned)k, false);
+		(void)raise(s, t->sv, t->d, t->entries ? t->entries[k] : (unsigned)k, false);
 	}
-	if (next <= op->until)
+	if (next <= t->until)
 		schedule(s, next, EV_TRAFFIC, i, 0);
+}
+
+/* Each traffic op's source, once the VMs and their devices exist. */
+static void traffic_sources(struct sim *s)
+{
+	for (unsigned i = 0; i < s->sc->nops; i++) {
+		const struct sc_op *op = &s->sc->ops[i];
+		struct sim_vm *sv = &s->vms[op->vm];
+
+		if (op->kind == OP_TRAFFIC)
+			s->traffic[i] = (struct traffic_src){.sv = sv,
+							     .d = &sv->devs[op->dev],
+							     .entries = op->entries,
+							     .nentries = op->nentries,
+							     .rate = op->rate,
+							     .until = op->until};
+	}
 }
 
 /* ---- workload operations ------------------------------------------------------------------- */
@@ -1744,10 +1773,12 @@ int sim_run(const struct scenario *sc, enum sim_design design, const struct sim_
 	ret->kernel = o && o->kernel_set ? o->kernel : sc->kernel;
 	ret->seed = o && o->seed_set ? o->seed : sc->seed;
 	s.rng = ret->seed;
-	s.traffic_next = calloc(sc->nops ? sc->nops : 1, sizeof(*s.traffic_next));
-	err = s.traffic_next ? build(&s) : -ENOMEM;
-	if (!err)
+	s.traffic = calloc(sc->nops ? sc->nops : 1, sizeof(*s.traffic));
+	err = s.traffic ? build(&s) : -ENOMEM;
+	if (!err) {
+		traffic_sources(&s);
 		name_tracks(&s);
+	}
 	if (!err) {
 		if (o && o->fault == SIM_FAULT_LOSE_ONE)
 			host_inject_fault(s.hosts[0], HOST_FAULT_DROP_NEXT_PIR);
