@@ -99,8 +99,13 @@ int physmem_read(const struct physmem *pm, uint64_t pa, void *buf, size_t len)
 	while (len) {
 		unsigned n = bytes_in_word(pa, len);
 		uint64_t w = __atomic_load_n(word_at(pm, pa), __ATOMIC_ACQUIRE);
+		unsigned lo = (unsigned)(pa % 8);
 
-		memcpy(out, (const uint8_t *)&w + pa % 8, n); /* little-endian: byte i at bits 8i */
+		if (n == 8)
+			memcpy(out, &w, 8); /* little-endian: byte i at bits 8i */
+		else
+			for (unsigned i = 0; i < n; i++)
+				out[i] = (uint8_t)(w >> (8 * (lo + i)));
 		out += n;
 		pa += n;
 		len -= n;
@@ -115,13 +120,16 @@ int physmem_read(const struct physmem *pm, uint64_t pa, void *buf, size_t len)
 static void store_bytes(const struct physmem *pm, uint64_t pa, const uint8_t *in, unsigned n)
 {
 	uint64_t *w = word_at(pm, pa);
-	uint64_t val = 0, mask = byte_mask((unsigned)(pa % 8), n), old;
+	unsigned lo = (unsigned)(pa % 8);
+	uint64_t val = 0, mask = byte_mask(lo, n), old;
 
-	memcpy((uint8_t *)&val + pa % 8, in, n);
 	if (n == 8) {
+		memcpy(&val, in, 8); /* little-endian: byte i at bits 8i */
 		__atomic_store_n(w, val, __ATOMIC_RELEASE);
 		return;
 	}
+	for (unsigned i = 0; i < n; i++)
+		val |= (uint64_t)in[i] << (8 * (lo + i));
 	old = __atomic_load_n(w, __ATOMIC_RELAXED);
 	while (!__atomic_compare_exchange_n(w, &old, (old & ~mask) | val, true, __ATOMIC_RELEASE,
 					    __ATOMIC_RELAXED))
