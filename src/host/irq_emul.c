@@ -142,7 +142,6 @@ static void rt_set(struct vm *vm, struct emul_vector *v, int32_t rt)
 }
 
 /* vfio_remove_kvm_msi_virq: irqfd off, the route released (no commit), fds closed. */
-
 static void vector_forget(struct vm *vm, struct emul_vector *v)
 {
 	rt_unlink(vm, v);
