@@ -209,7 +209,7 @@ bool irq_emul_msix_active(const struct assigned_dev *d)
 
 static bool store_covers(const struct emul_store *s, unsigned bar, uint64_t off)
 {
-	return s->n && s->bar == bar && off >= s->off &&
+	return s->bar == bar && off >= s->off &&
 	       off - s->off < (uint64_t)s->n * PCI_MSIX_ENTRY_SIZE;
 }
 

@@ -76,12 +76,6 @@ static uint64_t *word_at(const struct physmem *pm, uint64_t pa)
 	return &pm->words[pa / 8];
 }
 
-/* The bytes of a qword from byte @lo on, @n of them, as a mask. */
-static uint64_t byte_mask(unsigned lo, unsigned n)
-{
-	return (n == 8 ? ~UINT64_C(0) : (UINT64_C(1) << (8 * n)) - 1) << (8 * lo);
-}
-
 /* How many bytes from @pa on, at most @len, lie in @pa's qword. */
 static unsigned bytes_in_word(uint64_t pa, size_t len)
 {
@@ -121,7 +115,7 @@ static void store_bytes(const struct physmem *pm, uint64_t pa, const uint8_t *in
 {
 	uint64_t *w = word_at(pm, pa);
 	unsigned lo = (unsigned)(pa % 8);
-	uint64_t val = 0, mask = byte_mask(lo, n), old;
+	uint64_t val = 0, mask, old;
 
 	if (n == 8) {
 		memcpy(&val, in, 8); /* little-endian: byte i at bits 8i */
@@ -130,6 +124,7 @@ static void store_bytes(const struct physmem *pm, uint64_t pa, const uint8_t *in
 	}
 	for (unsigned i = 0; i < n; i++)
 		val |= (uint64_t)in[i] << (8 * (lo + i));
+	mask = ((UINT64_C(1) << (8 * n)) - 1) << (8 * lo); /* n < 8: its bytes, from @lo */
 	old = __atomic_load_n(w, __ATOMIC_RELAXED);
 	while (!__atomic_compare_exchange_n(w, &old, (old & ~mask) | val, true, __ATOMIC_RELEASE,
 					    __ATOMIC_RELAXED))
