@@ -80,6 +80,7 @@ struct ir_unit {
 	unsigned fri;	    /* FSTS.FRI: the record that set PPF */
 	unsigned next_frcd; /* where the next fault is recorded */
 	struct frcd *frcd;
+	unsigned frcd_pending; /* records with F set: PPF, read with every FSTS poll */
 	uint64_t iqa;
 	uint32_t iq_head;
 	uint32_t iq_tail;
@@ -300,10 +301,7 @@ static void iec_invalidate_range(struct ir_unit *ir, uint32_t first, uint32_t co
 
 static bool any_fault_pending(const struct ir_unit *ir)
 {
-	for (unsigned i = 0; i < ir->cfg.nfr; i++)
-		if (bit_get(ir->frcd[i].hi, DMA_FRCD_F))
-			return true;
-	return false;
+	return ir->frcd_pending != 0;
 }
 
 /*
@@ -369,6 +367,7 @@ static bool record_fault(struct ir_unit *ir, uint8_t reason, uint16_t rid, uint3
 	hi = bits_set(hi, DMA_FRCD_SID_HI, DMA_FRCD_SID_LO, rid);
 	r->lo = bits_set(0, DMA_FRCD_IDX_HI, DMA_FRCD_IDX_LO, index & 0xffff);
 	r->hi = hi;
+	ir->frcd_pending++;
 	if (!ppf)
 		ir->fri = ir->next_frcd;
 	ir->next_frcd = (ir->next_frcd + 1) % ir->cfg.nfr;
@@ -791,8 +790,10 @@ static void write_frcd(struct ir_unit *ir, uint32_t offset, uint64_t hi_qword)
 {
 	struct frcd *r = &ir->frcd[(offset - DMAR_FRCD_REG) / FRCD_LEN];
 
-	if (offset % FRCD_LEN && bit_get(hi_qword, DMA_FRCD_F))
+	if (offset % FRCD_LEN && bit_get(hi_qword, DMA_FRCD_F) && bit_get(r->hi, DMA_FRCD_F)) {
 		r->hi = bit_set(r->hi, DMA_FRCD_F, false); /* RW1C; the rest is RO */
+		ir->frcd_pending--;
+	}
 	settle_fault_event(ir);
 }
 
@@ -875,6 +876,7 @@ int ir_unit_restore(struct ir_unit *ir, const struct ir_unit *from)
 	ir->fri = from->fri;
 	ir->next_frcd = from->next_frcd;
 	memcpy(ir->frcd, from->frcd, ir->cfg.nfr * sizeof(*ir->frcd));
+	ir->frcd_pending = from->frcd_pending;
 	ir->iqa = from->iqa;
 	ir->iq_head = from->iq_head;
 	ir->iq_tail = from->iq_tail;
