@@ -112,29 +112,30 @@ struct pci_bar_config {
 };
 
 struct pci_func_config {
+	/* what a raise reads first, together (pci_internal.h) */
 	uint16_t rid; /* bus << 8 | device << 3 | function */
-	uint16_t vendor_id;
-	uint16_t device_id;
-	uint32_t class_code; /* 24 bits */
-	struct pci_bar_config bars[PCI_NUM_BARS];
-	unsigned msi_vectors; /* 0 = no MSI capability; else 1, 2, 4, ... 32 */
-	bool msi_64bit;
-	bool msi_per_vector_mask;
-	unsigned msix_vectors; /* 0 = no MSI-X capability; else up to 2048 */
-	unsigned msix_table_bar;
-	uint32_t msix_table_offset; /* 8-byte aligned */
-	unsigned msix_pba_bar;
-	uint32_t msix_pba_offset;
-	enum ims_storage ims_storage;
-	unsigned ims_entries;
-	unsigned ims_bar;
-	uint32_t ims_offset; /* slots (device kind) or registers (memory kind) */
 	/*
 	 * The function sends only remappable messages whose interrupt index lies
 	 * in a window the host sets (pci_func_set_handle_window), as a Scalable
 	 * IOV device can per interface: docs/design.md §5's device-enforced mode.
 	 */
 	bool handle_window;
+	unsigned msix_vectors; /* 0 = no MSI-X capability; else up to 2048 */
+	enum ims_storage ims_storage;
+	unsigned ims_entries;
+	unsigned msi_vectors; /* 0 = no MSI capability; else 1, 2, 4, ... 32 */
+	bool msi_64bit;
+	bool msi_per_vector_mask;
+	uint16_t vendor_id;
+	uint16_t device_id;
+	uint32_t class_code; /* 24 bits */
+	struct pci_bar_config bars[PCI_NUM_BARS];
+	unsigned msix_table_bar;
+	uint32_t msix_table_offset; /* 8-byte aligned */
+	unsigned msix_pba_bar;
+	uint32_t msix_pba_offset;
+	unsigned ims_bar;
+	uint32_t ims_offset; /* slots (device kind) or registers (memory kind) */
 };
 
 /* Where the function's interrupt writes go. */

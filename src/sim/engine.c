@@ -50,13 +50,16 @@ enum ev_type {
 	EV_MIGRATED, /* a = vm: a migrate_vm's downtime ends */
 };
 
+/* What a raise reads comes first: a fleet's dozens of devices interleave their raises. */
 struct sim_dev {
-	const struct sc_device *sc;
-	struct pci_func *func;
-	struct guest_pci_dev *gdev;
-	struct guest_ims_layout ims;
 	unsigned *irqs; /* the active interrupts, by entry */
 	unsigned nactive;
+	struct pci_func *func;
+	/* pci_func_raise_msi(), _msix() or _ims(): the storage the scenario gave it */
+	int (*raise)(struct pci_func *f, unsigned n, enum pci_irq_result *ret);
+	const struct sc_device *sc;
+	struct guest_pci_dev *gdev;
+	struct guest_ims_layout ims;
 };
 
 /* A traced interrupt waiting for the guest's handler: its flow and its last step. */
@@ -229,6 +232,9 @@ static int build_devices(struct sim *s, struct sim_vm *sv, const struct sc_vm *v
 		int err;
 
 		sd->sc = &v->devs[d];
+		sd->raise = sd->sc->msi	   ? pci_func_raise_msi
+			    : sd->sc->msix ? pci_func_raise_msix
+					   : pci_func_raise_ims;
 		err = host_add_device(sv->host, &c, &sd->func);
 		if (!err)
 			err = vm_assign_device(sv->vm, sd->func, sd->sc->guest_bdf, NULL);
@@ -975,13 +981,6 @@ static void on_handle(struct sim *s, unsigned vm, unsigned cpu)
 
 /* ---- device traffic ------------------------------------------------------------------------ */
 
-static int raise_entry(struct sim_dev *d, unsigned n, enum pci_irq_result *r)
-{
-	if (d->sc->msi)
-		return pci_func_raise_msi(d->func, n, r);
-	return d->sc->msix ? pci_func_raise_msix(d->func, n, r) : pci_func_raise_ims(d->func, n, r);
-}
-
 /*
  * The device raises entry @n, which holds the driver's message unless
  * @rogue; Return: true if it was a raise (sent or latched).
@@ -1000,7 +999,7 @@ static bool raise(struct sim *s, struct sim_vm *sv, struct sim_dev *d, unsigned 
 	s->rogue = rogue;
 	s->raising_vm = sv;
 	s->raising_dev = d;
-	err = raise_entry(d, n, &r);
+	err = d->raise(d->func, n, &r);
 	s->raising_vm = NULL;
 	s->raising_dev = NULL;
 	s->raising = -1;
