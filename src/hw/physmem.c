@@ -84,22 +84,73 @@ static unsigned bytes_in_word(uint64_t pa, size_t len)
 	return len < room ? (unsigned)len : room;
 }
 
+/*
+ * A qword's bytes [@lo, @lo + @n), out to @buf, and a value of @n bytes in from @buf:
+ * little-endian, byte i at bits 8i. A qword or a dword (a register, a status word)
+ * is one move.
+ */
+static void bytes_out(uint8_t *buf, uint64_t w, unsigned lo, unsigned n)
+{
+	uint64_t v = w >> (8 * lo);
+
+	if (n == 8) {
+		memcpy(buf, &v, 8);
+		return;
+	}
+	if (n == 4) {
+		uint32_t d = (uint32_t)v;
+
+		memcpy(buf, &d, 4);
+		return;
+	}
+	for (unsigned i = 0; i < n; i++)
+		buf[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint64_t bytes_in(const uint8_t *buf, unsigned n)
+{
+	uint64_t v = 0;
+
+	if (n == 8) {
+		memcpy(&v, buf, 8);
+		return v;
+	}
+	if (n == 4) {
+		uint32_t d;
+
+		memcpy(&d, buf, 4);
+		return d;
+	}
+	for (unsigned i = 0; i < n; i++)
+		v |= (uint64_t)buf[i] << (8 * i);
+	return v;
+}
+
+/* Whole qwords from an aligned @pa: the usual access (descriptors, entries, table rows). */
+static bool whole_qwords(uint64_t pa, size_t len)
+{
+	return (pa | len) % 8 == 0;
+}
+
 int physmem_read(const struct physmem *pm, uint64_t pa, void *buf, size_t len)
 {
 	uint8_t *out = buf;
 
 	if (!physmem_range_ok(pm, pa, len))
 		return -EFAULT;
+	if (whole_qwords(pa, len)) {
+		for (size_t i = 0; i < len / 8; i++) {
+			uint64_t w = __atomic_load_n(word_at(pm, pa) + i, __ATOMIC_ACQUIRE);
+
+			memcpy(out + 8 * i, &w, 8);
+		}
+		return 0;
+	}
 	while (len) {
 		unsigned n = bytes_in_word(pa, len);
 		uint64_t w = __atomic_load_n(word_at(pm, pa), __ATOMIC_ACQUIRE);
-		unsigned lo = (unsigned)(pa % 8);
 
-		if (n == 8)
-			memcpy(out, &w, 8); /* little-endian: byte i at bits 8i */
-		else
-			for (unsigned i = 0; i < n; i++)
-				out[i] = (uint8_t)(w >> (8 * (lo + i)));
+		bytes_out(out, w, (unsigned)(pa % 8), n);
 		out += n;
 		pa += n;
 		len -= n;
@@ -115,15 +166,13 @@ static void store_bytes(const struct physmem *pm, uint64_t pa, const uint8_t *in
 {
 	uint64_t *w = word_at(pm, pa);
 	unsigned lo = (unsigned)(pa % 8);
-	uint64_t val = 0, mask, old;
+	uint64_t val = bytes_in(in, n), mask, old;
 
 	if (n == 8) {
-		memcpy(&val, in, 8); /* little-endian: byte i at bits 8i */
 		__atomic_store_n(w, val, __ATOMIC_RELEASE);
 		return;
 	}
-	for (unsigned i = 0; i < n; i++)
-		val |= (uint64_t)in[i] << (8 * (lo + i));
+	val <<= 8 * lo;
 	mask = ((UINT64_C(1) << (8 * n)) - 1) << (8 * lo); /* n < 8: its bytes, from @lo */
 	old = __atomic_load_n(w, __ATOMIC_RELAXED);
 	while (!__atomic_compare_exchange_n(w, &old, (old & ~mask) | val, true, __ATOMIC_RELEASE,
@@ -137,6 +186,15 @@ int physmem_write(struct physmem *pm, uint64_t pa, const void *buf, size_t len)
 
 	if (!physmem_range_ok(pm, pa, len))
 		return -EFAULT;
+	if (whole_qwords(pa, len)) {
+		for (size_t i = 0; i < len / 8; i++) {
+			uint64_t w;
+
+			memcpy(&w, in + 8 * i, 8);
+			__atomic_store_n(word_at(pm, pa) + i, w, __ATOMIC_RELEASE);
+		}
+		return 0;
+	}
 	while (len) {
 		unsigned n = bytes_in_word(pa, len);
 
