@@ -8,6 +8,9 @@
 #ifndef PVIR_GUEST_INTERNAL_H
 #define PVIR_GUEST_INTERNAL_H
 
+#include <stdalign.h>
+#include <stddef.h>
+
 #include "pvir/guest.h"
 #include "pvir/irq_matrix.h"
 #include "pvir/msi.h"
@@ -113,24 +116,34 @@ struct guest_pci_dev {
 	uint64_t ims_ctx_gpa;
 };
 
+/*
+ * What taking an interrupt reads comes first (guest_handle_interrupts()), with
+ * the count it adds to leading @stats: one cache line, as guest_boot() allocates
+ * the guest aligned. A fleet's VMs interleave their interrupts, and every line
+ * of a guest they touch would miss.
+ */
 struct guest {
-	struct vm *vm;
-	struct physmem *ram;
+	alignas(64) struct vm *vm;
 	unsigned ncpus;
-	struct guest_config cfg;
-	struct irq_matrix *matrix;
+	uint8_t event_vector; /* where the host's remap event arrives (SET_EVENT); 0: none */
 	/*
 	 * [cpu * GUEST_VECTORS + vector]: the irq it maps, or VECTOR_UNUSED. An
 	 * irq number, as Linux kept it before 4.3, is half a pointer's size.
 	 */
 	int *vector_irq;
-	unsigned *cleanups; /* per CPU: old vectors waiting for its cleanup timer */
-	struct irq_desc *irqs;
 	struct irq_hot *hot; /* per irq, beside irqs[] */
-	unsigned nirqs;
-	unsigned irqs_free_from; /* no free descriptor below this one */
+	guest_observer_fn observer;
+	void *observer_ctx;
 	/* per irq, per CPU: nirqs rows of ncpus. Linux's kstat_irqs are unsigned int too. */
 	unsigned *irq_counts; /* zmem: a row costs only once touched */
+	struct guest_stats stats;
+	struct physmem *ram;
+	struct guest_config cfg;
+	struct irq_matrix *matrix;
+	unsigned *cleanups; /* per CPU: old vectors waiting for its cleanup timer */
+	struct irq_desc *irqs;
+	unsigned nirqs;
+	unsigned irqs_free_from; /* no free descriptor below this one */
 	size_t irq_counts_bytes;
 	uint64_t ram_next;
 	struct guest_pci_dev devs[GUEST_MAX_DEVS];
@@ -146,7 +159,6 @@ struct guest {
 	unsigned virtes_in_use;
 	uint64_t *virte_stale; /* torn down, but the host still holds them */
 	unsigned virtes_stale;
-	uint8_t event_vector; /* where the host's remap event arrives (SET_EVENT); 0: none */
 	/* the VT-d IR domain (`vir-emul`) */
 	struct ir_driver *vtd;
 	struct amdvi_driver *amd; /* `vir-emul` on an AMD-Vi vIOMMU, instead of @vtd */
@@ -159,10 +171,9 @@ struct guest {
 	struct cpumask **masks;
 	unsigned masks_cap; /* a power of two */
 	unsigned nmasks;
-	struct guest_stats stats;
-	guest_observer_fn observer;
-	void *observer_ctx;
 };
+_Static_assert(offsetof(struct guest, stats.handled) + sizeof(uint64_t) <= 64,
+	       "what taking an interrupt reads: one line");
 
 /* The handled-interrupt counts of @irq, one per CPU, but for the one kept in g->hot[irq]. */
 static inline unsigned *irq_counts_of(const struct guest *g, unsigned irq)
