@@ -21,20 +21,20 @@ struct irq_slot {
 };
 
 /*
- * Ordered for the raise path: a fleet's dozens of functions interleave their
- * raises, so what one reads sits in few cache lines. The struct is allocated
- * 64-byte aligned (pci_func_create), and:
- *   line 0: the storage, the sink, the window, the migration stop;
+ * Ordered for the raise path, not by kind: a fleet's dozens of functions
+ * interleave their raises, so what one reads sits in few cache lines. The
+ * struct is allocated 64-byte aligned (pci_func_create), and:
+ *   line 0: the interrupt storage, the sink, the window, the migration stop;
  *   line 1: the counters;
  *   line 2: the configuration a raise reads (pci_func_config leads with it);
- * then the register image, whose header's command register (bus master) a
- * raise reads too.
+ * then the config space, whose command register (bus master) a raise reads too.
  */
 struct pci_func {
-	/* private */
+	/* guest-visible image: MSI-X table and PBA, device IMS slots */
 	struct irq_slot *msix_table;
 	struct irq_slot *ims_slots; /* device kind */
 	uint64_t *msix_pba;
+	/* private */
 	uint64_t *ims_pending; /* both kinds; bit n = slot n latched while masked */
 	struct msi_sink sink;
 	uint32_t win_base, win_count; /* the handle window, if the function has one */
@@ -44,9 +44,9 @@ struct pci_func {
 	alignas(64) struct pci_func_stats stats;
 	alignas(64) struct pci_func_config cfg;
 	struct pci_dma dma;
-	uint64_t ims_ctx_base; /* memory kind */
-	uint32_t ims_ctrl;     /* memory kind */
-	/* guest-visible image */
+	/* guest-visible image: memory-kind IMS registers, config space */
+	uint64_t ims_ctx_base;
+	uint32_t ims_ctrl;
 	alignas(64) uint8_t config[PCI_CFG_SIZE];
 	uint8_t wmask[PCI_CFG_SIZE];
 };
