@@ -99,16 +99,17 @@ struct host_config {
 struct host_config host_default_config(void);
 
 /* What the platform saw of device interrupts, by outcome. */
+/* The first eight are what a device message counts (one cache line in the host). */
 struct host_stats {
 	uint64_t messages;	  /* interrupt writes from devices */
 	uint64_t remapped;	  /* delivered through a remapped IRTE */
 	uint64_t posted;	  /* posted into a descriptor */
 	uint64_t notifications;	  /* notification events sent */
+	uint64_t pi_in_guest;	  /* notifications taken by a running vCPU, no exit */
+	uint64_t wakeups;	  /* vCPUs woken by the wakeup handler */
 	uint64_t blocked;	  /* blocked by the IR unit (by reason in the unit's stats) */
 	uint64_t passthrough;	  /* compatibility format let through */
-	uint64_t pi_in_guest;	  /* notifications taken by a running vCPU, no exit */
 	uint64_t injected;	  /* fallback interrupts the host injected */
-	uint64_t wakeups;	  /* vCPUs woken by the wakeup handler */
 	uint64_t unhandled;	  /* host vectors with no handler (spurious) */
 	uint64_t vectors_held;	  /* host vectors held now, over every pCPU */
 	uint64_t format_changes;  /* IRTEs switched between posted and remapped */

@@ -20,6 +20,8 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <stdalign.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,9 +49,10 @@
 #define AVIC_BASE      0x1000000
 #define AVIC_PAGE_SIZE 4096
 
+/* A message reads @running and the APIC ID beside it: one line per pCPU. */
 struct pcpu {
-	struct lapic apic;
 	struct vcpu *running;
+	struct lapic apic;
 	struct vcpu **wakeup; /* blocked vCPUs whose notifications come here */
 	unsigned nwakeup;
 	unsigned wakeup_cap;
@@ -77,16 +80,27 @@ struct rid_claim {
 	unsigned direct;     /* of them, with storage in the guest's hands */
 };
 
+/*
+ * A device message reads lines 0 and 1 and counts in line 2 (the stats), so
+ * they stay in cache while a fleet's devices, vCPUs and IRTEs come and go.
+ */
 struct host {
-	struct host_config cfg;
+	alignas(64) struct host_config cfg;
 	struct physmem *mem;
 	struct ir_unit *ir;
 	struct ir_driver *ird;
 	struct amdvi_unit *amd;
+	struct pcpu *pcpus;
+	struct vcpu **pid_owner; /* by (descriptor address - PID_BASE) / PID_SIZE */
+	unsigned npids;
+	enum host_fault fault;
+	host_observer_fn observer;
+	void *observer_ctx;
+	struct host_landing *landing; /* the message being delivered, if observed */
+	alignas(64) struct host_stats stats;
 	struct amdvi_driver *amdd;
 	struct vcpu **avic_owner; /* by backing page: (page - AVIC_BASE) / AVIC_PAGE_SIZE */
 	unsigned navic;
-	struct pcpu *pcpus;
 	struct host_port ports[HOST_MAX_DEVICES];
 	unsigned ndevices;
 	struct rid_claim claims[HOST_MAX_DEVICES];
@@ -96,15 +110,11 @@ struct host {
 	/* pCPUs by host vectors held: bit i of by_load[n] is set if pCPU i holds n */
 	uint64_t *by_load; /* (LAPIC_VECTORS + 1) rows of load_words */
 	unsigned load_words;
-	unsigned min_load;	 /* no pCPU holds fewer */
-	struct vcpu **pid_owner; /* by (descriptor address - PID_BASE) / PID_SIZE */
-	unsigned npids;
-	struct host_stats stats;
-	host_observer_fn observer;
-	void *observer_ctx;
-	enum host_fault fault;
-	struct host_landing *landing; /* the message being delivered, if observed */
+	unsigned min_load; /* no pCPU holds fewer */
 };
+_Static_assert(offsetof(struct host, stats) == 128 &&
+		   offsetof(struct host, stats.wakeups) + 8 <= 192,
+	       "a device message reads two lines of struct host and counts in the third");
 
 /*
  * One host interrupt, as Linux holds it for VFIO: an IRTE from allocation
@@ -228,7 +238,9 @@ int host_create(const struct host_config *cfg, struct host **ret)
 
 	if (!config_valid(cfg))
 		return -EINVAL;
-	h = calloc(1, sizeof(*h));
+	h = aligned_alloc(alignof(struct host), sizeof(*h));
+	if (h)
+		memset(h, 0, sizeof(*h));
 	if (!h)
 		return -ENOMEM;
 	h->cfg = *cfg;

@@ -19,7 +19,9 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stdalign.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +63,7 @@ struct sim_dev {
 	struct guest_pci_dev *gdev;
 	struct guest_ims_layout ims;
 };
+_Static_assert(sizeof(struct sim_dev) == 64, "a device is one cache line of its VM");
 
 /* A traced interrupt waiting for the guest's handler: its flow and its last step. */
 struct trace_flow_end {
@@ -92,7 +95,7 @@ struct traffic_pos {
  * (its cpumask is 128 bytes), and a fleet's dozens of sources interleave.
  */
 struct traffic_src {
-	struct sim_vm *sv;
+	alignas(64) struct sim_vm *sv;
 	struct sim_dev *d;
 	const unsigned *entries; /* the op's; NULL: every active one */
 	unsigned nentries;
@@ -100,6 +103,7 @@ struct traffic_src {
 	uint64_t until;
 	struct traffic_pos pos; /* the next entry to raise */
 };
+_Static_assert(sizeof(struct traffic_src) == 64, "a traffic source is one cache line");
 
 static unsigned traffic_entry(struct traffic_pos *p, unsigned count)
 {
@@ -117,26 +121,33 @@ static unsigned traffic_entry(struct traffic_pos *p, unsigned count)
 
 struct sim;
 
+/*
+ * Line 0 holds what every interrupt reads, line 1 what it counts, and each
+ * device has a line of its own: a fleet's VMs interleave, so an interrupt
+ * finds little of its VM still in cache.
+ */
 struct sim_vm {
-	struct sim *s;
-	unsigned idx;
+	alignas(64) struct sim *s;
 	struct host *host; /* where it runs */
-	unsigned host_idx; /* of s->hosts */
 	struct vm *vm;
 	struct guest *g;
-	struct sim_dev devs[SC_MAX_DEVS];
 	struct sim_vcpu *vcpus;
-	struct sim_irq_counts irq;
+	/* migrate_vm: the move under way */
+	struct vm_migration *mig;
+	uint64_t held; /* of what it latched, still masked until the guest re-SYNCs */
+	unsigned idx;
+	unsigned host_idx; /* of s->hosts */
+	alignas(64) struct sim_irq_counts irq;
+	alignas(64) struct sim_dev devs[SC_MAX_DEVS];
 	uint64_t faults[IR_FAULT_COUNT];
 	uint64_t amd_faults[AMDVI_BLOCK_COUNT];
-	/* migrate_vm: the move under way, and the counters of the VMs it ran as before */
-	struct vm_migration *mig;
+	/* migrate_vm: the counters of the VMs it ran as before */
 	struct vm *retiring;
 	unsigned mig_report; /* its entry in the report */
-	uint64_t held;	     /* of what it latched, still masked until the guest re-SYNCs */
 	struct vm_exits exits_before;
 	struct vmm_stats vmm_before;
 };
+_Static_assert(offsetof(struct sim_vm, irq) == 64, "what an interrupt reads fills line 0");
 
 struct sim {
 	const struct scenario *sc;
@@ -836,15 +847,18 @@ static void schedule_handle(struct sim *s, struct sim_vm *sv, unsigned cpu, uint
 	schedule(s, t, EV_HANDLE, sv->idx, cpu);
 }
 
-static void handle_if_pending(struct sim *s, struct sim_vm *sv, unsigned cpu, uint64_t cost)
+static void vcpu_handle_if_pending(struct sim *s, struct sim_vm *sv, struct vcpu *v, uint64_t cost)
 {
-	struct vcpu *v = vm_vcpu(sv->vm, cpu);
-
 	/* a take already due by then covers this one: no need to look at the vAPIC */
-	if (sv->vcpus[cpu].handle_at <= s->now + cost)
+	if (sv->vcpus[v->id].handle_at <= s->now + cost)
 		return;
 	if (v->state == VCPU_RUNNING && vm_vcpu_has_pending(v))
-		schedule_handle(s, sv, cpu, s->now + cost);
+		schedule_handle(s, sv, v->id, s->now + cost);
+}
+
+static void handle_if_pending(struct sim *s, struct sim_vm *sv, unsigned cpu, uint64_t cost)
+{
+	vcpu_handle_if_pending(s, sv, vm_vcpu(sv->vm, cpu), cost);
 }
 
 /*
@@ -905,7 +919,7 @@ static void host_landed(void *ctx, const struct host_landing *l)
 		dst->vcpus[l->vcpu->id].landed[l->vector] = s->now;
 	woke = host_stats(src->host)->wakeups != s->wakeups_before;
 	cost = l->outcome == IR_POSTED ? s->cost->posted_delivery : s->cost->inject;
-	handle_if_pending(s, dst, l->vcpu->id, cost + (woke ? s->cost->wakeup : 0));
+	vcpu_handle_if_pending(s, dst, l->vcpu, cost + (woke ? s->cost->wakeup : 0));
 }
 
 static void guest_took(void *ctx, unsigned cpu, uint8_t vector, int irq)
@@ -1037,6 +1051,18 @@ static void on_traffic(struct sim *s, unsigned i)
 	}
 	if (next <= t->until)
 		schedule(s, next, EV_TRAFFIC, i, 0);
+}
+
+/* Zeroed, each source on a line of its own. */
+static struct traffic_src *traffic_alloc(size_t n)
+{
+	struct traffic_src *t = n <= SIZE_MAX / sizeof(*t)
+				    ? aligned_alloc(alignof(struct traffic_src), n * sizeof(*t))
+				    : NULL;
+
+	if (t)
+		memset(t, 0, n * sizeof(*t));
+	return t;
 }
 
 /* Each traffic op's source, once the VMs and their devices exist. */
@@ -1772,7 +1798,7 @@ int sim_run(const struct scenario *sc, enum sim_design design, const struct sim_
 	ret->kernel = o && o->kernel_set ? o->kernel : sc->kernel;
 	ret->seed = o && o->seed_set ? o->seed : sc->seed;
 	s.rng = ret->seed;
-	s.traffic = calloc(sc->nops ? sc->nops : 1, sizeof(*s.traffic));
+	s.traffic = traffic_alloc(sc->nops ? sc->nops : 1);
 	err = s.traffic ? build(&s) : -ENOMEM;
 	if (!err) {
 		traffic_sources(&s);
