@@ -31,12 +31,19 @@
  *   engine    sim_run's marginal wall cost per delivered interrupt: the
  *             default scenario, its traffic 200 ms longer, at 100K/s and
  *             2M/s of NIC traffic (the best of three runs each), the
- *             difference in wall time over the difference in deliveries.
+ *             difference in wall time over the difference in deliveries;
+ *   scale     (--scale=BIG,BASE) two scenarios' wall cost per delivered
+ *             interrupt, each run in a process of its own as `pvir run`
+ *             would be: the whole run, and its traffic only (the run less
+ *             the same scenario stopped at 1 us, which builds, sets up and
+ *             takes down as much), BIG's as a ratio to BASE's.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "pvir/json.h"
@@ -52,9 +59,20 @@
 
 #define BENCH_TRIES 3
 
+/* One scenario of --scale: its file, and what its runs cost. */
+struct scale_side {
+	const char *file;
+	struct scenario *sc;
+	uint64_t delivered;
+	double whole_ns; /* the run, best of BENCH_TRIES */
+	double fixed_ns; /* the run stopped at SCALE_FIXED_NS: build, setup, teardown */
+};
+
 struct bench_opts {
 	bool json;
-	uint64_t rounds; /* iterations of each timed loop */
+	uint64_t rounds;	    /* iterations of each timed loop */
+	char *scale_arg;	    /* --scale's copy, split at its comma */
+	struct scale_side scale[2]; /* BIG, BASE; no files: no --scale */
 };
 
 static double now_ns(void)
@@ -448,6 +466,80 @@ static int setup_cost(enum sim_design d, double *ret)
 	return rc;
 }
 
+/* ---- scale ---------------------------------------------------------------------------------- */
+
+#define SCALE_FIXED_NS 1000 /* 1 us: the workload starts, almost no traffic runs */
+
+/*
+ * @sc's sim_run, stopped at @duration, in a child process: it faults its memory
+ * in as a fresh `pvir run` does, where a second run in this process would find
+ * the first one's freed heap. Return: 0 with the wall time of the child's whole
+ * life and its deliveries, -EIO if the run was not sound, or a fork/pipe error.
+ */
+static int child_run(struct scenario *sc, uint64_t duration, double *ret_ns,
+		     uint64_t *ret_delivered)
+{
+	uint64_t delivered = 0;
+	int fd[2], status = 0;
+	double start;
+	ssize_t got;
+	pid_t pid;
+
+	if (pipe(fd))
+		return -errno;
+	start = now_ns();
+	pid = fork();
+	if (pid == 0) {
+		struct sim_report r;
+
+		close(fd[0]);
+		sc->duration = duration; /* the child's copy */
+		if (!sim_run(sc, SIM_DESIGN_HCALL, NULL, &r) && !r.nviolations)
+			delivered = r.irq.delivered;
+		_exit(write(fd[1], &delivered, sizeof(delivered)) == sizeof(delivered) ? 0 : 1);
+	}
+	close(fd[1]);
+	if (pid < 0) {
+		close(fd[0]);
+		return -EAGAIN;
+	}
+	got = read(fd[0], &delivered, sizeof(delivered));
+	close(fd[0]);
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) ||
+	    got != sizeof(delivered))
+		return -EIO;
+	*ret_ns = now_ns() - start;
+	*ret_delivered = delivered;
+	return 0;
+}
+
+/* Each of @x's runs, whole and stopped at SCALE_FIXED_NS, best of BENCH_TRIES. */
+static int scale_measure(struct scale_side *x)
+{
+	uint64_t whole = x->sc->duration, ignored;
+	int err = 0;
+
+	for (int t = 0; !err && t < BENCH_TRIES; t++) {
+		double ns = 0, fixed = 0;
+
+		err = child_run(x->sc, whole, &ns, &x->delivered);
+		if (!err)
+			err = child_run(x->sc, SCALE_FIXED_NS, &fixed, &ignored);
+		if (!err && (t == 0 || ns < x->whole_ns))
+			x->whole_ns = ns;
+		if (!err && (t == 0 || fixed < x->fixed_ns))
+			x->fixed_ns = fixed;
+	}
+	return err;
+}
+
+static double per_delivered(const struct scale_side *x, bool traffic_only)
+{
+	double ns = traffic_only ? x->whole_ns - x->fixed_ns : x->whole_ns;
+
+	return ns > 0 ? ns / (double)x->delivered : 0;
+}
+
 /* ---- the report ------------------------------------------------------------------------------ */
 
 struct figures {
@@ -486,15 +578,44 @@ static void print_text(FILE *out, const struct figures *f, uint64_t rounds)
 			f->setup[d], f->setup[d] / f->setup[SIM_DESIGN_HCALL]);
 }
 
+static void print_scale_text(FILE *out, const struct scale_side *s)
+{
+	double ratio[2];
+
+	for (int k = 0; k < 2; k++)
+		ratio[k] = per_delivered(&s[1], k) > 0
+			       ? per_delivered(&s[0], k) / per_delivered(&s[1], k)
+			       : 0;
+	fprintf(out, "\nscale: wall ns per delivered interrupt, each run a process of its own\n");
+	fprintf(out, "(traffic only: the run less the same scenario stopped at 1 us)\n");
+	fprintf(out, "  %-32s %10s %10s %13s\n", "", "delivered", "whole run", "traffic only");
+	for (int i = 1; i >= 0; i--)
+		fprintf(out, "  %-32s %10llu %10.1f %13.1f\n", s[i].file,
+			(unsigned long long)s[i].delivered, per_delivered(&s[i], false),
+			per_delivered(&s[i], true));
+	fprintf(out, "  %-32s %10s %9.2fx %12.2fx\n", "ratio", "", ratio[0], ratio[1]);
+}
+
 static void json_ns(struct json *j, const char *key, double ns)
 {
 	/* picoseconds: whole numbers, as every figure the reports print */
 	json_uint(j, key, (uint64_t)(ns * 1000.0 + 0.5));
 }
 
-static void print_json(FILE *out, const struct figures *f, uint64_t rounds)
+static void json_scale_side(struct json *j, const char *key, const struct scale_side *x)
+{
+	json_object_begin(j, key);
+	json_string(j, "file", x->file);
+	json_uint(j, "delivered", x->delivered);
+	json_ns(j, "whole_ps_per_delivered", per_delivered(x, false));
+	json_ns(j, "traffic_ps_per_delivered", per_delivered(x, true));
+	json_object_end(j);
+}
+
+static void print_json(FILE *out, const struct figures *f, const struct bench_opts *o)
 {
 	struct json j;
+	uint64_t rounds = o->rounds;
 
 	json_init(&j, out);
 	json_object_begin(&j, NULL);
@@ -515,6 +636,12 @@ static void print_json(FILE *out, const struct figures *f, uint64_t rounds)
 	for (unsigned d = 0; d < SIM_DESIGN_COUNT; d++)
 		json_ns(&j, sim_design_name((enum sim_design)d), f->setup[d]);
 	json_object_end(&j);
+	if (o->scale[0].sc) {
+		json_object_begin(&j, "scale");
+		json_scale_side(&j, "big", &o->scale[0]);
+		json_scale_side(&j, "base", &o->scale[1]);
+		json_object_end(&j);
+	}
 	json_object_end(&j);
 	json_finish(&j);
 }
@@ -522,24 +649,30 @@ static void print_json(FILE *out, const struct figures *f, uint64_t rounds)
 enum bench_option {
 	OPT_JSON = 256,
 	OPT_ROUNDS,
+	OPT_SCALE,
 };
 
 static const struct option bench_longopts[] = {
     {"json", no_argument, NULL, OPT_JSON},
     {"rounds", required_argument, NULL, OPT_ROUNDS},
+    {"scale", required_argument, NULL, OPT_SCALE},
     {0},
 };
 
 static const struct cli_command bench_command = {
     .name = "bench",
-    .synopsis = "pvir bench [--json] [--rounds=N]",
+    .synopsis = "pvir bench [--json] [--rounds=N] [--scale=BIG.yaml,BASE.yaml]",
     .help = "Times the simulator's hot paths and its engine beside calibration loops\n"
 	    "run in the same process, and prints each as a ratio: machines are shared\n"
 	    "and noisy, and a ratio of two loops run side by side survives that.\n"
 	    "\n"
-	    "  --json      the figures as one JSON object\n"
-	    "  --rounds=N  iterations of each timed loop (1..1000000000, default 1000000)\n"
-	    "  -h, --help  this text\n",
+	    "  --json        the figures as one JSON object\n"
+	    "  --rounds=N    iterations of each timed loop (1..1000000000, default 1000000)\n"
+	    "  --scale=BIG.yaml,BASE.yaml\n"
+	    "                also time both scenarios (under hcall, each run a process\n"
+	    "                of its own) per delivered interrupt, the whole run and its\n"
+	    "                traffic only, BIG's as a ratio to BASE's\n"
+	    "  -h, --help    this text\n",
     .longopts = bench_longopts,
 };
 
@@ -559,10 +692,43 @@ static int parse_rounds(const char *arg, struct bench_opts *o, FILE *err)
 	return 0;
 }
 
+/* BIG.yaml,BASE.yaml: both scenarios, loaded; Return: 0 or -EINVAL (said why). */
+static int parse_scale(const char *arg, struct bench_opts *o, FILE *err)
+{
+	char *comma;
+
+	o->scale_arg = strdup(arg);
+	if (!o->scale_arg) {
+		fprintf(err, "pvir bench: out of memory\n");
+		return -EINVAL;
+	}
+	comma = strchr(o->scale_arg, ',');
+	if (!comma || comma == o->scale_arg || !comma[1] || strchr(comma + 1, ',')) {
+		fprintf(err,
+			"pvir bench: --scale '%s' is not two scenario files, BIG.yaml,BASE.yaml\n",
+			arg);
+		return -EINVAL;
+	}
+	*comma = '\0';
+	o->scale[0].file = o->scale_arg;
+	o->scale[1].file = comma + 1;
+	for (int i = 0; i < 2; i++)
+		if (cli_load_scenario(bench_command.name, o->scale[i].file, &o->scale[i].sc, err))
+			return -EINVAL;
+	return 0;
+}
+
+static void bench_opts_free(struct bench_opts *o)
+{
+	for (int i = 0; i < 2; i++)
+		scenario_free(o->scale[i].sc);
+	free(o->scale_arg);
+}
+
 /* Return: 0 to run, CLI_OPT_HELP (help printed), or -EINVAL (said why). */
 static int parse(int argc, char **argv, struct bench_opts *o, FILE *out, FILE *err)
 {
-	bool rounds_given = false;
+	bool rounds_given = false, scale_given = false;
 	int opt;
 
 	cli_options_begin();
@@ -573,8 +739,11 @@ static int parse(int argc, char **argv, struct bench_opts *o, FILE *out, FILE *e
 			return -EINVAL;
 		if (opt == OPT_JSON)
 			o->json = true;
-		else if (!cli_once(&bench_command, "--rounds", &rounds_given, err) ||
-			 parse_rounds(optarg, o, err))
+		else if (opt == OPT_SCALE
+			     ? !cli_once(&bench_command, "--scale", &scale_given, err) ||
+				   parse_scale(optarg, o, err)
+			     : !cli_once(&bench_command, "--rounds", &rounds_given, err) ||
+				   parse_rounds(optarg, o, err))
 			return -EINVAL;
 	}
 	if (optind < argc) {
@@ -585,38 +754,78 @@ static int parse(int argc, char **argv, struct bench_opts *o, FILE *out, FILE *e
 	return 0;
 }
 
+/* The scenarios of --scale, each timed as its own processes; Return: a CLI exit status. */
+static int bench_scale(struct bench_opts *o, FILE *err)
+{
+	for (int i = 0; i < 2 && o->scale[i].sc; i++) {
+		struct scale_side *x = &o->scale[i];
+		int rc = scale_measure(x);
+
+		if (rc) {
+			fprintf(err, "pvir bench: %s did not run soundly (%s): pvir run says why\n",
+				x->file, strerror(-rc));
+			return CLI_EXIT_VIOLATION;
+		}
+		if (!x->delivered) {
+			fprintf(err,
+				"pvir bench: %s delivers no interrupts: nothing to divide by\n",
+				x->file);
+			return CLI_EXIT_USAGE;
+		}
+	}
+	return CLI_EXIT_OK;
+}
+
+/* Every figure into @f, --scale's first (it fails soonest); Return: a CLI exit status. */
+static int bench_all(struct figures *f, struct bench_opts *o, FILE *err)
+{
+	int rc = bench_scale(o, err);
+
+	if (rc)
+		return rc;
+	f->bare = best_of(bare_loop, o->rounds);
+	f->protocol = best_of(protocol_loop, o->rounds);
+	rc = hot_path(8, o->rounds, &f->hot8);
+	if (!rc)
+		rc = hot_path(256, o->rounds, &f->hot256);
+	if (!rc)
+		rc = wide_path(64, false, o->rounds, &f->one64);
+	if (!rc)
+		rc = wide_path(WIDE_MAX, false, o->rounds, &f->one64k);
+	if (!rc)
+		rc = wide_path(64, true, o->rounds, &f->all64);
+	if (!rc)
+		rc = wide_path(WIDE_MAX, true, o->rounds, &f->all64k);
+	if (!rc)
+		rc = engine_marginal(&f->engine);
+	for (unsigned d = 0; !rc && d < SIM_DESIGN_COUNT; d++)
+		rc = setup_cost((enum sim_design)d, &f->setup[d]);
+	if (rc) {
+		fprintf(err, "pvir bench: the model failed under measurement: %s\n", strerror(-rc));
+		return CLI_EXIT_VIOLATION;
+	}
+	return CLI_EXIT_OK;
+}
+
 int cli_bench(int argc, char **argv, FILE *out, FILE *err)
 {
 	struct bench_opts o = {.rounds = 1000000};
 	struct figures f = {0};
 	int rc = parse(argc, argv, &o, out, err);
 
-	if (rc)
-		return rc == CLI_OPT_HELP ? CLI_EXIT_OK : CLI_EXIT_USAGE;
-	f.bare = best_of(bare_loop, o.rounds);
-	f.protocol = best_of(protocol_loop, o.rounds);
-	rc = hot_path(8, o.rounds, &f.hot8);
-	if (!rc)
-		rc = hot_path(256, o.rounds, &f.hot256);
-	if (!rc)
-		rc = wide_path(64, false, o.rounds, &f.one64);
-	if (!rc)
-		rc = wide_path(WIDE_MAX, false, o.rounds, &f.one64k);
-	if (!rc)
-		rc = wide_path(64, true, o.rounds, &f.all64);
-	if (!rc)
-		rc = wide_path(WIDE_MAX, true, o.rounds, &f.all64k);
-	if (!rc)
-		rc = engine_marginal(&f.engine);
-	for (unsigned d = 0; !rc && d < SIM_DESIGN_COUNT; d++)
-		rc = setup_cost((enum sim_design)d, &f.setup[d]);
 	if (rc) {
-		fprintf(err, "pvir bench: the model failed under measurement: %s\n", strerror(-rc));
-		return CLI_EXIT_VIOLATION;
+		bench_opts_free(&o);
+		return rc == CLI_OPT_HELP ? CLI_EXIT_OK : CLI_EXIT_USAGE;
 	}
-	if (o.json)
-		print_json(out, &f, o.rounds);
-	else
-		print_text(out, &f, o.rounds);
-	return CLI_EXIT_OK;
+	rc = bench_all(&f, &o, err);
+	if (!rc) {
+		if (o.json)
+			print_json(out, &f, &o);
+		else
+			print_text(out, &f, o.rounds);
+		if (!o.json && o.scale[0].sc)
+			print_scale_text(out, o.scale);
+	}
+	bench_opts_free(&o);
+	return rc;
 }

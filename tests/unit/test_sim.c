@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "cli_helpers.h"
@@ -869,11 +870,33 @@ static uint64_t bench_figure(const char *json, const char *key)
 	return v;
 }
 
+/* @text in a new file at @path (a mkstemp() template). */
+static void temp_scenario(char *path, const char *text)
+{
+	int fd = mkstemp(path);
+	FILE *f;
+
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite(text, 1, strlen(text), f), strlen(text));
+	assert_int_equal(fclose(f), 0);
+}
+
+#define BENCH_BUSY                                                                         \
+	"duration: 2ms\nhost: {pcpus: 2}\nvms:\n  - name: v\n    vcpus: 2\n    devices:\n" \
+	"      - {name: n, bdf: \"03:00.0\", guest_bdf: \"00:04.0\", msix: 4}\n"           \
+	"workload:\n  - {at: 0ms, do: activate, dev: v/n, count: 4}\n"
+
 /*
  * pvir bench runs every loop and reports each figure; a short run, so only
  * what it prints is checked (performance is read from pvir bench, never
- * asserted in a test). A bad --rounds is refused. Not under TSan: the bench
- * is single-threaded, and its 2,048-vector setups would take half a minute.
+ * asserted in a test). --scale runs its scenarios in child processes: a
+ * scenario against itself delivers as many in each (the runs are
+ * deterministic, and the count comes back whole). A bad --rounds or
+ * --scale is refused, and so is a scenario that delivers nothing, before
+ * any loop runs. Not under TSan: the bench is single-threaded, and its
+ * 2,048-vector setups would take half a minute.
  */
 static void bench_reports_every_figure(void **state)
 {
@@ -889,20 +912,49 @@ static void bench_reports_every_figure(void **state)
 					   "trap",
 					   "vir-emul",
 					   "hcall"};
-	char *argv[] = {"bench", "--json", "--rounds", "2000"};
+	char busy[] = "/tmp/pvir-bench-busy-XXXXXX", quiet[] = "/tmp/pvir-bench-quiet-XXXXXX";
+	char scale[80], idle[80];
+	char *argv[] = {"bench", "--json", "--rounds", "2000", scale};
 	char *bad[] = {"bench", "--rounds", "0"};
-	struct cli_out r = cli_call(cli_bench, 4, argv);
+	char *nothing[] = {"bench", idle};
+	char *one[] = {"bench", "--scale=a.yaml"};
+	struct cli_out r;
+	const char *big, *base;
 
 	(void)state;
+	temp_scenario(busy, BENCH_BUSY
+		      "  - {at: 0ms, do: traffic, dev: v/n, rate: 200K/s, until: 2ms}\n");
+	temp_scenario(quiet, BENCH_BUSY);
+	snprintf(scale, sizeof(scale), "--scale=%s,%s", busy, busy);
+	snprintf(idle, sizeof(idle), "--scale=%s,%s", quiet, busy);
+	r = cli_call(cli_bench, 5, argv);
 	assert_int_equal(r.rc, CLI_EXIT_OK);
 	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
 		assert_true(bench_figure(r.out, keys[k]) > 0);
 	assert_int_equal(bench_figure(r.out, "rounds"), 2000);
+	big = strstr(r.out, "\"big\":{\"file\":");
+	base = strstr(r.out, "\"base\":{\"file\":");
+	assert_true(big && base && big < base);
+	assert_true(bench_figure(big, "delivered") > 0);
+	assert_int_equal(bench_figure(big, "delivered"), bench_figure(base, "delivered"));
+	assert_true(bench_figure(big, "whole_ps_per_delivered") > 0);
+	assert_true(bench_figure(base, "whole_ps_per_delivered") > 0);
 	cli_free(&r);
 	r = cli_call(cli_bench, 3, bad);
 	assert_int_equal(r.rc, CLI_EXIT_USAGE);
 	assert_non_null(strstr(r.err, "--rounds"));
 	cli_free(&r);
+	r = cli_call(cli_bench, 2, nothing);
+	assert_int_equal(r.rc, CLI_EXIT_USAGE);
+	assert_non_null(strstr(r.err, "delivers no interrupts"));
+	assert_string_equal(r.out, "");
+	cli_free(&r);
+	r = cli_call(cli_bench, 2, one);
+	assert_int_equal(r.rc, CLI_EXIT_USAGE);
+	assert_non_null(strstr(r.err, "--scale 'a.yaml' is not two scenario files"));
+	cli_free(&r);
+	unlink(busy);
+	unlink(quiet);
 }
 #endif
 
