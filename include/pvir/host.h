@@ -98,8 +98,10 @@ struct host_config {
 
 struct host_config host_default_config(void);
 
-/* What the platform saw of device interrupts, by outcome. */
-/* The first eight are what a device message counts (one cache line in the host). */
+/*
+ * What the platform saw of device interrupts, by outcome. The first eight
+ * are what a device message counts: one cache line in the host.
+ */
 struct host_stats {
 	uint64_t messages;	  /* interrupt writes from devices */
 	uint64_t remapped;	  /* delivered through a remapped IRTE */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Large zeroed memory that costs only where it is touched: guest and host
- * RAM, and the VMM's big tables. An anonymous private mapping, so the
+ * Zeroed memory. Large: what costs only where it is touched, for guest and
+ * host RAM and the VMM's big tables. An anonymous private mapping, so the
  * kernel supplies zero pages on first touch and takes them back whole at
  * zmem_free(). (calloc gives the same only while glibc serves the size from
  * mmap; after the first free its threshold rises and every calloc of that
@@ -23,5 +23,13 @@ void *zmem_alloc(size_t size);
 void *zmem_grow(void *p, size_t old, size_t size);
 /* @p from zmem_alloc(@size) or zmem_grow(.., @size); NULL is ignored. */
 void zmem_free(void *p, size_t size);
+
+/*
+ * calloc() for a struct laid out by cache line: @n zeroed objects of @size
+ * bytes at an address aligned to @align (a power of two, at least
+ * sizeof(void *)); release it with free(). NULL if out of memory or if the
+ * size overflows.
+ */
+void *calloc_aligned(size_t align, size_t n, size_t size);
 
 #endif

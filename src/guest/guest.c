@@ -154,11 +154,10 @@ unsigned guest_pci_msix_count(const struct guest_pci_dev *d)
 int guest_boot(struct vm *vm, const struct guest_config *cfg, struct guest **ret)
 {
 	/* aligned: taking an interrupt reads one line of it (guest_internal.h) */
-	struct guest *g = aligned_alloc(alignof(struct guest), sizeof(*g));
+	struct guest *g = calloc_aligned(alignof(struct guest), 1, sizeof(*g));
 
 	if (!g)
 		return -ENOMEM;
-	memset(g, 0, sizeof(*g));
 	g->vm = vm;
 	g->ram = vm_memory(vm);
 	g->ncpus = vm_vcpus(vm);

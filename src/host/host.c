@@ -33,6 +33,7 @@
 #include "pvir/physmem.h"
 #include "pvir/pi_desc.h"
 #include "pvir/vm.h"
+#include "pvir/zmem.h"
 
 #define HOST_MEM_SIZE  (UINT64_C(32) << 20)
 #define STATUS_ADDR    0x0
@@ -238,9 +239,7 @@ int host_create(const struct host_config *cfg, struct host **ret)
 
 	if (!config_valid(cfg))
 		return -EINVAL;
-	h = aligned_alloc(alignof(struct host), sizeof(*h));
-	if (h)
-		memset(h, 0, sizeof(*h));
+	h = calloc_aligned(alignof(struct host), 1, sizeof(*h));
 	if (!h)
 		return -ENOMEM;
 	h->cfg = *cfg;

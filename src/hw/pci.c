@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pvir/zmem.h"
+
 #define CAP_START	  0x40
 #define MSI_CAP_SIZE	  0x18 /* the largest form: 64-bit with masking */
 #define MSIX_CAP_SIZE	  0x0c
@@ -228,10 +230,9 @@ int pci_func_create(const struct pci_func_config *cfg, struct pci_func **ret)
 	if (!config_valid(cfg))
 		return -EINVAL;
 	/* aligned, so that a raise reads the few cache lines pci_internal.h lays out */
-	f = aligned_alloc(alignof(struct pci_func), sizeof(*f));
+	f = calloc_aligned(alignof(struct pci_func), 1, sizeof(*f));
 	if (!f)
 		return -ENOMEM;
-	memset(f, 0, sizeof(*f));
 	f->cfg = *cfg;
 	init_header(f);
 	if (cfg->msi_vectors)

@@ -3,6 +3,9 @@
 #define _GNU_SOURCE /* MAP_ANONYMOUS, MAP_NORESERVE, mremap() */
 #include "pvir/zmem.h"
 
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 
 void *zmem_alloc(size_t size)
@@ -25,4 +28,22 @@ void zmem_free(void *p, size_t size)
 {
 	if (p)
 		(void)munmap(p, size);
+}
+
+void *calloc_aligned(size_t align, size_t n, size_t size)
+{
+	size_t bytes;
+	void *p;
+
+	if (size && n > SIZE_MAX / size)
+		return NULL;
+	bytes = n * size;
+	if (bytes > SIZE_MAX - align)
+		return NULL;
+	/* aligned_alloc() wants a whole number of @align */
+	bytes = bytes ? (bytes + align - 1) & ~(align - 1) : align;
+	p = aligned_alloc(align, bytes);
+	if (p)
+		memset(p, 0, bytes);
+	return p;
 }

@@ -36,6 +36,7 @@
 #include "pvir/physmem.h"
 #include "pvir/sim.h"
 #include "pvir/vmm.h"
+#include "pvir/zmem.h"
 
 #define TICK_NS	   1000000u /* the guest's timer: old-vector cleanup, fault drain */
 #define NO_TIME	   UINT64_MAX
@@ -1053,18 +1054,6 @@ static void on_traffic(struct sim *s, unsigned i)
 		schedule(s, next, EV_TRAFFIC, i, 0);
 }
 
-/* Zeroed, each source on a line of its own. */
-static struct traffic_src *traffic_alloc(size_t n)
-{
-	struct traffic_src *t = n <= SIZE_MAX / sizeof(*t)
-				    ? aligned_alloc(alignof(struct traffic_src), n * sizeof(*t))
-				    : NULL;
-
-	if (t)
-		memset(t, 0, n * sizeof(*t));
-	return t;
-}
-
 /* Each traffic op's source, once the VMs and their devices exist. */
 static void traffic_sources(struct sim *s)
 {
@@ -1798,7 +1787,9 @@ int sim_run(const struct scenario *sc, enum sim_design design, const struct sim_
 	ret->kernel = o && o->kernel_set ? o->kernel : sc->kernel;
 	ret->seed = o && o->seed_set ? o->seed : sc->seed;
 	s.rng = ret->seed;
-	s.traffic = traffic_alloc(sc->nops ? sc->nops : 1);
+	/* each source on a line of its own */
+	s.traffic = calloc_aligned(alignof(struct traffic_src), sc->nops ? sc->nops : 1,
+				   sizeof(*s.traffic));
 	err = s.traffic ? build(&s) : -ENOMEM;
 	if (!err) {
 		traffic_sources(&s);

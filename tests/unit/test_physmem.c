@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: MIT
-/* Physical memory: bounds, alignment, byte order and the atomic operations. */
+/* Physical memory: bounds, alignment, byte order and the atomic operations; zeroed allocation. */
 #include "test.h"
 
 #include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "pvir/physmem.h"
+#include "pvir/zmem.h"
 
 #define SIZE 4096
 
@@ -187,6 +190,33 @@ static void copy_makes_an_exact_image(void **state)
 	physmem_free(dst);
 }
 
+/*
+ * calloc_aligned(), which the cache-line-laid structs come from: aligned,
+ * zeroed even where the allocator hands back a block just scribbled on,
+ * and refused when the size overflows, before or after rounding.
+ */
+static void calloc_aligned_zeroes_aligns_refuses_overflow(void **state)
+{
+	unsigned char *dirty = malloc(192), *p;
+
+	(void)state;
+	assert_non_null(dirty);
+	memset(dirty, 0xa5, 192);
+	free(dirty);
+	p = calloc_aligned(64, 3, 40);
+	assert_non_null(p);
+	assert_int_equal((uintptr_t)p % 64, 0);
+	for (size_t i = 0; i < 3 * 40; i++)
+		assert_int_equal(p[i], 0);
+	free(p);
+	p = calloc_aligned(64, 0, 8);
+	assert_non_null(p);
+	assert_int_equal((uintptr_t)p % 64, 0);
+	free(p);
+	assert_null(calloc_aligned(64, SIZE_MAX / 8, 16));
+	assert_null(calloc_aligned(64, 1, SIZE_MAX - 10));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -198,6 +228,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(harvest_takes_and_clears, setup, teardown),
 	    cmocka_unit_test_setup_teardown(cmpxchg128, setup, teardown),
 	    cmocka_unit_test_setup_teardown(copy_makes_an_exact_image, setup, teardown),
+	    TEST(calloc_aligned_zeroes_aligns_refuses_overflow),
 	};
 
 	return cmocka_run_group_tests_name("physmem", tests, NULL, NULL);
