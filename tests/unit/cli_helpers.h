@@ -57,6 +57,19 @@ static inline char *read_source_file(const char *name)
 	return buf;
 }
 
+/* @text in a new file at @path, a mkstemp() template: a scenario for a command to read. */
+static inline void temp_scenario(char *path, const char *text)
+{
+	int fd = mkstemp(path);
+	FILE *f;
+
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite(text, 1, strlen(text), f), strlen(text));
+	assert_int_equal(fclose(f), 0);
+}
+
 /* The README's code block that starts with the line @cmd holds exactly @out. */
 static inline void assert_readme_block(const char *cmd, const char *out)
 {

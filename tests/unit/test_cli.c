@@ -106,15 +106,9 @@ static void migrations_are_reported(void **state)
 	    "  - {at: 0ms, do: traffic, dev: v/n, rate: 100K/s, until: 2ms}\n"
 	    "  - {at: 0.5ms, do: migrate_vm, vm: v, to: b, downtime: 0.3ms}\n";
 	char path[] = "/tmp/pvir-migrate-XXXXXX";
-	int fd = mkstemp(path);
-	FILE *f;
 
 	(void)state;
-	assert_true(fd >= 0);
-	f = fdopen(fd, "w");
-	assert_non_null(f);
-	assert_int_equal(fwrite(text, 1, sizeof(text) - 1, f), sizeof(text) - 1);
-	fclose(f);
+	temp_scenario(path, text);
 	expect(MAIN("run", path), CLI_EXIT_OK,
 	       "migrated   v a -> b at 0.500 ms: downtime 0.300 ms,", NULL);
 	expect(MAIN("run", path, "--json"), CLI_EXIT_OK, "\"handles_moved\":0", NULL);

@@ -870,19 +870,6 @@ static uint64_t bench_figure(const char *json, const char *key)
 	return v;
 }
 
-/* @text in a new file at @path (a mkstemp() template). */
-static void temp_scenario(char *path, const char *text)
-{
-	int fd = mkstemp(path);
-	FILE *f;
-
-	assert_true(fd >= 0);
-	f = fdopen(fd, "w");
-	assert_non_null(f);
-	assert_int_equal(fwrite(text, 1, strlen(text), f), strlen(text));
-	assert_int_equal(fclose(f), 0);
-}
-
 #define BENCH_BUSY                                                                         \
 	"duration: 2ms\nhost: {pcpus: 2}\nvms:\n  - name: v\n    vcpus: 2\n    devices:\n" \
 	"      - {name: n, bdf: \"03:00.0\", guest_bdf: \"00:04.0\", msix: 4}\n"           \
