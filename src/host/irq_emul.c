@@ -85,7 +85,8 @@ static void store_init(struct emul_store *s, enum vfio_kind kind, unsigned bar, 
  * The store's entries, made when the guest first reaches them: every entry
  * masked with no message, no vector in use. A guest that owns its storage
  * (`hcall`) never does, and a fleet of such devices does not pay for them.
- * Return: false if there is no memory for them (the access is then refused).
+ * Return: false if there is no memory for them: the access is then refused,
+ * and counted (emul_errors) like every access the VMM cannot honour.
  */
 static bool store_ready(struct assigned_dev *d, struct emul_store *s)
 {
@@ -98,6 +99,7 @@ static bool store_ready(struct assigned_dev *d, struct emul_store *s)
 		free(s->vec);
 		s->vtable = NULL;
 		s->vec = NULL;
+		d->vm->stats.emul_errors++;
 		return false;
 	}
 	for (unsigned i = 0; i < s->n; i++) {
@@ -502,10 +504,12 @@ void irq_emul_write(struct assigned_dev *d, struct emul_store *s, uint64_t off, 
 	uint32_t *entry;
 	bool was_live;
 
-	if (!access_ok(off, size) || !store_ready(d, s)) {
+	if (!access_ok(off, size)) {
 		d->vm->stats.emul_errors++;
 		return;
 	}
+	if (!store_ready(d, s))
+		return;
 	entry = s->vtable[n];
 	was_live = guest_unmasked(s, n);
 	store_dword(entry, dw, (uint32_t)val);
@@ -557,10 +561,8 @@ void irq_emul_msix_control(struct assigned_dev *d, uint16_t flags)
 	bool was_enabled = s->enabled;
 	bool live[2048];
 
-	if (!store_ready(d, s)) {
-		d->vm->stats.emul_errors++;
+	if (!store_ready(d, s))
 		return;
-	}
 	for (unsigned n = 0; n < s->n; n++)
 		live[n] = guest_unmasked(s, n);
 	s->enabled = flags & PCI_MSIX_FLAGS_ENABLE;
@@ -675,12 +677,8 @@ void irq_emul_msi_config(struct assigned_dev *d, bool enabled, unsigned nvec,
 	struct emul_store *s = &d->msi;
 	bool was = s->enabled;
 
-	if (!s->n || d->vm->hc.table_set)
+	if (!s->n || d->vm->hc.table_set || !store_ready(d, s))
 		return;
-	if (!store_ready(d, s)) {
-		d->vm->stats.emul_errors++;
-		return;
-	}
 	if (nvec > s->n)
 		nvec = s->n;
 	if (was && enabled && nvec != s->nr_vectors) { /* a new count: off and on again */
@@ -704,10 +702,8 @@ static void restore_store(struct assigned_dev *d, struct emul_store *s,
 {
 	if (!from->vtable || s->n != from->n)
 		return; /* the guest never reached the source's store: it is as it was made */
-	if (!store_ready(d, s)) {
-		d->vm->stats.emul_errors++;
+	if (!store_ready(d, s))
 		return;
-	}
 	memcpy(s->vtable, from->vtable, (size_t)s->n * sizeof(*s->vtable));
 	for (unsigned n = 0; n < s->n; n++)
 		s->vec[n].pending = from->vec[n].pending;
