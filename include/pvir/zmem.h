@@ -10,6 +10,7 @@
 #ifndef PVIR_ZMEM_H
 #define PVIR_ZMEM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* @size bytes of zeroes, page aligned; NULL if the mapping fails. */
@@ -31,5 +32,16 @@ void zmem_free(void *p, size_t size);
  * size overflows.
  */
 void *calloc_aligned(size_t align, size_t n, size_t size);
+
+/*
+ * Asks for transparent huge pages for the next @reserve bytes of malloc's
+ * heap: grows the heap by that much address space at once (paid for on
+ * touch, as ever) and advises it MADV_HUGEPAGE, so that one fault maps
+ * 2 MiB, not 4 KiB. For a process that is about to build a large machine;
+ * call it before the heap holds much. Return: whether a range was advised
+ * (false under an allocator that does not use the heap, such as a
+ * sanitizer's, or a kernel without transparent huge pages).
+ */
+bool heap_prefer_huge_pages(size_t reserve);
 
 #endif

@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: MIT
 /* Zeroed memory paid for on touch (pvir/zmem.h). */
-#define _GNU_SOURCE /* MAP_ANONYMOUS, MAP_NORESERVE, mremap() */
+#define _GNU_SOURCE /* MAP_ANONYMOUS, MAP_NORESERVE, mremap(), MADV_HUGEPAGE, sbrk() */
 #include "pvir/zmem.h"
 
+#include <limits.h>
+#include <malloc.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 void *zmem_alloc(size_t size)
 {
@@ -46,4 +49,40 @@ void *calloc_aligned(size_t align, size_t n, size_t size)
 	if (p)
 		memset(p, 0, bytes);
 	return p;
+}
+
+#define HUGE_PAGE_SIZE ((uintptr_t)2 << 20)
+#define GLIBC_MMAP_MAX 65536 /* glibc's default, DEFAULT_MMAP_MAX */
+
+/*
+ * The probe is the reserve itself, taken from the heap (mmap() is off while
+ * it is taken), so the heap grows by the reserve at once and the range is
+ * advised before anything is written into it: glibc writes a chunk header
+ * only at each end, outside the advised whole huge pages. (A 2 MiB range
+ * that already holds a 4 KiB page is not given a huge page on fault.) Then
+ * M_TOP_PAD keeps the reserve when the probe is freed, and grows the heap by
+ * as much again if it must grow. glibc does much the same under
+ * GLIBC_TUNABLES=glibc.malloc.hugetlb=1; asking here needs no environment.
+ */
+bool heap_prefer_huge_pages(size_t reserve)
+{
+	uintptr_t at, lo, hi;
+	void *probe;
+	int advised = -1;
+
+	if (reserve > INT_MAX || !mallopt(M_MMAP_MAX, 0))
+		return false; /* a sanitizer's allocator refuses mallopt() */
+	probe = malloc(reserve);
+	(void)mallopt(M_MMAP_MAX, GLIBC_MMAP_MAX);
+	if (!probe)
+		return false;
+	at = (uintptr_t)probe;
+	lo = (at + HUGE_PAGE_SIZE - 1) & ~(HUGE_PAGE_SIZE - 1);
+	hi = (at + reserve) & ~(HUGE_PAGE_SIZE - 1);
+	/* below the break, or not from the heap at all (brk was refused) */
+	if (at + reserve <= (uintptr_t)sbrk(0) && hi > lo)
+		advised = madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
+	(void)mallopt(M_TOP_PAD, (int)reserve);
+	free(probe);
+	return advised == 0;
 }

@@ -1,11 +1,20 @@
 // SPDX-License-Identifier: MIT
-/* Physical memory: bounds, alignment, byte order and the atomic operations; zeroed allocation. */
+/*
+ * Physical memory: bounds, alignment, byte order and the atomic operations;
+ * zeroed allocation, and the heap's huge pages.
+ */
+#define _DEFAULT_SOURCE /* sbrk() */
 #include "test.h"
 
 #include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <malloc.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "pvir/physmem.h"
 #include "pvir/zmem.h"
@@ -217,6 +226,65 @@ static void calloc_aligned_zeroes_aligns_refuses_overflow(void **state)
 	assert_null(calloc_aligned(64, 1, SIZE_MAX - 10));
 }
 
+/* Whether the mapping that holds @addr has @flag among its VmFlags. */
+static bool mapping_has_flag(uintptr_t addr, const char *flag)
+{
+	FILE *f = fopen("/proc/self/smaps", "r");
+	char line[512];
+	bool inside = false, found = false;
+
+	assert_non_null(f);
+	while (!found && fgets(line, sizeof(line), f)) {
+		uintptr_t lo, hi;
+
+		if (sscanf(line, "%" SCNxPTR "-%" SCNxPTR " ", &lo, &hi) == 2)
+			inside = addr >= lo && addr < hi;
+		else if (inside && strncmp(line, "VmFlags:", 8) == 0)
+			found = strstr(line, flag) != NULL;
+	}
+	fclose(f);
+	return found;
+}
+
+static bool sanitized(void)
+{
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+	return true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+	return true;
+#endif
+#endif
+	return false;
+}
+
+/*
+ * heap_prefer_huge_pages(): the heap has grown by the reserve, which is
+ * advised for huge pages ("hg") and kept free for malloc() to grow into,
+ * even in a process whose heap already had a large free top. A sanitizer's
+ * allocator has no heap to advise, and a kernel without transparent huge
+ * pages has no advice to take: both say so.
+ */
+static void heap_huge_pages_cover_the_reserve(void **state)
+{
+	const size_t reserve = (size_t)64 << 20;
+	bool thp = access("/sys/kernel/mm/transparent_hugepage/enabled", F_OK) == 0;
+	void *spare = malloc(8 << 20);
+	uintptr_t top;
+
+	(void)state;
+	free(spare); /* a free top larger than the mmap threshold, as a busy heap has */
+	assert_false(heap_prefer_huge_pages((size_t)INT_MAX + 1));
+	if (!heap_prefer_huge_pages(reserve)) {
+		assert_true(sanitized() || !thp);
+		return;
+	}
+	top = (uintptr_t)sbrk(0);
+	assert_true(mapping_has_flag(top - reserve / 2, " hg"));
+	assert_true(mapping_has_flag(top - reserve + ((uintptr_t)4 << 20), " hg"));
+	assert_true(mallinfo2().keepcost >= reserve - ((size_t)4 << 20)); /* not trimmed away */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -229,6 +297,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(cmpxchg128, setup, teardown),
 	    cmocka_unit_test_setup_teardown(copy_makes_an_exact_image, setup, teardown),
 	    TEST(calloc_aligned_zeroes_aligns_refuses_overflow),
+	    TEST(heap_huge_pages_cover_the_reserve),
 	};
 
 	return cmocka_run_group_tests_name("physmem", tests, NULL, NULL);
