@@ -67,6 +67,11 @@ int amdvi_driver_new_regs(struct physmem *mem, const struct ir_regs *regs,
 			  const struct amdvi_driver_config *cfg,
 			  struct amdvi_driver **ret) WARN_UNUSED;
 void amdvi_driver_free(struct amdvi_driver *d);
+/*
+ * The machine is going away: as ir_driver_power_off(), entries are released
+ * from now on without being stored or invalidated.
+ */
+void amdvi_driver_power_off(struct amdvi_driver *d);
 
 /**
  * amdvi_dev_attach() - give requester-id @devid a table of its own and point its DTE at it

@@ -144,6 +144,12 @@ typedef void (*host_observer_fn)(void *ctx, const struct host_landing *l);
  */
 int host_create(const struct host_config *cfg, struct host **ret) WARN_UNUSED;
 void host_free(struct host *h);
+/*
+ * host_power_off() - the run is over and the host goes with its VMs: their
+ * teardown releases IRTEs without writing or invalidating them (see
+ * ir_driver_power_off()). Reports are gathered before it.
+ */
+void host_power_off(struct host *h);
 
 unsigned host_pcpus(const struct host *h);
 enum host_kernel host_kernel(const struct host *h);

@@ -69,6 +69,14 @@ int ir_driver_new(struct physmem *hostmem, struct ir_unit *ir, const struct ir_d
 int ir_driver_new_regs(struct physmem *mem, const struct ir_regs *regs,
 		       const struct ir_driver_config *cfg, struct ir_driver **ret) WARN_UNUSED;
 void ir_driver_free(struct ir_driver *d);
+/*
+ * The machine is going away (a run's end): nothing will translate through
+ * the table again, so from now on entries are released without being stored
+ * or invalidated, and a teardown of 65,535 interrupts runs no queued
+ * invalidations. Writes and updates succeed without storing. Not for a host
+ * that stays up: a VM that leaves mid-run is torn down whole.
+ */
+void ir_driver_power_off(struct ir_driver *d);
 
 /**
  * ir_irte_alloc() - reserve a naturally aligned block of @count entries

@@ -288,6 +288,14 @@ void host_free(struct host *h)
 	free(h);
 }
 
+void host_power_off(struct host *h)
+{
+	if (h->ird)
+		ir_driver_power_off(h->ird);
+	if (h->amdd)
+		amdvi_driver_power_off(h->amdd);
+}
+
 unsigned host_pcpus(const struct host *h)
 {
 	return h->cfg.pcpus;

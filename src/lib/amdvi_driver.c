@@ -31,6 +31,7 @@ struct amdvi_driver {
 	uint32_t *dev_of; /* by requester-id: its slot in @devs, or NO_DEVICE */
 	struct amdvi_dev *devs;
 	struct amdvi_driver_stats stats;
+	bool off; /* amdvi_driver_power_off(): entries are released, not stored */
 };
 
 static uint64_t reg_read(const struct amdvi_driver *d, uint32_t off)
@@ -420,6 +421,8 @@ int amdvi_irte_write(struct amdvi_driver *d, uint16_t devid, uint32_t index,
 
 	if (!dev || !blockalloc_used(&dev->alloc, index))
 		return -EINVAL;
+	if (d->off)
+		return 0;
 	if (d->cfg.failpoints && failpoint_hit(FAILPOINT_IRTE_WRITE))
 		return -EIO; /* the entry as it was */
 	err = amdvi_irte_read(d, devid, index, &old);
@@ -471,6 +474,8 @@ int amdvi_irte_free(struct amdvi_driver *d, uint16_t devid, uint32_t index, uint
 
 	if (!dev || !blockalloc_is_block(&dev->alloc, index, count))
 		return -EINVAL;
+	if (d->off)
+		return blockalloc_free(&dev->alloc, index, count);
 	for (uint32_t i = index; i < index + count; i++) {
 		int err = store_entry(d, dev, i, &zero);
 
@@ -480,6 +485,11 @@ int amdvi_irte_free(struct amdvi_driver *d, uint16_t devid, uint32_t index, uint
 	}
 	(void)!blockalloc_free(&dev->alloc, index, count); /* a block: checked above */
 	return flush_irt(d, devid);
+}
+
+void amdvi_driver_power_off(struct amdvi_driver *d)
+{
+	d->off = true;
 }
 
 void amdvi_msi_compose(const struct amdvi_driver *d, uint32_t index, struct msi_msg *ret)

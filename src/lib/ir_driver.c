@@ -31,6 +31,7 @@ struct ir_driver {
 	unsigned mhmv;
 	struct blockalloc alloc;
 	struct ir_driver_stats stats;
+	bool off; /* ir_driver_power_off(): entries are released, not stored */
 };
 
 /* ---- registers: the unit's own, or a vIOMMU's through trapped MMIO ---------- */
@@ -297,6 +298,8 @@ int ir_irte_write(struct ir_driver *d, uint32_t index, const struct irte *e)
 
 	if (!ir_irte_allocated(d, index))
 		return -EINVAL;
+	if (d->off)
+		return 0;
 	if (d->cfg.failpoints && failpoint_hit(FAILPOINT_IRTE_WRITE))
 		return -EIO; /* modify_irte() failed: the entry as it was */
 	err = store_entry(d, index, e);
@@ -339,6 +342,8 @@ int ir_irte_free(struct ir_driver *d, uint32_t index, uint32_t count)
 
 	if (!blockalloc_is_block(&d->alloc, index, count))
 		return -EINVAL;
+	if (d->off)
+		return blockalloc_free(&d->alloc, index, count);
 	for (uint32_t i = index; i < index + count; i++) {
 		int err = store_entry(d, i, &zero);
 
@@ -348,6 +353,11 @@ int ir_irte_free(struct ir_driver *d, uint32_t index, uint32_t count)
 	}
 	(void)!blockalloc_free(&d->alloc, index, count); /* a block: checked above */
 	return flush_iec(d, index, log2_u32(count));
+}
+
+void ir_driver_power_off(struct ir_driver *d)
+{
+	d->off = true;
 }
 
 uint32_t ir_driver_in_use(const struct ir_driver *d)

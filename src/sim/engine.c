@@ -597,8 +597,17 @@ static COLD void trace_sched(struct sim *s, unsigned vm, unsigned cpu, const cha
 		trace_instant(s->trace, &at, "sched", name, &arg, 1);
 }
 
+/*
+ * After the report: the hosts are powered off first, so the VMs' teardown
+ * gives their IRTEs back without the writes and invalidations nobody would
+ * see (a fifth of the instructions of building and taking down fleet.yaml's
+ * 65,535 interrupts).
+ */
 static void teardown(struct sim *s)
 {
+	for (unsigned i = 0; i < s->nhosts; i++)
+		if (s->hosts[i])
+			host_power_off(s->hosts[i]);
 	for (unsigned i = 0; i < s->sc->nvms; i++) {
 		struct sim_vm *sv = &s->vms[i];
 

@@ -276,6 +276,37 @@ static void free_and_detach(void **state)
 	fx_free(f);
 }
 
+/* After amdvi_driver_power_off(), as on VT-d: given back, not stored or invalidated. */
+static void power_off_releases_without_storing(void **state)
+{
+	struct fx *f = fx_new(false, 512);
+	struct amdvi_irte_ga e = legacy(3, 0x41), back;
+	const struct amdvi_unit_stats *ust = amdvi_unit_stats(f->u);
+	struct amdvi_result r;
+	uint64_t commands;
+	uint32_t i;
+
+	(void)state;
+	assert_int_equal(amdvi_dev_attach(f->d, NIC), 0);
+	assert_int_equal(amdvi_irte_alloc(f->d, NIC, 2, &i), 0);
+	assert_int_equal(amdvi_irte_write(f->d, NIC, i, &e), 0);
+	amdvi_driver_power_off(f->d);
+	commands = ust->commands;
+	assert_int_equal(amdvi_irte_update(f->d, NIC, i, &(struct amdvi_irte_ga){0}), 0);
+	assert_int_equal(amdvi_irte_write(f->d, NIC, i + 1, &e), 0);
+	assert_int_equal(amdvi_irte_free(f->d, NIC, i, 2), 0);
+	assert_int_equal(amdvi_driver_in_use(f->d), 0);
+	assert_int_equal(amdvi_irte_read(f->d, NIC, i, &back), 0);
+	assert_int_equal(back.lo, e.lo); /* not stored, not cleared */
+	assert_int_equal(amdvi_irte_read(f->d, NIC, i + 1, &back), 0);
+	assert_int_equal(back.lo | back.hi, 0);
+	raise(f, NIC, i, &r);
+	assert_int_equal(r.why, AMDVI_BLOCK_NONE);
+	assert_int_equal(ust->commands, commands);
+	assert_int_equal(amdvi_irte_free(f->d, NIC, i, 2), -EINVAL); /* already given back */
+	fx_free(f);
+}
+
 static void misuse_is_named(void **state)
 {
 	struct fx *f = fx_new(false, 512);
@@ -337,6 +368,7 @@ int main(void)
 	    TEST(tables_of_2048_set_dm),
 	    TEST(a_failed_invalidation_leaves_the_entry),
 	    TEST(free_and_detach),
+	    TEST(power_off_releases_without_storing),
 	    TEST(misuse_is_named),
 	    TEST(a_unit_without_ga_or_2k_is_refused),
 	};

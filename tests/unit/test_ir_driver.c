@@ -352,6 +352,42 @@ static void free_clears_and_invalidates_block(void **state)
 	}
 }
 
+/*
+ * After ir_driver_power_off() (a run's end) an entry is given back without
+ * being stored or invalidated: the block is free again, the table and the
+ * unit's cache are as they were, and no descriptor reached the queue. What
+ * is not allocated is still refused.
+ */
+static void power_off_releases_without_storing(void **state)
+{
+	struct fx *f = *state;
+	const struct ir_driver_stats *st = ir_driver_stats(f->d);
+	const struct ir_unit_stats *ust = ir_unit_stats(f->ir);
+	uint32_t base, in_use = ir_driver_in_use(f->d);
+	uint64_t writes, invs, descs;
+	struct irte back;
+
+	assert_int_equal(ir_irte_alloc(f->d, 4, &base), 0);
+	assert_int_equal(ir_irte_write(f->d, base, PTR(remapped(0x41, 1))), 0);
+	assert_int_equal(send(f, (uint16_t)base).irq.vector, 0x41); /* now cached */
+	ir_driver_power_off(f->d);
+	writes = st->irte_writes;
+	invs = st->iec_invalidations;
+	descs = ust->qi_descriptors;
+	assert_int_equal(ir_irte_update(f->d, base, PTR(remapped(0x42, 2))), 0);
+	assert_int_equal(ir_irte_write(f->d, base + 1, PTR(remapped(0x43, 3))), 0);
+	assert_int_equal(ir_irte_free(f->d, base, 4), 0);
+	assert_int_equal(ir_driver_in_use(f->d), in_use);
+	assert_int_equal(ir_irte_read(f->d, base, &back), 0);
+	assert_int_equal(back.lo, remapped(0x41, 1).lo); /* not stored, not cleared */
+	assert_int_equal(send(f, (uint16_t)base).irq.vector, 0x41);
+	assert_int_equal(st->irte_writes, writes);
+	assert_int_equal(st->iec_invalidations, invs);
+	assert_int_equal(ust->qi_descriptors, descs);
+	assert_int_equal(ir_irte_free(f->d, base, 4), -EINVAL); /* already given back */
+	assert_int_equal(ir_irte_write(f->d, base, &back), -EINVAL);
+}
+
 static void drains_faults_in_order(void **state)
 {
 	struct ir_unit_config cfg = ir_unit_default_config();
@@ -413,6 +449,7 @@ int main(void)
 	    FX(posted_and_back),
 	    FX(posted_update_is_atomic),
 	    FX(free_clears_and_invalidates_block),
+	    FX(power_off_releases_without_storing),
 	    TEST(drains_faults_in_order),
 	    TEST(drains_after_overflow),
 	};
