@@ -86,6 +86,12 @@ int cli_scenario_operand(const struct cli_command *c, int argc, char **argv,
  * @file NULL is the embedded default, "-" is stdin.
  */
 int cli_load_scenario(const char *cmd, const char *file, struct scenario **ret, FILE *err);
+/*
+ * cli_heap_wants_huge_pages() - whether @sc's devices hold enough interrupts
+ * for its machine to take its heap in huge pages (cli_load_scenario() then
+ * asks, once a process)
+ */
+bool cli_heap_wants_huge_pages(const struct scenario *sc);
 /** cli_scenario_load() - cli_load_scenario() of @o's file, on @o's --iommu if given */
 int cli_scenario_load(const char *cmd, const struct cli_scenario_opts *o, struct scenario **ret,
 		      FILE *err);

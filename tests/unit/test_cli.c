@@ -161,10 +161,40 @@ static void sweep_progress_moves(void **state)
 	free(text);
 }
 
+/* A scenario of @nic MSI-X vectors in one VM and @ims IMS entries in another. */
+static bool wants_huge_pages(unsigned nic, unsigned ims)
+{
+	char text[512], msg[256];
+	struct scenario *sc;
+	bool wants;
+
+	snprintf(text, sizeof(text),
+		 "name: t\nduration: 1us\nhost: {pcpus: 4}\nvms:\n"
+		 "  - {name: a, vcpus: 2, devices: [{name: n, bdf: \"03:00.0\", "
+		 "guest_bdf: \"00:04.0\", msix: %u}]}\n"
+		 "  - {name: b, vcpus: 2, devices: [{name: x, bdf: \"04:00.0\", "
+		 "guest_bdf: \"00:05.0\", ims: %u}]}\n",
+		 nic, ims);
+	assert_int_equal(scenario_parse(text, strlen(text), "t.yaml", &sc, msg, sizeof(msg)), 0);
+	wants = cli_heap_wants_huge_pages(sc);
+	scenario_free(sc);
+	return wants;
+}
+
+/* The heap goes to huge pages from 8,192 interrupts, counted over every VM's devices. */
+static void huge_heap_from_8192_interrupts(void **state)
+{
+	(void)state;
+	assert_false(wants_huge_pages(64, 8127));
+	assert_true(wants_huge_pages(64, 8128));
+	assert_true(wants_huge_pages(2048, 65535));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(help_and_version),
+	    cmocka_unit_test(huge_heap_from_8192_interrupts),
 	    cmocka_unit_test(options_anywhere_and_with_equals),
 	    cmocka_unit_test(mistakes_are_named),
 	    cmocka_unit_test(trace_to_stdout),
