@@ -605,9 +605,8 @@ static COLD void trace_sched(struct sim *s, unsigned vm, unsigned cpu, const cha
  */
 static void teardown(struct sim *s)
 {
-	for (unsigned i = 0; i < s->nhosts; i++)
-		if (s->hosts[i])
-			host_power_off(s->hosts[i]);
+	for (unsigned i = 0; i < s->nhosts; i++) /* every one of them built */
+		host_power_off(s->hosts[i]);
 	for (unsigned i = 0; i < s->sc->nvms; i++) {
 		struct sim_vm *sv = &s->vms[i];
 
