@@ -37,10 +37,11 @@ void *calloc_aligned(size_t align, size_t n, size_t size);
  * Asks for transparent huge pages for the next @reserve bytes of malloc's
  * heap: grows the heap by that much address space at once (paid for on
  * touch, as ever) and advises it MADV_HUGEPAGE, so that one fault maps
- * 2 MiB, not 4 KiB. For a process that is about to build a large machine;
- * call it before the heap holds much. Return: whether a range was advised
- * (false under an allocator that does not use the heap, such as a
- * sanitizer's, or a kernel without transparent huge pages).
+ * 2 MiB, not 4 KiB. For a process that is about to build a large machine:
+ * what malloc() hands out from blocks freed before the call stays in small
+ * pages. Return: whether a range was advised (false under an allocator that
+ * does not use the heap, such as a sanitizer's, or a kernel without
+ * transparent huge pages; the heap is then not padded).
  */
 bool heap_prefer_huge_pages(size_t reserve);
 

@@ -60,8 +60,8 @@ void *calloc_aligned(size_t align, size_t n, size_t size)
  * advised before anything is written into it: glibc writes a chunk header
  * only at each end, outside the advised whole huge pages. (A 2 MiB range
  * that already holds a 4 KiB page is not given a huge page on fault.) Then
- * M_TOP_PAD keeps the reserve when the probe is freed, and grows the heap by
- * as much again if it must grow. glibc does much the same under
+ * M_TOP_PAD, set only when the range was advised, keeps the reserve when the
+ * probe is freed and grows the heap by as much again if it must grow. glibc does much the same under
  * GLIBC_TUNABLES=glibc.malloc.hugetlb=1; asking here needs no environment.
  */
 bool heap_prefer_huge_pages(size_t reserve)
@@ -82,7 +82,8 @@ bool heap_prefer_huge_pages(size_t reserve)
 	/* below the break, or not from the heap at all (brk was refused) */
 	if (at + reserve <= (uintptr_t)sbrk(0) && hi > lo)
 		advised = madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
-	(void)mallopt(M_TOP_PAD, (int)reserve);
+	if (!advised)
+		(void)mallopt(M_TOP_PAD, (int)reserve); /* else free() gives it all back */
 	free(probe);
 	return advised == 0;
 }
