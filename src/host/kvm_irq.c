@@ -28,18 +28,54 @@
 
 #include "pvir/hcall_abi.h"
 #include "pvir/ir_driver.h"
-#include "pvir/zmem.h"
 #include "vm_internal.h"
 
-#define FDS_FIRST 64
+#define FDS_FIRST	  64
+#define VMM_HANDLES_FIRST 64
 
-#define TABLE_BYTES	 (VM_MAX_ROUTES * sizeof(struct kvm_irq_routing_entry))
-#define VMM_ROUTES_BYTES (VMM_MAX_MSIS * sizeof(struct kvm_irq_routing_entry))
-#define VMM_FDS_BYTES	 (VMM_MAX_MSIS * sizeof(int))
 #define COMMIT_BYTES \
 	(sizeof(struct kvm_irq_routing) + VM_MAX_ROUTES * sizeof(struct kvm_irq_routing_entry))
 
 static bool tuned(const struct vm *vm);
+
+/*
+ * Room in the VMM's table for handles below @need, doubled, the new part
+ * zeroed. The table grows with use rather than being mapped at its most
+ * (65,600 handles, 3 MiB a VM) and faulted in page by page: a fleet's 32 VMs
+ * took 768 faults for it, where a large machine's heap comes in huge pages
+ * (heap_prefer_huge_pages()). -ENOMEM leaves it as it was.
+ */
+static int vmm_room(struct kvm_irq *k, uint32_t need)
+{
+	uint32_t cap = k->vmm_cap ? k->vmm_cap : VMM_HANDLES_FIRST;
+	struct kvm_irq_routing_entry *routes;
+	int *fds;
+
+	if (need <= k->vmm_cap)
+		return 0;
+	while (cap < need)
+		cap = cap > VMM_MAX_MSIS / 2 ? VMM_MAX_MSIS : 2 * cap;
+	routes = realloc(k->vmm_routes, cap * sizeof(*routes));
+	if (!routes)
+		return -ENOMEM;
+	k->vmm_routes = routes;
+	memset(routes + k->vmm_cap, 0, (cap - k->vmm_cap) * sizeof(*routes));
+	fds = realloc(k->vmm_bound_fd, cap * sizeof(*fds));
+	if (!fds)
+		return -ENOMEM; /* the routes' larger room is kept, unused */
+	k->vmm_bound_fd = fds;
+	memset(fds + k->vmm_cap, 0, (cap - k->vmm_cap) * sizeof(*fds));
+	k->vmm_cap = cap;
+	return 0;
+}
+
+/* The VMM's route at @gsi; past its table's room, none. */
+static const struct kvm_irq_routing_entry *vmm_route_at(const struct kvm_irq *k, uint32_t gsi)
+{
+	static const struct kvm_irq_routing_entry none;
+
+	return gsi < k->vmm_cap ? &k->vmm_routes[gsi] : &none;
+}
 
 /* ---- eventfds ----------------------------------------------------------------- */
 
@@ -47,13 +83,15 @@ int kvm_irq_init(struct vm *vm)
 {
 	struct kvm_irq *k = &vm->kvm;
 
-	/* sized for the most a VM may have; a VM pays for the pages it uses */
-	k->table = zmem_alloc(TABLE_BYTES);
+	/*
+	 * KVM's table by GSI and the commit's, at their most (192 KiB each): from
+	 * malloc, which maps them apart in a small process, so that only the
+	 * pages used are paid for, and gives a large machine's from its heap.
+	 */
+	k->table = calloc(VM_MAX_ROUTES, sizeof(*k->table));
 	k->gsi_irqfds = calloc(VM_MAX_ROUTES, sizeof(*k->gsi_irqfds));
-	k->vmm_routes = zmem_alloc(VMM_ROUTES_BYTES);
-	k->vmm_bound_fd = zmem_alloc(VMM_FDS_BYTES);
-	k->commit_buf = zmem_alloc(COMMIT_BYTES);
-	if (!k->table || !k->gsi_irqfds || !k->vmm_routes || !k->vmm_bound_fd || !k->commit_buf)
+	k->commit_buf = calloc(1, COMMIT_BYTES);
+	if (!k->table || !k->gsi_irqfds || !k->commit_buf || vmm_room(k, VM_IOAPIC_ROUTES))
 		return -ENOMEM;
 	/* QEMU's split irqchip: one MSI route per IOAPIC pin, committed at start */
 	for (uint32_t gsi = 0; gsi < VM_IOAPIC_ROUTES; gsi++) {
@@ -74,11 +112,11 @@ int kvm_irq_init(struct vm *vm)
 void kvm_irq_free(struct vm *vm)
 {
 	free(vm->kvm.fds);
-	zmem_free(vm->kvm.table, TABLE_BYTES);
+	free(vm->kvm.table);
 	free(vm->kvm.gsi_irqfds);
-	zmem_free(vm->kvm.vmm_routes, VMM_ROUTES_BYTES);
-	zmem_free(vm->kvm.vmm_bound_fd, VMM_FDS_BYTES);
-	zmem_free(vm->kvm.commit_buf, COMMIT_BYTES);
+	free(vm->kvm.vmm_routes);
+	free(vm->kvm.vmm_bound_fd);
+	free(vm->kvm.commit_buf);
 	vm->kvm = (struct kvm_irq){0};
 }
 
@@ -472,7 +510,9 @@ int vmm_route_add(struct vm *vm, const struct msi_msg *m, uint32_t *ret_gsi)
 	uint32_t end = tuned(vm) ? VMM_MAX_MSIS : VM_MAX_ROUTES;
 
 	for (uint32_t gsi = k->vmm_free_from; gsi < end; gsi++)
-		if (!k->vmm_routes[gsi].type) {
+		if (gsi >= k->vmm_cap || !k->vmm_routes[gsi].type) {
+			if (vmm_room(k, gsi + 1))
+				return -ENOMEM;
 			k->vmm_routes[gsi] = msi_route(gsi, m);
 			k->vmm_free_from = gsi + 1;
 			k->vmm_changed = true;
@@ -563,7 +603,7 @@ static void bound_fd_set(struct kvm_irq *k, uint32_t gsi, int fd1)
 /* kvm_irqchip_release_virq: gone from the next commit on; no commit of its own. */
 void vmm_route_remove(struct vm *vm, uint32_t gsi)
 {
-	if (gsi < VM_IOAPIC_ROUTES || gsi >= VMM_MAX_MSIS || !vm->kvm.vmm_routes[gsi].type)
+	if (gsi < VM_IOAPIC_ROUTES || gsi >= vm->kvm.vmm_cap || !vm->kvm.vmm_routes[gsi].type)
 		return;
 	vm->kvm.vmm_routes[gsi] = (struct kvm_irq_routing_entry){0};
 	bound_fd_set(&vm->kvm, gsi, 0);
@@ -651,14 +691,13 @@ static void commit_unchanged(struct vm *vm)
 
 /*
  * The count of MSI irqfds is theirs, and only they can be stale. (Handles from
- * vmm_end on have no route, so no irqfd: one there would leave the count short.
- * Their pages are not read, so that a check does not fault them in.)
+ * vmm_end on have no route, so no irqfd: one there would leave the count short.)
  */
 static bool bound_counted(const struct kvm_irq *k)
 {
 	unsigned n = 0;
 
-	for (uint32_t gsi = 0; gsi < k->vmm_end && gsi < VMM_MAX_MSIS; gsi++) {
+	for (uint32_t gsi = 0; gsi < k->vmm_end; gsi++) {
 		n += k->vmm_bound_fd[gsi] != 0;
 		if (bitmap_test(k->vmm_stale, gsi) && !k->vmm_bound_fd[gsi])
 			return false;
@@ -676,8 +715,7 @@ bool vm_routes_consistent(const struct vm *vm)
 
 		/*
 		 * From vmm_end on the VMM never had a route. Where KVM has none either
-		 * and no irqfd waits, both entries are as made: their pages are not
-		 * read, so that a check does not fault them in.
+		 * and no irqfd waits, both entries are as made.
 		 */
 		if (gsi >= k->vmm_end && !has && !k->gsi_irqfds[gsi])
 			continue;
@@ -685,7 +723,7 @@ bool vm_routes_consistent(const struct vm *vm)
 			return false;
 		/* tuned's handles are no GSIs: its table holds the IOAPIC's routes only */
 		if (!tuned(vm) && !bitmap_test(k->vmm_touched, gsi) &&
-		    !same_route(&k->table[gsi], &k->vmm_routes[gsi]))
+		    !same_route(&k->table[gsi], vmm_route_at(k, gsi)))
 			return false;
 		for (int fd = k->gsi_irqfds[gsi]; fd; fd = k->fds[fd - 1].next_on_gsi) {
 			const struct kvm_eventfd *e = &k->fds[fd - 1];
@@ -764,7 +802,7 @@ static bool commit_touched(struct vm *vm, bool report, int *ret_err)
 		for (uint64_t bits = k->vmm_touched[w]; bits; bits &= bits - 1) {
 			uint32_t gsi = w * 64 + (uint32_t)__builtin_ctzll(bits);
 
-			k->table[gsi] = k->vmm_routes[gsi];
+			k->table[gsi] = *vmm_route_at(k, gsi);
 			bitmap_assign(k->table_has, gsi, k->table[gsi].type != 0);
 		}
 	vm->stats.route_commits++;
@@ -846,6 +884,6 @@ void vmm_irqfd_deassign(struct vm *vm, int fd, uint32_t gsi)
 	(void)!kvm_irqfd(vm, &(struct kvm_irqfd){.fd = (uint32_t)fd,
 						 .gsi = tuned(vm) ? 0 : gsi,
 						 .flags = KVM_IRQFD_FLAG_DEASSIGN});
-	if (gsi < VMM_MAX_MSIS)
+	if (gsi < vm->kvm.vmm_cap)
 		bound_fd_set(&vm->kvm, gsi, 0);
 }

@@ -121,9 +121,9 @@ struct vfio_index {
 #define KVM_IRQ_ROUTING_F_BYPASS_FAILED (1u << 31)
 
 /*
- * The VMM's MSI handles: GSIs below VM_MAX_ROUTES; on `tuned`, any of these. Its own
- * table, sized for as many MSIs as a VT-d table has entries beside the IOAPIC's 24
- * routes, rounded up to whole bitmap words (untouched pages cost nothing: zmem).
+ * The VMM's MSI handles: GSIs below VM_MAX_ROUTES; on `tuned`, any of these: as
+ * many MSIs as a VT-d table has entries beside the IOAPIC's 24 routes, rounded
+ * up to whole bitmap words. Its table grows to the handles it has given out.
  */
 #define VMM_MAX_MSIS (65536 + 64)
 _Static_assert(VMM_MAX_MSIS % 64 == 0 && VMM_MAX_MSIS - VM_IOAPIC_ROUTES >= 65536,
@@ -158,6 +158,7 @@ struct kvm_irq {
 	/* the VMM's (QEMU's KVMState irq_routes): the table it commits whole */
 	struct kvm_irq_routing_entry *vmm_routes; /* by GSI (VMM_MAX_MSIS handles on tuned) */
 	int *vmm_bound_fd;   /* tuned: the MSI irqfd of each handle, as fd + 1; 0: none */
+	uint32_t vmm_cap;    /* handles the two above have room for, at least vmm_end */
 	unsigned vmm_nbound; /* tuned: handles with an MSI irqfd */
 	uint64_t vmm_dirty[VMM_MAX_MSIS / 64]; /* tuned: updated since the last commit */
 	/* tuned: MSI irqfds KVM left on an older MSI than the VMM's (their IRTE could not follow) */

@@ -2,7 +2,8 @@
 /*
  * Failure injection, SQLite-style (pvir/failpoint.h): for each setup path a
  * guest can take — MSI-X, device IMS and memory IMS activation, an affinity
- * change, a free, and the opt-in (SET_TABLE) at boot — under each design,
+ * change, a free, the opt-in (SET_TABLE) at boot, and an activation that
+ * grows the VMM's route table — under each design,
  * fail the Nth allocation, host IRTE write, host invalidation or host read
  * of guest memory, for N = 1, 2, ... until the operation succeeds.
  *
@@ -213,6 +214,15 @@ static int setup_all(struct world *w)
 	return err;
 }
 
+/*
+ * 40 routes after the IOAPIC's 24: the VMM's route table is full at its first
+ * room (64 handles), so that the NIC's first vector grows it.
+ */
+static int setup_routes_full(struct world *w)
+{
+	return accel_probe(w->t.g, DSA_BDF, &dsa_layout, 64 - VM_IOAPIC_ROUTES, &w->t.dsa_drv);
+}
+
 static const struct op ops[] = {
     {"boot", NULL, boot, false},
     {"msix", NULL, probe_nic, false},
@@ -220,6 +230,7 @@ static const struct op ops[] = {
     {"ims-memory", NULL, probe_memdsa, true},
     {"affinity", setup_nic, move_queue, false},
     {"free", setup_all, remove_all, false},
+    {"routes-grow", setup_routes_full, probe_nic, false},
 };
 
 /* ---- the checks ------------------------------------------------------------------ */
@@ -303,6 +314,7 @@ static bool inject_once(const struct inject_case *c, uint64_t nth)
 	failpoint_disarm();
 	if (!fired)
 		assert_int_equal(err, 0);
+	assert_true(vm_routes_consistent(w->t.vm)); /* KVM's routes and irqfds, the VMM's */
 	if (err) {
 		after = snap(w);
 		assert_unchanged(&before, &after);
