@@ -177,8 +177,8 @@ unsigned guest_ims_count(const struct guest_pci_dev *d);
  * deactivated by free_irq(); a managed one only with a CPU of its mask online, else it
  * stays shut down until one comes back), install @handler and unmask
  * Return: 0; -EINVAL (no such irq, no handler); -EBUSY (a handler is installed, or the
- * vector it kept is still moving); -ENOSPC (no vector); or the hypercall's error. On
- * error nothing is changed.
+ * vector it kept is still moving); -ENOSPC (no vector, or 65,535 distinct handlers
+ * installed before); -ENOMEM; or the hypercall's error. On error nothing is changed.
  */
 int request_irq(struct guest *g, unsigned irq, irq_handler_t handler, void *dev_id) WARN_UNUSED;
 /**

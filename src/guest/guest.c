@@ -195,6 +195,7 @@ void guest_free(struct guest *g)
 	}
 	free(g->irqs);
 	free(g->hot);
+	free(g->handlers);
 	free(g->vector_irq);
 	free(g->cleanups);
 	irq_matrix_destroy(g->matrix);
@@ -263,14 +264,14 @@ unsigned guest_handle_interrupts(struct guest *g, unsigned cpu)
 		/* The old vector of a move is still mapped: in-flight ones land here too. */
 		int irq = *vector_slot(g, cpu, (unsigned)vec);
 		const struct irq_hot *h = irq != VECTOR_UNUSED ? &g->hot[irq] : NULL;
-		bool owned = h && h->handler;
+		bool owned = h && h->action;
 
 		if (g->observer)
 			g->observer(g->observer_ctx, cpu, (uint8_t)vec, owned ? irq : -1);
 		if (owned) {
 			irq_count_handled(g, (unsigned)irq, cpu);
 			g->stats.handled++;
-			h->handler(g, (unsigned)irq, h->dev_id);
+			irq_hot_handler(g, h)(g, (unsigned)irq, h->dev_id);
 		} else {
 			g->stats.spurious++;
 		}
@@ -403,7 +404,7 @@ int guest_cpu_online(struct guest *g, unsigned cpu)
 	for (unsigned i = 0; i < g->nirqs; i++) {
 		struct irq_desc *d = &g->irqs[i];
 
-		if (!d->used || !d->vd.shutdown || !g->hot[d->irq].handler ||
+		if (!d->used || !d->vd.shutdown || !g->hot[d->irq].action ||
 		    !cpumask_test(d->vd.affinity, cpu))
 			continue;
 		if (irq_managed_startup(g, d))

@@ -10,10 +10,12 @@
 
 #include <stdalign.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "pvir/guest.h"
 #include "pvir/irq_matrix.h"
 #include "pvir/msi.h"
+#include "pvir/vm.h"
 
 struct physmem;
 struct ir_driver;
@@ -70,19 +72,25 @@ struct irq_desc {
 /*
  * What an arriving interrupt of an irq reads and writes, in an array of its
  * own beside irqs[]: with tens of thousands of irqs, delivery then touches
- * one small entry, not a whole descriptor and a row of per-CPU counts.
- *   handler, dev_id: what request_irq() installed (Linux's irqaction);
+ * one small entry, not a whole descriptor and a row of per-CPU counts. Four
+ * fit a cache line, none straddles two.
+ *   dev_id, action:  what request_irq() installed (Linux's irqaction): the
+ *                    handler is g->handlers[action - 1]; 0: none. A guest's
+ *                    irqs share a few handlers, so their pointers are kept
+ *                    once and each irq names its own by index;
  *   count:           interrupts handled on @count_cpu, not yet added to its
  *                    irq_counts row. An irq's interrupts arrive on the CPU
  *                    it is aimed at, so that count lives here and moves to
  *                    the row only when one arrives on another CPU.
  */
 struct irq_hot {
-	irq_handler_t handler;
 	void *dev_id;
-	unsigned count_cpu;
+	uint16_t action;
+	uint16_t count_cpu;
 	unsigned count;
 };
+_Static_assert(sizeof(struct irq_hot) == 16, "an irq's hot entry: a quarter of a line");
+_Static_assert(VM_MAX_VCPUS <= UINT16_MAX + 1, "count_cpu holds any CPU");
 
 #define VECTOR_UNUSED (-1)
 
@@ -131,12 +139,17 @@ struct guest {
 	 * irq number, as Linux kept it before 4.3, is half a pointer's size.
 	 */
 	int *vector_irq;
-	struct irq_hot *hot; /* per irq, beside irqs[] */
+	struct irq_hot *hot;	 /* per irq, beside irqs[] */
+	irq_handler_t *handlers; /* every handler request_irq() was given, once */
 	guest_observer_fn observer;
 	void *observer_ctx;
-	/* per irq, per CPU: nirqs rows of ncpus. Linux's kstat_irqs are unsigned int too. */
-	unsigned *irq_counts; /* zmem: a row costs only once touched */
 	struct guest_stats stats;
+	/*
+	 * per irq, per CPU: nirqs rows of ncpus, read only when an irq's interrupt
+	 * arrives on another CPU. Linux's kstat_irqs are unsigned int too.
+	 */
+	unsigned *irq_counts; /* zmem: a row costs only once touched */
+	unsigned nhandlers;
 	struct physmem *ram;
 	struct guest_config cfg;
 	struct irq_matrix *matrix;
@@ -175,6 +188,12 @@ struct guest {
 _Static_assert(offsetof(struct guest, stats.handled) + sizeof(uint64_t) <= 64,
 	       "what taking an interrupt reads: one line");
 
+/* The handler request_irq() installed for the irq of @h; NULL: none. */
+static inline irq_handler_t irq_hot_handler(const struct guest *g, const struct irq_hot *h)
+{
+	return h->action ? g->handlers[h->action - 1] : NULL;
+}
+
 /* The handled-interrupt counts of @irq, one per CPU, but for the one kept in g->hot[irq]. */
 static inline unsigned *irq_counts_of(const struct guest *g, unsigned irq)
 {
@@ -189,7 +208,7 @@ static inline void irq_count_handled(struct guest *g, unsigned irq, unsigned cpu
 	if (h->count_cpu != cpu) {
 		if (h->count)
 			irq_counts_of(g, irq)[h->count_cpu] += h->count;
-		h->count_cpu = cpu;
+		h->count_cpu = (uint16_t)cpu;
 		h->count = 0;
 	}
 	h->count++;

@@ -359,7 +359,7 @@ static void free_irqs(struct guest *g, const unsigned *irqs, unsigned n)
 			continue;
 		if (!d->masked)
 			irq_mask(g, d, true);
-		g->hot[d->irq].handler = NULL;
+		g->hot[d->irq].action = 0;
 		if (d->deactivated)
 			continue; /* free_irq() deactivated it: nothing of it is left on the host */
 		irq_clear_msg(g, d);
@@ -803,15 +803,42 @@ static int irq_start(struct guest *g, struct irq_desc *d)
 	return 0;
 }
 
+/*
+ * @handler's action number, 1-based: its place in g->handlers, where it is
+ * added the first time. Return: it, -ENOMEM, or -ENOSPC past 65,535 handlers.
+ */
+static int handler_action(struct guest *g, irq_handler_t handler)
+{
+	irq_handler_t *h;
+	unsigned i;
+
+	for (i = 0; i < g->nhandlers; i++)
+		if (g->handlers[i] == handler)
+			return (int)i + 1;
+	if (i == UINT16_MAX)
+		return -ENOSPC;
+	h = realloc(g->handlers, (i + 1) * sizeof(*h));
+	if (!h)
+		return -ENOMEM;
+	h[i] = handler;
+	g->handlers = h;
+	g->nhandlers = i + 1;
+	return (int)i + 1;
+}
+
 int request_irq(struct guest *g, unsigned irq, irq_handler_t handler, void *dev_id)
 {
 	struct irq_desc *d = desc_of(g, irq);
+	uint16_t action;
 	int err;
 
 	if (!d || !handler)
 		return -EINVAL;
-	if (g->hot[irq].handler)
+	if (g->hot[irq].action)
 		return -EBUSY;
+	if ((err = handler_action(g, handler)) < 0)
+		return err;
+	action = (uint16_t)err;
 	/*
 	 * __setup_irq()'s irq_startup(): one not active is started — a managed one only on
 	 * a CPU of its mask, and with none online it stays shut down until one comes back.
@@ -822,7 +849,7 @@ int request_irq(struct guest *g, unsigned irq, irq_handler_t handler, void *dev_
 		else if ((err = irq_start(g, d)))
 			return err;
 	}
-	g->hot[irq].handler = handler;
+	g->hot[irq].action = action;
 	g->hot[irq].dev_id = dev_id;
 	/* startup; a managed one shut down stays so until a CPU of its mask comes online */
 	if (!d->vd.shutdown)
@@ -834,10 +861,10 @@ void free_irq(struct guest *g, unsigned irq)
 {
 	struct irq_desc *d = desc_of(g, irq);
 
-	if (!d || !g->hot[irq].handler)
+	if (!d || !g->hot[irq].action)
 		return;
 	irq_mask(g, d, true); /* irq_shutdown() */
-	g->hot[irq].handler = NULL;
+	g->hot[irq].action = 0;
 	g->hot[irq].dev_id = NULL;
 	irq_deactivate(g, d);
 }
@@ -922,7 +949,7 @@ int irq_managed_startup(struct guest *g, struct irq_desc *d)
 
 	if (err)
 		return err;
-	if (g->hot[d->irq].handler)
+	if (g->hot[d->irq].action)
 		irq_mask(g, d, false);
 	g->stats.managed_restarted++;
 	return 0;

@@ -539,6 +539,62 @@ static void nop_handler(struct guest *g, unsigned irq, void *dev_id)
 	(void)dev_id;
 }
 
+/* What a handler saw: which handler it was, for which irq. */
+struct took_by {
+	char by;
+	unsigned irq;
+	unsigned calls;
+};
+
+static void handler_a(struct guest *g, unsigned irq, void *dev_id)
+{
+	struct took_by *t = dev_id;
+
+	(void)g;
+	*t = (struct took_by){'a', irq, t->calls + 1};
+}
+
+static void handler_b(struct guest *g, unsigned irq, void *dev_id)
+{
+	struct took_by *t = dev_id;
+
+	(void)g;
+	*t = (struct took_by){'b', irq, t->calls + 1};
+}
+
+/*
+ * An irq keeps its handler by an index into the handlers the guest has been given
+ * (irq_hot): each irq still calls the one it asked for, with its own dev_id, as
+ * handlers come, are shared, and are freed and asked for again.
+ */
+static void each_irq_calls_its_own_handler(void **state)
+{
+	struct world *w = *state;
+	struct guest_pci_dev *dsa = guest_pci_find(w->g, DSA_BDF);
+	irq_handler_t asked[4] = {handler_a, handler_b, handler_a, handler_b};
+	struct took_by t[4] = {{0}};
+	unsigned irq[4];
+
+	assert_int_equal(guest_ims_alloc(w->g, dsa, &dsa_layout, 4, 4, NULL), 4);
+	for (unsigned n = 0; n < 4; n++) {
+		irq[n] = (unsigned)guest_ims_irq(dsa, n);
+		assert_int_equal(request_irq(w->g, irq[n], asked[n], &t[n]), 0);
+	}
+	assert_int_equal(request_irq(w->g, irq[0], handler_b, &t[0]), -EBUSY);
+	free_irq(w->g, irq[1]);
+	assert_int_equal(request_irq(w->g, irq[1], handler_a, &t[1]), 0);
+	asked[1] = handler_a;
+	for (unsigned n = 0; n < 4; n++)
+		raise_ims(w->dsa, n);
+	assert_int_equal(run_all(w), 4);
+	for (unsigned n = 0; n < 4; n++) {
+		assert_int_equal(t[n].by, asked[n] == handler_a ? 'a' : 'b');
+		assert_int_equal(t[n].irq, irq[n]);
+		assert_int_equal(t[n].calls, 1);
+	}
+	assert_true(guest_check(w->g));
+}
+
 /*
  * IMS asks as pci_alloc_irq_vectors() does: all of 64 or nothing is refused with
  * nothing kept; 8 to 64 gets what the quota leaves, after the 4 entries it has, and
@@ -1536,6 +1592,7 @@ int main(void)
 	    TEST(host_vectors_run_out),
 	    TEST(quota_grants_fewer),
 	    TEST(quota_grants_fewer_ims),
+	    FX(each_irq_calls_its_own_handler),
 	    TEST(host_table_full),
 	    FX(affinity_to_full_cpu_fails_cleanly),
 	    FX(affinity_to_no_such_cpu),
