@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Zeroed memory. Large: what costs only where it is touched, for guest and
- * host RAM and the VMM's big tables. An anonymous private mapping, so the
- * kernel supplies zero pages on first touch and takes them back whole at
- * zmem_free(). (calloc gives the same only while glibc serves the size from
+ * host RAM and the guest's per-CPU interrupt counts. An anonymous private
+ * mapping, so the kernel supplies zero pages on first touch and takes them
+ * back whole at zmem_free(). (calloc gives the same only while glibc serves the size from
  * mmap; after the first free its threshold rises and every calloc of that
  * size memsets the whole block.)
  */

@@ -216,11 +216,12 @@ static int parse_args(int argc, char **argv, struct run_opts *o, FILE *out, FILE
 
 /*
  * A machine of many interrupts takes its heap in transparent huge pages. At
- * about 700 bytes of host, KVM, VFIO, guest and device state an interrupt,
- * fleet.yaml's 65,535 take 46 MiB: 11,000 faults of 4 KiB, some 7 us each in
- * a VM, where 2 MiB pages need two dozen. Below HUGE_HEAP_VECTORS the heap is
- * a few MiB, and a 2 MiB page would only round the peak RSS up. The reserve
- * is address space, paid for on touch; it is asked for once a process.
+ * some 850 bytes of host, KVM, VFIO, guest and device state an interrupt,
+ * fleet.yaml's 65,535 take about 55 MiB: 13,000 faults of 4 KiB, some 7 to
+ * 10 us each in a VM, where 2 MiB pages need under thirty. Below
+ * HUGE_HEAP_VECTORS the heap is a few MiB, and a 2 MiB page would only round
+ * the peak RSS up. The reserve is address space, paid for on touch; it is
+ * asked for once a process.
  */
 #define HUGE_HEAP_VECTORS 8192
 #define HEAP_RESERVE	  ((size_t)256 << 20)

@@ -61,8 +61,9 @@ void *calloc_aligned(size_t align, size_t n, size_t size)
  * only at each end, outside the advised whole huge pages. (A 2 MiB range
  * that already holds a 4 KiB page is not given a huge page on fault.) Then
  * M_TOP_PAD, set only when the range was advised, keeps the reserve when the
- * probe is freed and grows the heap by as much again if it must grow. glibc does much the same under
- * GLIBC_TUNABLES=glibc.malloc.hugetlb=1; asking here needs no environment.
+ * probe is freed and grows the heap by as much again if it must grow. glibc
+ * does much the same under GLIBC_TUNABLES=glibc.malloc.hugetlb=1; asking here
+ * needs no environment.
  */
 bool heap_prefer_huge_pages(size_t reserve)
 {
