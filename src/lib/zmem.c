@@ -55,6 +55,29 @@ void *calloc_aligned(size_t align, size_t n, size_t size)
 #define GLIBC_MMAP_MAX 65536 /* glibc's default, DEFAULT_MMAP_MAX */
 
 /*
+ * The probe's head, below its first whole huge page, stays allocated for the
+ * life of the process: it is small pages, and malloc() would hand it out
+ * first. On a virtual machine where page faults are dear the difference is
+ * large: 2 MiB touched page by page took 5 ms where this was measured, as one
+ * huge page 0.2 ms, and fleet.yaml's build took 460 such faults. Shrinking in
+ * place gives the rest back to the heap's top; the head is address space,
+ * never touched beyond its chunk header.
+ */
+static void *heap_head;
+
+static void keep_head_below(void *probe, size_t head)
+{
+	void *kept = realloc(probe, head);
+
+	if (!kept) {
+		free(probe);
+		return;
+	}
+	free(heap_head); /* a head kept by an earlier call */
+	heap_head = kept;
+}
+
+/*
  * The probe is the reserve itself, taken from the heap (mmap() is off while
  * it is taken), so the heap grows by the reserve at once and the range is
  * advised before anything is written into it: glibc writes a chunk header
@@ -85,6 +108,9 @@ bool heap_prefer_huge_pages(size_t reserve)
 		advised = madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
 	if (!advised)
 		(void)mallopt(M_TOP_PAD, (int)reserve); /* else free() gives it all back */
-	free(probe);
+	if (!advised && lo > at)
+		keep_head_below(probe, lo - at);
+	else
+		free(probe);
 	return advised == 0;
 }

@@ -261,7 +261,8 @@ static bool sanitized(void)
 /*
  * heap_prefer_huge_pages(): the heap has grown by the reserve, which is
  * advised for huge pages ("hg") and kept free for malloc() to grow into,
- * even in a process whose heap already had a large free top. A sanitizer's
+ * even in a process whose heap already had a large free top; the next block
+ * malloc() carves from it lies in the advised part. A sanitizer's
  * allocator has no heap to advise, and a kernel without transparent huge
  * pages has no advice to take: both say so.
  */
@@ -269,7 +270,7 @@ static void heap_huge_pages_cover_the_reserve(void **state)
 {
 	const size_t reserve = (size_t)64 << 20;
 	bool thp = access("/sys/kernel/mm/transparent_hugepage/enabled", F_OK) == 0;
-	void *spare = malloc(8 << 20);
+	void *spare = malloc(8 << 20), *fresh;
 	uintptr_t top;
 
 	(void)state;
@@ -283,6 +284,11 @@ static void heap_huge_pages_cover_the_reserve(void **state)
 	assert_true(mapping_has_flag(top - reserve / 2, " hg"));
 	assert_true(mapping_has_flag(top - reserve + ((uintptr_t)4 << 20), " hg"));
 	assert_true(mallinfo2().keepcost >= reserve - ((size_t)4 << 20)); /* not trimmed away */
+	/* the heap's small-page head below the reserve is not handed out first */
+	fresh = malloc(64 << 10);
+	assert_non_null(fresh);
+	assert_true(mapping_has_flag((uintptr_t)fresh, " hg"));
+	free(fresh);
 }
 
 int main(void)
