@@ -32,6 +32,14 @@ struct physmem *physmem_new(uint64_t size);
 /** physmem_free() - destroy a space created by physmem_new(); NULL is fine */
 void physmem_free(struct physmem *pm);
 
+/**
+ * physmem_prefer_huge_pages() - back the whole 2 MiB pages of a range that
+ * will be touched nearly all with huge pages (zmem_prefer_huge_pages()); a
+ * hint that changes no contents
+ * Return: whether a range was advised; false for one outside the space.
+ */
+bool physmem_prefer_huge_pages(struct physmem *pm, uint64_t pa, uint64_t len);
+
 uint64_t physmem_size(const struct physmem *pm);
 
 /** physmem_range_ok() - whether [@pa, @pa + @len) lies inside the space */

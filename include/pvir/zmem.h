@@ -13,8 +13,19 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* @size bytes of zeroes, page aligned; NULL if the mapping fails. */
+/*
+ * @size bytes of zeroes, page aligned, and 2 MiB aligned from 2 MiB up; NULL
+ * if the mapping fails.
+ */
 void *zmem_alloc(size_t size);
+/*
+ * Asks for transparent huge pages (MADV_HUGEPAGE) in the whole 2 MiB pages
+ * of [@p + @off, @p + @off + @len), @p from zmem_alloc(): for a range that
+ * will be touched nearly all, one fault then maps 2 MiB, not 4 KiB. Only a
+ * hint. Return: whether a range was advised (none is whole, or a kernel
+ * without transparent huge pages: false).
+ */
+bool zmem_prefer_huge_pages(void *p, size_t off, size_t len);
 /*
  * @p from zmem_alloc(@old), grown to @size bytes, moved if it must be: the
  * pages keep what they held without a copy (the kernel moves the page

@@ -52,6 +52,12 @@ void physmem_free(struct physmem *pm)
 	free(pm);
 }
 
+bool physmem_prefer_huge_pages(struct physmem *pm, uint64_t pa, uint64_t len)
+{
+	return physmem_range_ok(pm, pa, len) &&
+	       zmem_prefer_huge_pages(pm->words, (size_t)pa, (size_t)len);
+}
+
 uint64_t physmem_size(const struct physmem *pm)
 {
 	return pm->size;

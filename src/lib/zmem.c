@@ -11,13 +11,51 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-void *zmem_alloc(size_t size)
+#define HUGE_PAGE_SIZE ((uintptr_t)2 << 20)
+
+/*
+ * A mapping of @size bytes at a multiple of 2 MiB: a larger one, trimmed at
+ * both ends (address space only; nothing is touched).
+ */
+static void *map_huge_aligned(size_t size)
 {
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	size_t span = size + HUGE_PAGE_SIZE;
+	uintptr_t at, lo, end;
 	/* NORESERVE: a large guest is a promise of address space, not of memory */
-	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+	void *p = mmap(NULL, span, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 
+	if (p == MAP_FAILED)
+		return NULL;
+	at = (uintptr_t)p;
+	lo = (at + HUGE_PAGE_SIZE - 1) & ~(HUGE_PAGE_SIZE - 1);
+	end = (lo + size + page - 1) & ~(uintptr_t)(page - 1); /* munmap(@size) takes whole pages */
+	if (lo > at)
+		(void)munmap(p, lo - at);
+	if (at + span > end)
+		(void)munmap((void *)end, at + span - end);
+	return (void *)lo;
+}
+
+void *zmem_alloc(size_t size)
+{
+	void *p;
+
+	/* aligned so that zmem_prefer_huge_pages() has whole huge pages to advise */
+	if (size >= HUGE_PAGE_SIZE && size <= SIZE_MAX / 2)
+		return map_huge_aligned(size);
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+		 -1, 0);
 	return p == MAP_FAILED ? NULL : p;
+}
+
+bool zmem_prefer_huge_pages(void *p, size_t off, size_t len)
+{
+	uintptr_t lo = ((uintptr_t)p + off + HUGE_PAGE_SIZE - 1) & ~(HUGE_PAGE_SIZE - 1);
+	uintptr_t hi = ((uintptr_t)p + off + len) & ~(HUGE_PAGE_SIZE - 1);
+
+	return hi > lo && !madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
 }
 
 void *zmem_grow(void *p, size_t old, size_t size)
@@ -51,7 +89,6 @@ void *calloc_aligned(size_t align, size_t n, size_t size)
 	return p;
 }
 
-#define HUGE_PAGE_SIZE ((uintptr_t)2 << 20)
 #define GLIBC_MMAP_MAX 65536 /* glibc's default, DEFAULT_MMAP_MAX */
 
 /*

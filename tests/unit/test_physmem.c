@@ -291,6 +291,32 @@ static void heap_huge_pages_cover_the_reserve(void **state)
 	free(fresh);
 }
 
+/*
+ * zmem_alloc() maps 2 MiB and more at a 2 MiB boundary, and
+ * zmem_prefer_huge_pages() advises exactly the whole huge pages of a range:
+ * none for a range that holds no whole one, and nothing outside the range.
+ */
+static void zmem_advises_whole_huge_pages(void **state)
+{
+	const size_t huge = (size_t)2 << 20;
+	bool thp = access("/sys/kernel/mm/transparent_hugepage/enabled", F_OK) == 0;
+	char *p = zmem_alloc(3 * huge + 4096);
+
+	(void)state;
+	assert_non_null(p);
+	assert_int_equal((uintptr_t)p % huge, 0);
+	assert_false(zmem_prefer_huge_pages(p, 4096, huge)); /* straddles, holds none whole */
+	assert_int_equal(zmem_prefer_huge_pages(p, huge / 2, 2 * huge), thp);
+	if (thp) {
+		assert_false(mapping_has_flag((uintptr_t)p, " hg"));
+		assert_true(mapping_has_flag((uintptr_t)p + huge, " hg"));
+		assert_true(mapping_has_flag((uintptr_t)p + 2 * huge - 1, " hg"));
+		assert_false(mapping_has_flag((uintptr_t)p + 2 * huge, " hg"));
+	}
+	p[3 * huge + 4095] = 1; /* the whole size is mapped */
+	zmem_free(p, 3 * huge + 4096);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -304,6 +330,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(copy_makes_an_exact_image, setup, teardown),
 	    TEST(calloc_aligned_zeroes_aligns_refuses_overflow),
 	    TEST(heap_huge_pages_cover_the_reserve),
+	    TEST(zmem_advises_whole_huge_pages),
 	};
 
 	return cmocka_run_group_tests_name("physmem", tests, NULL, NULL);
