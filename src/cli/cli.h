@@ -88,11 +88,19 @@ int cli_scenario_operand(const struct cli_command *c, int argc, char **argv,
 int cli_load_scenario(const char *cmd, const char *file, struct scenario **ret, FILE *err);
 /*
  * cli_heap_wants_huge_pages() - whether @sc's devices hold enough interrupts
- * for its machine to take its heap in huge pages (cli_load_scenario() then
- * asks, once a process)
+ * for its machine to take its heap in huge pages
  */
 bool cli_heap_wants_huge_pages(const struct scenario *sc);
-/** cli_scenario_load() - cli_load_scenario() of @o's file, on @o's --iommu if given */
+/*
+ * cli_heap_for() - if @sc wants them, asks for the heap in huge pages
+ * (heap_prefer_huge_pages()), once a process: in the process that runs @sc,
+ * before it builds
+ */
+void cli_heap_for(const struct scenario *sc);
+/**
+ * cli_scenario_load() - cli_load_scenario() of @o's file, on @o's --iommu if
+ * given, then cli_heap_for() it
+ */
 int cli_scenario_load(const char *cmd, const struct cli_scenario_opts *o, struct scenario **ret,
 		      FILE *err);
 /** cli_parse_iommu() - --iommu's value; Return: 0, or -EINVAL having said why */

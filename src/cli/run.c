@@ -236,7 +236,7 @@ bool cli_heap_wants_huge_pages(const struct scenario *sc)
 	return vectors >= HUGE_HEAP_VECTORS;
 }
 
-static void heap_for(const struct scenario *sc)
+void cli_heap_for(const struct scenario *sc)
 {
 	static bool asked;
 
@@ -264,8 +264,6 @@ int cli_load_scenario(const char *cmd, const char *file, struct scenario **sc, F
 		fprintf(err, "pvir %s: out of memory\n", cmd);
 	else if (rc)
 		fprintf(err, "pvir %s: %s\n", cmd, msg);
-	else
-		heap_for(*sc);
 	return rc;
 }
 
@@ -285,6 +283,8 @@ int cli_scenario_load(const char *cmd, const struct cli_scenario_opts *o, struct
 	char msg[SC_ERR_MAX];
 	int rc = cli_load_scenario(cmd, o->file, ret, err);
 
+	if (!rc)
+		cli_heap_for(*ret);
 	if (!rc && o->vectors_set)
 		scenario_set_vectors(*ret, o->vectors_at_alloc);
 	if (rc || !o->iommu_set)
