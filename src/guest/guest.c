@@ -36,6 +36,18 @@ uint64_t guest_alloc_ram(struct guest *g, uint64_t bytes)
 	return at;
 }
 
+/* The CPU comes up or goes down in the vector matrix and in cpu_online alike. */
+static void set_cpu_online(struct guest *g, unsigned cpu, bool on)
+{
+	if (on) {
+		irq_matrix_online(g->matrix, cpu);
+		cpumask_set(&g->cpu_online, cpu);
+	} else {
+		irq_matrix_offline(g->matrix, cpu);
+		cpumask_clear(&g->cpu_online, cpu);
+	}
+}
+
 void guest_mmio_write(struct guest *g, uint64_t gpa, unsigned size, uint64_t val)
 {
 	/* A store to nowhere is dropped, as on hardware; a device error likewise. */
@@ -174,7 +186,7 @@ int guest_boot(struct vm *vm, const struct guest_config *cfg, struct guest **ret
 		g->vector_irq[s] = VECTOR_UNUSED;
 	irq_matrix_assign_system(g->matrix, GUEST_SYSCALL, false);
 	for (unsigned c = 0; c < g->ncpus; c++)
-		irq_matrix_online(g->matrix, c);
+		set_cpu_online(g, c, true);
 	pvir_probe(g);
 	vtd_probe(g);
 	amd_ir_probe(g);
@@ -360,7 +372,7 @@ static bool finish_moves(struct guest *g, unsigned cpu)
 
 int guest_cpu_offline(struct guest *g, unsigned cpu)
 {
-	struct cpumask others = {{0}};
+	struct cpumask others = g->cpu_online;
 
 	if (cpu >= g->ncpus || !irq_matrix_cpu_online(g->matrix, cpu) || online_count(g) < 2)
 		return -EINVAL;
@@ -370,9 +382,7 @@ int guest_cpu_offline(struct guest *g, unsigned cpu)
 	 */
 	if (irq_matrix_available(g->matrix, true, cpu) < irq_matrix_allocated(g->matrix, cpu))
 		return -ENOSPC;
-	for (unsigned c = 0; c < g->ncpus; c++)
-		if (c != cpu && irq_matrix_cpu_online(g->matrix, c))
-			cpumask_set(&others, c);
+	cpumask_clear(&others, cpu);
 	if (!finish_moves(g, cpu))
 		return -EBUSY;
 	for (unsigned i = 0; i < g->nirqs; i++) {
@@ -387,7 +397,7 @@ int guest_cpu_offline(struct guest *g, unsigned cpu)
 		if (managed_stranded(&g->irqs[i], cpu, &others))
 			irq_managed_shutdown(g, &g->irqs[i]);
 	vector_cleanup(g, cpu, false);
-	irq_matrix_offline(g->matrix, cpu);
+	set_cpu_online(g, cpu, false);
 	return 0;
 }
 
@@ -395,7 +405,7 @@ int guest_cpu_online(struct guest *g, unsigned cpu)
 {
 	if (cpu >= g->ncpus || irq_matrix_cpu_online(g->matrix, cpu))
 		return -EINVAL;
-	irq_matrix_online(g->matrix, cpu);
+	set_cpu_online(g, cpu, true);
 	/*
 	 * Linux's irq_affinity_online_cpu(): a managed interrupt shut down with its
 	 * CPUs starts again here if this CPU is in its mask and it has a handler. A

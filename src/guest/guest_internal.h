@@ -153,6 +153,8 @@ struct guest {
 	struct physmem *ram;
 	struct guest_config cfg;
 	struct irq_matrix *matrix;
+	/* Linux's cpu_online_mask: kept with the matrix's online CPUs (set_cpu_online()) */
+	struct cpumask cpu_online;
 	unsigned *cleanups; /* per CPU: old vectors waiting for its cleanup timer */
 	struct irq_desc *irqs;
 	unsigned nirqs;

@@ -25,16 +25,6 @@ int *vector_slot(const struct guest *g, unsigned cpu, unsigned vector)
 	return &g->vector_irq[(size_t)cpu * GUEST_VECTORS + vector];
 }
 
-static struct cpumask online_mask(const struct guest *g)
-{
-	struct cpumask m = {{0}};
-
-	for (unsigned c = 0; c < g->ncpus; c++)
-		if (irq_matrix_cpu_online(g->matrix, c))
-			cpumask_set(&m, c);
-	return m;
-}
-
 /* ---- affinity masks, each kept once ------------------------------------------ */
 
 #define MASKS_FIRST 16
@@ -140,8 +130,8 @@ static void release(struct guest *g, struct irq_desc *d, unsigned cpu, unsigned 
 int vector_activate(struct guest *g, struct irq_desc *d)
 {
 	struct vector_data *vd = &d->vd;
-	struct cpumask online = online_mask(g);
-	struct cpumask want = cpumask_and(vd->affinity, &online);
+	const struct cpumask *online = &g->cpu_online;
+	struct cpumask want = cpumask_and(vd->affinity, online);
 	unsigned cpu;
 	int bit;
 
@@ -153,7 +143,7 @@ int vector_activate(struct guest *g, struct irq_desc *d)
 		bit = irq_matrix_alloc(g->matrix, &want, vd->has_reserved, &cpu);
 		/* Like assign_irq_vector_any: break affinity rather than fail. */
 		if (bit < 0)
-			bit = irq_matrix_alloc(g->matrix, &online, vd->has_reserved, &cpu);
+			bit = irq_matrix_alloc(g->matrix, online, vd->has_reserved, &cpu);
 	}
 	if (bit < 0)
 		return bit == -EINVAL ? -ENOSPC : bit;
@@ -242,8 +232,7 @@ int vector_set_affinity(struct guest *g, struct irq_desc *d, const struct cpumas
 			bool hotplug)
 {
 	struct vector_data *vd = &d->vd;
-	struct cpumask online = online_mask(g);
-	struct cpumask want = cpumask_and(mask, &online);
+	struct cpumask want = cpumask_and(mask, &g->cpu_online);
 	const struct cpumask *kept = vd->affinity; /* a managed one keeps its mask */
 	unsigned cpu;
 	int bit;
@@ -276,13 +265,13 @@ int vector_set_affinity(struct guest *g, struct irq_desc *d, const struct cpumas
 int vector_place_kept(struct guest *g, struct irq_desc *d)
 {
 	struct vector_data *vd = &d->vd;
-	struct cpumask online = online_mask(g);
-	struct cpumask want = cpumask_and(vd->affinity, &online);
+	struct cpumask want = cpumask_and(vd->affinity, &g->cpu_online);
 
 	if (cpumask_test(&want, vd->cpu))
 		return 1;
 	/* like assign_irq_vector_any_locked(): any online CPU when none of the mask is */
-	return vector_set_affinity(g, d, cpumask_empty(&want) ? &online : vd->affinity, false);
+	return vector_set_affinity(g, d, cpumask_empty(&want) ? &g->cpu_online : vd->affinity,
+				   false);
 }
 
 void vector_move_rollback(struct guest *g, struct irq_desc *d, const struct cpumask *old_aff)
