@@ -42,6 +42,13 @@ bool physmem_prefer_huge_pages(struct physmem *pm, uint64_t pa, uint64_t len);
 
 uint64_t physmem_size(const struct physmem *pm);
 
+/**
+ * physmem_prefetch() - ask the CPU running the simulation for @pa's line
+ * (prefetch_next_line()); nothing is read, and an address outside the space
+ * is ignored
+ */
+void physmem_prefetch(const struct physmem *pm, uint64_t pa);
+
 /** physmem_range_ok() - whether [@pa, @pa + @len) lies inside the space */
 bool physmem_range_ok(const struct physmem *pm, uint64_t pa, uint64_t len);
 

@@ -278,6 +278,9 @@ unsigned guest_handle_interrupts(struct guest *g, unsigned cpu)
 		const struct irq_hot *h = irq != VECTOR_UNUSED ? &g->hot[irq] : NULL;
 		bool owned = h && h->action;
 
+		if (h)
+			prefetch_next_line(h); /* a device's irqs are numbered in turn */
+
 		if (g->observer)
 			g->observer(g->observer_ctx, cpu, (uint8_t)vec, owned ? irq : -1);
 		if (owned) {

@@ -66,6 +66,8 @@ static int device_raise(struct pci_func *f, unsigned n, enum pci_irq_result *ret
 	struct msi_msg msg = irq_slot_msg(s);
 	uint64_t pending = (s->ctrl & IMS_CTRL_PENDING) ? 1 : 0;
 
+	prefetch_next_line(s);
+
 	*ret = pci_deliver_or_latch(f, true, s->ctrl & IMS_CTRL_MASK, &pending, 0, &msg);
 	if (pending)
 		s->ctrl |= IMS_CTRL_PENDING;

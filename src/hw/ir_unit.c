@@ -473,6 +473,7 @@ static int fetch_irte(struct ir_unit *ir, uint32_t index, struct irte *ret, bool
 	err = physmem_load128(ir->mem, ir->irt_base + (uint64_t)index * IRTE_SIZE, v);
 	if (err)
 		return -EFAULT;
+	physmem_prefetch(ir->mem, ir->irt_base + (uint64_t)index * IRTE_SIZE + CACHE_LINE);
 	*ret = (struct irte){.lo = v[0], .hi = v[1]};
 	return 0;
 }

@@ -184,6 +184,7 @@ int pci_func_raise_msix(struct pci_func *f, unsigned n, enum pci_irq_result *ret
 	if (n >= f->cfg.msix_vectors)
 		return -EINVAL;
 	msg = irq_slot_msg(&f->msix_table[n]);
+	prefetch_next_line(&f->msix_table[n]);
 	*ret = pci_deliver_or_latch(f, msix_enabled(f), msix_masked(f, n), f->msix_pba, n, &msg);
 	return 0;
 }

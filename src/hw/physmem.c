@@ -82,6 +82,12 @@ static uint64_t *word_at(const struct physmem *pm, uint64_t pa)
 	return &pm->words[pa / 8];
 }
 
+void physmem_prefetch(const struct physmem *pm, uint64_t pa)
+{
+	if (pa < pm->size)
+		__builtin_prefetch(word_at(pm, pa));
+}
+
 /* How many bytes from @pa on, at most @len, lie in @pa's qword. */
 static unsigned bytes_in_word(uint64_t pa, size_t len)
 {

@@ -1019,6 +1019,8 @@ static bool raise(struct sim *s, struct sim_vm *sv, struct sim_dev *d, unsigned 
 	s->flow_started = false;
 	s->raising_entry = n;
 	s->raising = !rogue && n < d->nactive ? (int)d->irqs[n] : -1;
+	if (s->raising >= 0)
+		prefetch_next_line(&d->irqs[n]);
 	s->rogue = rogue;
 	s->raising_vm = sv;
 	s->raising_dev = d;
