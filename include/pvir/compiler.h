@@ -23,6 +23,16 @@
 #define CACHE_LINE    64
 
 /*
+ * A dword or qword register access at an offset aligned to its size, as
+ * the models' MMIO registers and tables take them. (A mask, not `%`: the
+ * size is a variable, and a division costs more than the rest of the check.)
+ */
+static inline bool dword_or_qword_aligned(uint64_t offset, unsigned size)
+{
+	return (size == 4 || size == 8) && !(offset & (size - 1));
+}
+
+/*
  * For a table the simulation walks an entry at a time, each walk a traffic
  * source's raises in turn, dozens of them interleaved: the line after @p's
  * is asked for now, and is in cache when the walk reaches it some sixty

@@ -604,7 +604,7 @@ uint64_t amdvi_unit_read(struct amdvi_unit *u, uint32_t offset, unsigned size)
 {
 	uint64_t v;
 
-	if ((size != 4 && size != 8) || offset % size || !reg_read(u, offset & ~7u, &v))
+	if (!dword_or_qword_aligned(offset, size) || !reg_read(u, offset & ~7u, &v))
 		return size == 4 ? UINT32_MAX : UINT64_MAX;
 	if (size == 8)
 		return v;
@@ -616,7 +616,7 @@ void amdvi_unit_write(struct amdvi_unit *u, uint32_t offset, unsigned size, uint
 	uint32_t reg = offset & ~7u;
 	uint64_t old;
 
-	if ((size != 4 && size != 8) || offset % size || !reg_read(u, reg, &old))
+	if (!dword_or_qword_aligned(offset, size) || !reg_read(u, reg, &old))
 		return;
 	if (size == 4) {
 		/* the other half as it reads; status bits that clear on 1 are written as 0 */

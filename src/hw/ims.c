@@ -143,7 +143,7 @@ static int memory_reg_read(struct pci_func *f, uint64_t rel, unsigned size, uint
 {
 	uint64_t regs[2] = {f->ims_ctx_base, f->ims_ctrl};
 
-	if ((size != 4 && size != 8) || rel % size)
+	if (!dword_or_qword_aligned(rel, size))
 		return -EINVAL;
 	*ret = regs[rel / 8];
 	if (size == 4)
@@ -153,7 +153,7 @@ static int memory_reg_read(struct pci_func *f, uint64_t rel, unsigned size, uint
 
 static int memory_reg_write(struct pci_func *f, uint64_t rel, unsigned size, uint64_t val)
 {
-	if ((size != 4 && size != 8) || rel % size)
+	if (!dword_or_qword_aligned(rel, size))
 		return -EINVAL;
 	if (rel == IMS_REG_CTX_BASE && size == 8)
 		f->ims_ctx_base = val;

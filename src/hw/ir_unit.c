@@ -777,7 +777,7 @@ uint64_t ir_unit_read(struct ir_unit *ir, uint32_t offset, unsigned size)
 {
 	uint64_t v;
 
-	if ((size != 4 && size != 8) || offset % size)
+	if (!dword_or_qword_aligned(offset, size))
 		return ~UINT64_C(0);
 	unit_lock(ir);
 	v = read_reg64(ir, offset & ~7u);
@@ -845,7 +845,7 @@ void ir_unit_write(struct ir_unit *ir, uint32_t offset, unsigned size, uint64_t 
 {
 	unsigned shift = 8 * (offset & 4);
 
-	if ((size != 4 && size != 8) || offset % size)
+	if (!dword_or_qword_aligned(offset, size))
 		return;
 	unit_lock(ir);
 	if (size == 8)

@@ -25,7 +25,7 @@ static uint32_t *slot_dword(struct irq_slot *s, unsigned field)
 
 static bool slot_access_ok(uint64_t offset, unsigned size)
 {
-	return (size == 4 || size == 8) && offset % size == 0;
+	return dword_or_qword_aligned(offset, size);
 }
 
 int irq_slots_read(const struct irq_slot *slots, uint64_t offset, unsigned size, uint64_t *ret)

@@ -498,7 +498,7 @@ void pci_flush_all_pending(struct pci_func *f)
 
 static bool access_ok(uint32_t offset, unsigned size)
 {
-	return (size == 1 || size == 2 || size == 4) && offset % size == 0 &&
+	return (size == 1 || size == 2 || size == 4) && !(offset & (size - 1)) &&
 	       offset + size <= PCI_CFG_SIZE;
 }
 
