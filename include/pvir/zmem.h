@@ -51,9 +51,10 @@ void *calloc_aligned(size_t align, size_t n, size_t size);
  * 2 MiB, not 4 KiB. For a process that is about to build a large machine:
  * what malloc() hands out from blocks freed before the call stays in small
  * pages, and the part of the reserve below its first whole huge page is kept
- * allocated (unused address space) so that new blocks start above it. Return: whether a range was advised (false under an allocator that
- * does not use the heap, such as a sanitizer's, or a kernel without
- * transparent huge pages; the heap is then not padded).
+ * allocated (unused address space) so that new blocks start above it.
+ * Return: whether a range was advised (false under an allocator that does
+ * not use the heap, such as a sanitizer's, or a kernel without transparent
+ * huge pages; the heap is then not padded).
  */
 bool heap_prefer_huge_pages(size_t reserve);
 

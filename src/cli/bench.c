@@ -477,8 +477,9 @@ static int setup_cost(enum sim_design d, double *ret)
  * in as a fresh `pvir run` does, where a second run in this process would find
  * the first one's freed heap. The child asks for the heap's huge pages itself,
  * as `pvir run` does, after the parent's heap: a huge page the parent had
- * touched would be copied to the child 4 KiB at a time. Return: 0 with the wall time of the child's whole
- * life and its deliveries, -EIO if the run was not sound, or a fork/pipe error.
+ * touched would be copied to the child 4 KiB at a time. Return: 0 with the
+ * wall time of the child's whole life and its deliveries, -EIO if the run was
+ * not sound, or a fork/pipe error.
  */
 static int child_run(struct scenario *sc, uint64_t duration, double *ret_ns,
 		     uint64_t *ret_delivered)
