@@ -20,10 +20,11 @@
 void *zmem_alloc(size_t size);
 /*
  * Asks for transparent huge pages (MADV_HUGEPAGE) in the whole 2 MiB pages
- * of [@p + @off, @p + @off + @len), @p from zmem_alloc(): for a range that
- * will be touched nearly all, one fault then maps 2 MiB, not 4 KiB. Only a
- * hint. Return: whether a range was advised (none is whole, or a kernel
- * without transparent huge pages: false).
+ * of [@p + @off, @p + @off + @len), @p from zmem_alloc() (which aligns
+ * mappings of 2 MiB and more for it) or the heap: for a range that will be
+ * touched nearly all, one fault then maps 2 MiB, not 4 KiB. Only a hint.
+ * Return: whether a range was advised (none is whole, or a kernel without
+ * transparent huge pages: false).
  */
 bool zmem_prefer_huge_pages(void *p, size_t off, size_t len);
 /*

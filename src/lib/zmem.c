@@ -13,6 +13,16 @@
 
 #define HUGE_PAGE_SIZE ((uintptr_t)2 << 20)
 
+static uintptr_t huge_up(uintptr_t a)
+{
+	return (a + HUGE_PAGE_SIZE - 1) & ~(HUGE_PAGE_SIZE - 1);
+}
+
+static uintptr_t huge_down(uintptr_t a)
+{
+	return a & ~(HUGE_PAGE_SIZE - 1);
+}
+
 /*
  * A mapping of @size bytes at a multiple of 2 MiB: a larger one, trimmed at
  * both ends (address space only; nothing is touched).
@@ -29,7 +39,7 @@ static void *map_huge_aligned(size_t size)
 	if (p == MAP_FAILED)
 		return NULL;
 	at = (uintptr_t)p;
-	lo = (at + HUGE_PAGE_SIZE - 1) & ~(HUGE_PAGE_SIZE - 1);
+	lo = huge_up(at);
 	end = (lo + size + page - 1) & ~(uintptr_t)(page - 1); /* munmap(@size) takes whole pages */
 	if (lo > at)
 		(void)munmap(p, lo - at);
@@ -52,8 +62,7 @@ void *zmem_alloc(size_t size)
 
 bool zmem_prefer_huge_pages(void *p, size_t off, size_t len)
 {
-	uintptr_t lo = ((uintptr_t)p + off + HUGE_PAGE_SIZE - 1) & ~(HUGE_PAGE_SIZE - 1);
-	uintptr_t hi = ((uintptr_t)p + off + len) & ~(HUGE_PAGE_SIZE - 1);
+	uintptr_t lo = huge_up((uintptr_t)p + off), hi = huge_down((uintptr_t)p + off + len);
 
 	return hi > lo && !madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
 }
@@ -127,9 +136,9 @@ static void keep_head_below(void *probe, size_t head)
  */
 bool heap_prefer_huge_pages(size_t reserve)
 {
-	uintptr_t at, lo, hi;
+	bool advised = false;
+	uintptr_t at, head;
 	void *probe;
-	int advised = -1;
 
 	if (reserve > INT_MAX || !mallopt(M_MMAP_MAX, 0))
 		return false; /* a sanitizer's allocator refuses mallopt() */
@@ -138,16 +147,15 @@ bool heap_prefer_huge_pages(size_t reserve)
 	if (!probe)
 		return false;
 	at = (uintptr_t)probe;
-	lo = (at + HUGE_PAGE_SIZE - 1) & ~(HUGE_PAGE_SIZE - 1);
-	hi = (at + reserve) & ~(HUGE_PAGE_SIZE - 1);
+	head = huge_up(at) - at;
 	/* below the break, or not from the heap at all (brk was refused) */
-	if (at + reserve <= (uintptr_t)sbrk(0) && hi > lo)
-		advised = madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
-	if (!advised)
+	if (at + reserve <= (uintptr_t)sbrk(0))
+		advised = zmem_prefer_huge_pages(probe, 0, reserve);
+	if (advised)
 		(void)mallopt(M_TOP_PAD, (int)reserve); /* else free() gives it all back */
-	if (!advised && lo > at)
-		keep_head_below(probe, lo - at);
+	if (advised && head)
+		keep_head_below(probe, head);
 	else
 		free(probe);
-	return advised == 0;
+	return advised;
 }
